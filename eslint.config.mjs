@@ -1,0 +1,66 @@
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+const ioModules = [
+  'node:net',
+  'node:fs',
+  'node:fs/promises',
+  'node:child_process',
+  'node:dgram',
+  'node:http',
+  'node:https',
+  'node:timers',
+  'node:timers/promises',
+  'pino',
+  '@nats-io/*',
+];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.tools/**', '**/.nx/**', '**/coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    plugins: { '@nx': nx },
+    files: ['packages/*/{src,test,bench}/**/*.ts', 'e2e/{src,test}/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:core'] },
+            { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:core'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:client', 'type:core'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:client', 'type:core'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='only']", message: 'Focused tests (.only) are not allowed.' },
+      ],
+    },
+  },
+  {
+    // The pure core: no sockets, files, timers or loggers. The rules CLI is its only I/O shell.
+    files: ['packages/rules-dsl/src/**/*.ts', 'packages/contracts/src/**/*.ts'],
+    ignores: ['packages/rules-dsl/src/cli/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ioModules, message: 'Core packages are pure: no I/O imports.' }] },
+      ],
+    },
+  },
+  prettier,
+);

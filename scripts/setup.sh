@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 / Ubuntu machine (run as root, or with sudo available):
+#   1. Debian packages the tests use as real daemons (haproxy 2.6, bird2 2.0, nats-server 2.9, iproute2);
+#   2. Node 24 LTS under .tools/ (the system Node is left alone);
+#   3. npm dependencies (npm ci, only when package-lock.json changed).
+# Every step checks first and does nothing when already done.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$RHI_ROOT"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+APT_PACKAGES=(haproxy bird2 nats-server iproute2 ca-certificates)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  # Keep package installs from starting system daemons: the tests start their own instances.
+  created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$created_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+if [ ! -x "$RHI_NODE_DIR/bin/node" ]; then
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) echo "unsupported machine $(uname -m)" >&2; exit 1 ;;
+  esac
+  log "installing Node $RHI_NODE_VERSION into $RHI_NODE_DIR (npm package node-linux-$arch)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "node-linux-$arch@$RHI_NODE_VERSION" >/dev/null)
+  mkdir -p "$RHI_NODE_DIR.partial"
+  tar -xzf "$tmp"/node-linux-"$arch"-*.tgz -C "$RHI_NODE_DIR.partial" --strip-components=1
+  rm -rf "$tmp" "$RHI_NODE_DIR"
+  mv "$RHI_NODE_DIR.partial" "$RHI_NODE_DIR"
+fi
+[ "$(node --version)" = "v$RHI_NODE_VERSION" ] || { echo "node on PATH is $(node --version), expected v$RHI_NODE_VERSION" >&2; exit 1; }
+
+stamp="node_modules/.rhi-lock-$(sha256sum package-lock.json | cut -c1-16)-$RHI_NODE_VERSION"
+if [ ! -e "$stamp" ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+log "setup done: node $(node --version), haproxy $(haproxy -v | head -1 | awk '{print $3}'), bird $(bird --version 2>&1 | awk '{print $3}'), nats-server $(nats-server --version | awk '{print $2}')"
