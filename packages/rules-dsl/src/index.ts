@@ -1,1 +1,31 @@
-export {};
+export type {
+  ConstTerm,
+  Expr,
+  Family,
+  ListTerm,
+  NotTerm,
+  ProxyTerm,
+  QuorumTerm,
+  Route,
+  RouteAttributes,
+  Rule,
+  RuleSet,
+  Threshold,
+} from './ast.js';
+export { DEFAULT_TABLE } from './ast.js';
+export type { Diagnostic, DiagnosticCode } from './diagnostics.js';
+export { DIAGNOSTIC_CODES, formatDiagnostic, formatDiagnostics } from './diagnostics.js';
+export type { Decision, Explanation } from './evaluate.js';
+export { evaluate, renderExplanation } from './evaluate.js';
+export { format, formatAttributes, formatExpr, formatRoute, formatRule } from './format.js';
+export type { FormatSourceResult } from './format-source.js';
+export { formatSource } from './format-source.js';
+export { ruleSetHash } from './hash.js';
+export type { BackendHealth, FrontendHealth, HealthState } from './health.js';
+export type { ParsedPrefix, PrefixError } from './ip.js';
+export { parsePrefix } from './ip.js';
+export type { ParseOptions, ParseResult, RuleLocation, SourceItem } from './parser.js';
+export { parse } from './parser.js';
+export { ExprSchema, HealthStateSchema, RuleSetSchema } from './schema.js';
+export type { ValidateResult } from './validate.js';
+export { validateRuleSet } from './validate.js';

@@ -1,0 +1,216 @@
+import type { Family } from './ast.js';
+
+/** Why a network failed to parse: the diagnostic code, a message, and where in the text the fault starts. */
+export interface PrefixError {
+  readonly ok: false;
+  readonly code: 'RULE_BAD_ADDRESS' | 'RULE_BAD_MASK' | 'RULE_HOST_BITS';
+  readonly message: string;
+  /** Offset of the offending part within the text that was parsed. */
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A parsed network in canonical form. */
+export interface ParsedPrefix {
+  readonly ok: true;
+  readonly family: Family;
+  /** Canonical CIDR: lowercase, RFC 5952 compressed IPv6, always with the mask. */
+  readonly prefix: string;
+  readonly length: number;
+}
+
+interface Address {
+  readonly family: Family;
+  /** Octets (IPv4) or 16-bit groups (IPv6). */
+  readonly parts: readonly number[];
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,2})$/;
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+function parseIPv4(text: string): Address | string {
+  const octets = text.split('.');
+  if (octets.length !== 4) return `'${text}' is not an IPv4 address: expected four dot-separated numbers`;
+  const parts: number[] = [];
+  for (const o of octets) {
+    if (!DECIMAL.test(o)) {
+      return /^0[0-9]+$/.test(o)
+        ? `'${text}' has a leading zero in '${o}', which some tools read as octal`
+        : `'${text}' is not an IPv4 address: '${o}' is not a number from 0 to 255`;
+    }
+    const n = Number(o);
+    if (n > 255) return `'${text}' is not an IPv4 address: ${o} is larger than 255`;
+    parts.push(n);
+  }
+  return { family: 'ipv4', parts };
+}
+
+function parseGroups(text: string, where: string, last: boolean): number[] | string {
+  if (text === '') return [];
+  const out: number[] = [];
+  const pieces = text.split(':');
+  for (let i = 0; i < pieces.length; i++) {
+    const g = pieces[i] ?? '';
+    // An embedded IPv4 address may only be the last 32 bits of the whole address.
+    if (last && i === pieces.length - 1 && g.includes('.')) {
+      const v4 = parseIPv4(g);
+      if (typeof v4 === 'string') return v4;
+      const [a = 0, b = 0, c = 0, d = 0] = v4.parts;
+      out.push((a << 8) | b, (c << 8) | d);
+    } else if (HEX_GROUP.test(g)) {
+      out.push(parseInt(g, 16));
+    } else {
+      return `'${where}' is not an IPv6 address: '${g}' is not a group of 1 to 4 hex digits`;
+    }
+  }
+  return out;
+}
+
+function parseIPv6(text: string): Address | string {
+  const halves = text.split('::');
+  if (halves.length > 2) return `'${text}' is not an IPv6 address: '::' may appear only once`;
+  const head = parseGroups(halves[0] ?? '', text, halves.length === 1);
+  if (typeof head === 'string') return head;
+  if (halves.length === 1) {
+    if (head.length !== 8) return `'${text}' is not an IPv6 address: expected 8 groups, found ${head.length}`;
+    return { family: 'ipv6', parts: head };
+  }
+  const tail = parseGroups(halves[1] ?? '', text, true);
+  if (typeof tail === 'string') return tail;
+  if (head.length + tail.length > 7) return `'${text}' is not an IPv6 address: too many groups around '::'`;
+  return {
+    family: 'ipv6',
+    parts: [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail],
+  };
+}
+
+function formatAddress(a: Address): string {
+  if (a.family === 'ipv4') return a.parts.join('.');
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (a.parts[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && a.parts[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = a.parts.map((p) => p.toString(16));
+  // RFC 5952 section 5: IPv4-mapped (and, as inet_ntop and BIRD print them, IPv4-compatible) addresses keep
+  // their last 32 bits in dotted decimal.
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && a.parts[5] === 0xffff))) {
+    const [g6 = 0, g7 = 0] = a.parts.slice(6);
+    return `::${bestLen === 5 ? 'ffff:' : ''}${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
+  }
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+function maskAddress(a: Address, length: number): Address {
+  const width = a.family === 'ipv4' ? 8 : 16;
+  const parts = a.parts.map((p, i) => {
+    const keep = Math.max(0, Math.min(width, length - i * width));
+    return keep === 0 ? 0 : p & ~((1 << (width - keep)) - 1) & ((1 << width) - 1);
+  });
+  return { family: a.family, parts };
+}
+
+/**
+ * Parses `<address>[/<length>]`. No mask means a host route (/32 or /128). Host bits set is an error whose
+ * message suggests the network address.
+ */
+export function parsePrefix(text: string): ParsedPrefix | PrefixError {
+  return fastIPv4(text) ?? slowParsePrefix(text);
+}
+
+/** The common case (canonical IPv4 with or without mask) without allocation; undefined means "use the full parser". */
+function fastIPv4(text: string): ParsedPrefix | undefined {
+  let value = 0;
+  let octet = -1;
+  let octets = 0;
+  let leadingZero = false;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (leadingZero) return undefined;
+      if (octet < 0) {
+        octet = c - 48;
+        leadingZero = c === 48;
+      } else {
+        octet = octet * 10 + c - 48;
+        if (octet > 255) return undefined;
+      }
+    } else if (c === 46 || c === 47) {
+      if (octet < 0) return undefined;
+      value = value * 256 + octet;
+      octets++;
+      octet = -1;
+      leadingZero = false;
+      if (c === 47) break;
+      if (octets === 4) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  if (i === text.length) {
+    if (octet < 0 || octets !== 3) return undefined;
+    return { ok: true, family: 'ipv4', prefix: `${text}/32`, length: 32 };
+  }
+  if (octets !== 4) return undefined;
+  const maskText = text.slice(i + 1);
+  if (!/^(0|[1-9][0-9]?)$/.test(maskText)) return undefined;
+  const length = Number(maskText);
+  if (length > 32) return undefined;
+  const hostBits = length === 32 ? 0 : value % 2 ** (32 - length);
+  if (hostBits !== 0) return undefined;
+  return { ok: true, family: 'ipv4', prefix: text, length };
+}
+
+function slowParsePrefix(text: string): ParsedPrefix | PrefixError {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const maskText = slash < 0 ? undefined : text.slice(slash + 1);
+  const parsed = addrText.includes(':')
+    ? parseIPv6(addrText)
+    : /^[0-9.]+$/.test(addrText)
+      ? parseIPv4(addrText)
+      : addrText === ''
+        ? 'expected an IPv4 or IPv6 address, found nothing'
+        : `'${addrText}' is not an IPv4 or IPv6 address`;
+  if (typeof parsed === 'string') {
+    return { ok: false, code: 'RULE_BAD_ADDRESS', message: parsed, offset: 0, length: addrText.length || 1 };
+  }
+  const max = parsed.family === 'ipv4' ? 32 : 128;
+  let length = max;
+  if (maskText !== undefined) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(maskText) || Number(maskText) > max) {
+      return {
+        ok: false,
+        code: 'RULE_BAD_MASK',
+        message: `bad prefix length '/${maskText}': expected a number from 0 to ${max} for ${parsed.family === 'ipv4' ? 'IPv4' : 'IPv6'}`,
+        offset: slash,
+        length: maskText.length + 1,
+      };
+    }
+    length = Number(maskText);
+  }
+  const network = maskAddress(parsed, length);
+  const canonical = `${formatAddress(network)}/${length}`;
+  if (network.parts.some((p, i) => p !== parsed.parts[i])) {
+    return {
+      ok: false,
+      code: 'RULE_HOST_BITS',
+      message: `'${text}' has host bits set; did you mean '${canonical}'?`,
+      offset: 0,
+      length: text.length,
+    };
+  }
+  return { ok: true, family: parsed.family, prefix: canonical, length };
+}

@@ -1,0 +1,721 @@
+import type { Expr, ProxyTerm, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
+import { DEFAULT_TABLE } from './ast.js';
+import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
+import { formatExpr } from './format.js';
+import { parsePrefix } from './ip.js';
+import { PROXY_NAME, nearest, tableNameProblem } from './names.js';
+
+/** Options of {@link parse}. */
+export interface ParseOptions {
+  /** File name used in diagnostics (default `<input>`). */
+  readonly file?: string;
+  /** Deepest nesting of aggregators accepted (default 32). */
+  readonly maxDepth?: number;
+}
+
+/** Where a rule of the rule set came from: 1-based line and column of its first character. */
+export interface RuleLocation {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A piece of the source file, in order: a rule (valid or not) or a whole-line comment. */
+export type SourceItem =
+  | {
+      readonly kind: 'rule';
+      /** Absent when the rule has errors. */
+      readonly rule?: Rule;
+      readonly line: number;
+      readonly endLine: number;
+      /** A comment at the end of the rule's last line. */
+      readonly comment?: string;
+    }
+  | { readonly kind: 'comment'; readonly text: string; readonly line: number; readonly endLine: number };
+
+/** What {@link parse} returns. It never throws: every problem is a diagnostic. */
+export interface ParseResult {
+  /** The valid rules, in file order. When `ok` is false, rules with errors are left out. */
+  readonly ruleSet: RuleSet;
+  /** `locations[i]` is where `ruleSet.rules[i]` starts. */
+  readonly locations: readonly RuleLocation[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** True when there is no error (warnings allowed). */
+  readonly ok: boolean;
+  /** The file's rules and comments in order, for comment-preserving formatting. */
+  readonly items: readonly SourceItem[];
+}
+
+const AGGREGATORS = ['all', 'any', 'not', 'atleast', 'true', 'false'] as const;
+const ATTRIBUTES = ['med', 'local-pref', 'community', 'large-community'] as const;
+const U32 = 0xffffffff;
+
+class Abort {}
+
+const sameProxyTerm = (a: Expr, b: ProxyTerm) =>
+  a.type === 'proxy' &&
+  a.side === b.side &&
+  a.name === b.name &&
+  a.threshold?.kind === b.threshold?.kind &&
+  a.threshold?.value === b.threshold?.value;
+
+const SPACE = 1;
+const IDENT_START = 2;
+const IDENT = 4;
+const DIGIT = 8;
+const TARGET_END = 16;
+const NAME_END = 32;
+const CLASSES = new Uint8Array(128);
+const mark = (chars: string, bit: number) => {
+  for (const c of chars) CLASSES[c.charCodeAt(0)] = (CLASSES[c.charCodeAt(0)] ?? 0) | bit;
+};
+const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+mark(' \t\r\f\v', SPACE);
+mark(`${LETTERS}_`, IDENT_START);
+mark(`${LETTERS}0123456789_-`, IDENT);
+mark('0123456789', DIGIT);
+mark(' \t\r\f\v\n,=#()', TARGET_END);
+mark(' \t\r\f\v\n,()#<>=', NAME_END);
+/** Character class bits of a UTF-16 code unit (NaN, past the end, has none). */
+const cls = (code: number): number => (code < 128 ? (CLASSES[code] ?? 0) : 0);
+const isSpace = (code: number) => (cls(code) & SPACE) !== 0;
+const isIdentStart = (code: number) => (cls(code) & IDENT_START) !== 0;
+const isIdent = (code: number) => (cls(code) & IDENT) !== 0;
+const isDigit = (code: number) => (cls(code) & DIGIT) !== 0;
+
+class Parser {
+  private pos = 0;
+  private depth = 0;
+  private failed = false;
+  private readonly lineStarts: number[] = [0];
+  readonly diagnostics: Diagnostic[] = [];
+  readonly rules: Rule[] = [];
+  readonly locations: RuleLocation[] = [];
+  readonly items: SourceItem[] = [];
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    private readonly maxDepth: number,
+  ) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+
+  run(): void {
+    for (;;) {
+      this.skipBlankLines();
+      if (this.pos >= this.text.length) return;
+      this.statement();
+    }
+  }
+
+  private lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.lineStarts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  private lineText(line: number): string {
+    const start = this.lineStarts[line - 1] ?? 0;
+    const next = this.lineStarts[line];
+    return this.text.slice(start, next === undefined ? this.text.length : next - 1).replace(/\r$/, '');
+  }
+
+  private report(
+    severity: 'error' | 'warning',
+    code: DiagnosticCode,
+    message: string,
+    offset: number,
+    length = 1,
+  ) {
+    const line = this.lineOf(offset);
+    this.diagnostics.push({
+      severity,
+      code,
+      message,
+      file: this.file,
+      line,
+      column: offset - (this.lineStarts[line - 1] ?? 0) + 1,
+      length: Math.max(1, length),
+      lineText: this.lineText(line),
+    });
+    if (severity === 'error') this.failed = true;
+  }
+
+  private error(code: DiagnosticCode, message: string, offset: number, length = 1): void {
+    this.report('error', code, message, offset, length);
+  }
+
+  private fatal(code: DiagnosticCode, message: string, offset: number, length = 1): never {
+    this.error(code, message, offset, length);
+    throw new Abort();
+  }
+
+  private peek(): string | undefined {
+    return this.text[this.pos];
+  }
+
+  private code(): number {
+    return this.text.charCodeAt(this.pos);
+  }
+
+  private describeHere(): string {
+    const c = this.peek();
+    if (c === undefined) return 'the end of the file';
+    if (c === '\n') return 'the end of the line';
+    return `'${c}'`;
+  }
+
+  private skipBlankLines(): void {
+    for (;;) {
+      while (isSpace(this.code())) this.pos++;
+      const c = this.peek();
+      if (c === '\n') {
+        this.pos++;
+      } else if (c === '#') {
+        const start = this.pos;
+        this.skipComment();
+        const line = this.lineOf(start);
+        this.items.push({
+          kind: 'comment',
+          text: this.text.slice(start, this.pos).trimEnd(),
+          line,
+          endLine: line,
+        });
+      } else {
+        return;
+      }
+    }
+  }
+
+  private skipComment(): void {
+    const nl = this.text.indexOf('\n', this.pos);
+    this.pos = nl < 0 ? this.text.length : nl;
+  }
+
+  /** Whether the line that starts at `from` (after blank and comment lines) begins a new rule. */
+  private nextLineStartsRule(from: number): boolean {
+    let i = from;
+    for (;;) {
+      while (i < this.text.length && (isSpace(this.text.charCodeAt(i)) || this.text[i] === '\n')) i++;
+      if (i >= this.text.length) return false;
+      if (this.text[i] !== '#') break;
+      const nl = this.text.indexOf('\n', i);
+      if (nl < 0) return false;
+      i = nl;
+    }
+    const nl = this.text.indexOf('\n', i);
+    const line = this.text.slice(i, nl < 0 ? this.text.length : nl);
+    const hash = line.indexOf('#');
+    return /(^|[^<>=])=($|[^=])/.test(hash < 0 ? line : line.slice(0, hash));
+  }
+
+  /** Skips spaces; inside parentheses also newlines and comments, unless the next line starts a new rule. */
+  private ws(): void {
+    for (;;) {
+      while (isSpace(this.code())) this.pos++;
+      if (this.depth === 0) return;
+      const c = this.peek();
+      if (c === '#') {
+        this.skipComment();
+      } else if (c === '\n' && !this.nextLineStartsRule(this.pos + 1)) {
+        this.pos++;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private statement(): void {
+    const start = this.pos;
+    this.failed = false;
+    let rule: Rule | undefined;
+    let comment: string | undefined;
+    try {
+      rule = this.rule();
+      while (isSpace(this.code())) this.pos++;
+      const c = this.peek();
+      if (c === '#') {
+        const s = this.pos;
+        this.skipComment();
+        comment = this.text.slice(s, this.pos).trimEnd();
+      } else if (c !== undefined && c !== '\n') {
+        this.fatal('RULE_SYNTAX', `unexpected ${this.describeHere()} after the rule`, this.pos);
+      }
+    } catch (e) {
+      if (!(e instanceof Abort)) throw e;
+      this.recover();
+    }
+    const line = this.lineOf(start);
+    const endLine = this.lineOf(Math.max(start, this.pos - 1));
+    if (rule && !this.failed) {
+      this.rules.push(rule);
+      this.locations.push({ line, column: start - (this.lineStarts[line - 1] ?? 0) + 1 });
+      this.items.push({ kind: 'rule', rule, line, endLine, ...(comment === undefined ? {} : { comment }) });
+    } else {
+      this.items.push({ kind: 'rule', line, endLine });
+    }
+    this.depth = 0;
+  }
+
+  /** After an error: skip the rest of the statement (continuation lines included). */
+  private recover(): void {
+    let depth = this.depth;
+    while (this.pos < this.text.length) {
+      const c = this.text[this.pos];
+      if (c === '#') this.skipComment();
+      else if (c === '\n') {
+        if (depth <= 0 || this.nextLineStartsRule(this.pos + 1)) return;
+        this.pos++;
+      } else {
+        if (c === '(') depth++;
+        else if (c === ')') depth--;
+        this.pos++;
+      }
+    }
+  }
+
+  private rule(): Rule | undefined {
+    const routes = this.targets();
+    this.ws();
+    if (this.peek() !== '=') {
+      this.fatal('RULE_SYNTAX', `expected '=' after the networks, found ${this.describeHere()}`, this.pos);
+    }
+    this.pos++;
+    this.ws();
+    const expr = this.expr(0);
+    this.ws();
+    let attributes: RouteAttributes | undefined;
+    if (this.text.startsWith('with', this.pos) && !isIdent(this.text.charCodeAt(this.pos + 4))) {
+      this.pos += 4;
+      attributes = this.attributes();
+    }
+    const rule: Rule = { routes, expr, ...(attributes ? { attributes } : {}) };
+    return rule;
+  }
+
+  private targets(): Route[] {
+    const routes: Route[] = [];
+    for (;;) {
+      this.ws();
+      const start = this.pos;
+      while (this.pos < this.text.length && !(cls(this.code()) & TARGET_END)) this.pos++;
+      const word = this.text.slice(start, this.pos);
+      if (word === '') {
+        this.fatal(
+          'RULE_SYNTAX',
+          `expected a network (address or CIDR), found ${this.describeHere()}`,
+          this.pos,
+        );
+      }
+      const route = this.target(word, start);
+      if (route) routes.push(route);
+      this.ws();
+      if (this.peek() !== ',') return routes;
+      this.pos++;
+    }
+  }
+
+  private target(word: string, start: number): Route | undefined {
+    const percent = word.indexOf('%');
+    const parts = percent < 0 ? [word] : word.split('%');
+    if (parts.length > 2) {
+      this.error(
+        'RULE_SYNTAX',
+        `'${word}' has more than one '%': write <table>%<network>`,
+        start,
+        word.length,
+      );
+      return undefined;
+    }
+    let table = DEFAULT_TABLE;
+    let network = word;
+    let networkOffset = start;
+    if (parts.length === 2) {
+      const [left = '', right = ''] = parts;
+      const suffixForm = /[.:]/.test(left);
+      table = suffixForm ? right : left;
+      network = suffixForm ? left : right;
+      const tableOffset = suffixForm ? start + left.length + 1 : start;
+      networkOffset = suffixForm ? start : start + left.length + 1;
+      const problem = tableNameProblem(table);
+      if (problem) {
+        this.error('RULE_BAD_TABLE', problem, tableOffset, table.length);
+        return undefined;
+      }
+    }
+    const parsed = parsePrefix(network);
+    if (!parsed.ok) {
+      this.error(parsed.code, parsed.message, networkOffset + parsed.offset, parsed.length);
+      return undefined;
+    }
+    if (parsed.length === 0) {
+      this.report(
+        'warning',
+        'RULE_DEFAULT_ROUTE',
+        `${parsed.prefix} is a default route`,
+        networkOffset,
+        network.length,
+      );
+    }
+    const key = `${table}%${parsed.prefix}`;
+    const line = this.lineOf(start);
+    const previous = this.seen.get(key);
+    if (previous !== undefined) {
+      this.error(
+        'RULE_DUPLICATE_ROUTE',
+        previous === line
+          ? `${parsed.prefix} in table ${table} is listed twice on this line`
+          : `${parsed.prefix} in table ${table} is already controlled by the rule at line ${previous}`,
+        start,
+        word.length,
+      );
+      return undefined;
+    }
+    this.seen.set(key, line);
+    return { table, prefix: parsed.prefix, family: parsed.family };
+  }
+
+  private expr(level: number): Expr {
+    const start = this.pos;
+    if (level > this.maxDepth) {
+      this.fatal('RULE_TOO_DEEP', `expressions are nested deeper than ${this.maxDepth} levels`, start);
+    }
+    if (!isIdentStart(this.code())) {
+      const c = this.peek();
+      const missing = this.depth > 0 && (c === undefined || c === '\n') ? " (is a ')' missing?)" : '';
+      this.fatal(
+        'RULE_SYNTAX',
+        `expected an aggregator such as all(...) or a term such as b:<backend>, found ${this.describeHere()}${missing}`,
+        start,
+      );
+    }
+    while (isIdent(this.code())) this.pos++;
+    const word = this.text.slice(start, this.pos);
+    const afterWord = this.pos;
+    this.ws();
+    if (this.peek() === ':') return this.proxy(word, start);
+    const open = this.peek() === '(';
+    if (!(AGGREGATORS as readonly string[]).includes(word)) {
+      const guess = nearest(word, AGGREGATORS);
+      const hint = /^[a-z]$/i.test(word) ? `; proxy terms are written b:<backend> or f:<frontend>` : '';
+      this.fatal(
+        'RULE_UNKNOWN_AGGREGATOR',
+        `unknown aggregator '${word}'${guess ? `; did you mean '${guess}'?` : `; expected one of ${AGGREGATORS.join(', ')}`}${hint}`,
+        start,
+        word.length,
+      );
+    }
+    if (word === 'true' || word === 'false') {
+      if (open) {
+        this.pos++;
+        this.depth++;
+        this.ws();
+        if (this.peek() !== ')') this.fatal('RULE_ARITY', `${word}() takes no arguments`, this.pos);
+        this.pos++;
+        this.depth--;
+      } else {
+        this.pos = afterWord;
+      }
+      this.report(
+        'warning',
+        'RULE_CONSTANT',
+        `'${word}' is constant; it is meant for debugging`,
+        start,
+        word.length,
+      );
+      return { type: 'const', value: word === 'true' };
+    }
+    if (!open)
+      this.fatal('RULE_SYNTAX', `expected '(' after '${word}', found ${this.describeHere()}`, this.pos);
+    const openAt = this.pos;
+    this.pos++;
+    this.depth++;
+    this.ws();
+    let n: number | undefined;
+    let nAt = this.pos;
+    if (word === 'atleast' && this.peek() !== ')') {
+      nAt = this.pos;
+      while (isDigit(this.code())) this.pos++;
+      const digits = this.text.slice(nAt, this.pos);
+      if (digits === '' || isIdent(this.code()) || this.peek() === ':') {
+        this.fatal(
+          'RULE_BAD_QUORUM',
+          `atleast() takes a count first, e.g. atleast(2, b:be_a, b:be_b, b:be_c)`,
+          nAt,
+        );
+      }
+      n = Number(digits);
+      this.ws();
+      if (this.peek() === ')')
+        this.fatal('RULE_EMPTY_ARGS', `atleast(${digits}) has no terms to count`, this.pos);
+      if (this.peek() !== ',')
+        this.fatal('RULE_SYNTAX', `expected ',' after the count, found ${this.describeHere()}`, this.pos);
+      this.pos++;
+      this.ws();
+    }
+    const args = this.args(level, word, openAt);
+    this.depth--;
+    if (word === 'not') {
+      const [arg] = args;
+      if (args.length !== 1 || !arg)
+        this.fatal(
+          'RULE_ARITY',
+          `not() takes exactly one term, found ${args.length}`,
+          start,
+          this.pos - start,
+        );
+      return { type: 'not', arg };
+    }
+    if (word === 'atleast') {
+      const count = n ?? 0;
+      if (!Number.isSafeInteger(count) || count < 1 || count > args.length) {
+        this.error(
+          'RULE_BAD_QUORUM',
+          `atleast(${count}, ...) needs a count from 1 to its ${args.length} terms`,
+          nAt,
+          String(count).length,
+        );
+      }
+      return { type: 'atleast', n: count, args };
+    }
+    return { type: word === 'all' ? 'all' : 'any', args };
+  }
+
+  private args(level: number, word: string, openAt: number): Expr[] {
+    const args: Expr[] = [];
+    if (this.peek() === ')') {
+      if (word !== 'not')
+        this.fatal('RULE_EMPTY_ARGS', `${word}() needs at least one term`, openAt, this.pos - openAt + 1);
+      this.fatal('RULE_ARITY', `not() takes exactly one term, found 0`, openAt, this.pos - openAt + 1);
+    }
+    for (;;) {
+      const at = this.pos;
+      const arg = this.expr(level + 1);
+      if (arg.type === 'proxy' && args.some((a) => sameProxyTerm(a, arg))) {
+        this.report(
+          'warning',
+          'RULE_REPEATED_TERM',
+          `'${formatExpr(arg)}' appears twice in ${word}()`,
+          at,
+          this.pos - at,
+        );
+      }
+      args.push(arg);
+      this.ws();
+      const c = this.peek();
+      if (c === ')') {
+        this.pos++;
+        return args;
+      }
+      if (c !== ',') {
+        this.fatal(
+          'RULE_SYNTAX',
+          c === undefined || c === '\n'
+            ? `missing ')' to close '${word}(' at column ${openAt - (this.lineStarts[this.lineOf(openAt) - 1] ?? 0) + 1}`
+            : `expected ',' or ')' in ${word}(...), found ${this.describeHere()}`,
+          this.pos,
+        );
+      }
+      this.pos++;
+      this.ws();
+    }
+  }
+
+  private proxy(kind: string, start: number): Expr {
+    if (kind !== 'b' && kind !== 'f') {
+      this.fatal(
+        'RULE_UNKNOWN_PROXY_KIND',
+        `unknown proxy kind '${kind}:'; expected 'b:' (backend) or 'f:' (frontend)`,
+        start,
+        kind.length + 1,
+      );
+    }
+    this.pos++;
+    while (isSpace(this.code())) this.pos++;
+    const nameAt = this.pos;
+    while (this.pos < this.text.length && !(cls(this.code()) & NAME_END)) this.pos++;
+    const name = this.text.slice(nameAt, this.pos);
+    const side = kind === 'b' ? 'backend' : 'frontend';
+    if (name === '') this.fatal('RULE_BAD_PROXY_NAME', `expected a ${side} name after '${kind}:'`, nameAt);
+    if (!PROXY_NAME.test(name)) {
+      const bad = [...name].find((c) => !PROXY_NAME.test(c)) ?? '';
+      this.fatal(
+        'RULE_BAD_PROXY_NAME',
+        `${side} name '${name}' has '${bad}'; HAProxy names hold only letters, digits, '-', '_', '.' and ':'`,
+        nameAt,
+        name.length,
+      );
+    }
+    while (isSpace(this.code())) this.pos++;
+    if (this.peek() === '>' || this.peek() === '<' || this.peek() === '=') {
+      return this.threshold(side, name);
+    }
+    return { type: 'proxy', side, name };
+  }
+
+  private threshold(side: 'backend' | 'frontend', name: string): Expr {
+    const opAt = this.pos;
+    if (!this.text.startsWith('>=', this.pos)) {
+      const op = this.text.slice(this.pos, this.pos + (this.text[this.pos + 1] === '=' ? 2 : 1));
+      this.fatal(
+        'RULE_BAD_THRESHOLD',
+        `unsupported comparison '${op}'; capacity thresholds are written b:<backend>>=N or >=N%`,
+        opAt,
+        op.length,
+      );
+    }
+    if (side === 'frontend') {
+      this.fatal(
+        'RULE_BAD_THRESHOLD',
+        `capacity thresholds apply to backends only (f:${name} is a frontend)`,
+        opAt,
+        2,
+      );
+    }
+    this.pos += 2;
+    while (isSpace(this.code())) this.pos++;
+    const numAt = this.pos;
+    while (isDigit(this.code())) this.pos++;
+    const digits = this.text.slice(numAt, this.pos);
+    const percent = this.peek() === '%';
+    if (percent) this.pos++;
+    if (digits === '' || /^0[0-9]/.test(digits)) {
+      this.fatal(
+        'RULE_BAD_THRESHOLD',
+        `expected a whole number after '>=', e.g. b:${name}>=2 or b:${name}>=50%`,
+        numAt,
+      );
+    }
+    const value = Number(digits);
+    if (percent && (value < 1 || value > 100)) {
+      this.error(
+        'RULE_BAD_THRESHOLD',
+        `a percentage threshold must be from 1% to 100%, found ${digits}%`,
+        numAt,
+        digits.length + 1,
+      );
+    } else if (!percent && (value < 1 || value > 1_000_000)) {
+      this.error(
+        'RULE_BAD_THRESHOLD',
+        `a server-count threshold must be at least 1, found ${digits}`,
+        numAt,
+        digits.length,
+      );
+    }
+    return { type: 'proxy', side, name, threshold: { kind: percent ? 'percent' : 'count', value } };
+  }
+
+  private number(max: number, what: string): number {
+    const at = this.pos;
+    while (isDigit(this.code())) this.pos++;
+    const digits = this.text.slice(at, this.pos);
+    if (digits === '')
+      this.fatal('RULE_BAD_ATTRIBUTE', `expected a number for ${what}, found ${this.describeHere()}`, at);
+    const value = Number(digits);
+    if (value > max || /^0[0-9]/.test(digits)) {
+      this.error(
+        'RULE_BAD_ATTRIBUTE',
+        `${what} must be a whole number from 0 to ${max}, found ${digits}`,
+        at,
+        digits.length,
+      );
+    }
+    return value;
+  }
+
+  private numbers(count: number, max: number, what: string): number[] {
+    const values: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (i > 0) {
+        if (this.peek() !== ':')
+          this.fatal('RULE_BAD_ATTRIBUTE', `expected ':' in ${what}, found ${this.describeHere()}`, this.pos);
+        this.pos++;
+      }
+      values.push(this.number(max, what));
+    }
+    return values;
+  }
+
+  private attributes(): RouteAttributes {
+    let med: number | undefined;
+    let localPref: number | undefined;
+    const communities: [number, number][] = [];
+    const largeCommunities: [number, number, number][] = [];
+    const seen = new Set<string>();
+    for (;;) {
+      this.ws();
+      const at = this.pos;
+      while (this.pos < this.text.length && /[a-z-]/i.test(this.text[this.pos] ?? '')) this.pos++;
+      const name = this.text.slice(at, this.pos);
+      if (!(ATTRIBUTES as readonly string[]).includes(name)) {
+        const guess = nearest(name, ATTRIBUTES);
+        this.fatal(
+          'RULE_BAD_ATTRIBUTE',
+          name === ''
+            ? `expected a route attribute (${ATTRIBUTES.join(', ')}), found ${this.describeHere()}`
+            : `unknown route attribute '${name}'${guess ? `; did you mean '${guess}'?` : `; expected one of ${ATTRIBUTES.join(', ')}`}`,
+          at,
+          name.length,
+        );
+      }
+      while (isSpace(this.code())) this.pos++;
+      const valueAt = this.pos;
+      if (name === 'med' || name === 'local-pref') {
+        if (seen.has(name)) this.error('RULE_BAD_ATTRIBUTE', `${name} is given twice`, at, name.length);
+        seen.add(name);
+        const v = this.number(U32, name);
+        if (name === 'med') med = v;
+        else localPref = v;
+      } else if (name === 'community') {
+        const [a = 0, b = 0] = this.numbers(2, 0xffff, 'community');
+        if (communities.some(([x, y]) => x === a && y === b)) {
+          this.error('RULE_BAD_ATTRIBUTE', `community ${a}:${b} is given twice`, valueAt, this.pos - valueAt);
+        }
+        communities.push([a, b]);
+      } else {
+        const [a = 0, b = 0, c = 0] = this.numbers(3, U32, 'large-community');
+        if (largeCommunities.some(([x, y, z]) => x === a && y === b && z === c)) {
+          this.error(
+            'RULE_BAD_ATTRIBUTE',
+            `large-community ${a}:${b}:${c} is given twice`,
+            valueAt,
+            this.pos - valueAt,
+          );
+        }
+        largeCommunities.push([a, b, c]);
+      }
+      while (isSpace(this.code())) this.pos++;
+      if (this.peek() !== ',') break;
+      this.pos++;
+    }
+    return {
+      ...(med === undefined ? {} : { med }),
+      ...(localPref === undefined ? {} : { localPref }),
+      ...(communities.length ? { communities } : {}),
+      ...(largeCommunities.length ? { largeCommunities } : {}),
+    };
+  }
+}
+
+/**
+ * Parses a rules file (a superset of HAProxy Enterprise's hapee-rhi.cfg). Never throws: all problems of
+ * the file are reported at once as diagnostics, and the valid rules are still returned.
+ */
+export function parse(text: string, options: ParseOptions = {}): ParseResult {
+  const parser = new Parser(text, options.file ?? '<input>', options.maxDepth ?? 32);
+  parser.run();
+  const diagnostics = parser.diagnostics;
+  return {
+    ruleSet: { version: 1, rules: parser.rules },
+    locations: parser.locations,
+    diagnostics,
+    ok: !diagnostics.some((d) => d.severity === 'error'),
+    items: parser.items,
+  };
+}
