@@ -51,4 +51,13 @@ if [ ! -e "$stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
+# Build the packages (nx caches: a no-op when nothing changed) so that bins such as `npx rhi-rules` work.
+build_log="$(mktemp)"
+if ! nx run-many -t build --output-style=static >"$build_log" 2>&1; then
+  cat "$build_log" >&2
+  rm -f "$build_log"
+  echo "setup: the build failed (output above)" >&2
+  exit 1
+fi
+rm -f "$build_log"
 log "setup done: node $(node --version), haproxy $(haproxy -v | head -1 | awk '{print $3}'), bird $(bird --version 2>&1 | awk '{print $3}'), nats-server $(nats-server --version | awk '{print $2}')"

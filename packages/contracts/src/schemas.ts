@@ -1,0 +1,140 @@
+import { RuleSetSchema } from '@rhi/rules-dsl';
+import { z } from 'zod';
+import { TOKEN } from './subjects.js';
+
+const nodeName = z.string().regex(TOKEN, 'a node name is 1-64 letters, digits, - or _');
+const isoTime = z.iso.datetime();
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+const labels = z.record(z.string().regex(TOKEN), z.string().regex(TOKEN));
+
+/**
+ * A rule set signed by an operator key (ed25519). The signature covers {@link signingInput}: the
+ * version tag, the hash of the rule set's canonical text, the serial and the issue time. Agents refuse
+ * a serial lower than the one they run, so an old rule set cannot be replayed.
+ */
+export const SignedRuleSetSchema = z.strictObject({
+  schema: z.literal('rhi.v1.ruleset'),
+  ruleSet: RuleSetSchema,
+  /** sha256 of `format(ruleSet)`; recomputed and compared by the receiver. */
+  hash: sha256Hex,
+  /** Monotonic per fleet; a higher serial supersedes a lower one. */
+  serial: z.number().int().min(1),
+  issuedAt: isoTime,
+  /** Who signed: the name of a key in the agent's trusted key list. */
+  keyId: z.string().min(1).max(128),
+  /** base64 ed25519 signature of the signing input. */
+  signature: z.string().min(1),
+});
+export type SignedRuleSet = z.infer<typeof SignedRuleSetSchema>;
+
+/** Per-route state in a status report. */
+export const RouteStatusSchema = z.strictObject({
+  table: z.string(),
+  prefix: z.string(),
+  family: z.enum(['ipv4', 'ipv6']),
+  /** What the rule says right now. */
+  decision: z.enum(['advertise', 'withdraw']),
+  /** What the agent asks BIRD for, after damping, drain and the allowlist. */
+  desired: z.boolean(),
+  /** Damping state: stable, or counting towards a change, or held down after flapping. */
+  damping: z.enum(['stable', 'rising', 'falling', 'held']),
+  /** False when the node's prefix allowlist forbids this route (it is then never advertised). */
+  allowed: z.boolean(),
+  /** One-line explanation, e.g. `b:be_app down`. */
+  reason: z.string(),
+  /** Whether BIRD really holds the route (read back), or null when BIRD could not be read. */
+  inBird: z.boolean().nullable(),
+  /** When the desired state last changed. */
+  since: isoTime,
+});
+export type RouteStatus = z.infer<typeof RouteStatusSchema>;
+
+/** An agent's full status: published on every change and as a heartbeat, and kept in the status bucket. */
+export const NodeStatusSchema = z.strictObject({
+  schema: z.literal('rhi.v1.status'),
+  node: nodeName,
+  labels,
+  agentVersion: z.string(),
+  time: isoTime,
+  /** Increases with every status the agent publishes; lets readers drop stale ones. */
+  seq: z.number().int().min(0),
+  ruleSet: z
+    .strictObject({
+      hash: sha256Hex,
+      serial: z.number().int().min(0),
+      source: z.enum(['file', 'controller', 'persisted']),
+      appliedAt: isoTime,
+    })
+    .nullable(),
+  haproxy: z.strictObject({
+    reachable: z.boolean(),
+    pid: z.number().int().optional(),
+    error: z.string().optional(),
+  }),
+  bird: z.strictObject({
+    reachable: z.boolean(),
+    version: z.string().optional(),
+    error: z.string().optional(),
+  }),
+  drain: z.strictObject({ drained: z.boolean(), since: isoTime.optional(), reason: z.string().optional() }),
+  routes: z.array(RouteStatusSchema),
+});
+export type NodeStatus = z.infer<typeof NodeStatusSchema>;
+
+/** Stable event names, shared by logs (`event` field) and the events subject. */
+export const EVENT_NAMES = [
+  'routeAnnounced',
+  'routeWithdrawn',
+  'ruleSetApplied',
+  'ruleSetRejected',
+  'drained',
+  'undrained',
+  'haproxyUnreachable',
+  'haproxyReachable',
+  'birdUnreachable',
+  'birdReachable',
+] as const;
+
+/** One transition on one node. */
+export const AgentEventSchema = z.strictObject({
+  schema: z.literal('rhi.v1.event'),
+  node: nodeName,
+  time: isoTime,
+  event: z.enum(EVENT_NAMES),
+  table: z.string().optional(),
+  prefix: z.string().optional(),
+  reason: z.string(),
+});
+export type AgentEvent = z.infer<typeof AgentEventSchema>;
+
+/** A command to one node or to every node with a label; answered with an {@link Ack}. */
+export const CommandSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    schema: z.literal('rhi.v1.command'),
+    id: z.string().min(1),
+    type: z.literal('ruleset'),
+    ruleSet: SignedRuleSetSchema,
+  }),
+  z.strictObject({
+    schema: z.literal('rhi.v1.command'),
+    id: z.string().min(1),
+    type: z.literal('drain'),
+    reason: z.string().optional(),
+    /** Wait until HAProxy frontend sessions fall to this many (after de-preferring), then withdraw. */
+    waitSessions: z.number().int().min(0).optional(),
+    timeoutSec: z.number().positive().optional(),
+  }),
+  z.strictObject({ schema: z.literal('rhi.v1.command'), id: z.string().min(1), type: z.literal('undrain') }),
+]);
+export type Command = z.infer<typeof CommandSchema>;
+
+/** The answer to a command. */
+export const AckSchema = z.strictObject({
+  schema: z.literal('rhi.v1.ack'),
+  /** The command's id. */
+  id: z.string(),
+  node: nodeName,
+  result: z.enum(['applied', 'rejected']),
+  reason: z.string().optional(),
+});
+export type Ack = z.infer<typeof AckSchema>;

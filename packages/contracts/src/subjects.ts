@@ -1,0 +1,51 @@
+/** Version prefix of every subject, stream, bucket and schema name. */
+export const WIRE_VERSION = 'rhi.v1';
+
+/** A NATS subject token: no dots, wildcards or whitespace. Node names and label keys/values must be tokens. */
+export const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Thrown by subject builders when a name cannot be a subject token. */
+export class ContractInvalidTokenError extends Error {
+  readonly code = 'CONTRACT_INVALID_TOKEN';
+  constructor(
+    readonly what: string,
+    readonly value: string,
+  ) {
+    super(`${what} '${value}' cannot be a NATS subject token: use 1-64 letters, digits, '-' or '_'`);
+    this.name = 'ContractInvalidTokenError';
+  }
+}
+
+function token(what: string, value: string): string {
+  if (!TOKEN.test(value)) throw new ContractInvalidTokenError(what, value);
+  return value;
+}
+
+/**
+ * Subject names. Agents publish status and events and listen for commands; the controller does the
+ * opposite. Commands are request/reply: the reply is an {@link Ack}.
+ */
+export const subjects = {
+  /** An agent's full status, on every change and as a heartbeat. */
+  status: (node: string) => `${WIRE_VERSION}.status.${token('node', node)}`,
+  /** Every node's status (controller subscription). */
+  allStatus: `${WIRE_VERSION}.status.*`,
+  /** One transition event (route announced/withdrawn, rule set applied/rejected, ...). */
+  event: (node: string) => `${WIRE_VERSION}.events.${token('node', node)}`,
+  allEvents: `${WIRE_VERSION}.events.>`,
+  /** Commands addressed to one node. */
+  nodeCommand: (node: string) => `${WIRE_VERSION}.cmd.node.${token('node', node)}`,
+  /** Commands addressed to every node carrying a label, e.g. `site=par1`. */
+  labelCommand: (key: string, value: string) =>
+    `${WIRE_VERSION}.cmd.label.${token('label key', key)}.${token('label value', value)}`,
+} as const;
+
+/** JetStream names: the event history stream and the key-value buckets. */
+export const jetstream = {
+  /** Stream over `rhi.v1.events.>`: the fleet's transition history. */
+  eventsStream: 'RHI_V1_EVENTS',
+  /** KV bucket: latest status per node (key = node name). */
+  statusBucket: 'rhi_v1_status',
+  /** KV bucket: signed rule sets (key = rule-set hash) and assignments (key = `assign.<node>`). */
+  ruleSetBucket: 'rhi_v1_rulesets',
+} as const;
