@@ -1,1 +1,17 @@
-export {};
+export type { Allowlist } from './core/allowlist.js';
+export { allowlist } from './core/allowlist.js';
+export type {
+  DampingConfig,
+  DampingPhase,
+  DampState,
+  DampStep,
+  HoldDown,
+  Threshold,
+} from './core/damping.js';
+export { DEFAULT_DAMPING, initialDampState, step } from './core/damping.js';
+export type { DesiredRoute, Plan, PlanInput, PlannedRoute, RouteMemory, Transition } from './core/planner.js';
+export { plan, routeKey } from './core/planner.js';
+export type { ConfigIssue } from './config/load.js';
+export { ConfigInvalidError, parseConfig } from './config/load.js';
+export type { AgentConfig } from './config/schema.js';
+export { AgentConfigSchema } from './config/schema.js';

@@ -26,8 +26,11 @@ export function formatSource(text: string, options: ParseOptions = {}): FormatSo
     if (previousEnd > 0 && item.line > previousEnd + 1) lines.push('');
     previousEnd = item.endLine;
     if (item.kind === 'comment') lines.push(item.text.trimStart());
-    else if (item.rule)
+    else if (item.rule) {
+      // A rule is printed on one line; comments from inside it go on their own lines above it.
+      lines.push(...(item.innerComments ?? []));
       lines.push(item.comment ? `${formatRule(item.rule)}  ${item.comment}` : formatRule(item.rule));
+    }
   }
   const formatted = lines.length ? `${lines.join('\n')}\n` : '';
   return { ok: true, text: formatted, changed: formatted !== text, diagnostics: result.diagnostics };

@@ -23,7 +23,7 @@ export { formatSource } from './format-source.js';
 export { ruleSetHash } from './hash.js';
 export type { BackendHealth, FrontendHealth, HealthState } from './health.js';
 export type { ParsedPrefix, PrefixError } from './ip.js';
-export { parsePrefix } from './ip.js';
+export { parsePrefix, prefixContains } from './ip.js';
 export type { ParseOptions, ParseResult, RuleLocation, SourceItem } from './parser.js';
 export { parse } from './parser.js';
 export { ExprSchema, HealthStateSchema, RuleSetSchema } from './schema.js';

@@ -214,3 +214,23 @@ function slowParsePrefix(text: string): ParsedPrefix | PrefixError {
   }
   return { ok: true, family: parsed.family, prefix: canonical, length };
 }
+
+function addressOf(text: string): Address | undefined {
+  const parsed = text.includes(':') ? parseIPv6(text) : parseIPv4(text);
+  return typeof parsed === 'string' ? undefined : parsed;
+}
+
+/**
+ * Whether prefix `inner` lies within prefix `outer` (same family, at least as long, same network bits).
+ * Both are CIDR texts; anything unparsable is contained in nothing.
+ */
+export function prefixContains(outer: string, inner: string): boolean {
+  const o = parsePrefix(outer);
+  const i = parsePrefix(inner);
+  if (!o.ok || !i.ok || o.family !== i.family || i.length < o.length) return false;
+  const oa = addressOf(o.prefix.slice(0, o.prefix.indexOf('/')));
+  const ia = addressOf(i.prefix.slice(0, i.prefix.indexOf('/')));
+  if (!oa || !ia) return false;
+  const masked = maskAddress(ia, o.length);
+  return masked.parts.every((p, k) => p === oa.parts[k]);
+}

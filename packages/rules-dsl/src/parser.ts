@@ -29,6 +29,8 @@ export type SourceItem =
       readonly endLine: number;
       /** A comment at the end of the rule's last line. */
       readonly comment?: string;
+      /** Comments inside a rule continued over lines, in order. */
+      readonly innerComments?: readonly string[];
     }
   | { readonly kind: 'comment'; readonly text: string; readonly line: number; readonly endLine: number };
 
@@ -92,6 +94,8 @@ class Parser {
   readonly locations: RuleLocation[] = [];
   readonly items: SourceItem[] = [];
   private readonly seen = new Map<string, number>();
+  /** Comments inside the current statement, by offset (ws() may pass the same one twice after a backtrack). */
+  private readonly inner = new Map<number, string>();
 
   constructor(
     private readonly text: string,
@@ -222,7 +226,9 @@ class Parser {
       if (this.depth === 0) return;
       const c = this.peek();
       if (c === '#') {
+        const s = this.pos;
         this.skipComment();
+        this.inner.set(s, this.text.slice(s, this.pos).trimEnd());
       } else if (c === '\n' && !this.nextLineStartsRule(this.pos + 1)) {
         this.pos++;
       } else {
@@ -234,6 +240,7 @@ class Parser {
   private statement(): void {
     const start = this.pos;
     this.failed = false;
+    this.inner.clear();
     let rule: Rule | undefined;
     let comment: string | undefined;
     try {
@@ -256,7 +263,15 @@ class Parser {
     if (rule && !this.failed) {
       this.rules.push(rule);
       this.locations.push({ line, column: start - (this.lineStarts[line - 1] ?? 0) + 1 });
-      this.items.push({ kind: 'rule', rule, line, endLine, ...(comment === undefined ? {} : { comment }) });
+      const innerComments = [...this.inner.entries()].sort(([a], [b]) => a - b).map(([, text]) => text);
+      this.items.push({
+        kind: 'rule',
+        rule,
+        line,
+        endLine,
+        ...(comment === undefined ? {} : { comment }),
+        ...(innerComments.length ? { innerComments } : {}),
+      });
     } else {
       this.items.push({ kind: 'rule', line, endLine });
     }
@@ -438,6 +453,7 @@ class Parser {
     this.depth++;
     this.ws();
     let n: number | undefined;
+    let nText = '';
     let nAt = this.pos;
     if (word === 'atleast' && this.peek() !== ')') {
       nAt = this.pos;
@@ -451,6 +467,7 @@ class Parser {
         );
       }
       n = Number(digits);
+      nText = digits;
       this.ws();
       if (this.peek() === ')')
         this.fatal('RULE_EMPTY_ARGS', `atleast(${digits}) has no terms to count`, this.pos);
@@ -477,9 +494,9 @@ class Parser {
       if (!Number.isSafeInteger(count) || count < 1 || count > args.length) {
         this.error(
           'RULE_BAD_QUORUM',
-          `atleast(${count}, ...) needs a count from 1 to its ${args.length} terms`,
+          `atleast(${nText}, ...) needs a count from 1 to its ${args.length} term${args.length === 1 ? '' : 's'}`,
           nAt,
-          String(count).length,
+          nText.length,
         );
       }
       return { type: 'atleast', n: count, args };
@@ -517,7 +534,7 @@ class Parser {
         this.fatal(
           'RULE_SYNTAX',
           c === undefined || c === '\n'
-            ? `missing ')' to close '${word}(' at column ${openAt - (this.lineStarts[this.lineOf(openAt) - 1] ?? 0) + 1}`
+            ? `missing ')' to close '${word}(' at ${this.lineOf(openAt) === this.lineOf(this.pos) ? '' : `line ${this.lineOf(openAt)}, `}column ${openAt - (this.lineStarts[this.lineOf(openAt) - 1] ?? 0) + 1}`
             : `expected ',' or ')' in ${word}(...), found ${this.describeHere()}`,
           this.pos,
         );
@@ -603,7 +620,7 @@ class Parser {
     } else if (!percent && (value < 1 || value > 1_000_000)) {
       this.error(
         'RULE_BAD_THRESHOLD',
-        `a server-count threshold must be at least 1, found ${digits}`,
+        `a server-count threshold must be from 1 to 1000000, found ${digits}`,
         numAt,
         digits.length,
       );

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { RuleSet } from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
 import { format } from './format.js';
@@ -28,10 +29,12 @@ export function validateRuleSet(value: unknown, file = '<rule set>'): ValidateRe
       .map((d) => `rules.${d.line - 1}: ${d.code}: ${d.message}`);
     return { ok: false, issues, diagnostics: reparsed.diagnostics };
   }
-  if (format(reparsed.ruleSet) !== text) {
+  // Comparing values, not texts: a field can hide syntax that re-parses into another rule set (a table or a
+  // second route inside a prefix, a newline, a family that does not match its prefix).
+  if (!isDeepStrictEqual(reparsed.ruleSet, shape.data)) {
     return {
       ok: false,
-      issues: ['rule set is not in canonical form (e.g. a prefix not written canonically)'],
+      issues: ['rule set is not what its canonical text parses to (e.g. a prefix not written canonically)'],
       diagnostics: [],
     };
   }

@@ -1,0 +1,130 @@
+import { parsePrefix } from '@rhi/rules-dsl';
+import { z } from 'zod';
+
+const token = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, - or _');
+const cidr = z.string().transform((value, ctx) => {
+  const parsed = parsePrefix(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
+  }
+  return parsed.prefix;
+});
+const ip = z
+  .string()
+  .refine((v) => !v.includes('/') && parsePrefix(v).ok, 'expected an IPv4 or IPv6 address');
+const path = z.string().min(1, 'expected a path').startsWith('/', 'expected an absolute path');
+const socketAddress = z
+  .string()
+  .refine((v) => v.startsWith('/') || /^ipv4@[^:]+:\d+$/.test(v) || /^ipv6@\[[0-9a-fA-F:]+\]:\d+$/.test(v), {
+    message: 'expected a unix socket path, ipv4@<host>:<port> or ipv6@[<addr>]:<port>',
+  });
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+const threshold = z.strictObject({
+  count: z.number().int().min(1).default(1),
+  ms: ms(0, 600_000).default(0),
+});
+
+/** The agent's configuration file (YAML), validated. Every field has a documented default where one is safe. */
+export const AgentConfigSchema = z.strictObject({
+  node: z.strictObject({
+    /** Node name: the NATS subject token and the controller's key. */
+    name: token,
+    labels: z.record(token, token).default({}),
+  }),
+  haproxy: z.strictObject({
+    /** Stats sockets (level admin for drain, operator at least for the event ring). */
+    sockets: z.array(socketAddress).min(1),
+    pollIntervalMs: ms(10, 60_000).default(250),
+    /** A `ring` section with server and frontend state events, followed with `show events <ring> -w`. */
+    eventRing: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]+$/)
+      .optional(),
+    /** How long a failing read during a reload is retried before HAProxy counts as unreachable. */
+    reloadGraceMs: ms(0, 60_000).default(2000),
+    timeoutMs: ms(10, 60_000).default(1000),
+  }),
+  bird: z.strictObject({
+    dialect: z.enum(['bird2', 'bird1']).default('bird2'),
+    /** BIRD 2: one control socket. BIRD 1.6: the IPv4 daemon's socket (`socket6` for bird6). */
+    socket: path,
+    socket6: path.optional(),
+    /** The include file rhi owns; the operator's BIRD config must `include` it. */
+    include: path,
+    /** Route tables: next hop per table; a table not listed gets the injector's default. */
+    tables: z.record(token, z.strictObject({ gateway: ip.optional(), gateway6: ip.optional() })).default({}),
+    reconcileIntervalMs: ms(1000, 3_600_000).default(30_000),
+  }),
+  rules: z
+    .strictObject({
+      /** A rules file (an existing hapee-rhi.cfg works unchanged). */
+      file: path.optional(),
+      /** Accept signed rule sets pushed by the controller. */
+      fromController: z.boolean().default(false),
+      /** Public keys (PEM files) whose signatures are trusted, by key id. */
+      trustedKeys: z.record(z.string().min(1), path).default({}),
+    })
+    .refine((r) => r.file !== undefined || r.fromController, {
+      message: 'give a rules file, or set fromController: true',
+    })
+    .refine((r) => !r.fromController || Object.keys(r.trustedKeys).length > 0, {
+      message: 'fromController needs at least one trusted key',
+      path: ['trustedKeys'],
+    }),
+  /** The only networks this node may advertise, whatever a rule set says. Required: list 0.0.0.0/0 to allow all. */
+  allowlist: z.array(cidr).min(1, 'list at least one network (0.0.0.0/0 and ::/0 allow everything)'),
+  damping: z
+    .strictObject({
+      rise: threshold.default({ count: 1, ms: 1000 }),
+      fall: threshold.default({ count: 1, ms: 0 }),
+      holdDown: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            flaps: z.number().int().min(1),
+            windowMs: ms(1, 86_400_000),
+            holdMs: ms(1, 86_400_000),
+          }),
+        ])
+        .default({ flaps: 3, windowMs: 60_000, holdMs: 30_000 }),
+    })
+    .default({
+      rise: { count: 1, ms: 1000 },
+      fall: { count: 1, ms: 0 },
+      holdDown: { flaps: 3, windowMs: 60_000, holdMs: 30_000 },
+    }),
+  policies: z
+    .strictObject({
+      /** Withdraw this node's routes on a clean stop (SIGTERM) before exiting. */
+      withdrawOnStop: z.boolean().default(true),
+    })
+    .default({ withdrawOnStop: true }),
+  nats: z
+    .strictObject({
+      servers: z
+        .array(z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'expected nats://host:port or tls://host:port'))
+        .min(1),
+      /** A NATS credentials file (JWT + nkey seed). */
+      credentials: path.optional(),
+      user: z.string().optional(),
+      password: z.string().optional(),
+      token: z.string().optional(),
+      tls: z.strictObject({ ca: path.optional(), cert: path.optional(), key: path.optional() }).optional(),
+      heartbeatMs: ms(1000, 600_000).default(5000),
+    })
+    .refine((n) => n.credentials || n.user || n.token, {
+      message: 'NATS must be authenticated: give credentials, user/password or token',
+    })
+    .optional(),
+  admin: z
+    .strictObject({
+      listen: z.string().regex(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, 'expected <host>:<port>'),
+    })
+    .default({ listen: '127.0.0.1:9180' }),
+  /** Where the drain state and the last good rule set are kept. */
+  stateDir: path.default('/var/lib/rhi'),
+});
+
+/** The validated agent configuration, with defaults filled in. */
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;

@@ -1,0 +1,146 @@
+import type { Decision, Family, RouteAttributes } from '@rhi/rules-dsl';
+import type { Allowlist } from './allowlist.js';
+import type { DampingConfig, DampingPhase, DampState } from './damping.js';
+import { initialDampState, step } from './damping.js';
+
+/** A route the agent wants BIRD to hold. */
+export interface DesiredRoute {
+  readonly table: string;
+  readonly prefix: string;
+  readonly family: Family;
+  readonly attributes?: RouteAttributes;
+}
+
+/** What the planner remembers of a route between plans. */
+export interface RouteMemory {
+  readonly damp: DampState;
+  /** Whether the route was in the desired set of the last plan. */
+  readonly desired: boolean;
+  /** When `desired` last changed (ms). */
+  readonly since: number;
+}
+
+/** A route's full picture after a plan: the raw decision, the damping, the policies, the result. */
+export interface PlannedRoute extends DesiredRoute {
+  /** What the rule says (false too while HAProxy is unreachable). */
+  readonly decision: boolean;
+  readonly phase: DampingPhase;
+  readonly allowed: boolean;
+  readonly desired: boolean;
+  /** Why `desired` is what it is, in one line. */
+  readonly reason: string;
+  readonly since: number;
+}
+
+/** A change of a route's desired state, for logs and events. */
+export interface Transition {
+  readonly event: 'routeAnnounced' | 'routeWithdrawn';
+  readonly table: string;
+  readonly prefix: string;
+  readonly reason: string;
+}
+
+/** Everything the planner needs besides its memory. */
+export interface PlanInput {
+  /** The rule decisions, or null when HAProxy is unreachable (fail closed: nothing is advertised). */
+  readonly decisions: readonly Decision[] | null;
+  /** The routes of the rule set, used when `decisions` is null. */
+  readonly routes: readonly DesiredRoute[];
+  readonly now: number;
+  /** True for a fresh health reading, false for a timer recheck. */
+  readonly reading: boolean;
+  readonly drained: boolean;
+  readonly allowlist: Allowlist;
+  readonly damping: DampingConfig;
+  /** Whether BIRD held a route when the agent started: the first damper state of a new route. */
+  readonly heldAtStart: (key: string) => boolean;
+}
+
+/** The result of a plan. */
+export interface Plan {
+  readonly routes: readonly PlannedRoute[];
+  /** Exactly what BIRD should hold: the input of `injector.set()`. */
+  readonly desired: readonly DesiredRoute[];
+  readonly transitions: readonly Transition[];
+  readonly memory: ReadonlyMap<string, RouteMemory>;
+  /** When to plan again without a new reading (a damping timer), or null. */
+  readonly recheckAt: number | null;
+}
+
+/** The identity of a route: `<table>%<prefix>`. */
+export const routeKey = (r: { readonly table: string; readonly prefix: string }) => `${r.table}%${r.prefix}`;
+
+/**
+ * Turns rule decisions into the routes BIRD should hold: damping per route, then the policies in order
+ * (HAProxy unreachable -> nothing; not in the allowlist -> never; drained -> nothing). Pure.
+ */
+export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput): Plan {
+  const next = new Map<string, RouteMemory>();
+  const routes: PlannedRoute[] = [];
+  const desired: DesiredRoute[] = [];
+  const transitions: Transition[] = [];
+  let recheckAt: number | null = null;
+  const items =
+    input.decisions ??
+    input.routes.map((r) => ({
+      ...r,
+      advertise: false,
+      reason: 'HAProxy unreachable',
+      attributes: r.attributes,
+    }));
+
+  for (const item of items) {
+    const key = routeKey(item);
+    if (next.has(key)) continue;
+    const before = memory.get(key);
+    const damp0 = before?.damp ?? initialDampState(input.heldAtStart(key), input.now);
+    const damped = step(damp0, item.advertise, input.now, input.damping, input.reading);
+    if (damped.recheckAt !== null)
+      recheckAt = recheckAt === null ? damped.recheckAt : Math.min(recheckAt, damped.recheckAt);
+    const allowed = input.allowlist.allows(item.prefix);
+    const reachable = input.decisions !== null;
+    const wants = reachable && damped.state.value && allowed && !input.drained;
+    const reason = !reachable
+      ? 'HAProxy unreachable'
+      : !allowed
+        ? `${item.prefix} is outside this node's prefix allowlist`
+        : input.drained && damped.state.value
+          ? 'node drained'
+          : damped.phase === 'stable'
+            ? item.reason
+            : `${item.reason} (${damped.phase})`;
+    const wasDesired = before?.desired ?? input.heldAtStart(key);
+    const since = before && before.desired === wants ? before.since : input.now;
+    next.set(key, { damp: damped.state, desired: wants, since });
+    const route: DesiredRoute = {
+      table: item.table,
+      prefix: item.prefix,
+      family: item.family,
+      ...(item.attributes ? { attributes: item.attributes } : {}),
+    };
+    routes.push({
+      ...route,
+      decision: item.advertise,
+      phase: damped.phase,
+      allowed,
+      desired: wants,
+      reason,
+      since,
+    });
+    if (wants) desired.push(route);
+    if (wants !== wasDesired) {
+      transitions.push({
+        event: wants ? 'routeAnnounced' : 'routeWithdrawn',
+        table: item.table,
+        prefix: item.prefix,
+        reason,
+      });
+    }
+  }
+  for (const [key, before] of memory) {
+    if (next.has(key) || !before.desired) continue;
+    const [table = '', prefix = ''] = key.split('%');
+    transitions.push({ event: 'routeWithdrawn', table, prefix, reason: 'no longer in the rule set' });
+  }
+  return { routes, desired, transitions, memory: next, recheckAt };
+}

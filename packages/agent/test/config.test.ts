@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigInvalidError, parseConfig } from '../src/config/load.js';
+
+const example = readFileSync(new URL('../../../examples/agent.yaml', import.meta.url), 'utf8');
+const minimal = `node: { name: lb-1 }
+haproxy: { sockets: [/run/haproxy/admin.sock] }
+bird: { socket: /run/bird/bird.ctl, include: /etc/bird/rhi.conf }
+rules: { file: /etc/rhi/rules.cfg }
+allowlist: [198.18.200.0/24]
+`;
+
+const issues = (text: string) => {
+  try {
+    parseConfig(text, 'agent.yaml');
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+describe('agent configuration', () => {
+  it('reads the annotated example', () => {
+    const config = parseConfig(example, 'examples/agent.yaml');
+    expect(config.node).toEqual({ name: 'lb-par1-01', labels: { site: 'par1', role: 'edge' } });
+    expect(config.allowlist).toEqual(['198.18.200.0/24', '2001:db8:200::/48']);
+    expect(config.nats?.servers).toEqual(['nats://127.0.0.1:4222']);
+  });
+
+  it('fills safe defaults into a minimal file', () => {
+    const config = parseConfig(minimal, 'agent.yaml');
+    expect(config.haproxy).toMatchObject({ pollIntervalMs: 250, reloadGraceMs: 2000 });
+    expect(config.bird.dialect).toBe('bird2');
+    expect(config.damping).toEqual({
+      rise: { count: 1, ms: 1000 },
+      fall: { count: 1, ms: 0 },
+      holdDown: { flaps: 3, windowMs: 60_000, holdMs: 30_000 },
+    });
+    expect(config.policies.withdrawOnStop).toBe(true);
+    expect(config.nats).toBeUndefined();
+    expect(config.admin.listen).toBe('127.0.0.1:9180');
+  });
+
+  it('names the path, line and column of each problem, all at once', () => {
+    const bad = minimal
+      .replace('socket: /run/bird/bird.ctl', 'socket: bird.ctl')
+      .replace('[198.18.200.0/24]', '[198.18.200.0/24, 198.18.201.1/24]');
+    const found = issues(bad);
+    expect(found.map((i) => i.path)).toEqual(['bird.socket', 'allowlist.1']);
+    expect(found[0]).toMatchObject({ message: 'expected an absolute path', line: 3 });
+    expect(found[1]?.message).toContain("did you mean '198.18.201.0/24'");
+    expect(found[1]).toMatchObject({ line: 5 });
+  });
+
+  it.each([
+    [
+      'unauthenticated NATS',
+      `${minimal}nats: { servers: [nats://127.0.0.1:4222] }\n`,
+      'nats',
+      'authenticated',
+    ],
+    [
+      'controller rule sets without trusted keys',
+      minimal.replace('{ file: /etc/rhi/rules.cfg }', '{ fromController: true }'),
+      'rules.trustedKeys',
+      'trusted key',
+    ],
+    ['no rules source', minimal.replace('{ file: /etc/rhi/rules.cfg }', '{}'), 'rules', 'rules file'],
+    ['an empty allowlist', minimal.replace('[198.18.200.0/24]', '[]'), 'allowlist', 'at least one network'],
+    [
+      'a bad stats socket',
+      minimal.replace('/run/haproxy/admin.sock', 'localhost:9999'),
+      'haproxy.sockets.0',
+      'unix socket path',
+    ],
+    ['an unknown key', `${minimal}colour: blue\n`, '', 'colour'],
+  ])('refuses %s', (_, text, path, message) => {
+    const found = issues(text);
+    expect(found[0]?.path).toBe(path);
+    expect(found[0]?.message).toContain(message);
+  });
+
+  it('reports YAML syntax errors with their place', () => {
+    const found = issues('node: { name: lb-1\nhaproxy: [\n');
+    expect(found[0]?.line).toBeGreaterThan(0);
+  });
+});
