@@ -15,3 +15,14 @@ export type { ConfigIssue } from './config/load.js';
 export { ConfigInvalidError, parseConfig } from './config/load.js';
 export type { AgentConfig } from './config/schema.js';
 export { AgentConfigSchema } from './config/schema.js';
+export type { AgentLoopOptions, RuleSetMeta } from './loop/agent-loop.js';
+export { AgentLoop } from './loop/agent-loop.js';
+export type {
+  AgentSnapshot,
+  AgentTransition,
+  Clock,
+  HealthEvent,
+  HeldRoutes,
+  RouteInjector,
+  StatusSink,
+} from './loop/ports.js';

@@ -1,0 +1,312 @@
+import type { Logger } from 'pino';
+import type { RuleSet } from '@rhi/rules-dsl';
+import { evaluate, ruleSetHash } from '@rhi/rules-dsl';
+import type { Allowlist } from '../core/allowlist.js';
+import type { DampingConfig } from '../core/damping.js';
+import type { DesiredRoute, PlannedRoute, RouteMemory } from '../core/planner.js';
+import { plan, routeKey } from '../core/planner.js';
+import type {
+  AgentSnapshot,
+  AgentTransition,
+  Clock,
+  HealthEvent,
+  RouteInjector,
+  StatusSink,
+} from './ports.js';
+
+/** Settings and ports of the loop. */
+export interface AgentLoopOptions {
+  readonly injector: RouteInjector;
+  readonly sink: StatusSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly allowlist: Allowlist;
+  readonly damping: DampingConfig;
+  /** Backoff of a failed BIRD apply: doubles from `initialMs` up to `maxMs`. */
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** How often BIRD is read back and repaired when it drifted (0 = never). */
+  readonly reconcileIntervalMs?: number;
+}
+
+/** Where a rule set came from, and its serial (0 for a local file). */
+export interface RuleSetMeta {
+  readonly source: 'file' | 'controller' | 'persisted';
+  readonly serial: number;
+}
+
+interface ActiveRuleSet extends RuleSetMeta {
+  readonly ruleSet: RuleSet;
+  readonly hash: string;
+  readonly appliedAt: number;
+  readonly routes: readonly DesiredRoute[];
+}
+
+const setKey = (routes: readonly DesiredRoute[]) =>
+  routes
+    .map((r) => `${routeKey(r)} ${JSON.stringify(r.attributes ?? {})}`)
+    .sort()
+    .join('\n');
+
+/**
+ * The agent's event-driven loop: health event -> evaluate -> damping and policies -> `injector.set()`.
+ * Acts on each event when it arrives; BIRD applies are serialized and coalesced (the newest desired set
+ * wins), retried with backoff on failure, and the desired state is never lost. Status and events go to
+ * the sink without waiting.
+ */
+export class AgentLoop {
+  private active: ActiveRuleSet | null = null;
+  private health: HealthEvent | null = null;
+  private memory: ReadonlyMap<string, RouteMemory> = new Map();
+  private routes: readonly PlannedRoute[] = [];
+  private desired: readonly DesiredRoute[] | null = null;
+  private appliedKey: string | null = null;
+  private inBird: readonly DesiredRoute[] | null = null;
+  private heldAtStart = new Set<string>();
+  private drained = false;
+  private birdReachable = true;
+  private birdError: string | undefined;
+  private applying = false;
+  private dirty = false;
+  private stopped = false;
+  private retryDelay: number;
+  private readonly cancels = {
+    recheck: null as null | (() => void),
+    retry: null as null | (() => void),
+    reconcile: null as null | (() => void),
+  };
+
+  constructor(private readonly options: AgentLoopOptions) {
+    this.retryDelay = options.retry?.initialMs ?? 100;
+  }
+
+  /** Reads what BIRD already holds (so that a restart keeps healthy routes) and starts the reconcile timer. */
+  async start(): Promise<void> {
+    try {
+      const held = await this.options.injector.held();
+      this.heldAtStart = new Set(held.routes.map(routeKey));
+      this.inBird = held.routes;
+      this.appliedKey = setKey(held.routes);
+    } catch (err) {
+      this.birdDown(err);
+    }
+    this.scheduleReconcile();
+  }
+
+  /** The current rule set's identity, or null. */
+  get ruleSetHash(): string | null {
+    return this.active?.hash ?? null;
+  }
+
+  /** Replaces the rule set atomically (the caller validated it) and acts on it at once. */
+  setRuleSet(ruleSet: RuleSet, meta: RuleSetMeta): void {
+    const hash = ruleSetHash(ruleSet);
+    const routes = ruleSet.rules.flatMap((r) =>
+      r.routes.map((route) => ({ ...route, ...(r.attributes ? { attributes: r.attributes } : {}) })),
+    );
+    this.active = { ruleSet, hash, routes, appliedAt: this.options.clock.now(), ...meta };
+    this.emit({
+      event: 'ruleSetApplied',
+      reason: `${meta.source} rule set ${hash.slice(0, 12)} (serial ${meta.serial})`,
+    });
+    this.replan(false);
+  }
+
+  /** Feeds a health event (a snapshot, or HAProxy unreachable). */
+  onHealth(event: HealthEvent): void {
+    const was = this.health;
+    this.health = event;
+    if (event.type === 'unreachable' && was?.type !== 'unreachable') {
+      this.emit({ event: 'haproxyUnreachable', reason: event.error });
+    } else if (event.type === 'snapshot' && was?.type === 'unreachable') {
+      this.emit({
+        event: 'haproxyReachable',
+        reason: `HAProxy answers again${event.pid ? ` (pid ${event.pid})` : ''}`,
+      });
+    }
+    this.replan(true);
+  }
+
+  /** Withdraws every route while decisions go on; `undrain` restores at once. */
+  drain(reason: string): void {
+    if (this.drained) return;
+    this.drained = true;
+    this.emit({ event: 'drained', reason });
+    this.replan(false);
+  }
+
+  undrain(): void {
+    if (!this.drained) return;
+    this.drained = false;
+    this.emit({ event: 'undrained', reason: 'undrain requested' });
+    this.replan(false);
+  }
+
+  get isDrained(): boolean {
+    return this.drained;
+  }
+
+  /** The loop's full state, as published. */
+  snapshot(): AgentSnapshot {
+    const health = this.health;
+    return {
+      time: this.options.clock.now(),
+      ruleSet: this.active
+        ? {
+            hash: this.active.hash,
+            serial: this.active.serial,
+            source: this.active.source,
+            appliedAt: this.active.appliedAt,
+          }
+        : null,
+      haproxy:
+        health?.type === 'snapshot'
+          ? { reachable: true, ...(health.pid === undefined ? {} : { pid: health.pid }) }
+          : { reachable: false, ...(health ? { error: health.error } : { error: 'no reading yet' }) },
+      bird: { reachable: this.birdReachable, ...(this.birdError ? { error: this.birdError } : {}) },
+      drained: this.drained,
+      routes: this.routes,
+      inBird: this.inBird,
+    };
+  }
+
+  /** Stops timers; with `withdraw`, first makes BIRD hold nothing (a clean stop must not blackhole traffic). */
+  async stop(withdraw: boolean): Promise<void> {
+    this.stopped = true;
+    for (const cancel of Object.values(this.cancels)) cancel?.();
+    if (!withdraw) return;
+    await this.options.injector.set([]);
+    for (const r of this.inBird ?? []) {
+      this.emit({ event: 'routeWithdrawn', table: r.table, prefix: r.prefix, reason: 'agent stopping' });
+    }
+    this.inBird = [];
+  }
+
+  private replan(reading: boolean): void {
+    if (this.stopped || !this.active || !this.health) return;
+    const decisions =
+      this.health.type === 'snapshot' ? evaluate(this.active.ruleSet, this.health.state) : null;
+    const result = plan(this.memory, {
+      decisions,
+      routes: this.active.routes,
+      now: this.options.clock.now(),
+      reading,
+      drained: this.drained,
+      allowlist: this.options.allowlist,
+      damping: this.options.damping,
+      heldAtStart: (key) => this.heldAtStart.has(key),
+    });
+    this.memory = result.memory;
+    this.routes = result.routes;
+    this.desired = result.desired;
+    for (const t of result.transitions) this.emit({ ...t });
+    this.cancels.recheck?.();
+    this.cancels.recheck =
+      result.recheckAt === null ? null : this.options.clock.at(result.recheckAt, () => this.replan(false));
+    this.apply();
+  }
+
+  private apply(): void {
+    if (this.stopped || this.desired === null) return;
+    if (this.applying) {
+      this.dirty = true;
+      return;
+    }
+    const routes = this.desired;
+    const key = setKey(routes);
+    if (key === this.appliedKey) {
+      this.publish();
+      return;
+    }
+    this.applying = true;
+    this.cancels.retry?.();
+    this.cancels.retry = null;
+    this.options.injector.set(routes).then(
+      () => {
+        this.applying = false;
+        this.appliedKey = key;
+        this.inBird = routes;
+        this.retryDelay = this.options.retry?.initialMs ?? 100;
+        if (!this.birdReachable) {
+          this.birdReachable = true;
+          this.birdError = undefined;
+          this.emit({ event: 'birdReachable', reason: 'BIRD accepted the routes' });
+        }
+        this.afterApply();
+      },
+      (err: unknown) => {
+        this.applying = false;
+        this.birdDown(err);
+        const delay = this.retryDelay;
+        this.retryDelay = Math.min(delay * 2, this.options.retry?.maxMs ?? 10_000);
+        if (!this.stopped)
+          this.cancels.retry = this.options.clock.at(this.options.clock.now() + delay, () => this.apply());
+        this.afterApply();
+      },
+    );
+  }
+
+  private afterApply(): void {
+    if (this.dirty) {
+      this.dirty = false;
+      this.apply();
+    } else {
+      this.publish();
+    }
+  }
+
+  private birdDown(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.options.logger.warn(
+      { event: 'birdUnreachable', op: 'set', err },
+      'BIRD did not take the routes; retrying',
+    );
+    this.birdError = message;
+    if (this.birdReachable) {
+      this.birdReachable = false;
+      this.emit({ event: 'birdUnreachable', reason: message });
+    }
+  }
+
+  private scheduleReconcile(): void {
+    const every = this.options.reconcileIntervalMs ?? 0;
+    if (every <= 0 || this.stopped) return;
+    this.cancels.reconcile = this.options.clock.at(this.options.clock.now() + every, () => {
+      void this.reconcile().finally(() => this.scheduleReconcile());
+    });
+  }
+
+  /** Reads BIRD back and re-applies the desired set when BIRD drifted (restarted, include edited). */
+  async reconcile(): Promise<void> {
+    if (this.stopped || this.applying) return;
+    try {
+      const held = await this.options.injector.held();
+      this.inBird = held.routes;
+      if (this.desired !== null && setKey(held.routes) !== setKey(this.desired)) {
+        this.options.logger.info(
+          { event: 'birdDrift', held: held.routes.length, desired: this.desired.length },
+          'BIRD drifted; repairing',
+        );
+        this.appliedKey = null;
+        this.apply();
+      }
+    } catch (err) {
+      this.birdDown(err);
+      this.appliedKey = null;
+      this.apply();
+    }
+  }
+
+  private emit(t: Omit<AgentTransition, 'time'>): void {
+    const transition: AgentTransition = { ...t, time: this.options.clock.now() };
+    const { event, reason, table, prefix } = transition;
+    this.options.logger.info(
+      { event, reason, table, prefix },
+      `${event}${prefix ? ` ${table}%${prefix}` : ''}: ${reason}`,
+    );
+    this.options.sink.event(transition);
+  }
+
+  private publish(): void {
+    this.options.sink.status(this.snapshot());
+  }
+}

@@ -1,0 +1,163 @@
+import type { HealthState } from '@rhi/rules-dsl';
+import { parse } from '@rhi/rules-dsl';
+import { describe, expect, it } from 'vitest';
+import { allowlist } from '../src/core/allowlist.js';
+import type { DampingConfig } from '../src/core/damping.js';
+import { AgentLoop } from '../src/loop/agent-loop.js';
+import { FakeClock, FakeInjector, RecordingSink, recordingLogger, settle } from './support/fakes.js';
+
+const rules = parse(
+  '198.18.200.1 = all(f:fe_web, b:be_app)\nvol2%198.18.200.2 = any(b:be_app, b:be_app2)\n198.18.99.1 = true\n',
+).ruleSet;
+const damping: DampingConfig = { rise: { count: 1, ms: 1000 }, fall: { count: 1, ms: 0 }, holdDown: null };
+const health = (app: boolean, app2 = true): HealthState => ({
+  frontends: { fe_web: { up: true } },
+  backends: { be_app: { up: app, serversUp: app ? 2 : 0, serversTotal: 2 }, be_app2: { up: app2 } },
+});
+
+async function setup(held: string[] = []) {
+  const clock = new FakeClock();
+  const injector = new FakeInjector();
+  injector.held_ = held.map((k) => {
+    const [table = '', prefix = ''] = k.split('%');
+    return { table, prefix, family: 'ipv4' as const };
+  });
+  const sink = new RecordingSink();
+  const { logger, records } = recordingLogger();
+  const loop = new AgentLoop({
+    injector,
+    sink,
+    clock,
+    logger,
+    allowlist: allowlist(['198.18.200.0/24']),
+    damping,
+    retry: { initialMs: 100, maxMs: 800 },
+    reconcileIntervalMs: 30_000,
+  });
+  await loop.start();
+  loop.setRuleSet(rules, { source: 'file', serial: 0 });
+  return { clock, injector, sink, loop, records };
+}
+
+describe('agent loop', () => {
+  it('announces healthy routes after the rise, never the ones outside the allowlist', async () => {
+    const { clock, injector, loop, sink } = await setup();
+    loop.onHealth({ type: 'snapshot', state: health(true), pid: 10 });
+    await settle();
+    expect(injector.heldKeys()).toEqual([]);
+    await clock.advance(1000);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    expect(sink.names()).toContain('routeAnnounced 198.18.200.1/32');
+    expect(loop.snapshot().routes.find((r) => r.prefix === '198.18.99.1/32')).toMatchObject({
+      allowed: false,
+      desired: false,
+    });
+  });
+
+  it('withdraws at once when a backend dies, with the reason logged as an object', async () => {
+    const { clock, injector, loop, records } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    expect(injector.sets).toEqual([]);
+    await clock.advance(50);
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await settle();
+    expect(injector.heldKeys()).toEqual(['vol2%198.18.200.2/32']);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        event: 'routeWithdrawn',
+        prefix: '198.18.200.1/32',
+        table: 'vol1',
+        reason: 'b:be_app down',
+      }),
+    );
+  });
+
+  it('keeps healthy routes BIRD held at start (crash restart), with no write at all', async () => {
+    const { injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    expect(injector.sets).toEqual([]);
+  });
+
+  it('fails closed when HAProxy is unreachable', async () => {
+    const { injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    loop.onHealth({ type: 'unreachable', error: 'connect ECONNREFUSED /run/haproxy/admin.sock' });
+    await settle();
+    expect(injector.heldKeys()).toEqual([]);
+    expect(sink.names()).toContain('haproxyUnreachable');
+    expect(loop.snapshot().haproxy).toEqual({
+      reachable: false,
+      error: 'connect ECONNREFUSED /run/haproxy/admin.sock',
+    });
+  });
+
+  it('keeps retrying with backoff while BIRD refuses, and never loses the desired state', async () => {
+    const { clock, injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    injector.failNext = 3;
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await settle();
+    expect(injector.heldKeys()).toHaveLength(2);
+    expect(loop.snapshot().bird.reachable).toBe(false);
+    await clock.advance(100);
+    await clock.advance(300);
+    expect(injector.sets).toEqual([]);
+    await clock.advance(700);
+    expect(injector.heldKeys()).toEqual(['vol2%198.18.200.2/32']);
+    expect(sink.names().filter((n) => n.startsWith('bird'))).toEqual(['birdUnreachable', 'birdReachable']);
+  });
+
+  it('coalesces changes that arrive while BIRD is busy: the newest desired set wins', async () => {
+    const { injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    let open!: () => void;
+    injector.gate = new Promise((r) => (open = r));
+    loop.onHealth({ type: 'snapshot', state: health(false, true) });
+    loop.onHealth({ type: 'snapshot', state: health(false, false) });
+    await settle();
+    injector.gate = null;
+    open();
+    await settle();
+    await settle();
+    expect(injector.sets.map((s) => s.length)).toEqual([1, 0]);
+    expect(injector.heldKeys()).toEqual([]);
+  });
+
+  it('drains and undrains without waiting for a rise', async () => {
+    const { injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    loop.drain('maintenance');
+    await settle();
+    expect(injector.heldKeys()).toEqual([]);
+    loop.undrain();
+    await settle();
+    expect(injector.heldKeys()).toHaveLength(2);
+    expect(sink.names()).toEqual(expect.arrayContaining(['drained', 'undrained']));
+  });
+
+  it('repairs BIRD when it drifted (restarted with nothing)', async () => {
+    const { clock, injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    injector.held_ = [];
+    await clock.advance(30_000);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+  });
+
+  it('withdraws everything on a clean stop', async () => {
+    const { injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    await loop.stop(true);
+    expect(injector.heldKeys()).toEqual([]);
+    expect(sink.names().filter((n) => n.startsWith('routeWithdrawn'))).toHaveLength(2);
+  });
+
+  it('acts on nothing before the first health reading', async () => {
+    const { injector } = await setup(['vol1%198.18.200.1/32']);
+    await settle();
+    expect(injector.sets).toEqual([]);
+  });
+});
