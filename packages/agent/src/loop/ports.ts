@@ -1,5 +1,5 @@
 import type { HealthState } from '@rhi/rules-dsl';
-import type { DesiredRoute } from '../core/planner.js';
+import type { DesiredRoute, PlannedRoute } from '../core/planner.js';
 
 /** What the health source reports: a fresh reading, or that HAProxy cannot be read (after the reload grace). */
 export type HealthEvent =
@@ -63,7 +63,7 @@ export interface AgentSnapshot {
   readonly haproxy: { readonly reachable: boolean; readonly pid?: number; readonly error?: string };
   readonly bird: { readonly reachable: boolean; readonly error?: string };
   readonly drained: boolean;
-  readonly routes: readonly import('../core/planner.js').PlannedRoute[];
+  readonly routes: readonly PlannedRoute[];
   /** What BIRD held at the last successful apply or read-back, or null when unknown. */
   readonly inBird: readonly DesiredRoute[] | null;
 }
