@@ -26,3 +26,7 @@ export type {
   RouteInjector,
   StatusSink,
 } from './loop/ports.js';
+export type { NodeIdentity } from './nats/messages.js';
+export { toAgentEvent, toNodeStatus } from './nats/messages.js';
+export type { NatsLinkOptions } from './nats/nats-link.js';
+export { NatsLink } from './nats/nats-link.js';

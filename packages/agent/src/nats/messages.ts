@@ -1,0 +1,60 @@
+import type { AgentEvent, NodeStatus } from '@rhi/contracts';
+import type { AgentSnapshot, AgentTransition } from '../loop/ports.js';
+
+/** Who is reporting: fixed for the life of the agent. */
+export interface NodeIdentity {
+  readonly node: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly agentVersion: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The wire form (`rhi.v1.status`) of the loop's snapshot. */
+export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, now: number): NodeStatus {
+  const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
+  return {
+    schema: 'rhi.v1.status',
+    node: id.node,
+    labels: { ...id.labels },
+    agentVersion: id.agentVersion,
+    time: iso(now),
+    seq,
+    ruleSet: s.ruleSet
+      ? {
+          hash: s.ruleSet.hash,
+          serial: s.ruleSet.serial,
+          source: s.ruleSet.source as 'file' | 'controller' | 'persisted',
+          appliedAt: iso(s.ruleSet.appliedAt),
+        }
+      : null,
+    haproxy: { ...s.haproxy },
+    bird: { ...s.bird },
+    drain: { drained: s.drained },
+    routes: s.routes.map((r) => ({
+      table: r.table,
+      prefix: r.prefix,
+      family: r.family,
+      decision: r.decision ? 'advertise' : 'withdraw',
+      desired: r.desired,
+      damping: r.phase,
+      allowed: r.allowed,
+      reason: r.reason,
+      inBird: inBird === null ? null : inBird.has(`${r.table}%${r.prefix}`),
+      since: iso(r.since),
+    })),
+  };
+}
+
+/** The wire form (`rhi.v1.event`) of a transition. */
+export function toAgentEvent(id: NodeIdentity, t: AgentTransition): AgentEvent {
+  return {
+    schema: 'rhi.v1.event',
+    node: id.node,
+    time: iso(t.time),
+    event: t.event,
+    reason: t.reason,
+    ...(t.table === undefined ? {} : { table: t.table }),
+    ...(t.prefix === undefined ? {} : { prefix: t.prefix }),
+  };
+}

@@ -1,0 +1,208 @@
+import type { Ack, Command, NodeStatus } from '@rhi/contracts';
+import { CommandSchema, subjects } from '@rhi/contracts';
+import type { Authenticator, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { AgentSnapshot, AgentTransition, StatusSink } from '../loop/ports.js';
+import type { NodeIdentity } from './messages.js';
+import { toAgentEvent, toNodeStatus } from './messages.js';
+
+/** How to reach NATS. Authentication is required by the agent's config schema. */
+export interface NatsLinkOptions extends NodeIdentity {
+  readonly servers: readonly string[];
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** Contents of a NATS credentials file (JWT + seed). */
+  readonly credentials?: Uint8Array;
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Status is republished this often even without changes (heartbeat). */
+  readonly heartbeatMs: number;
+  readonly logger: Logger;
+  /** Carries out a command for this node and says how it went. */
+  readonly onCommand: (command: Command) => Promise<Pick<Ack, 'result' | 'reason'>>;
+  /** Wall clock in ms (injectable for tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * The agent's NATS side: a {@link StatusSink} that publishes status and events, and a command listener.
+ * It never blocks the caller: while NATS is away the client buffers what is published (up to its reconnect
+ * buffer; every event is also in the logs), the latest status is kept, and it is published again as soon
+ * as the connection returns.
+ */
+export class NatsLink implements StatusSink {
+  private nc: NatsConnection | null = null;
+  private latest: AgentSnapshot | null = null;
+  private seq = 0;
+  private closed = false;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly subs: Subscription[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: NatsLinkOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts connecting in the background (forever, with backoff); returns at once. */
+  start(): void {
+    void this.connectLoop();
+    this.heartbeat = setInterval(() => this.publishStatus(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get connected(): boolean {
+    return this.nc !== null && !this.nc.isClosed();
+  }
+
+  status(snapshot: AgentSnapshot): void {
+    this.latest = snapshot;
+    this.publishStatus();
+  }
+
+  event(transition: AgentTransition): void {
+    this.publish(subjects.event(this.options.node), toAgentEvent(this.options, transition));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const nc = this.nc;
+    this.nc = null;
+    if (nc && !nc.isClosed()) {
+      this.publishStatusOn(nc);
+      await nc.drain().catch(() => undefined);
+    }
+  }
+
+  private authenticator(): Authenticator | undefined {
+    return this.options.credentials ? credsAuthenticator(this.options.credentials) : undefined;
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 250;
+    while (!this.closed) {
+      try {
+        const authenticator = this.authenticator();
+        const nc = await connect({
+          servers: [...this.options.servers],
+          name: `rhi-agent ${this.options.node}`,
+          ...(this.options.user === undefined
+            ? {}
+            : { user: this.options.user, pass: this.options.password ?? '' }),
+          ...(this.options.token === undefined ? {} : { token: this.options.token }),
+          ...(authenticator ? { authenticator } : {}),
+          ...(this.options.tls ? { tls: { ...this.options.tls } } : {}),
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          pingInterval: 5_000,
+        });
+        if (this.closed) {
+          await nc.close();
+          return;
+        }
+        this.nc = nc;
+        this.options.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
+        this.subscribe(nc);
+        this.publishStatus();
+        void this.watch(nc);
+        const err = await nc.closed();
+        this.nc = null;
+        if (this.closed) return;
+        this.options.logger.warn({ event: 'natsClosed', err }, 'NATS connection closed; reconnecting');
+      } catch (err) {
+        this.options.logger.warn(
+          { event: 'natsUnreachable', op: 'connect', err },
+          'NATS unreachable; retrying',
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay).unref());
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'reconnect') {
+        this.options.logger.info({ event: 'natsReconnected', server: s.server }, 'reconnected to NATS');
+        this.publishStatus();
+      } else if (s.type === 'disconnect') {
+        this.options.logger.warn(
+          { event: 'natsDisconnected', server: s.server },
+          'NATS disconnected; local failover goes on',
+        );
+      }
+    }
+  }
+
+  private subscribe(nc: NatsConnection): void {
+    const targets = [
+      subjects.nodeCommand(this.options.node),
+      ...Object.entries(this.options.labels).map(([k, v]) => subjects.labelCommand(k, v)),
+    ];
+    for (const subject of targets) {
+      this.subs.push(
+        nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err) return;
+            void this.handle(msg.data).then((ack) => msg.respond(JSON.stringify(ack)));
+          },
+        }),
+      );
+    }
+  }
+
+  private async handle(data: Uint8Array): Promise<Ack> {
+    const base = { schema: 'rhi.v1.ack' as const, node: this.options.node };
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(data));
+    } catch {
+      return { ...base, id: '', result: 'rejected', reason: 'command is not JSON' };
+    }
+    const parsed = CommandSchema.safeParse(json);
+    const id = typeof (json as { id?: unknown })?.id === 'string' ? (json as { id: string }).id : '';
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      return {
+        ...base,
+        id,
+        result: 'rejected',
+        reason: `malformed command: ${first?.path.join('.') ?? ''} ${first?.message ?? ''}`.trim(),
+      };
+    }
+    try {
+      const outcome = await this.options.onCommand(parsed.data);
+      return { ...base, id, ...outcome };
+    } catch (err) {
+      this.options.logger.error({ event: 'commandFailed', op: parsed.data.type, err }, 'command failed');
+      return { ...base, id, result: 'rejected', reason: `command failed: ${(err as Error).message}` };
+    }
+  }
+
+  private publishStatus(): void {
+    if (this.nc) this.publishStatusOn(this.nc);
+  }
+
+  private publishStatusOn(nc: NatsConnection): void {
+    if (!this.latest) return;
+    const status: NodeStatus = toNodeStatus(this.options, this.latest, this.seq++, this.now());
+    this.publishOn(nc, subjects.status(this.options.node), status);
+  }
+
+  private publish(subject: string, payload: unknown): void {
+    if (this.nc) this.publishOn(this.nc, subject, payload);
+  }
+
+  private publishOn(nc: NatsConnection, subject: string, payload: unknown): void {
+    try {
+      nc.publish(subject, JSON.stringify(payload));
+    } catch (err) {
+      this.options.logger.debug(
+        { event: 'natsPublishFailed', op: 'publish', subject, err },
+        'publish failed',
+      );
+    }
+  }
+}

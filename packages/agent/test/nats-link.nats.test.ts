@@ -1,0 +1,165 @@
+import { AckSchema, AgentEventSchema, NodeStatusSchema, subjects } from '@rhi/contracts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from '@rhi/contracts';
+import { NatsLink } from '../src/nats/nats-link.js';
+import type { AgentSnapshot } from '../src/loop/ports.js';
+import { recordingLogger } from './support/fakes.js';
+import { NatsServer } from './support/nats-server.js';
+
+const snapshot = (drained: boolean): AgentSnapshot => ({
+  time: 1,
+  ruleSet: null,
+  haproxy: { reachable: true, pid: 7 },
+  bird: { reachable: true },
+  drained,
+  routes: [
+    {
+      table: 'vol1',
+      prefix: '198.18.200.1/32',
+      family: 'ipv4',
+      decision: true,
+      phase: 'stable',
+      allowed: true,
+      desired: !drained,
+      reason: drained ? 'node drained' : 'b:be_app up',
+      since: 0,
+    },
+  ],
+  inBird: drained ? [] : [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
+});
+
+const waitFor = async <T>(fn: () => T | undefined, ms = 10_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('NATS link against a real nats-server', () => {
+  let server: NatsServer;
+  let observer: NatsConnection;
+  let link: NatsLink;
+  const statuses: unknown[] = [];
+  const events: unknown[] = [];
+  const commands: Command[] = [];
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    observer = await connect({
+      servers: server.url,
+      user: server.user,
+      pass: server.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    observer.subscribe(subjects.allStatus, { callback: (_e, m) => void statuses.push(m.json()) });
+    observer.subscribe(subjects.allEvents, { callback: (_e, m) => void events.push(m.json()) });
+    await observer.flush();
+    link = new NatsLink({
+      node: 'lb-1',
+      labels: { site: 'par1' },
+      agentVersion: '0.1.0-test',
+      servers: [server.url],
+      user: server.user,
+      password: server.password,
+      heartbeatMs: 60_000,
+      logger: recordingLogger().logger,
+      onCommand: async (command) => {
+        commands.push(command);
+        return command.type === 'drain' ? { result: 'applied' } : { result: 'rejected', reason: 'not today' };
+      },
+    });
+    link.start();
+    await waitFor(() => (link.connected ? true : undefined));
+  });
+
+  afterAll(async () => {
+    await link?.close();
+    await observer?.close();
+    await server?.destroy();
+  });
+
+  it('publishes status and events that match the wire contracts', async () => {
+    link.status(snapshot(false));
+    link.event({
+      event: 'routeAnnounced',
+      time: 5,
+      table: 'vol1',
+      prefix: '198.18.200.1/32',
+      reason: 'b:be_app up',
+    });
+    const status = await waitFor(() => statuses.at(-1));
+    const parsed = NodeStatusSchema.parse(status);
+    expect(parsed).toMatchObject({ node: 'lb-1', labels: { site: 'par1' }, drain: { drained: false } });
+    expect(parsed.routes[0]).toMatchObject({
+      prefix: '198.18.200.1/32',
+      decision: 'advertise',
+      desired: true,
+      inBird: true,
+    });
+    const event = AgentEventSchema.parse(await waitFor(() => events.at(-1)));
+    expect(event).toMatchObject({
+      event: 'routeAnnounced',
+      prefix: '198.18.200.1/32',
+      time: '1970-01-01T00:00:00.005Z',
+    });
+  });
+
+  it('answers commands to its node and its labels with acks; refuses malformed ones', async () => {
+    const ack1 = AckSchema.parse(
+      (
+        await observer.request(
+          subjects.nodeCommand('lb-1'),
+          JSON.stringify({ schema: 'rhi.v1.command', id: 'c1', type: 'drain' }),
+          { timeout: 5000 },
+        )
+      ).json(),
+    );
+    expect(ack1).toEqual({ schema: 'rhi.v1.ack', id: 'c1', node: 'lb-1', result: 'applied' });
+    const ack2 = AckSchema.parse(
+      (
+        await observer.request(
+          subjects.labelCommand('site', 'par1'),
+          JSON.stringify({ schema: 'rhi.v1.command', id: 'c2', type: 'undrain' }),
+          { timeout: 5000 },
+        )
+      ).json(),
+    );
+    expect(ack2).toMatchObject({ id: 'c2', result: 'rejected', reason: 'not today' });
+    const ack3 = AckSchema.parse(
+      (
+        await observer.request(subjects.nodeCommand('lb-1'), JSON.stringify({ id: 'c3', type: 'reboot' }), {
+          timeout: 5000,
+        })
+      ).json(),
+    );
+    expect(ack3).toMatchObject({ id: 'c3', result: 'rejected' });
+    expect(ack3.reason).toContain('malformed command');
+    expect(commands.map((c) => c.id)).toEqual(['c1', 'c2']);
+  });
+
+  it('does not block while NATS is down, and republishes the current status when it returns', async () => {
+    await server.stop();
+    const started = Date.now();
+    link.status(snapshot(true));
+    link.event({ event: 'drained', time: 6, reason: 'maintenance' });
+    expect(Date.now() - started).toBeLessThan(50);
+    statuses.length = 0;
+    await server.start();
+    const status = NodeStatusSchema.parse(
+      await waitFor(() => statuses.find((s) => (s as { drain: { drained: boolean } }).drain.drained), 20_000),
+    );
+    expect(status.routes[0]).toMatchObject({ desired: false, reason: 'node drained', inBird: false });
+  });
+
+  it('refuses to connect with wrong credentials (the server requires auth)', async () => {
+    await expect(
+      connect({ servers: server.url, user: 'rhi', pass: 'wrong', reconnect: false }),
+    ).rejects.toThrow(/Authorization/i);
+  });
+});
