@@ -30,3 +30,7 @@ export type { NodeIdentity } from './nats/messages.js';
 export { toAgentEvent, toNodeStatus } from './nats/messages.js';
 export type { NatsLinkOptions } from './nats/nats-link.js';
 export { NatsLink } from './nats/nats-link.js';
+export type { AcceptContext, Acceptance, CurrentRuleSet, RejectionCode } from './core/accept-rule-set.js';
+export { acceptRulesFile, acceptSignedRuleSet } from './core/accept-rule-set.js';
+export type { PersistedDrain, PersistedRuleSet, StateProblem } from './state/state-store.js';
+export { PersistedDrainSchema, PersistedRuleSetSchema, StateStore } from './state/state-store.js';

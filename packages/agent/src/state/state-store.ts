@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignedRuleSetSchema } from '@rhi/contracts';
+import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
+
+/** The last good rule set, as persisted: a signed envelope from the controller, or a local file's text. */
+export const PersistedRuleSetSchema = z.discriminatedUnion('source', [
+  z.strictObject({
+    schema: z.literal('rhi.v1.persisted-ruleset'),
+    source: z.literal('controller'),
+    envelope: SignedRuleSetSchema,
+  }),
+  z.strictObject({
+    schema: z.literal('rhi.v1.persisted-ruleset'),
+    source: z.literal('file'),
+    file: z.string(),
+    text: z.string(),
+    hash: z.string(),
+  }),
+]);
+export type PersistedRuleSet = z.infer<typeof PersistedRuleSetSchema>;
+
+/** The drain state, which survives restarts. */
+export const PersistedDrainSchema = z.strictObject({
+  schema: z.literal('rhi.v1.drain'),
+  drained: z.boolean(),
+  reason: z.string().optional(),
+  since: z.iso.datetime(),
+});
+export type PersistedDrain = z.infer<typeof PersistedDrainSchema>;
+
+/** What went wrong reading a state file; the agent logs it and goes on as if the file were absent. */
+export interface StateProblem {
+  readonly file: string;
+  readonly reason: string;
+}
+
+/**
+ * The agent's state directory. Writes are atomic (temp file, fsync, rename): a crash leaves the old file
+ * or the new one, never half of one. A corrupt or unreadable file reads as absent, with the problem
+ * reported, so that a bad file can never crash the agent.
+ */
+export class StateStore {
+  constructor(readonly dir: string) {}
+
+  private path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  private async read<T>(name: string, schema: z.ZodType<T>, problems: StateProblem[]): Promise<T | null> {
+    const file = this.path(name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        problems.push({ file, reason: (err as Error).message });
+      return null;
+    }
+    try {
+      const parsed = schema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+      problems.push({
+        file,
+        reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+    } catch (err) {
+      problems.push({ file, reason: `not JSON: ${(err as Error).message}` });
+    }
+    return null;
+  }
+
+  loadRuleSet(problems: StateProblem[] = []): Promise<PersistedRuleSet | null> {
+    return this.read('ruleset.json', PersistedRuleSetSchema, problems);
+  }
+
+  async saveRuleSet(value: PersistedRuleSet): Promise<void> {
+    await writeFileAtomic(this.path('ruleset.json'), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o640 });
+  }
+
+  loadDrain(problems: StateProblem[] = []): Promise<PersistedDrain | null> {
+    return this.read('drain.json', PersistedDrainSchema, problems);
+  }
+
+  async saveDrain(value: PersistedDrain): Promise<void> {
+    await writeFileAtomic(this.path('drain.json'), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o640 });
+  }
+}
