@@ -34,3 +34,6 @@ export type { AcceptContext, Acceptance, CurrentRuleSet, RejectionCode } from '.
 export { acceptRulesFile, acceptSignedRuleSet } from './core/accept-rule-set.js';
 export type { PersistedDrain, PersistedRuleSet, StateProblem } from './state/state-store.js';
 export { PersistedDrainSchema, PersistedRuleSetSchema, StateStore } from './state/state-store.js';
+export { AgentMetrics } from './admin/metrics.js';
+export type { AdminSources } from './admin/server.js';
+export { createAdminServer, listen, parseListen } from './admin/server.js';

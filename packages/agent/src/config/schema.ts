@@ -64,6 +64,8 @@ export const AgentConfigSchema = z.strictObject({
       fromController: z.boolean().default(false),
       /** Public keys (PEM files) whose signatures are trusted, by key id. */
       trustedKeys: z.record(z.string().min(1), path).default({}),
+      /** Accept rule sets naming proxies the live HAProxy does not know (they count as down). */
+      allowUnknownProxies: z.boolean().default(false),
     })
     .refine((r) => r.file !== undefined || r.fromController, {
       message: 'give a rules file, or set fromController: true',

@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AgentSnapshot, AgentTransition } from '../loop/ports.js';
+
+/** The agent's Prometheus metrics, on a registry of its own. */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly advertised = new Gauge({
+    name: 'rhi_route_advertised',
+    help: 'Whether the agent asks BIRD to advertise the route (1) or not (0)',
+    labelNames: ['table', 'prefix'] as const,
+    registers: [this.registry],
+  });
+  private readonly decision = new Gauge({
+    name: 'rhi_route_decision',
+    help: "Whether the route's rule holds (1) or not (0), before damping and policies",
+    labelNames: ['table', 'prefix'] as const,
+    registers: [this.registry],
+  });
+  private readonly transitions = new Counter({
+    name: 'rhi_route_transitions_total',
+    help: 'Route announcements and withdrawals',
+    labelNames: ['table', 'prefix', 'event'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'rhi_decision_latency_seconds',
+    help: 'From a health event reaching the agent to BIRD holding the resulting routes',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly reachable = new Gauge({
+    name: 'rhi_dependency_up',
+    help: 'Whether a dependency answers (haproxy, bird, nats)',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+  private readonly drained = new Gauge({
+    name: 'rhi_drained',
+    help: 'Whether the node is drained',
+    registers: [this.registry],
+  });
+  private readonly ruleSet = new Gauge({
+    name: 'rhi_ruleset_info',
+    help: 'The rule set in force (value 1), by hash, serial and source',
+    labelNames: ['hash', 'serial', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'rhi_agent_' });
+  }
+
+  /** Updates the gauges from a published snapshot. */
+  observe(s: AgentSnapshot): void {
+    this.advertised.reset();
+    this.decision.reset();
+    for (const r of s.routes) {
+      this.advertised.set({ table: r.table, prefix: r.prefix }, r.desired ? 1 : 0);
+      this.decision.set({ table: r.table, prefix: r.prefix }, r.decision ? 1 : 0);
+    }
+    this.reachable.set({ dependency: 'haproxy' }, s.haproxy.reachable ? 1 : 0);
+    this.reachable.set({ dependency: 'bird' }, s.bird.reachable ? 1 : 0);
+    this.drained.set(s.drained ? 1 : 0);
+    this.ruleSet.reset();
+    if (s.ruleSet)
+      this.ruleSet.set(
+        { hash: s.ruleSet.hash, serial: String(s.ruleSet.serial), source: s.ruleSet.source },
+        1,
+      );
+  }
+
+  transition(t: AgentTransition): void {
+    if ((t.event === 'routeAnnounced' || t.event === 'routeWithdrawn') && t.table && t.prefix) {
+      this.transitions.inc({ table: t.table, prefix: t.prefix, event: t.event });
+    }
+  }
+
+  natsConnected(up: boolean): void {
+    this.reachable.set({ dependency: 'nats' }, up ? 1 : 0);
+  }
+
+  decisionLatency(seconds: number): void {
+    this.latency.observe(seconds);
+  }
+}
