@@ -3,39 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentMetrics } from '../src/admin/metrics.js';
 import { createAdminServer, listen, parseListen } from '../src/admin/server.js';
 import type { AgentSnapshot } from '../src/loop/ports.js';
+import { agentSnapshot, plannedRoute } from './support/snapshots.js';
 
-let snapshot: AgentSnapshot = {
-  time: 0,
+let snapshot: AgentSnapshot = agentSnapshot({
   ruleSet: { hash: 'a'.repeat(64), serial: 3, source: 'controller', appliedAt: 0 },
-  haproxy: { reachable: true, pid: 9 },
-  bird: { reachable: true },
-  drained: false,
   routes: [
-    {
-      table: 'vol1',
-      prefix: '198.18.200.1/32',
-      family: 'ipv4',
-      decision: true,
-      phase: 'stable',
-      allowed: true,
-      desired: true,
-      reason: 'b:be_app up',
-      since: 0,
-    },
-    {
+    plannedRoute(),
+    plannedRoute({
       table: 'vol2',
       prefix: '198.18.200.2/32',
-      family: 'ipv4',
       decision: false,
-      phase: 'stable',
-      allowed: true,
       desired: false,
       reason: 'b:be_x down',
-      since: 0,
-    },
+    }),
   ],
-  inBird: [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
-};
+});
 
 describe('admin HTTP', () => {
   const metrics = new AgentMetrics({ defaultMetrics: false });

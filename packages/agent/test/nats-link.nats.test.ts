@@ -6,29 +6,17 @@ import type { Command } from '@rhi/contracts';
 import { NatsLink } from '../src/nats/nats-link.js';
 import type { AgentSnapshot } from '../src/loop/ports.js';
 import { recordingLogger } from './support/fakes.js';
+import { agentSnapshot, plannedRoute } from './support/snapshots.js';
 import { NatsServer } from './support/nats-server.js';
 
-const snapshot = (drained: boolean): AgentSnapshot => ({
-  time: 1,
-  ruleSet: null,
-  haproxy: { reachable: true, pid: 7 },
-  bird: { reachable: true },
-  drained,
-  routes: [
-    {
-      table: 'vol1',
-      prefix: '198.18.200.1/32',
-      family: 'ipv4',
-      decision: true,
-      phase: 'stable',
-      allowed: true,
-      desired: !drained,
-      reason: drained ? 'node drained' : 'b:be_app up',
-      since: 0,
-    },
-  ],
-  inBird: drained ? [] : [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
-});
+const snapshot = (drained: boolean): AgentSnapshot =>
+  agentSnapshot({
+    time: 1,
+    haproxy: { reachable: true, pid: 7 },
+    drained,
+    routes: [plannedRoute({ desired: !drained, reason: drained ? 'node drained' : 'b:be_app up' })],
+    inBird: drained ? [] : [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
+  });
 
 const waitFor = async <T>(fn: () => T | undefined, ms = 10_000): Promise<T> => {
   const end = Date.now() + ms;
