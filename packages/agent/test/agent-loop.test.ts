@@ -137,6 +137,36 @@ describe('agent loop', () => {
     expect(sink.names()).toEqual(expect.arrayContaining(['drained', 'undrained']));
   });
 
+  it('drains gracefully: de-prefers, then withdraws once sessions fall (or at the timeout)', async () => {
+    const { clock, injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 40 });
+    loop.drain('kernel upgrade', { waitSessions: 5, timeoutMs: 30_000 });
+    await settle();
+    expect(injector.held_.map((r) => r.attributes)).toEqual([
+      { med: 4294967294, localPref: 0 },
+      { med: 4294967294, localPref: 0 },
+    ]);
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 12 });
+    await settle();
+    expect(injector.heldKeys()).toHaveLength(2);
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 3 });
+    await settle();
+    expect(injector.heldKeys()).toEqual([]);
+    expect(sink.events.find((e) => e.event === 'drained')?.reason).toBe(
+      'kernel upgrade (sessions fell to 3)',
+    );
+    loop.undrain();
+    loop.drain('again', { waitSessions: 0, timeoutMs: 1000 });
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 9 });
+    await settle();
+    expect(injector.heldKeys()).toHaveLength(2);
+    await clock.advance(1000);
+    expect(injector.heldKeys()).toEqual([]);
+    expect(sink.events.filter((e) => e.event === 'drained').at(-1)?.reason).toBe(
+      'again (timed out waiting for sessions to fall)',
+    );
+  });
+
   it('repairs BIRD when it drifted (restarted with nothing)', async () => {
     const { clock, injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
     loop.onHealth({ type: 'snapshot', state: health(true) });

@@ -26,7 +26,7 @@ const input = (over: Partial<PlanInput> & { health?: HealthState | null }): Plan
   routes,
   now: 0,
   reading: true,
-  drained: false,
+  drain: 'none',
   allowlist: allowlist(['198.18.200.0/24']),
   damping: immediate,
   heldAtStart: () => false,
@@ -91,7 +91,7 @@ describe('planner', () => {
 
   it('drains: nothing desired, decisions and damping untouched', () => {
     const first = plan(new Map(), input({}));
-    const drained = plan(first.memory, input({ drained: true, now: 5 }));
+    const drained = plan(first.memory, input({ drain: 'withdraw', now: 5 }));
     expect(drained.desired).toEqual([]);
     expect(drained.routes.find((r) => r.prefix === '198.18.200.1/32')).toMatchObject({
       decision: true,
@@ -99,6 +99,25 @@ describe('planner', () => {
     });
     const undrained = plan(drained.memory, input({ now: 6 }));
     expect(undrained.desired).toHaveLength(2);
+  });
+
+  it('de-prefers every advertised route while a drain waits, keeping its own attributes otherwise', () => {
+    const p = plan(new Map(), input({ drain: 'deprefer' }));
+    expect(p.desired).toEqual([
+      {
+        table: 'vol1',
+        prefix: '198.18.200.1/32',
+        family: 'ipv4',
+        attributes: { med: 4294967294, localPref: 0 },
+      },
+      {
+        table: 'vol2',
+        prefix: '198.18.200.2/32',
+        family: 'ipv4',
+        attributes: { med: 4294967294, localPref: 0 },
+      },
+    ]);
+    expect(p.routes[0]?.reason).toBe('node draining: de-preferred');
   });
 
   it('withdraws routes that leave the rule set', () => {

@@ -49,7 +49,8 @@ export interface PlanInput {
   readonly now: number;
   /** True for a fresh health reading, false for a timer recheck. */
   readonly reading: boolean;
-  readonly drained: boolean;
+  /** `deprefer`: still advertised, with {@link DEPREFER} attributes; `withdraw`: nothing advertised. */
+  readonly drain: DrainMode;
   readonly allowlist: Allowlist;
   readonly damping: DampingConfig;
   /** Whether BIRD held a route when the agent started: the first damper state of a new route. */
@@ -67,12 +68,33 @@ export interface Plan {
   readonly recheckAt: number | null;
 }
 
+/** Drain modes: none, de-preferring (advertised with worse attributes), or withdrawn. */
+export type DrainMode = 'none' | 'deprefer' | 'withdraw';
+
+/**
+ * Attributes that make routers prefer other nodes while this one drains: the largest MED routers do not
+ * treat as "missing" (4294967294; some turn 4294967295 into it anyway) and local preference 0 (iBGP).
+ */
+export const DEPREFER = { med: 4294967294, localPref: 0 } as const;
+
 /** The identity of a route: `<table>%<prefix>`. */
 export const routeKey = (r: { readonly table: string; readonly prefix: string }) => `${r.table}%${r.prefix}`;
 
+function reasonFor(
+  item: { readonly prefix: string; readonly reason: string },
+  c: { reachable: boolean; allowed: boolean; drain: DrainMode; damped: boolean; phase: DampingPhase },
+): string {
+  if (!c.reachable) return 'HAProxy unreachable';
+  if (!c.allowed) return `${item.prefix} is outside this node's prefix allowlist`;
+  if (c.damped && c.drain === 'withdraw') return 'node drained';
+  if (c.damped && c.drain === 'deprefer') return 'node draining: de-preferred';
+  return c.phase === 'stable' ? item.reason : `${item.reason} (${c.phase})`;
+}
+
 /**
  * Turns rule decisions into the routes BIRD should hold: damping per route, then the policies in order
- * (HAProxy unreachable -> nothing; not in the allowlist -> never; drained -> nothing). Pure.
+ * (HAProxy unreachable -> nothing; not in the allowlist -> never; drained -> nothing, or everything
+ * de-preferred while a drain waits for sessions to fall). Pure.
  */
 export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput): Plan {
   const next = new Map<string, RouteMemory>();
@@ -99,24 +121,23 @@ export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput)
       recheckAt = recheckAt === null ? damped.recheckAt : Math.min(recheckAt, damped.recheckAt);
     const allowed = input.allowlist.allows(item.prefix);
     const reachable = input.decisions !== null;
-    const wants = reachable && damped.state.value && allowed && !input.drained;
-    const reason = !reachable
-      ? 'HAProxy unreachable'
-      : !allowed
-        ? `${item.prefix} is outside this node's prefix allowlist`
-        : input.drained && damped.state.value
-          ? 'node drained'
-          : damped.phase === 'stable'
-            ? item.reason
-            : `${item.reason} (${damped.phase})`;
+    const wants = reachable && damped.state.value && allowed && input.drain !== 'withdraw';
+    const reason = reasonFor(item, {
+      reachable,
+      allowed,
+      drain: input.drain,
+      damped: damped.state.value,
+      phase: damped.phase,
+    });
     const wasDesired = before?.desired ?? input.heldAtStart(key);
     const since = before && before.desired === wants ? before.since : input.now;
     next.set(key, { damp: damped.state, desired: wants, since });
+    const attributes = input.drain === 'deprefer' ? { ...item.attributes, ...DEPREFER } : item.attributes;
     const route: DesiredRoute = {
       table: item.table,
       prefix: item.prefix,
       family: item.family,
-      ...(item.attributes ? { attributes: item.attributes } : {}),
+      ...(attributes ? { attributes } : {}),
     };
     routes.push({
       ...route,

@@ -3,7 +3,7 @@ import type { RuleSet } from '@rhi/rules-dsl';
 import { evaluate, ruleSetHash } from '@rhi/rules-dsl';
 import type { Allowlist } from '../core/allowlist.js';
 import type { DampingConfig } from '../core/damping.js';
-import type { DesiredRoute, PlannedRoute, RouteMemory } from '../core/planner.js';
+import type { DesiredRoute, DrainMode, PlannedRoute, RouteMemory } from '../core/planner.js';
 import { plan, routeKey } from '../core/planner.js';
 import type {
   AgentSnapshot,
@@ -62,7 +62,8 @@ export class AgentLoop {
   private appliedKey: string | null = null;
   private inBird: readonly DesiredRoute[] | null = null;
   private heldAtStart = new Set<string>();
-  private drained = false;
+  private drainMode: DrainMode = 'none';
+  private drainWait: { readonly sessions: number; readonly reason: string } | null = null;
   private birdReachable = true;
   private birdError: string | undefined;
   private applying = false;
@@ -73,6 +74,7 @@ export class AgentLoop {
     recheck: null as null | (() => void),
     retry: null as null | (() => void),
     reconcile: null as null | (() => void),
+    drain: null as null | (() => void),
   };
 
   constructor(private readonly options: AgentLoopOptions) {
@@ -115,6 +117,14 @@ export class AgentLoop {
   onHealth(event: HealthEvent): void {
     const was = this.health;
     this.health = event;
+    if (
+      this.drainWait &&
+      event.type === 'snapshot' &&
+      event.sessions !== undefined &&
+      event.sessions <= this.drainWait.sessions
+    ) {
+      this.finishDrain(`sessions fell to ${event.sessions}`);
+    }
     if (event.type === 'unreachable' && was?.type !== 'unreachable') {
       this.emit({ event: 'haproxyUnreachable', reason: event.error });
     } else if (event.type === 'snapshot' && was?.type === 'unreachable') {
@@ -126,23 +136,52 @@ export class AgentLoop {
     this.replan(true);
   }
 
-  /** Withdraws every route while decisions go on; `undrain` restores at once. */
-  drain(reason: string): void {
-    if (this.drained) return;
-    this.drained = true;
-    this.emit({ event: 'drained', reason });
+  /**
+   * Withdraws every route while decisions go on; `undrain` restores at once. With `waitSessions`, the
+   * routes are first de-preferred (the planner's `DEPREFER` attributes) and withdrawn once HAProxy's frontend sessions fall
+   * to that many, or after `timeoutMs` (default 60 s), whichever comes first.
+   */
+  drain(reason: string, options: { readonly waitSessions?: number; readonly timeoutMs?: number } = {}): void {
+    if (this.drainMode !== 'none') return;
+    this.cancels.drain?.();
+    if (options.waitSessions === undefined) {
+      this.drainMode = 'withdraw';
+      this.emit({ event: 'drained', reason });
+    } else {
+      this.drainMode = 'deprefer';
+      this.drainWait = { sessions: options.waitSessions, reason };
+      const deadline = this.options.clock.now() + (options.timeoutMs ?? 60_000);
+      this.cancels.drain = this.options.clock.at(deadline, () =>
+        this.finishDrain('timed out waiting for sessions to fall'),
+      );
+      this.options.logger.info(
+        { event: 'drainStarted', reason, waitSessions: options.waitSessions },
+        'de-preferring routes before withdrawing them',
+      );
+    }
     this.replan(false);
   }
 
   undrain(): void {
-    if (!this.drained) return;
-    this.drained = false;
+    if (this.drainMode === 'none') return;
+    this.cancels.drain?.();
+    this.drainMode = 'none';
+    this.drainWait = null;
     this.emit({ event: 'undrained', reason: 'undrain requested' });
     this.replan(false);
   }
 
   get isDrained(): boolean {
-    return this.drained;
+    return this.drainMode !== 'none';
+  }
+
+  private finishDrain(why: string): void {
+    if (this.drainMode !== 'deprefer' || !this.drainWait) return;
+    this.cancels.drain?.();
+    this.drainMode = 'withdraw';
+    this.emit({ event: 'drained', reason: `${this.drainWait.reason} (${why})` });
+    this.drainWait = null;
+    this.replan(false);
   }
 
   /** The loop's full state, as published. */
@@ -163,7 +202,7 @@ export class AgentLoop {
           ? { reachable: true, ...(health.pid === undefined ? {} : { pid: health.pid }) }
           : { reachable: false, ...(health ? { error: health.error } : { error: 'no reading yet' }) },
       bird: { reachable: this.birdReachable, ...(this.birdError ? { error: this.birdError } : {}) },
-      drained: this.drained,
+      drained: this.drainMode !== 'none',
       routes: this.routes,
       inBird: this.inBird,
     };
@@ -190,7 +229,7 @@ export class AgentLoop {
       routes: this.active.routes,
       now: this.options.clock.now(),
       reading,
-      drained: this.drained,
+      drain: this.drainMode,
       allowlist: this.options.allowlist,
       damping: this.options.damping,
       heldAtStart: (key) => this.heldAtStart.has(key),

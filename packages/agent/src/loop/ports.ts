@@ -3,7 +3,13 @@ import type { DesiredRoute, PlannedRoute } from '../core/planner.js';
 
 /** What the health source reports: a fresh reading, or that HAProxy cannot be read (after the reload grace). */
 export type HealthEvent =
-  | { readonly type: 'snapshot'; readonly state: HealthState; readonly pid?: number }
+  | {
+      readonly type: 'snapshot';
+      readonly state: HealthState;
+      readonly pid?: number;
+      /** Current sessions over all frontends (for drains that wait for sessions to fall). */
+      readonly sessions?: number;
+    }
   | { readonly type: 'unreachable'; readonly error: string };
 
 /** The routes BIRD holds for our protocols, as read back. */
