@@ -1,1 +1,69 @@
-export {};
+export { BirdClient, MAX_COMMAND_BYTES, type BirdClientOptions } from './client.js';
+export {
+  birdCommands,
+  type ConfigureOptions,
+  type ShowProtocolsOptions,
+  type ShowRouteOptions,
+} from './commands.js';
+export {
+  checkBirdConfig,
+  includeTargets,
+  type BirdConfigCheck,
+  type BirdConfigFile,
+} from './check-config.js';
+export {
+  BirdCommandSyntaxError,
+  BirdCommandTooLongError,
+  BirdConfigError,
+  BirdConnectionError,
+  BirdError,
+  BirdIncludeWriteError,
+  BirdInvalidInputError,
+  BirdProtocolError,
+  BirdReplyError,
+  BirdTimeoutError,
+  BirdVerifyError,
+} from './errors.js';
+export { BirdRouteInjector, type BirdApplyResult, type BirdRouteInjectorOptions } from './injector.js';
+export {
+  parseConfigError,
+  parseConfigureReply,
+  parseProtocolAction,
+  type BirdConfigErrorLocation,
+  type BirdConfigureOutcome,
+  type BirdConfigureResult,
+  type BirdProtocolActionResult,
+} from './parse-configure.js';
+export { parseShowProtocols, type BirdChannel, type BirdProtocol } from './parse-protocols.js';
+export {
+  bgpAttributesOf,
+  parseShowRoute,
+  parseShowRouteCount,
+  type BirdBgpAttributes,
+  type BirdNextHop,
+  type BirdRoute,
+  type BirdRouteCount,
+  type ParseShowRouteOptions,
+} from './parse-routes.js';
+export { parseBanner, parseShowStatus, type BirdStatus } from './parse-status.js';
+export { parsePrefix, type BirdFamily, type ParsedPrefix } from './prefix.js';
+export {
+  DEFAULT_NEXT_HOP,
+  DEFAULT_PROTOCOL_NAMES,
+  normalizeRoute,
+  ownedProtocols,
+  planProtocols,
+  protocolNameFor,
+  renderInclude,
+  type BirdRouteBgp,
+  type DesiredRoute,
+  type IncludeLayout,
+  type NormalizedBgp,
+  type NormalizedRoute,
+  type RenderedInclude,
+  type RenderedProtocol,
+  type StaticNextHop,
+  type TableOptions,
+} from './render-include.js';
+export { BirdReplyReader, type BirdReaderEvent, type BirdReply, type BirdReplyLine } from './reply-reader.js';
+export { diffProtocol, heldRoutes, toDesiredRoute } from './route-diff.js';

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { checkBirdConfig, includeTargets } from './check-config.js';
+
+const main = (body: string) => ({ path: '/etc/bird/bird.conf', text: body });
+const expected = { includePath: '/etc/bird/rhi-routes.conf', protocols: ['vol1', 'vol1_v6'] };
+
+describe('checkBirdConfig', () => {
+  it('accepts the documented operator snippet', () => {
+    const result = checkBirdConfig(
+      [
+        main(`include "rhi-routes.conf";
+protocol bgp up1 { ipv4 { export where proto = "vol1"; }; ipv6 { export where proto = "vol1_v6"; }; }`),
+      ],
+      expected,
+    );
+    expect(result).toEqual({
+      ok: true,
+      includesFile: true,
+      protocols: [
+        { name: 'vol1', exported: true, running: undefined },
+        { name: 'vol1_v6', exported: true, running: undefined },
+      ],
+      problems: [],
+    });
+  });
+
+  it('finds the include and filters in included files, and accepts a proto ~ pattern', () => {
+    const result = checkBirdConfig(
+      [
+        main('include "/etc/bird/conf.d/rhi.conf";'),
+        {
+          path: '/etc/bird/conf.d/rhi.conf',
+          text: 'include "../rhi-routes.conf";\nfilter rhi { if proto ~ "vol1*" then accept; reject; }',
+        },
+      ],
+      expected,
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('reports a missing include, a commented-out include, a missing export and a protocol BIRD does not run', () => {
+    const result = checkBirdConfig(
+      [main('# include "rhi-routes.conf";\nprotocol ospf { ipv4 { export where proto = "vol1"; }; }')],
+      {
+        ...expected,
+        running: new Set(['vol1']),
+      },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.includesFile).toBe(false);
+    expect(result.protocols).toEqual([
+      { name: 'vol1', exported: true, running: true },
+      { name: 'vol1_v6', exported: false, running: false },
+    ]);
+    expect(result.problems).toHaveLength(3);
+  });
+
+  it('resolves include targets against the including file', () => {
+    expect(
+      includeTargets(main('include "a.conf";\n  include "/x/b.conf";\n/* include "c.conf"; */')),
+    ).toEqual(['/etc/bird/a.conf', '/x/b.conf']);
+  });
+});

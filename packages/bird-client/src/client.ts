@@ -1,0 +1,261 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  birdCommands,
+  type ConfigureOptions,
+  type ShowProtocolsOptions,
+  type ShowRouteOptions,
+} from './commands.js';
+import {
+  BirdCommandSyntaxError,
+  BirdCommandTooLongError,
+  BirdConfigError,
+  BirdConnectionError,
+  BirdInvalidInputError,
+  BirdProtocolError,
+  BirdReplyError,
+  BirdTimeoutError,
+} from './errors.js';
+import {
+  parseConfigError,
+  parseConfigureReply,
+  parseProtocolAction,
+  type BirdConfigureResult,
+  type BirdProtocolActionResult,
+} from './parse-configure.js';
+import { parseShowProtocols, type BirdProtocol } from './parse-protocols.js';
+import { parseShowRoute, parseShowRouteCount, type BirdRoute, type BirdRouteCount } from './parse-routes.js';
+import { parseBanner, parseShowStatus, type BirdStatus } from './parse-status.js';
+import { BirdReplyReader, type BirdReply } from './reply-reader.js';
+import { openControlSocket } from './transport.js';
+
+/** BIRD reads commands into a 1024-byte buffer (sysdep/unix/main.c `rbsize`) and resets longer lines. */
+export const MAX_COMMAND_BYTES = 1020;
+
+export interface BirdClientOptions {
+  readonly socketPath: string;
+  /** Per command, from sending to the final reply line. Default 5000 ms. */
+  readonly timeoutMs?: number;
+  readonly logger?: Logger;
+  /** Asynchronous `+` lines (log echo, undo timer messages). */
+  readonly onAsync?: (text: string) => void;
+}
+
+interface Connection {
+  readonly socket: Socket;
+  readonly reader: BirdReplyReader;
+  waiter: { resolve: (reply: BirdReply) => void; reject: (err: Error) => void } | undefined;
+  closed: boolean;
+}
+
+/**
+ * A BIRD control-socket client. Commands are serialised on one connection, opened lazily and reopened after
+ * a failure (a BIRD restart, a timeout). 8xxx replies throw BirdReplyError, 9xxx BirdCommandSyntaxError.
+ */
+export class BirdClient {
+  private connection: Connection | undefined;
+  private connecting: Promise<Connection> | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private versionText: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: BirdClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  /** The version from the last greeting (`2.0.12`), once connected. */
+  get version(): string | undefined {
+    return this.versionText;
+  }
+
+  get socketPath(): string {
+    return this.options.socketPath;
+  }
+
+  /** Connects (if needed) and returns the BIRD version from the greeting. */
+  async connect(): Promise<string> {
+    await this.serial(() => this.ensureConnected());
+    return this.versionText ?? '';
+  }
+
+  /** Sends one command line and returns its reply; throws on 8xxx/9xxx. */
+  command(line: string): Promise<BirdReply> {
+    if (line.includes('\n') || line.includes('\r'))
+      return Promise.reject(new BirdInvalidInputError('command', line, 'must be one line'));
+    const length = Buffer.byteLength(line, 'utf8');
+    if (length > MAX_COMMAND_BYTES)
+      return Promise.reject(new BirdCommandTooLongError(length, MAX_COMMAND_BYTES));
+    return this.serial(async () => {
+      const reply = await this.exchange(line);
+      if (reply.code >= 9000) throw new BirdCommandSyntaxError(line, reply.code, reply.text);
+      if (reply.code === 8002 && line.startsWith('configure')) {
+        const where = parseConfigError(reply.text);
+        throw new BirdConfigError(reply.text, where.file, where.line, where.column, {
+          cause: new BirdReplyError(line, reply.code, reply.text),
+        });
+      }
+      if (reply.code >= 8000) throw new BirdReplyError(line, reply.code, reply.text);
+      return reply;
+    });
+  }
+
+  async showStatus(): Promise<BirdStatus> {
+    return parseShowStatus(await this.command(birdCommands.showStatus()));
+  }
+
+  async showProtocols(options: ShowProtocolsOptions = {}): Promise<BirdProtocol[]> {
+    return parseShowProtocols(await this.command(birdCommands.showProtocols(options)));
+  }
+
+  /** `show route`; an 8001 "Network not found" reads as no routes. */
+  async showRoute(options: Omit<ShowRouteOptions, 'count'> = {}): Promise<BirdRoute[]> {
+    try {
+      return parseShowRoute(await this.command(birdCommands.showRoute(options)));
+    } catch (err) {
+      if (err instanceof BirdReplyError && err.replyCode === 8001) return [];
+      throw err;
+    }
+  }
+
+  async showRouteCount(options: Omit<ShowRouteOptions, 'count' | 'all'> = {}): Promise<BirdRouteCount[]> {
+    return parseShowRouteCount(await this.command(birdCommands.showRoute({ ...options, count: true })));
+  }
+
+  /** `configure [check|soft] [timeout s] ["file"]`; 8002 throws BirdConfigError with BIRD's file, line and message. */
+  async configure(options: ConfigureOptions = {}): Promise<BirdConfigureResult> {
+    return this.configureResult(await this.command(birdCommands.configure(options)));
+  }
+
+  async configureConfirm(): Promise<BirdConfigureResult> {
+    return this.configureResult(await this.command(birdCommands.configureConfirm()));
+  }
+
+  async configureUndo(): Promise<BirdConfigureResult> {
+    return this.configureResult(await this.command(birdCommands.configureUndo()));
+  }
+
+  async configureStatus(): Promise<BirdConfigureResult> {
+    return this.configureResult(await this.command(birdCommands.configureStatus()));
+  }
+
+  async enable(protocol: string): Promise<BirdProtocolActionResult[]> {
+    return parseProtocolAction(await this.command(birdCommands.enable(protocol)));
+  }
+
+  async disable(protocol: string): Promise<BirdProtocolActionResult[]> {
+    return parseProtocolAction(await this.command(birdCommands.disable(protocol)));
+  }
+
+  async restart(protocol: string): Promise<BirdProtocolActionResult[]> {
+    return parseProtocolAction(await this.command(birdCommands.restart(protocol)));
+  }
+
+  /** Closes the connection; a later command reconnects. */
+  close(): void {
+    this.drop(new BirdConnectionError(this.options.socketPath, 'closed by the client'));
+  }
+
+  private configureResult(reply: BirdReply): BirdConfigureResult {
+    const result = parseConfigureReply(reply);
+    if (!result) throw new BirdProtocolError(`${reply.code} ${reply.text}`);
+    return result;
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async exchange(line: string): Promise<BirdReply> {
+    const connection = await this.ensureConnected();
+    connection.socket.write(`${line}\n`);
+    return this.nextReply(connection, line);
+  }
+
+  private nextReply(connection: Connection, command: string): Promise<BirdReply> {
+    return new Promise<BirdReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.drop(new BirdTimeoutError(command, this.timeoutMs, this.options.socketPath));
+      }, this.timeoutMs);
+      connection.waiter = {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+    });
+  }
+
+  private ensureConnected(): Promise<Connection> {
+    if (this.connection && !this.connection.closed) return Promise.resolve(this.connection);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<Connection> {
+    const { socketPath, logger } = this.options;
+    let socket: Socket;
+    try {
+      socket = await openControlSocket(socketPath);
+    } catch (cause) {
+      throw new BirdConnectionError(socketPath, 'cannot connect', { cause });
+    }
+    const connection: Connection = {
+      socket,
+      reader: new BirdReplyReader(),
+      waiter: undefined,
+      closed: false,
+    };
+    this.connection = connection;
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const event of connection.reader.push(chunk)) {
+          if (event.kind === 'async') {
+            logger?.debug({ event: 'birdAsync', text: event.text }, 'BIRD async output');
+            this.options.onAsync?.(event.text);
+          } else if (connection.waiter) {
+            const waiter = connection.waiter;
+            connection.waiter = undefined;
+            waiter.resolve(event.reply);
+          } else
+            logger?.warn(
+              { event: 'birdUnexpectedReply', replyCode: event.reply.code },
+              'BIRD reply without a pending command',
+            );
+        }
+      } catch (err) {
+        this.drop(err as Error);
+      }
+    });
+    socket.on('error', (cause) =>
+      this.drop(new BirdConnectionError(socketPath, 'socket error', { cause }), connection),
+    );
+    socket.on('close', () => this.drop(new BirdConnectionError(socketPath, 'connection closed'), connection));
+    const banner = await this.nextReply(connection, '(greeting)');
+    const version = parseBanner(banner);
+    if (version === undefined) {
+      this.drop(new BirdProtocolError(`${banner.code} ${banner.text}`), connection);
+      throw new BirdConnectionError(socketPath, `unexpected greeting: ${banner.text}`);
+    }
+    this.versionText = version;
+    logger?.debug({ event: 'birdConnected', socketPath, version }, 'connected to BIRD');
+    return connection;
+  }
+
+  private drop(err: Error, which: Connection | undefined = this.connection): void {
+    if (!which || which.closed) return;
+    which.closed = true;
+    which.socket.destroy();
+    if (this.connection === which) this.connection = undefined;
+    const waiter = which.waiter;
+    which.waiter = undefined;
+    waiter?.reject(err);
+  }
+}
