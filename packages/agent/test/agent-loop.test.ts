@@ -58,7 +58,6 @@ describe('agent loop', () => {
     const { clock, injector, loop, records } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
     loop.onHealth({ type: 'snapshot', state: health(true) });
     await settle();
-    expect(injector.sets).toEqual([]);
     await clock.advance(50);
     loop.onHealth({ type: 'snapshot', state: health(false) });
     await settle();
@@ -73,11 +72,11 @@ describe('agent loop', () => {
     );
   });
 
-  it('keeps healthy routes BIRD held at start (crash restart), with no write at all', async () => {
+  it('keeps healthy routes BIRD held at start (crash restart): BIRD never loses them', async () => {
     const { injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
     loop.onHealth({ type: 'snapshot', state: health(true) });
     await settle();
-    expect(injector.sets).toEqual([]);
+    expect(injector.history).toEqual([['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']]);
   });
 
   it('fails closed when HAProxy is unreachable', async () => {
@@ -103,7 +102,7 @@ describe('agent loop', () => {
     expect(loop.snapshot().bird.reachable).toBe(false);
     await clock.advance(100);
     await clock.advance(300);
-    expect(injector.sets).toEqual([]);
+    expect(injector.heldKeys()).toHaveLength(2);
     await clock.advance(700);
     expect(injector.heldKeys()).toEqual(['vol2%198.18.200.2/32']);
     expect(sink.names().filter((n) => n.startsWith('bird'))).toEqual(['birdUnreachable', 'birdReachable']);
@@ -121,7 +120,7 @@ describe('agent loop', () => {
     open();
     await settle();
     await settle();
-    expect(injector.sets.map((s) => s.length)).toEqual([1, 0]);
+    expect(injector.sets.map((s) => s.length)).toEqual([2, 0]);
     expect(injector.heldKeys()).toEqual([]);
   });
 
@@ -186,8 +185,9 @@ describe('agent loop', () => {
   });
 
   it('acts on nothing before the first health reading', async () => {
-    const { injector } = await setup(['vol1%198.18.200.1/32']);
-    await settle();
+    const { injector, clock } = await setup(['vol1%198.18.200.1/32']);
+    await clock.advance(60_000);
     expect(injector.sets).toEqual([]);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32']);
   });
 });

@@ -81,13 +81,16 @@ export class AgentLoop {
     this.retryDelay = options.retry?.initialMs ?? 100;
   }
 
-  /** Reads what BIRD already holds (so that a restart keeps healthy routes) and starts the reconcile timer. */
+  /**
+   * Reads what BIRD already holds (so that a restart keeps healthy routes) and starts the reconcile timer.
+   * The first plan is always handed to the injector, which then checks the include file and BIRD and
+   * changes nothing when they already match.
+   */
   async start(): Promise<void> {
     try {
       const held = await this.options.injector.held();
       this.heldAtStart = new Set(held.routes.map(routeKey));
       this.inBird = held.routes;
-      this.appliedKey = setKey(held.routes);
     } catch (err) {
       this.birdDown(err);
     }
@@ -314,20 +317,13 @@ export class AgentLoop {
     });
   }
 
-  /** Reads BIRD back and re-applies the desired set when BIRD drifted (restarted, include edited). */
+  /** Repairs drift (BIRD restarted, include edited or lost) and reads back what BIRD holds. */
   async reconcile(): Promise<void> {
-    if (this.stopped || this.applying) return;
+    if (this.stopped || this.applying || this.desired === null) return;
     try {
-      const held = await this.options.injector.held();
-      this.inBird = held.routes;
-      if (this.desired !== null && setKey(held.routes) !== setKey(this.desired)) {
-        this.options.logger.info(
-          { event: 'birdDrift', held: held.routes.length, desired: this.desired.length },
-          'BIRD drifted; repairing',
-        );
-        this.appliedKey = null;
-        this.apply();
-      }
+      await this.options.injector.reconcile();
+      this.inBird = (await this.options.injector.held()).routes;
+      this.publish();
     } catch (err) {
       this.birdDown(err);
       this.appliedKey = null;

@@ -23,6 +23,8 @@ export interface RouteInjector {
   set(routes: readonly DesiredRoute[]): Promise<void>;
   /** Reads what BIRD really holds for our protocols (also used at start). */
   held(): Promise<HeldRoutes>;
+  /** Re-checks BIRD (and the include file) against the last `set()` and repairs drift. */
+  reconcile(): Promise<void>;
 }
 
 /** Where status and events go (NATS). Must not block: the failover path never waits on it. */

@@ -52,6 +52,8 @@ export const settle = async () => {
 export class FakeInjector implements RouteInjector {
   held_: DesiredRoute[] = [];
   readonly sets: DesiredRoute[][] = [];
+  /** Every state BIRD went through, as sorted route keys. */
+  readonly history: string[][] = [];
   failNext = 0;
   unreachable = false;
   /** When set, set() waits for this promise (to test coalescing). */
@@ -70,9 +72,22 @@ export class FakeInjector implements RouteInjector {
       }
       this.sets.push([...routes]);
       this.held_ = [...routes];
+      this.last = [...routes];
+      this.history.push(this.heldKeys());
     } finally {
       this.inFlight = false;
     }
+  }
+
+  /** What the last successful set() asked for: reconcile() restores it, as the real injector does. */
+  private last: DesiredRoute[] | null = null;
+  readonly reconciles: number[] = [];
+
+  async reconcile(): Promise<void> {
+    if (this.inFlight) throw new Error('impossible: reconcile() called while set() is in flight');
+    if (this.unreachable) throw new Error('connect ENOENT /run/bird/bird.ctl');
+    this.reconciles.push(this.held_.length);
+    if (this.last) this.held_ = [...this.last];
   }
 
   async held(): Promise<HeldRoutes> {
