@@ -84,8 +84,20 @@ function proxyLeaf(term: ProxyTerm, text: string, state: HealthState): Evaluated
   };
 }
 
+const termTexts = new WeakMap<Expr, string>();
+
+/** The canonical text of a term, cached per node: rule sets are evaluated many times. */
+function termText(expr: Expr): string {
+  let text = termTexts.get(expr);
+  if (text === undefined) {
+    text = formatExpr(expr);
+    termTexts.set(expr, text);
+  }
+  return text;
+}
+
 function evaluateExpr(expr: Expr, state: HealthState): Evaluated {
-  const text = formatExpr(expr);
+  const text = termText(expr);
   switch (expr.type) {
     case 'proxy':
       return proxyLeaf(expr, text, state);
@@ -129,104 +141,28 @@ function evaluateExpr(expr: Expr, state: HealthState): Evaluated {
   }
 }
 
-function leafValue(term: ProxyTerm, state: HealthState): boolean {
-  const health: BackendHealth | undefined =
-    term.side === 'backend' ? lookup(state.backends, term.name) : lookup(state.frontends, term.name);
-  if (!health) return false;
-  if (!term.threshold) return health.up;
-  const up = health.serversUp;
-  const total = health.serversTotal;
-  if (up === undefined || total === undefined) return false;
-  return term.threshold.kind === 'count'
-    ? up >= term.threshold.value
-    : total > 0 && up * 100 >= term.threshold.value * total;
-}
-
-/** The value of an expression, without building an explanation (the hot path). */
-function valueOf(expr: Expr, state: HealthState): boolean {
-  switch (expr.type) {
-    case 'proxy':
-      return leafValue(expr, state);
-    case 'const':
-      return expr.value;
-    case 'not':
-      return !valueOf(expr.arg, state);
-    case 'all':
-      for (const a of expr.args) if (!valueOf(a, state)) return false;
-      return true;
-    case 'any':
-      for (const a of expr.args) if (valueOf(a, state)) return true;
-      return false;
-    case 'atleast': {
-      let holding = 0;
-      for (const a of expr.args) if (valueOf(a, state) && ++holding >= expr.n) return true;
-      return false;
-    }
-  }
-}
-
-/** A rule's outcome; its explanation is built on first use and shared by the rule's routes. */
-class Outcome {
-  private evaluated: Evaluated | undefined;
-  constructor(
-    private readonly expr: Expr,
-    private readonly state: HealthState,
-  ) {}
-  get result(): Evaluated {
-    this.evaluated ??= evaluateExpr(this.expr, this.state);
-    return this.evaluated;
-  }
-}
-
-class LazyDecision implements Decision {
-  constructor(
-    readonly table: string,
-    readonly prefix: string,
-    readonly family: Family,
-    readonly advertise: boolean,
-    readonly rule: number,
-    private readonly outcome: Outcome,
-    readonly attributes: RouteAttributes | undefined,
-  ) {}
-  get reason(): string {
-    return this.outcome.result.summary;
-  }
-  get explanation(): Explanation {
-    return this.outcome.result.explanation;
-  }
-  toJSON(): Decision {
-    const { table, prefix, family, advertise, rule, reason, explanation, attributes } = this;
-    return {
-      table,
-      prefix,
-      family,
-      advertise,
-      rule,
-      reason,
-      explanation,
-      ...(attributes ? { attributes } : {}),
-    };
-  }
-}
-
 /**
- * Evaluates every rule against a health state. Returns one decision per route, in rule-set order.
- * Pure: the same rule set and state always give the same decisions. The cost of `reason` and
- * `explanation` is paid only when they are read.
+ * Evaluates every rule against a health state. Returns one decision per route, in rule-set order, each
+ * with its one-line reason and explanation tree. Pure: the same rule set and state always give the same
+ * decisions. Term texts are computed once per rule set and reused by later evaluations.
  */
 export function evaluate(ruleSet: RuleSet, state: HealthState): Decision[] {
   const decisions: Decision[] = [];
-  for (let index = 0; index < ruleSet.rules.length; index++) {
-    const rule = ruleSet.rules[index];
-    if (!rule) continue;
-    const value = valueOf(rule.expr, state);
-    const outcome = new Outcome(rule.expr, state);
+  ruleSet.rules.forEach((rule, index) => {
+    const { explanation, summary } = evaluateExpr(rule.expr, state);
     for (const route of rule.routes) {
-      decisions.push(
-        new LazyDecision(route.table, route.prefix, route.family, value, index, outcome, rule.attributes),
-      );
+      decisions.push({
+        table: route.table,
+        prefix: route.prefix,
+        family: route.family,
+        advertise: explanation.value,
+        rule: index,
+        reason: summary,
+        explanation,
+        ...(rule.attributes ? { attributes: rule.attributes } : {}),
+      });
     }
-  }
+  });
   return decisions;
 }
 

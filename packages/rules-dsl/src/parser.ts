@@ -1,4 +1,4 @@
-import type { Expr, ProxyTerm, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
+import type { Expr, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
 import { DEFAULT_TABLE } from './ast.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 import { formatExpr } from './format.js';
@@ -53,12 +53,29 @@ const U32 = 0xffffffff;
 
 class Abort {}
 
-const sameProxyTerm = (a: Expr, b: ProxyTerm) =>
-  a.type === 'proxy' &&
-  a.side === b.side &&
-  a.name === b.name &&
-  a.threshold?.kind === b.threshold?.kind &&
-  a.threshold?.value === b.threshold?.value;
+const looksLikeAddress = (text: string) => /[.:]/.test(text) && /^[0-9A-Fa-f:./]+$/.test(text);
+
+/** Spots a term that appears twice in one argument list: cheap keys, a Set only for long lists. */
+class RepeatedTerms {
+  private readonly keys: string[] = [];
+  private set: Set<string> | null = null;
+
+  seen(arg: Expr): boolean {
+    const key =
+      arg.type === 'proxy'
+        ? `${arg.side}:${arg.name}>=${arg.threshold?.value ?? ''}${arg.threshold?.kind ?? ''}`
+        : formatExpr(arg);
+    if (this.set) {
+      if (this.set.has(key)) return true;
+      this.set.add(key);
+      return false;
+    }
+    if (this.keys.includes(key)) return true;
+    this.keys.push(key);
+    if (this.keys.length > 16) this.set = new Set(this.keys);
+    return false;
+  }
+}
 
 const SPACE = 1;
 const IDENT_START = 2;
@@ -106,6 +123,8 @@ class Parser {
   }
 
   run(): void {
+    // A UTF-8 byte order mark, as some Windows editors write one.
+    if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1;
     for (;;) {
       this.skipBlankLines();
       if (this.pos >= this.text.length) return;
@@ -138,15 +157,17 @@ class Parser {
     length = 1,
   ) {
     const line = this.lineOf(offset);
+    const lineText = this.lineText(line);
     this.diagnostics.push({
       severity,
       code,
       message,
       file: this.file,
       line,
-      column: offset - (this.lineStarts[line - 1] ?? 0) + 1,
+      // A line's text leaves out a final '\r': an offset past it points just after the visible text.
+      column: Math.min(offset - (this.lineStarts[line - 1] ?? 0) + 1, lineText.length + 1),
       length: Math.max(1, length),
-      lineText: this.lineText(line),
+      lineText,
     });
     if (severity === 'error') this.failed = true;
   }
@@ -353,7 +374,8 @@ class Parser {
     let networkOffset = start;
     if (parts.length === 2) {
       const [left = '', right = ''] = parts;
-      const suffixForm = /[.:]/.test(left);
+      // The network is the side that looks like an address (table names hold no '.' or ':').
+      const suffixForm = looksLikeAddress(left) && !looksLikeAddress(right);
       table = suffixForm ? right : left;
       network = suffixForm ? left : right;
       const tableOffset = suffixForm ? start + left.length + 1 : start;
@@ -506,6 +528,7 @@ class Parser {
 
   private args(level: number, word: string, openAt: number): Expr[] {
     const args: Expr[] = [];
+    const repeats = new RepeatedTerms();
     if (this.peek() === ')') {
       if (word !== 'not')
         this.fatal('RULE_EMPTY_ARGS', `${word}() needs at least one term`, openAt, this.pos - openAt + 1);
@@ -514,7 +537,7 @@ class Parser {
     for (;;) {
       const at = this.pos;
       const arg = this.expr(level + 1);
-      if (arg.type === 'proxy' && args.some((a) => sameProxyTerm(a, arg))) {
+      if (repeats.seen(arg)) {
         this.report(
           'warning',
           'RULE_REPEATED_TERM',

@@ -79,9 +79,10 @@ function lint(io: CliIO, files: readonly string[]): number {
     invalid = reportIfInvalid(io, result) || invalid;
     if (result.ok) {
       const routes = result.ruleSet.rules.reduce((n, r) => n + r.routes.length, 0);
-      const warnings = result.diagnostics.length;
+      const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+      const rules = count(result.ruleSet.rules.length, 'rule');
       io.stdout(
-        `${file}: ok, ${result.ruleSet.rules.length} rules, ${routes} routes, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
+        `${file}: ok, ${rules}, ${count(routes, 'route')}, ${count(result.diagnostics.length, 'warning')}\n`,
       );
     }
   }
@@ -168,7 +169,11 @@ function explain(
   if (typeof outcome === 'number') return outcome;
   let selected = outcome.decisions;
   if (prefix !== undefined) {
-    const [tableName, network] = prefix.includes('%') ? prefix.split('%', 2) : [undefined, prefix];
+    // Both table forms of the language: vol2%198.18.200.5 and 198.18.200.5%vol2.
+    const [left, right] = prefix.split('%', 2);
+    const suffixForm = right !== undefined && /[.:]/.test(left ?? '');
+    const [tableName, network] =
+      right === undefined ? [undefined, prefix] : suffixForm ? [right, left] : [left, right];
     const parsed = parsePrefix(network ?? '');
     if (!parsed.ok) throw new UsageError(`--prefix: ${parsed.message}`);
     selected = selected.filter(

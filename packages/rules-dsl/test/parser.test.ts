@@ -1,0 +1,294 @@
+import { describe, expect, it } from 'vitest';
+import type { Diagnostic, Rule } from '../src/index.js';
+import { DEFAULT_TABLE, parse } from '../src/index.js';
+
+const only = (text: string): Rule => {
+  const result = parse(text);
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  expect(result.ruleSet.rules).toHaveLength(1);
+  const [rule] = result.ruleSet.rules;
+  if (!rule) throw new Error('no rule');
+  return rule;
+};
+
+const errors = (text: string): Diagnostic[] =>
+  parse(text, { file: 't.rules' }).diagnostics.filter((d) => d.severity === 'error');
+
+describe('parse: routes', () => {
+  it('puts a route without a table in vol1', () => {
+    expect(DEFAULT_TABLE).toBe('vol1');
+    expect(only('198.18.200.1 = all(b:be_app)').routes).toEqual([
+      { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' },
+    ]);
+  });
+
+  it('gives IPv4 without a mask /32 and IPv6 without a mask /128', () => {
+    expect(only('198.18.200.1, 2001:db8::1 = any(b:be_app)').routes).toEqual([
+      { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' },
+      { table: 'vol1', prefix: '2001:db8::1/128', family: 'ipv6' },
+    ]);
+  });
+
+  it('reads the table in prefix and suffix form', () => {
+    expect(only('vol2%198.18.200.5, 198.18.200.6%vol3, 2001:db8::/32%_v6 = any(b:be_app)').routes).toEqual([
+      { table: 'vol2', prefix: '198.18.200.5/32', family: 'ipv4' },
+      { table: 'vol3', prefix: '198.18.200.6/32', family: 'ipv4' },
+      { table: '_v6', prefix: '2001:db8::/32', family: 'ipv6' },
+    ]);
+  });
+
+  it('treats vol1%x and x as the same route', () => {
+    const [d] = errors('vol1%198.18.200.1 = all(b:a)\n198.18.200.1/32 = all(b:b)\n');
+    expect(d).toMatchObject({ code: 'RULE_DUPLICATE_ROUTE', line: 2 });
+  });
+
+  it('names both lines of a prefix repeated in the same table', () => {
+    const text =
+      '198.18.200.1 = all(b:a)\n# other\n\n2001:db8::1 = all(b:b)\n198.18.200.1/32 = any(b:c)\n2001:DB8:0::1 = any(b:d)\n';
+    const ds = errors(text);
+    expect(ds.map((d) => [d.code, d.line, d.column, d.message])).toEqual([
+      [
+        'RULE_DUPLICATE_ROUTE',
+        5,
+        1,
+        '198.18.200.1/32 in table vol1 is already controlled by the rule at line 1',
+      ],
+      [
+        'RULE_DUPLICATE_ROUTE',
+        6,
+        1,
+        '2001:db8::1/128 in table vol1 is already controlled by the rule at line 4',
+      ],
+    ]);
+    // The first rule stays valid; the rule with the duplicate is left out.
+    const result = parse(text);
+    expect(result.ok).toBe(false);
+    expect(result.ruleSet.rules.map((r) => r.routes[0]?.prefix)).toEqual([
+      '198.18.200.1/32',
+      '2001:db8::1/128',
+    ]);
+  });
+
+  it('accepts the same prefix in two tables', () => {
+    const result = parse(
+      '198.18.200.1 = all(b:a)\nvol2%198.18.200.1 = all(b:b)\n198.18.200.1%vol3 = all(b:c)\n',
+    );
+    expect(result.ok).toBe(true);
+    expect(result.ruleSet.rules.flatMap((r) => r.routes.map((x) => x.table))).toEqual([
+      'vol1',
+      'vol2',
+      'vol3',
+    ]);
+  });
+
+  it('accepts a more specific prefix inside another (they are different routes)', () => {
+    expect(parse('198.18.200.0/24 = all(b:a)\n198.18.200.1 = all(b:b)\n').ok).toBe(true);
+  });
+
+  it.each([
+    ['vol2', true],
+    ['_', true],
+    ['_vol_2', true],
+    ['V', true],
+    ['Static', true],
+    ['TABLE', true],
+    ['v'.repeat(64), true],
+    ['v'.repeat(65), false],
+    ['2vol', false],
+    ['volé', false],
+    ['static', false],
+    ['table', false],
+    ['bgp', false],
+    ['ipv4', false],
+    ['import', false],
+    ['master4', false],
+    ['public', false],
+    ['primary', false],
+  ])('table name %s valid: %s', (table, valid) => {
+    const ds = errors(`${table}%198.18.200.1 = all(b:be_app)`);
+    if (valid) expect(ds).toEqual([]);
+    else expect(ds).toMatchObject([{ code: 'RULE_BAD_TABLE', line: 1, column: 1, length: table.length }]);
+  });
+
+  it('tells a keyword table name apart from a malformed one', () => {
+    expect(errors('static%198.18.200.1 = all(b:a)')[0]?.message).toBe(
+      "route table name 'static' is a BIRD keyword",
+    );
+    expect(errors('vol-2%198.18.200.1 = all(b:a)')[0]?.message).toContain("start with a letter or '_'");
+  });
+
+  it('reports a bad network of a list and keeps checking the others', () => {
+    expect(
+      errors('198.18.200.1/24, 198.18.200.300, vol-x%198.18.200.2 = all(b:a)').map((d) => [d.code, d.column]),
+    ).toEqual([
+      ['RULE_HOST_BITS', 1],
+      ['RULE_BAD_ADDRESS', 18],
+      ['RULE_BAD_TABLE', 34],
+    ]);
+  });
+});
+
+describe('parse: expressions', () => {
+  it('reads proxy names with ., :, - and _', () => {
+    expect(only('198.18.200.1 = all(b:be.app-1_x, f:fe:443, b:a.b:c-d)').expr).toEqual({
+      type: 'all',
+      args: [
+        { type: 'proxy', side: 'backend', name: 'be.app-1_x' },
+        { type: 'proxy', side: 'frontend', name: 'fe:443' },
+        { type: 'proxy', side: 'backend', name: 'a.b:c-d' },
+      ],
+    });
+  });
+
+  it('reads a bare term, not and atleast, and thresholds', () => {
+    expect(only('198.18.200.1 = b:be_app>=2').expr).toEqual({
+      type: 'proxy',
+      side: 'backend',
+      name: 'be_app',
+      threshold: { kind: 'count', value: 2 },
+    });
+    expect(only('198.18.200.1 = not(atleast(1, b:a>=100%, f:b))').expr).toEqual({
+      type: 'not',
+      arg: {
+        type: 'atleast',
+        n: 1,
+        args: [
+          { type: 'proxy', side: 'backend', name: 'a', threshold: { kind: 'percent', value: 100 } },
+          { type: 'proxy', side: 'frontend', name: 'b' },
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['al', 'all'],
+    ['alll', 'all'],
+    ['ANY', 'any'],
+    ['atlest', 'atleast'],
+    ['atleats', 'atleast'],
+    ['nto', 'not'],
+    ['treu', 'true'],
+    ['flase', 'false'],
+    ['fals', 'false'],
+  ])('suggests the nearest aggregator for %s', (word, guess) => {
+    const [d] = errors(`198.18.200.1 = ${word}(b:a)`);
+    expect(d).toMatchObject({ code: 'RULE_UNKNOWN_AGGREGATOR', column: 16, length: word.length });
+    expect(d?.message).toBe(`unknown aggregator '${word}'; did you mean '${guess}'?`);
+  });
+
+  it('suggests nothing for a word far from every aggregator', () => {
+    expect(errors('198.18.200.1 = majority(b:a)')[0]?.message).toBe(
+      "unknown aggregator 'majority'; expected one of all, any, not, atleast, true, false",
+    );
+  });
+
+  it('accepts nesting up to maxDepth', () => {
+    const nest = (n: number) => `${'all('.repeat(n)}b:a${')'.repeat(n)}`;
+    expect(parse(`198.18.200.1 = ${nest(32)}`).ok).toBe(true);
+    expect(errors(`198.18.200.1 = ${nest(33)}`)).toMatchObject([{ code: 'RULE_TOO_DEEP' }]);
+    expect(parse(`198.18.200.1 = ${nest(3)}`, { maxDepth: 2 }).diagnostics).toMatchObject([
+      { code: 'RULE_TOO_DEEP' },
+    ]);
+  });
+
+  it('survives very deep nesting without a stack overflow', () => {
+    const text = `198.18.200.1 = ${'not('.repeat(100_000)}b:a${')'.repeat(100_000)}`;
+    expect(parse(text).diagnostics).toMatchObject([{ code: 'RULE_TOO_DEEP' }]);
+  });
+
+  it('reads a rule continued over lines, with comments, up to its closing parenthesis', () => {
+    const result = parse(
+      '198.18.200.1 = all(\n  b:a,   # first\n\n  b:b>=2\n) with med 1  # end\n198.18.200.2 = any(b:c)\n',
+    );
+    expect(result.ok).toBe(true);
+    expect(result.locations).toEqual([
+      { line: 1, column: 1 },
+      { line: 6, column: 1 },
+    ]);
+    expect(result.items).toMatchObject([
+      { kind: 'rule', line: 1, endLine: 5, comment: '# end' },
+      { kind: 'rule', line: 6, endLine: 6 },
+    ]);
+  });
+
+  it('stops a rule with a missing parenthesis at the next rule, which still parses', () => {
+    const result = parse('198.18.200.1 = all(b:a,\n  b:b\n198.18.200.2 = any(b:c)\n', { file: 'x.rules' });
+    expect(result.diagnostics).toMatchObject([{ code: 'RULE_SYNTAX', line: 2 }]);
+    expect(result.ruleSet.rules.map((r) => r.routes[0]?.prefix)).toEqual(['198.18.200.2/32']);
+  });
+});
+
+describe('parse: the result', () => {
+  it('names the file in diagnostics, <input> by default', () => {
+    expect(parse('x').diagnostics[0]?.file).toBe('<input>');
+    expect(parse('x', { file: 'a/b.rules' }).diagnostics[0]?.file).toBe('a/b.rules');
+  });
+
+  it('reports every error of a file at once, in order', () => {
+    const text = [
+      '198.18.0.1/24 = all(b:a)',
+      '198.18.200.1 = al(b:a)',
+      '198.18.200.2 = any()',
+      '198.18.200.3 = all(b:a)',
+    ].join('\n');
+    const result = parse(text);
+    expect(result.diagnostics.map((d) => [d.line, d.code])).toEqual([
+      [1, 'RULE_HOST_BITS'],
+      [2, 'RULE_UNKNOWN_AGGREGATOR'],
+      [3, 'RULE_EMPTY_ARGS'],
+    ]);
+    expect(result.ok).toBe(false);
+    expect(result.ruleSet.rules).toHaveLength(1);
+    expect(result.locations).toEqual([{ line: 4, column: 1 }]);
+  });
+
+  it('is ok with warnings only', () => {
+    const result = parse('0.0.0.0/0 = true\n');
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map((d) => [d.severity, d.code])).toEqual([
+      ['warning', 'RULE_DEFAULT_ROUTE'],
+      ['warning', 'RULE_CONSTANT'],
+    ]);
+    expect(result.ruleSet.rules).toHaveLength(1);
+  });
+
+  it('returns an empty rule set for an empty file', () => {
+    expect(parse('')).toEqual({
+      ruleSet: { version: 1, rules: [] },
+      locations: [],
+      diagnostics: [],
+      ok: true,
+      items: [],
+    });
+  });
+
+  it('keeps line and column right with CRLF line endings and tabs', () => {
+    const [d] = parse('198.18.200.1 = all(b:a)\r\n\t198.18.200.2 = al(b:a)\r\n').diagnostics;
+    expect(d).toMatchObject({ line: 2, column: 17, lineText: '\t198.18.200.2 = al(b:a)' });
+  });
+
+  it('tells the table from the network by which side looks like an address', () => {
+    expect(errors('vol.2%198.18.200.1 = true\n')[0]).toMatchObject({
+      code: 'RULE_BAD_TABLE',
+      column: 1,
+      length: 5,
+    });
+    expect(errors('vol.2%198.18.200.1 = true\n')[0]?.message).toContain("'vol.2'");
+    expect(only('198.18.200.1%beef = true\n').routes[0]).toMatchObject({
+      table: 'beef',
+      prefix: '198.18.200.1/32',
+    });
+    expect(only('beef%2001:db8::1 = true\n').routes[0]).toMatchObject({
+      table: 'beef',
+      prefix: '2001:db8::1/128',
+    });
+  });
+
+  it('warns about a repeated compound term, and about a repeat deep into a long list', () => {
+    const compound = parse('198.18.200.1 = any(all(b:a, b:b), all(b:a,b:b))\n').diagnostics;
+    expect(compound.map((d) => [d.code, d.column])).toEqual([['RULE_REPEATED_TERM', 35]]);
+    const names = Array.from({ length: 40 }, (_, i) => `b:be_${i}`);
+    const long = parse(`198.18.200.1 = any(${[...names, 'b:be_3'].join(', ')})\n`).diagnostics;
+    expect(long.map((d) => d.message)).toEqual(["'b:be_3' appears twice in any()"]);
+  });
+});
