@@ -31,57 +31,54 @@ interface Evaluated {
 }
 
 const MAX_LISTED = 4;
+const NO_CHILDREN: readonly Explanation[] = Object.freeze([]);
 
-function list(items: readonly Evaluated[]): string {
-  const shown = items.slice(0, MAX_LISTED).map((i) => i.summary);
-  if (items.length > MAX_LISTED) shown.push(`and ${items.length - MAX_LISTED} more`);
-  return shown.join(', ');
+/** The summaries of `items` whose value is `value`, at most {@link MAX_LISTED} of them, then a count. */
+function list(items: readonly Evaluated[], value: boolean): string {
+  let text = '';
+  let shown = 0;
+  let more = 0;
+  for (const item of items) {
+    if (item.explanation.value !== value) continue;
+    if (shown === MAX_LISTED) {
+      more++;
+      continue;
+    }
+    text = shown === 0 ? item.summary : `${text}, ${item.summary}`;
+    shown++;
+  }
+  return more ? `${text}, and ${more} more` : text;
 }
 
 function lookup<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
   return Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
+const leaf = (term: string, value: boolean, detail: string, summary: string): Evaluated => ({
+  explanation: { term, value, detail, children: NO_CHILDREN },
+  summary,
+});
+
 function proxyLeaf(term: ProxyTerm, text: string, state: HealthState): Evaluated {
   const health: FrontendHealth | BackendHealth | undefined =
     term.side === 'backend' ? lookup(state.backends, term.name) : lookup(state.frontends, term.name);
-  if (!health) {
-    return {
-      explanation: { term: text, value: false, detail: `unknown ${term.side}`, children: [] },
-      summary: `${text} unknown`,
-    };
-  }
-  const servers = health as BackendHealth;
-  const counted = servers.serversUp !== undefined && servers.serversTotal !== undefined;
-  const usable = counted ? `${servers.serversUp} of ${servers.serversTotal} servers usable` : undefined;
+  if (!health) return leaf(text, false, `unknown ${term.side}`, `${text} unknown`);
+  const { serversUp: up, serversTotal: total } = health as BackendHealth;
+  const counted = up !== undefined && total !== undefined;
+  const usable = counted ? `${up} of ${total} servers usable` : '';
   if (!term.threshold) {
-    const state = health.up ? 'up' : 'down';
-    const detail = [health.reason ? `${state} (${health.reason})` : state, usable].filter(Boolean).join(', ');
-    return {
-      explanation: { term: text, value: health.up, detail, children: [] },
-      summary: `${text} ${state}`,
-    };
+    const word = health.up ? 'up' : 'down';
+    let detail = health.reason ? `${word} (${health.reason})` : word;
+    if (counted) detail = `${detail}, ${usable}`;
+    return leaf(text, health.up, detail, `${text} ${word}`);
   }
-  const { kind, value: need } = term.threshold;
-  if (!counted) {
-    const detail = 'server counts unknown';
-    return { explanation: { term: text, value: false, detail, children: [] }, summary: `${text} ${detail}` };
-  }
-  const up = servers.serversUp ?? 0;
-  const total = servers.serversTotal ?? 0;
-  let value: boolean;
-  let detail: string;
-  if (kind === 'count') {
-    value = up >= need;
-    detail = `${usable}, need ${need}`;
-  } else {
-    value = total > 0 && up * 100 >= need * total;
-    detail = total === 0 ? 'no servers' : `${usable} (${Math.floor((up * 100) / total)}%), need ${need}%`;
-  }
-  return {
-    explanation: { term: text, value, detail, children: [] },
-    summary: `${text} ${up}/${total} usable`,
-  };
+  if (!counted) return leaf(text, false, 'server counts unknown', `${text} server counts unknown`);
+  const need = term.threshold.value;
+  const summary = `${text} ${up}/${total} usable`;
+  if (term.threshold.kind === 'count') return leaf(text, up >= need, `${usable}, need ${need}`, summary);
+  if (total === 0) return leaf(text, false, 'no servers', summary);
+  const percent = Math.floor((up * 100) / total);
+  return leaf(text, up * 100 >= need * total, `${usable} (${percent}%), need ${need}%`, summary);
 }
 
 const termTexts = new WeakMap<Expr, string>();
@@ -96,23 +93,29 @@ function termText(expr: Expr): string {
   return text;
 }
 
-function evaluateExpr(expr: Expr, state: HealthState): Evaluated {
+/**
+ * Evaluates one term. `leaves` holds the proxy terms already evaluated against this state: rules share
+ * backends, and an explanation is immutable, so each distinct term is explained once per evaluation.
+ */
+function evaluateExpr(expr: Expr, state: HealthState, leaves: Map<string, Evaluated>): Evaluated {
   const text = termText(expr);
   switch (expr.type) {
-    case 'proxy':
-      return proxyLeaf(expr, text, state);
+    case 'proxy': {
+      let done = leaves.get(text);
+      if (!done) {
+        done = proxyLeaf(expr, text, state);
+        leaves.set(text, done);
+      }
+      return done;
+    }
     case 'const':
-      return {
-        explanation: { term: text, value: expr.value, detail: 'constant', children: [] },
-        summary: `${text} (constant)`,
-      };
+      return leaf(text, expr.value, 'constant', `${text} (constant)`);
     case 'not': {
-      const child = evaluateExpr(expr.arg, state);
-      const value = !child.explanation.value;
+      const child = evaluateExpr(expr.arg, state, leaves);
       return {
         explanation: {
           term: text,
-          value,
+          value: !child.explanation.value,
           detail: `negates ${child.explanation.value}`,
           children: [child.explanation],
         },
@@ -122,21 +125,24 @@ function evaluateExpr(expr: Expr, state: HealthState): Evaluated {
     case 'all':
     case 'any':
     case 'atleast': {
-      const children = expr.args.map((a) => evaluateExpr(a, state));
-      const holding = children.filter((c) => c.explanation.value);
-      const failing = children.filter((c) => !c.explanation.value);
+      const children: Evaluated[] = [];
+      const explanations: Explanation[] = [];
+      let holding = 0;
+      for (const a of expr.args) {
+        const child = evaluateExpr(a, state, leaves);
+        children.push(child);
+        explanations.push(child.explanation);
+        if (child.explanation.value) holding++;
+      }
       const need = expr.type === 'atleast' ? expr.n : expr.type === 'all' ? children.length : 1;
-      const value = holding.length >= need;
-      const counts = `${holding.length} of ${children.length} hold`;
+      const value = holding >= need;
+      const counts = `${holding} of ${children.length} hold`;
       const detail = expr.type === 'atleast' ? `${counts}, need ${need}` : counts;
       let summary: string;
-      if (expr.type === 'atleast') summary = `${counts} (need ${need}): ${list(value ? holding : failing)}`;
-      else if (value) summary = list(expr.type === 'all' ? children : holding);
-      else summary = list(failing);
-      return {
-        explanation: { term: text, value, detail, children: children.map((c) => c.explanation) },
-        summary,
-      };
+      if (expr.type === 'atleast') summary = `${counts} (need ${need}): ${list(children, value)}`;
+      else if (value && expr.type === 'all') summary = list(children, true);
+      else summary = list(children, value);
+      return { explanation: { term: text, value, detail, children: explanations }, summary };
     }
   }
 }
@@ -148,8 +154,9 @@ function evaluateExpr(expr: Expr, state: HealthState): Evaluated {
  */
 export function evaluate(ruleSet: RuleSet, state: HealthState): Decision[] {
   const decisions: Decision[] = [];
+  const leaves = new Map<string, Evaluated>();
   ruleSet.rules.forEach((rule, index) => {
-    const { explanation, summary } = evaluateExpr(rule.expr, state);
+    const { explanation, summary } = evaluateExpr(rule.expr, state, leaves);
     for (const route of rule.routes) {
       decisions.push({
         table: route.table,

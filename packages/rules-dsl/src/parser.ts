@@ -1,4 +1,4 @@
-import type { Expr, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
+import type { Expr, ProxyTerm, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
 import { DEFAULT_TABLE } from './ast.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 import { formatExpr } from './format.js';
@@ -55,24 +55,44 @@ class Abort {}
 
 const looksLikeAddress = (text: string) => /[.:]/.test(text) && /^[0-9A-Fa-f:./]+$/.test(text);
 
-/** Spots a term that appears twice in one argument list: cheap keys, a Set only for long lists. */
+const proxyKey = (t: ProxyTerm) =>
+  `${t.side}:${t.name}>=${t.threshold?.value ?? ''}${t.threshold?.kind ?? ''}`;
+
+const sameProxy = (a: ProxyTerm, b: ProxyTerm) =>
+  a.side === b.side &&
+  a.name === b.name &&
+  a.threshold?.kind === b.threshold?.kind &&
+  a.threshold?.value === b.threshold?.value;
+
+/**
+ * Spots a term that appears twice in one argument list. Short lists (the usual case) compare pairwise
+ * without allocating; long ones switch to a set of keys so that a huge list stays linear.
+ */
 class RepeatedTerms {
-  private readonly keys: string[] = [];
-  private set: Set<string> | null = null;
+  private readonly seenTerms: Expr[] = [];
+  private keys: Set<string> | null = null;
 
   seen(arg: Expr): boolean {
-    const key =
-      arg.type === 'proxy'
-        ? `${arg.side}:${arg.name}>=${arg.threshold?.value ?? ''}${arg.threshold?.kind ?? ''}`
-        : formatExpr(arg);
-    if (this.set) {
-      if (this.set.has(key)) return true;
-      this.set.add(key);
+    if (this.keys) {
+      const key = arg.type === 'proxy' ? proxyKey(arg) : formatExpr(arg);
+      if (this.keys.has(key)) return true;
+      this.keys.add(key);
       return false;
     }
-    if (this.keys.includes(key)) return true;
-    this.keys.push(key);
-    if (this.keys.length > 16) this.set = new Set(this.keys);
+    let text: string | undefined;
+    for (const other of this.seenTerms) {
+      if (
+        arg.type === 'proxy'
+          ? other.type === 'proxy' && sameProxy(arg, other)
+          : other.type === arg.type && (text ??= formatExpr(arg)) === formatExpr(other)
+      ) {
+        return true;
+      }
+    }
+    this.seenTerms.push(arg);
+    if (this.seenTerms.length > 16) {
+      this.keys = new Set(this.seenTerms.map((t) => (t.type === 'proxy' ? proxyKey(t) : formatExpr(t))));
+    }
     return false;
   }
 }
