@@ -1,1 +1,48 @@
-export {};
+export type { SocketAddress } from './address.js';
+export { formatSocketAddress, parseSocketAddress } from './address.js';
+export type { HaproxyClientOptions, ReadHealthOptions } from './client.js';
+export { HaproxyClient } from './client.js';
+export * as commands from './commands.js';
+export type { ForcedServerHealth, ServerAdminState, StatObjectType } from './commands.js';
+export type { HaproxyErrorCode } from './errors.js';
+export {
+  HaproxyBadAddressError,
+  HaproxyBadArgumentError,
+  HaproxyCommandRejectedError,
+  HaproxyConnectionFailedError,
+  HaproxyError,
+  HaproxyMalformedReplyError,
+  HaproxyPermissionDeniedError,
+  HaproxySocketMissingError,
+  HaproxyTimeoutError,
+  HaproxyUnknownCommandError,
+  HaproxyUnknownProxyError,
+  HaproxyUnknownServerError,
+  HaproxyWorkerStoppingError,
+  parseCommandError,
+} from './errors.js';
+export type { RingEvent } from './events.js';
+export { parseRingEvent } from './events.js';
+export type { FeedEvent, FeedState, FeedStep, SnapshotEvent, UnreachableEvent } from './feed-state.js';
+export { feedOnFailure, feedOnRead, INITIAL_FEED_STATE } from './feed-state.js';
+export type {
+  BackendHealth,
+  FrontendHealth,
+  HealthSnapshot,
+  ProcessIdentity,
+  ProxyChanges,
+  ServerStatus,
+  SnapshotChanges,
+  SnapshotOptions,
+} from './health.js';
+export { buildHealthSnapshot, diffSnapshots, isFrontendUp, isServerUsable } from './health.js';
+export type { WatchOptions } from './health-feed.js';
+export { watch } from './health-feed.js';
+export type { ProcessInfo } from './info.js';
+export { parseInfo } from './info.js';
+export { EventLineReader, ReplyReader } from './reply-reader.js';
+export type { ServerOperationalState, ServerStateRow } from './servers-state.js';
+export { parseServersState, SERVER_ADMIN_FLAGS } from './servers-state.js';
+export type { StatRow, StatTable } from './stat-csv.js';
+export { parseStat, statValue } from './stat-csv.js';
+export type { Follower } from './transport.js';

@@ -1,0 +1,199 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { SocketAddress } from './address.js';
+import { formatSocketAddress, parseSocketAddress } from './address.js';
+import * as commands from './commands.js';
+import type { ForcedServerHealth, ServerAdminState, StatObjectType } from './commands.js';
+import type { HaproxyError } from './errors.js';
+import { HaproxyCommandRejectedError, HaproxyMalformedReplyError, parseCommandError } from './errors.js';
+import type { RingEvent } from './events.js';
+import { parseRingEvent } from './events.js';
+import type { HealthSnapshot } from './health.js';
+import { buildHealthSnapshot } from './health.js';
+import type { ProcessInfo } from './info.js';
+import { parseInfo } from './info.js';
+import type { ServerStateRow } from './servers-state.js';
+import { parseServersState } from './servers-state.js';
+import type { StatTable } from './stat-csv.js';
+import { parseStat } from './stat-csv.js';
+import type { Follower } from './transport.js';
+import { exchange, follow } from './transport.js';
+
+/** Options of `HaproxyClient`. */
+export interface HaproxyClientOptions {
+  /** The stats socket: a unix path, `ipv4@host:port` or `ipv6@[host]:port`. */
+  readonly socket: string;
+  /** Per-attempt limit for connecting, sending and reading to EOF. Default 2000 ms. */
+  readonly timeoutMs?: number;
+  /** Extra attempts after a connection error (not after a timeout or an error reply). Default 2. */
+  readonly retries?: number;
+  /** Pause between attempts. Default 50 ms. */
+  readonly retryDelayMs?: number;
+  readonly logger?: Logger;
+  /** Clock for `readAt` of snapshots. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Options of `HaproxyClient.readHealth`. */
+export interface ReadHealthOptions {
+  /**
+   * Read server rows too (per-server status, `serversUp`/`serversTotal`). Default true; false reads
+   * only FRONTEND and BACKEND rows (`show stat -1 3 -1`), which is much cheaper on large configs.
+   */
+  readonly withServers?: boolean;
+}
+
+/**
+ * A client of HAProxy's Runtime API (stats socket). Every call opens one connection in non-interactive
+ * mode, sends one line and reads to EOF; connection errors are retried a bounded number of times.
+ */
+export class HaproxyClient {
+  readonly address: SocketAddress;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #retryDelayMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
+
+  constructor(options: HaproxyClientOptions) {
+    this.address = parseSocketAddress(options.socket);
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#retries = options.retries ?? 2;
+    this.#retryDelayMs = options.retryDelayMs ?? 50;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The socket address in HAProxy's syntax. */
+  get socket(): string {
+    return formatSocketAddress(this.address);
+  }
+
+  /**
+   * Sends several commands in one round trip and returns one reply per command (without the final
+   * empty line). Only for commands whose replies always end with an empty line (`show ...`).
+   */
+  async runMany(list: readonly string[]): Promise<string[]> {
+    const line = commands.joinCommands(list);
+    const raw = await this.#exchange(line);
+    if (raw.replies.length !== list.length || raw.rest !== null) {
+      const text = [...raw.replies, ...(raw.rest === null ? [] : [raw.rest])].join('\n');
+      throw parseCommandError(line, text) ?? new HaproxyMalformedReplyError(`reply to "${line}"`, text);
+    }
+    raw.replies.forEach((reply, i) => {
+      const error = parseCommandError(list[i]!, reply);
+      if (error) throw error;
+    });
+    return [...raw.replies];
+  }
+
+  /** Sends one command and returns its whole reply text (error replies are returned, not thrown). */
+  async run(command: string): Promise<string> {
+    const raw = await this.#exchange(command);
+    return [...raw.replies, ...(raw.rest === null ? [] : [raw.rest])].join('\n');
+  }
+
+  /** `show stat`, optionally only some row types. */
+  async showStat(types?: readonly StatObjectType[]): Promise<StatTable> {
+    const [reply] = await this.runMany([commands.showStat(types)]);
+    return parseStat(reply!);
+  }
+
+  /** `show info`. */
+  async showInfo(): Promise<ProcessInfo> {
+    const [reply] = await this.runMany([commands.showInfo()]);
+    return parseInfo(reply!);
+  }
+
+  /** `show servers state [<backend>]`. */
+  async showServersState(backend?: string): Promise<ServerStateRow[]> {
+    const [reply] = await this.runMany([commands.showServersState(backend)]);
+    return parseServersState(reply!);
+  }
+
+  /** One round trip (`show info;show stat -1 <mask> -1`) turned into a health snapshot. */
+  async readHealth(options: ReadHealthOptions = {}): Promise<HealthSnapshot> {
+    const withServers = options.withServers ?? true;
+    const types: StatObjectType[] = withServers ? ['frontend', 'backend', 'server'] : ['frontend', 'backend'];
+    const [info, stat] = await this.runMany([commands.showInfo(), commands.showStat(types)]);
+    return buildHealthSnapshot(parseInfo(info!), parseStat(stat!), { readAt: this.#now(), withServers });
+  }
+
+  /** `disable server <be>/<srv>` (maintenance). */
+  disableServer(backend: string, server: string): Promise<void> {
+    return this.#change(commands.disableServer(backend, server));
+  }
+
+  /** `enable server <be>/<srv>`. */
+  enableServer(backend: string, server: string): Promise<void> {
+    return this.#change(commands.enableServer(backend, server));
+  }
+
+  /** `set server <be>/<srv> state ready|drain|maint`. */
+  setServerState(backend: string, server: string, state: ServerAdminState): Promise<void> {
+    return this.#change(commands.setServerState(backend, server, state));
+  }
+
+  /** `set server <be>/<srv> health up|stopping|down`. */
+  setServerHealth(backend: string, server: string, health: ForcedServerHealth): Promise<void> {
+    return this.#change(commands.setServerHealth(backend, server, health));
+  }
+
+  /** `set server <be>/<srv> weight <n>`. */
+  setServerWeight(backend: string, server: string, weight: number): Promise<void> {
+    return this.#change(commands.setServerWeight(backend, server, weight));
+  }
+
+  /** `disable frontend <fe>`. */
+  disableFrontend(name: string): Promise<void> {
+    return this.#change(commands.disableFrontend(name));
+  }
+
+  /** `enable frontend <fe>`. */
+  enableFrontend(name: string): Promise<void> {
+    return this.#change(commands.enableFrontend(name));
+  }
+
+  /**
+   * Follows `show events <ring> -w -n` and calls `onEvent` for every new line. Needs operator level.
+   * The session ends when HAProxy closes it (idle `stats timeout`, the worker stopping) or on `close()`.
+   */
+  followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
+    const command = commands.showEvents(ring);
+    let first = true;
+    let refused: HaproxyError | null = null;
+    const follower = follow(this.address, command, (line) => {
+      if (first) {
+        first = false;
+        refused = parseCommandError(command, line);
+        if (refused) return follower.close();
+      }
+      if (refused === null) onEvent(parseRingEvent(line));
+    });
+    const closed = follower.closed.then(() => {
+      if (refused) throw refused;
+    });
+    return { closed, close: follower.close };
+  }
+
+  async #change(command: string): Promise<void> {
+    const reply = (await this.run(command)).trim();
+    if (reply === '') return;
+    throw parseCommandError(command, reply) ?? new HaproxyCommandRejectedError(command, reply);
+  }
+
+  async #exchange(line: string): Promise<{ replies: readonly string[]; rest: string | null }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await exchange(this.address, line, this.#timeoutMs);
+      } catch (err) {
+        const error = err as HaproxyError;
+        const retryable =
+          error.code === 'HAPROXY_SOCKET_MISSING' || error.code === 'HAPROXY_CONNECTION_FAILED';
+        if (!retryable || attempt >= this.#retries) throw error;
+        this.#logger?.debug({ event: 'haproxyRetry', op: 'exchange', err: error, attempt }, 'retrying');
+        await sleep(this.#retryDelayMs);
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { HaproxyClient } from './client.js';
+import { HaproxyError } from './errors.js';
+import type { FeedEvent, FeedState } from './feed-state.js';
+import { feedOnFailure, feedOnRead, INITIAL_FEED_STATE } from './feed-state.js';
+import type { Follower } from './transport.js';
+
+const REATTACH_MIN_LIFETIME_MS = 100;
+const FAILING_RETRY_MS = 50;
+
+/** Options of `watch`. */
+export interface WatchOptions {
+  /** Time between reads. Default 250 ms. */
+  readonly intervalMs?: number;
+  /**
+   * How long reads may fail (e.g. during a reload) before `unreachable` is yielded. Default 2000 ms.
+   * Reads answered by a stopping worker count as failures. Failed reads are retried every 50 ms at most.
+   */
+  readonly graceMs?: number;
+  /** Read per-server status and counts (default true); false polls only FRONTEND/BACKEND rows. */
+  readonly withServers?: boolean;
+  /**
+   * A `ring` section that receives HAProxy's state-change logs (see the README). When set, the feed
+   * follows `show events <ring> -w` and re-reads at once on every event; polling continues as a safety net.
+   */
+  readonly eventsRing?: string;
+  /** Ends the feed. */
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+  /** Clock, default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * The health feed: yields a `snapshot` event for the first read and whenever something relevant changes,
+ * and an `unreachable` event when reads have failed for longer than the grace period. Ends when `signal`
+ * aborts or the consumer stops iterating.
+ */
+export async function* watch(client: HaproxyClient, options: WatchOptions = {}): AsyncGenerator<FeedEvent> {
+  const intervalMs = options.intervalMs ?? 250;
+  const graceMs = options.graceMs ?? 2000;
+  const withServers = options.withServers ?? true;
+  const now = options.now ?? Date.now;
+  const { signal, logger, eventsRing } = options;
+  const wake = new Wakeup(signal);
+  let state: FeedState = INITIAL_FEED_STATE;
+  let follower: { follower: Follower; pid: number } | null = null;
+  let eventsDisabled = false;
+
+  const attach = (pid: number): void => {
+    if (eventsRing === undefined || eventsDisabled) return;
+    if (follower !== null && follower.pid === pid) return;
+    // A follower stays on the worker it connected to, and keeps an old worker alive: move it.
+    follower?.follower.close();
+    const f = client.followEvents(eventsRing, () => wake.trigger());
+    const current = { follower: f, pid };
+    const openedAt = now();
+    follower = current;
+    f.closed.then(
+      () => {
+        if (follower !== current) return;
+        follower = null;
+        // HAProxy closed it (idle `stats timeout`, worker stopping): re-read and re-attach now, unless it
+        // closes right away every time, in which case the regular poll retries.
+        if (now() - openedAt >= REATTACH_MIN_LIFETIME_MS) wake.trigger();
+      },
+      (err: unknown) => {
+        if (follower === current) follower = null;
+        if (
+          err instanceof HaproxyError &&
+          err.code !== 'HAPROXY_SOCKET_MISSING' &&
+          err.code !== 'HAPROXY_CONNECTION_FAILED'
+        ) {
+          eventsDisabled = true;
+          logger?.warn(
+            { event: 'haproxyEventsDisabled', op: 'followEvents', err },
+            'cannot follow the events ring',
+          );
+        }
+      },
+    );
+    // Anything between the last read and the attach would be missed: read once more.
+    wake.trigger();
+  };
+
+  try {
+    while (signal?.aborted !== true) {
+      wake.reset();
+      try {
+        const snapshot = await client.readHealth({ withServers });
+        const step = feedOnRead(state, snapshot, now(), graceMs);
+        state = step.state;
+        if (step.event) yield step.event;
+        if (!snapshot.process.stopping) attach(snapshot.process.pid);
+      } catch (err) {
+        if (!(err instanceof HaproxyError)) throw err;
+        logger?.debug({ event: 'haproxyReadFailed', op: 'readHealth', err }, 'health read failed');
+        const step = feedOnFailure(state, err, now(), graceMs);
+        state = step.state;
+        if (step.event) {
+          logger?.warn({ event: 'haproxyUnreachable', err }, 'HAProxy unreachable');
+          yield step.event;
+        }
+      }
+      // While reads fail (a reload, most likely), retry sooner than the regular interval.
+      await wake.wait(state.failingSince === undefined ? intervalMs : Math.min(intervalMs, FAILING_RETRY_MS));
+    }
+  } finally {
+    (follower as { follower: Follower } | null)?.follower.close();
+    wake.dispose();
+  }
+}
+
+/** A sleep that an event or an abort cuts short; a trigger during a read makes the next wait return at once. */
+class Wakeup {
+  #triggered = false;
+  #resolve: (() => void) | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => this.trigger();
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+    signal?.addEventListener('abort', this.#onAbort);
+  }
+
+  reset(): void {
+    this.#triggered = false;
+  }
+
+  trigger(): void {
+    this.#triggered = true;
+    this.#resolve?.();
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.#triggered || this.#signal?.aborted === true) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#resolve = () => {
+        clearTimeout(this.#timer);
+        this.#resolve = null;
+        resolve();
+      };
+      this.#timer = setTimeout(() => this.#resolve?.(), ms);
+    });
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, splits } from '../test/support/fixtures.js';
+import { EventLineReader, ReplyReader } from './reply-reader.js';
+
+const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function readAll(chunks: readonly Uint8Array[]): { replies: string[]; rest: string | null } {
+  const reader = new ReplyReader();
+  const replies = chunks.flatMap((c) => reader.push(c));
+  return { replies, rest: reader.end() };
+}
+
+describe('ReplyReader', () => {
+  it('splits a two-command reply at every offset and byte by byte', () => {
+    const raw = fixture('info-and-stat.txt');
+    const [info, stat] = raw.split('\n\n');
+    for (const chunks of splits(encode(raw))) {
+      expect(readAll(chunks)).toEqual({ replies: [`${info}\n`, `${stat}\n`], rest: null });
+    }
+  });
+
+  it('splits show version;show cli level', () => {
+    expect(readAll([encode(fixture('version-and-level.txt'))])).toEqual({
+      replies: [expect.stringMatching(/^2\.6\.\d+/), 'admin\n'],
+      rest: null,
+    });
+  });
+
+  it('returns an empty reply for each successful state change', () => {
+    for (const chunks of splits(encode(`${fixture('errors/success.txt')}\n`))) {
+      expect(readAll(chunks)).toEqual({ replies: ['', ''], rest: null });
+    }
+  });
+
+  it('returns a reply HAProxy did not terminate from end()', () => {
+    const raw = fixture('errors/bad-weight.txt');
+    for (const chunks of splits(encode(raw))) expect(readAll(chunks)).toEqual({ replies: [], rest: raw });
+  });
+
+  it('reassembles UTF-8 split inside a character', () => {
+    const raw = 'Name: é€😀\n\n';
+    for (const chunks of splits(encode(raw))) {
+      expect(readAll(chunks)).toEqual({ replies: ['Name: é€😀\n'], rest: null });
+    }
+  });
+});
+
+describe('EventLineReader', () => {
+  it('yields every event line of a captured ring at every offset', () => {
+    const raw = fixture('show-events.txt');
+    const expected = raw.split('\n').filter((l) => l !== '');
+    expect(expected.length).toBeGreaterThan(5);
+    for (const chunks of splits(encode(raw))) {
+      const reader = new EventLineReader();
+      expect([...chunks.flatMap((c) => reader.push(c)), reader.end()]).toEqual([...expected, null]);
+    }
+  });
+
+  it('returns an unterminated last line from end()', () => {
+    const reader = new EventLineReader();
+    expect(reader.push(encode('a\nb'))).toEqual(['a']);
+    expect(reader.end()).toBe('b');
+  });
+});

@@ -1,0 +1,222 @@
+import type { StatObjectType } from './commands.js';
+import { HaproxyMalformedReplyError } from './errors.js';
+
+/** One row of `show stat`: the fields every consumer needs, plus all raw values by column position. */
+export interface StatRow {
+  /** `pxname`: the frontend, backend or listen section. */
+  readonly proxy: string;
+  /** `svname`: `FRONTEND`, `BACKEND`, a server name or a listener name. */
+  readonly name: string;
+  readonly type: StatObjectType;
+  /** `status` exactly as HAProxy prints it (`UP`, `UP 1/2`, `MAINT (via be/s2)`, `PAUSED`, ...). */
+  readonly status: string;
+  /** A server row of a `backup` server (`bck` is 1); false for every other row. */
+  readonly backup: boolean;
+  /** Every value of the row, unquoted, indexed like `StatTable.columns` (split on first access). */
+  readonly values: readonly string[];
+}
+
+/** A parsed `show stat` reply. Columns are read by name, so newer versions' extra columns do no harm. */
+export interface StatTable {
+  readonly columns: readonly string[];
+  readonly columnIndex: ReadonlyMap<string, number>;
+  readonly rows: readonly StatRow[];
+}
+
+const TYPES: readonly StatObjectType[] = ['frontend', 'backend', 'server', 'listener'];
+
+/** The value of a named column in a row, or `undefined` when this HAProxy does not print that column. */
+export function statValue(table: StatTable, row: StatRow, column: string): string | undefined {
+  const i = table.columnIndex.get(column);
+  return i === undefined ? undefined : row.values[i];
+}
+
+/**
+ * Parses `show stat` CSV (HAProxy 2.x): a `# ` header, every line ending with a comma, fields quoted
+ * only when needed with `"` doubled. Throws `HaproxyMalformedReplyError` naming the offending line.
+ */
+export function parseStat(text: string): StatTable {
+  let pos = 0;
+  while (pos < text.length && text.charCodeAt(pos) === 10) pos++;
+  if (!text.startsWith('# ', pos))
+    throw new HaproxyMalformedReplyError('show stat header', firstLine(text, pos));
+  pos += 2;
+  const header = readRecord(text, pos);
+  pos = header.next;
+  const columns = header.fields;
+  const columnIndex = new Map<string, number>();
+  columns.forEach((c, i) => {
+    if (!columnIndex.has(c)) columnIndex.set(c, i);
+  });
+  const iProxy = required(columnIndex, 'pxname', text);
+  const iName = required(columnIndex, 'svname', text);
+  const iStatus = required(columnIndex, 'status', text);
+  const iType = required(columnIndex, 'type', text);
+  const iBackup = columnIndex.get('bck') ?? -1;
+  const wanted = [iProxy, iName, iStatus, iType, iBackup];
+  const last = Math.max(...wanted);
+  const isWanted = Array.from({ length: last + 1 }, (_, i) => wanted.includes(i));
+
+  const rows: StatRow[] = [];
+  let nextQuote = text.indexOf('"', pos);
+  while (pos < text.length) {
+    if (text.charCodeAt(pos) === 10) {
+      pos++;
+      continue;
+    }
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = text.length;
+    const start = pos;
+    // Fast path: a line without quotes is only cut at the columns the row needs; the rest waits.
+    let head: string[] | null;
+    let line: string | null = null;
+    let values: string[] | null = null;
+    if (nextQuote !== -1 && nextQuote < pos) nextQuote = text.indexOf('"', pos);
+    if (nextQuote === -1 || nextQuote > end) {
+      line = text.slice(pos, end);
+      head = cutColumns(line, isWanted, last);
+      pos = end + 1;
+    } else {
+      const record = readQuotedRecord(text, pos);
+      values = record.fields;
+      head = values;
+      pos = record.next;
+    }
+    const type = head === null ? undefined : TYPES[Number(head[iType])];
+    if (head === null || head.length <= last || type === undefined || head[iType] === '') {
+      throw new HaproxyMalformedReplyError('show stat row', firstLine(text, start));
+    }
+    rows.push(
+      new LazyRow(
+        head[iProxy]!,
+        head[iName]!,
+        type,
+        head[iStatus]!,
+        type === 'server' && head[iBackup] === '1',
+        line,
+        values,
+      ),
+    );
+  }
+  return { columns, columnIndex, rows };
+}
+
+class LazyRow implements StatRow {
+  #line: string | null;
+  #values: string[] | null;
+
+  constructor(
+    readonly proxy: string,
+    readonly name: string,
+    readonly type: StatObjectType,
+    readonly status: string,
+    readonly backup: boolean,
+    line: string | null,
+    values: string[] | null,
+  ) {
+    this.#line = line;
+    this.#values = values;
+  }
+
+  get values(): readonly string[] {
+    if (this.#values === null) {
+      const line = this.#line ?? '';
+      this.#values = line.split(',');
+      if (line.endsWith(',')) this.#values.pop();
+      this.#line = null;
+    }
+    return this.#values;
+  }
+}
+
+/**
+ * The values at the `wanted` positions of a line without quotes (other positions stay holes), reading no
+ * further than `last`; `null` when the line has fewer fields.
+ */
+function cutColumns(line: string, wanted: readonly boolean[], last: number): string[] | null {
+  const out = new Array<string>(last + 1);
+  let from = 0;
+  for (let i = 0; i <= last; i++) {
+    let comma = line.indexOf(',', from);
+    if (comma === -1) {
+      if (i < last || from >= line.length) return null;
+      comma = line.length;
+    }
+    if (wanted[i]) out[i] = line.slice(from, comma);
+    from = comma + 1;
+  }
+  return out;
+}
+
+function required(index: ReadonlyMap<string, number>, column: string, text: string): number {
+  const i = index.get(column);
+  if (i === undefined)
+    throw new HaproxyMalformedReplyError(`show stat header (no ${column} column)`, firstLine(text, 0));
+  return i;
+}
+
+function firstLine(text: string, from: number): string {
+  const end = text.indexOf('\n', from);
+  return text.slice(from, end === -1 ? undefined : end);
+}
+
+/** Reads one CSV record starting at `pos`; the trailing comma HAProxy prints is not a field. */
+function readRecord(text: string, pos: number): { fields: string[]; next: number } {
+  let end = text.indexOf('\n', pos);
+  if (end === -1) end = text.length;
+  const line = text.slice(pos, end);
+  if (!line.includes('"')) {
+    const fields = line.split(',');
+    if (line.endsWith(',')) fields.pop();
+    return { fields, next: end + 1 };
+  }
+  return readQuotedRecord(text, pos);
+}
+
+function readQuotedRecord(text: string, pos: number): { fields: string[]; next: number } {
+  const fields: string[] = [];
+  let i = pos;
+  for (;;) {
+    let value = '';
+    if (text.charCodeAt(i) === 34) {
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q === -1)
+          throw new HaproxyMalformedReplyError('show stat field (unterminated quote)', firstLine(text, pos));
+        value += text.slice(i, q);
+        if (text.charCodeAt(q + 1) === 34) {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      const c = text.charCodeAt(i);
+      if (i < text.length && c !== 44 && c !== 10) {
+        throw new HaproxyMalformedReplyError(
+          'show stat field (text after closing quote)',
+          firstLine(text, pos),
+        );
+      }
+    } else {
+      let j = i;
+      while (j < text.length && text.charCodeAt(j) !== 44 && text.charCodeAt(j) !== 10) j++;
+      value = text.slice(i, j);
+      i = j;
+    }
+    const c = text.charCodeAt(i);
+    if (c === 44) {
+      i++;
+      if (i >= text.length || text.charCodeAt(i) === 10) {
+        fields.push(value);
+        return { fields, next: i + 1 };
+      }
+      fields.push(value);
+      continue;
+    }
+    fields.push(value);
+    return { fields, next: i + 1 };
+  }
+}

@@ -1,0 +1,395 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FeedEvent, SnapshotEvent, UnreachableEvent } from '../src/index.js';
+import { HaproxyClient } from '../src/index.js';
+import { FeedRecorder } from './support/feed-recorder.js';
+import type { Backends, HaproxyInstance } from './support/haproxy-harness.js';
+import { startBackends, startHaproxy, waitFor } from './support/haproxy-harness.js';
+import { recordingLogger } from './support/log-sink.js';
+
+const check = 'check inter 100 rise 2 fall 2';
+const isSnapshot = (e: FeedEvent): e is SnapshotEvent => e.type === 'snapshot';
+const snapshotWhere =
+  (test: (e: SnapshotEvent) => boolean) =>
+  (e: FeedEvent): e is SnapshotEvent =>
+    isSnapshot(e) && test(e);
+
+function processExited(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe('watch() polling a real HAProxy', () => {
+  let backends: Backends;
+  let haproxy: HaproxyInstance;
+  let feed: FeedRecorder;
+  let client: HaproxyClient;
+  const log = recordingLogger();
+
+  beforeAll(async () => {
+    backends = await startBackends(2);
+    const [p0, p1] = backends.ports;
+    haproxy = await startHaproxy({
+      sections: (dir) => `
+frontend fe
+    bind unix@${dir}/fe.sock
+    default_backend be
+backend be
+    server s1 127.0.0.1:${p0} ${check}
+    server s2 127.0.0.1:${p1} ${check}
+`,
+    });
+    client = new HaproxyClient({ socket: haproxy.adminSocket, retries: 1, retryDelayMs: 20, timeoutMs: 500 });
+    feed = new FeedRecorder(client, { intervalMs: 50, graceMs: 400, logger: log.logger });
+  });
+
+  afterAll(async () => {
+    await feed?.stop();
+    await haproxy?.stop();
+    await backends?.close();
+  });
+
+  it('yields a first snapshot with every proxy', async () => {
+    const first = await feed.until('a first snapshot', isSnapshot);
+    expect(Object.keys(first.snapshot.frontends)).toEqual(['fe']);
+    expect(first.snapshot.backends['be']).toMatchObject({ up: true, serversTotal: 2 });
+    expect(first.changes.backends.appeared).toEqual(['be']);
+  });
+
+  it('sees a killed backend server go DOWN, then the backend go DOWN, then both come back', async () => {
+    await feed.until(
+      'both servers up',
+      snapshotWhere((e) => e.snapshot.backends['be']?.serversUp === 2),
+    );
+    let from = feed.mark();
+    await backends.stop(0);
+    const one = await feed.until(
+      's1 down',
+      snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'DOWN'),
+      from,
+    );
+    expect(one.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 1 });
+    from = feed.mark();
+    await backends.stop(1);
+    const down = await feed.until(
+      'be down',
+      snapshotWhere((e) => e.snapshot.backends['be']?.up === false),
+      from,
+    );
+    expect(down.snapshot.backends['be']).toMatchObject({ serversUp: 0, reason: 'DOWN, 0/2 servers usable' });
+    from = feed.mark();
+    await backends.start(0);
+    await backends.start(1);
+    await feed.until(
+      'be up again',
+      snapshotWhere((e) => e.snapshot.backends['be']?.serversUp === 2),
+      from,
+    );
+  });
+
+  it('passes through transitional statuses (UP 1/2 while falling counts as usable)', () => {
+    const statuses = new Set(
+      feed.events.filter(isSnapshot).map((e) => e.snapshot.backends['be']?.servers?.['s2']?.status),
+    );
+    expect(statuses).toContain('DOWN');
+    for (const e of feed.events.filter(isSnapshot)) {
+      const s2 = e.snapshot.backends['be']?.servers?.['s2'];
+      if (s2?.status.startsWith('UP')) expect(s2.usable).toBe(true);
+    }
+  });
+
+  it('sees a frontend disabled and enabled', async () => {
+    let from = feed.mark();
+    await client.disableFrontend('fe');
+    await feed.until(
+      'fe paused',
+      snapshotWhere((e) => e.snapshot.frontends['fe']?.reason === 'PAUSED'),
+      from,
+    );
+    from = feed.mark();
+    await client.enableFrontend('fe');
+    await feed.until(
+      'fe open',
+      snapshotWhere((e) => e.snapshot.frontends['fe']?.up === true),
+      from,
+    );
+  });
+
+  it('sees a drained server as not usable while the backend stays up', async () => {
+    const from = feed.mark();
+    await client.setServerState('be', 's1', 'drain');
+    const drained = await feed.until(
+      's1 drain',
+      snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'DRAIN'),
+      from,
+    );
+    expect(drained.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 1 });
+    expect(drained.changes.backends.changed).toEqual(['be']);
+    await client.setServerState('be', 's1', 'ready');
+  });
+
+  it('yields nothing while nothing changes', async () => {
+    await waitFor('s1 ready', async () => {
+      const last = feed.events.at(-1);
+      return last?.type === 'snapshot' && last.snapshot.backends['be']?.serversUp === 2 ? true : undefined;
+    });
+    const from = feed.mark();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(feed.events.slice(from)).toEqual([]);
+  });
+
+  it('reports HAProxy unreachable after the grace period when it stops', async () => {
+    const from = feed.mark();
+    const stoppedAt = Date.now();
+    await haproxy.stop();
+    const gone = await feed.until(
+      'unreachable',
+      (e): e is UnreachableEvent => e.type === 'unreachable',
+      from,
+    );
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(400);
+    expect(gone).toMatchObject({ type: 'unreachable', error: { code: 'HAPROXY_SOCKET_MISSING' } });
+    expect(feed.events.slice(from).filter((e) => e.type === 'unreachable')).toHaveLength(1);
+    const warnings = log.records.filter((r) => r['event'] === 'haproxyUnreachable');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 40, err: { code: 'HAPROXY_SOCKET_MISSING' } });
+  });
+});
+
+describe('watch() across master-worker reloads', () => {
+  let backends: Backends;
+  let haproxy: HaproxyInstance;
+  let client: HaproxyClient;
+
+  beforeAll(async () => {
+    backends = await startBackends(2);
+    const [p0, p1] = backends.ports;
+    haproxy = await startHaproxy({
+      masterWorker: true,
+      sections: (dir) => `
+frontend fe
+    bind unix@${dir}/fe.sock
+    default_backend be
+backend be
+    server s1 127.0.0.1:${p0} ${check}
+    server s2 127.0.0.1:${p1} ${check}
+backend be_extra
+    server s1 127.0.0.1:${p0} ${check}
+`,
+    });
+    client = new HaproxyClient({ socket: haproxy.adminSocket });
+  });
+
+  afterAll(async () => {
+    await haproxy?.stop();
+    await backends?.close();
+  });
+
+  it('polls through three reloads with zero false downs, and lets old workers exit', async () => {
+    const feed = new FeedRecorder(client, { intervalMs: 10, graceMs: 2000, eventsRing: 'events' });
+    try {
+      await feed.until(
+        'all up',
+        snapshotWhere((e) => e.snapshot.backends['be']?.serversUp === 2),
+      );
+      const pids = [await haproxy.workerPid()];
+      for (let i = 0; i < 3; i++) pids.push(await haproxy.reload());
+      await feed.until(
+        'the last worker',
+        snapshotWhere((e) => e.snapshot.process.pid === pids[3]),
+      );
+      const snapshots = feed.events.filter(isSnapshot);
+      expect(feed.events.filter((e) => e.type === 'unreachable')).toEqual([]);
+      for (const e of snapshots) {
+        // A worker being replaced reports its frontends as STOP: such reads must never come out.
+        expect(e.snapshot.process.stopping).toBe(false);
+        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN' });
+        expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 2 });
+      }
+      expect(new Set(snapshots.map((e) => e.snapshot.process.pid))).toEqual(new Set(pids));
+      await waitFor('old workers to exit', async () =>
+        pids.slice(0, 3).every(processExited) ? true : undefined,
+      );
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  it('reports proxies that vanish after a reload (master CLI reload command)', async () => {
+    const feed = new FeedRecorder(client, { intervalMs: 20 });
+    try {
+      await feed.until('first snapshot', isSnapshot);
+      const config = await readFile(haproxy.configPath, 'utf8');
+      await writeFile(haproxy.configPath, config.replace('backend be_extra', 'backend be_renamed'));
+      const from = feed.mark();
+      await haproxy.reload({ viaMasterCli: true });
+      const renamed = await feed.until(
+        'the rename',
+        snapshotWhere((e) => e.changes.backends.vanished.length > 0),
+        from,
+      );
+      expect(renamed.changes.backends).toMatchObject({ vanished: ['be_extra'], appeared: ['be_renamed'] });
+      expect(renamed.changes.processChanged).toBe(true);
+    } finally {
+      await feed.stop();
+    }
+  });
+});
+
+describe('watch() across -sf reloads (no master)', () => {
+  let backends: Backends;
+  let haproxy: HaproxyInstance;
+
+  beforeAll(async () => {
+    backends = await startBackends(1);
+    const [p0] = backends.ports;
+    haproxy = await startHaproxy({
+      sections: (dir) => `
+frontend fe
+    bind unix@${dir}/fe.sock
+    default_backend be
+backend be
+    server s1 127.0.0.1:${p0} ${check}
+`,
+    });
+  });
+
+  afterAll(async () => {
+    await haproxy?.stop();
+    await backends?.close();
+  });
+
+  it('polls through three -sf -x reloads with zero false downs, and lets old processes exit', async () => {
+    const client = new HaproxyClient({ socket: haproxy.adminSocket });
+    const feed = new FeedRecorder(client, { intervalMs: 10, graceMs: 2000, eventsRing: 'events' });
+    try {
+      await feed.until(
+        's1 up',
+        snapshotWhere((e) => e.snapshot.backends['be']?.serversUp === 1),
+      );
+      const pids = [await haproxy.workerPid()];
+      for (let i = 0; i < 3; i++) pids.push(await haproxy.reload());
+      await feed.until(
+        'the last process',
+        snapshotWhere((e) => e.snapshot.process.pid === pids[3]),
+      );
+      expect(feed.events.filter((e) => e.type === 'unreachable')).toEqual([]);
+      for (const e of feed.events.filter(isSnapshot)) {
+        expect(e.snapshot.process.stopping).toBe(false);
+        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN' });
+        expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 1 });
+      }
+      await waitFor('old processes to exit', async () =>
+        pids.slice(0, 3).every(processExited) ? true : undefined,
+      );
+    } finally {
+      await feed.stop();
+    }
+  });
+});
+
+describe('watch() in event mode', () => {
+  let backends: Backends;
+  let haproxy: HaproxyInstance;
+  let client: HaproxyClient;
+  let feed: FeedRecorder;
+
+  beforeAll(async () => {
+    backends = await startBackends(1);
+    const [p0] = backends.ports;
+    haproxy = await startHaproxy({
+      masterWorker: true,
+      statsTimeout: '1s',
+      sections: (dir) => `
+frontend fe
+    bind unix@${dir}/fe.sock
+    default_backend be
+backend be
+    server s1 127.0.0.1:${p0} ${check}
+`,
+    });
+    client = new HaproxyClient({ socket: haproxy.adminSocket });
+    // Polling is slowed to a minute: every change seen below comes through the events ring.
+    feed = new FeedRecorder(client, { intervalMs: 60_000, eventsRing: 'events' });
+    await feed.until('first snapshot', isSnapshot);
+  });
+
+  afterAll(async () => {
+    await feed?.stop();
+    await haproxy?.stop();
+    await backends?.close();
+  });
+
+  async function changeAndSee(): Promise<void> {
+    let from = feed.mark();
+    await client.disableServer('be', 's1');
+    await feed.until(
+      's1 MAINT',
+      snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'MAINT'),
+      from,
+      3000,
+    );
+    from = feed.mark();
+    await client.enableServer('be', 's1');
+    await feed.until(
+      's1 back',
+      snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status !== 'MAINT'),
+      from,
+      3000,
+    );
+  }
+
+  it('re-reads at once on a ring event', async () => {
+    await waitFor('the follower to attach', async () => {
+      await changeAndSee();
+      return true;
+    });
+  });
+
+  it('re-attaches after stats timeout closes the idle follower', async () => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await changeAndSee();
+  });
+
+  it('re-attaches to the new worker after a reload', async () => {
+    const oldPid = await haproxy.workerPid();
+    await haproxy.reload();
+    // The poll that notices the new worker is a minute away; the old worker's follower ends when it exits.
+    await waitFor('the old worker to exit', async () => (processExited(oldPid) ? true : undefined));
+    await waitFor('event mode on the new worker', async () => {
+      await changeAndSee();
+      return true;
+    });
+  });
+
+  it('falls back to polling when the socket level cannot follow events (user)', async () => {
+    const log = recordingLogger();
+    const user = new HaproxyClient({ socket: haproxy.userSocket });
+    const polled = new FeedRecorder(user, { intervalMs: 20, eventsRing: 'events', logger: log.logger });
+    try {
+      await polled.until('first snapshot', isSnapshot);
+      await waitFor('the events warning', async () =>
+        log.records.some((r) => r['event'] === 'haproxyEventsDisabled') ? true : undefined,
+      );
+      expect(log.records.find((r) => r['event'] === 'haproxyEventsDisabled')).toMatchObject({
+        level: 40,
+        op: 'followEvents',
+        err: { code: 'HAPROXY_PERMISSION_DENIED' },
+      });
+      const from = polled.mark();
+      await client.disableServer('be', 's1');
+      await polled.until(
+        's1 MAINT by polling',
+        snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'MAINT'),
+        from,
+      );
+      await client.enableServer('be', 's1');
+    } finally {
+      await polled.stop();
+    }
+  });
+});

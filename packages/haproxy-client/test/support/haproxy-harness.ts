@@ -1,0 +1,255 @@
+// Starts real HAProxy processes and real HTTP backends for integration tests, benchmarks and the
+// fixture capture script. Only node built-ins and erasable TypeScript, so `node` can run it directly.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { connect, createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Small HTTP servers on ephemeral loopback ports that answer 200 (404 on /nolb), and can be stopped and restarted. */
+export interface Backends {
+  readonly ports: readonly number[];
+  stop(index: number): Promise<void>;
+  start(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export async function startBackends(count: number): Promise<Backends> {
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === '/nolb' ? 404 : 200;
+      res.end('ok\n');
+    });
+    servers.push(server);
+    ports.push(await listen(server, 0));
+  }
+  return {
+    ports,
+    stop: (i) => closeServer(servers[i]!),
+    start: async (i) => {
+      await listen(servers[i]!, ports[i]!);
+    },
+    close: async () => {
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
+
+/** A free TCP port on loopback (bound and released, for HAProxy's `ipv4@` stats socket). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createTcpServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends one line to a stats socket (unix path or TCP port) and returns everything read until EOF. */
+export function cli(socket: string | number, line: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = typeof socket === 'number' ? connect(socket, '127.0.0.1') : connect(socket);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no reply to ${line} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    s.on('connect', () => s.end(`${line}\n`));
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    s.on('end', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value other than `undefined`, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function waitForMaster(masterSocket: string, workerPid: number): Promise<true> {
+  return waitFor('the master to list the worker', async () => {
+    const procs = await cli(masterSocket, 'show proc', 2000);
+    return new RegExp(`^${workerPid} +worker`, 'm').test(procs) ? true : undefined;
+  });
+}
+
+export interface HaproxyOptions {
+  /** Frontend/backend sections; `dir` is the instance's temp dir (bind frontends to `unix@${dir}/x.sock`). */
+  readonly sections: (dir: string) => string;
+  /** Run in master-worker mode with a master CLI (`-W -S`). */
+  readonly masterWorker?: boolean;
+  /** `stats timeout`. Default 30s. */
+  readonly statsTimeout?: string;
+}
+
+export interface HaproxyInstance {
+  readonly dir: string;
+  readonly adminSocket: string;
+  readonly operatorSocket: string;
+  readonly userSocket: string;
+  /** `ipv4@127.0.0.1:<port>`, level admin. */
+  readonly tcpSocket: string;
+  readonly tcpPort: number;
+  /** `ipv6@[::1]:<port>`, level admin. */
+  readonly tcp6Socket: string;
+  readonly masterSocket: string | undefined;
+  readonly configPath: string;
+  readonly config: string;
+  /** The worker's pid, from `show info`. */
+  workerPid(): Promise<number>;
+  /**
+   * Reload and resolve with the new worker's pid once it answers: SIGUSR2 to the master in master-worker
+   * mode, otherwise a new process started with `-sf <old pid> -x <admin socket>` (the stats socket has
+   * `expose-fd listeners`). `viaMasterCli` sends `reload` on the master CLI instead of SIGUSR2.
+   */
+  reload(options?: { readonly viaMasterCli?: boolean }): Promise<number>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInstance> {
+  const dir = await mkdtemp(join(tmpdir(), 'rhi-haproxy-'));
+  const tcpPort = await freePort();
+  const tcp6Port = await freePort('::1');
+  const adminSocket = join(dir, 'admin.sock');
+  const config = [
+    'global',
+    `    stats socket ${adminSocket} level admin expose-fd listeners`,
+    `    stats socket ${join(dir, 'operator.sock')} level operator`,
+    `    stats socket ${join(dir, 'user.sock')} level user`,
+    `    stats socket ipv4@127.0.0.1:${tcpPort} level admin`,
+    `    stats socket ipv6@[::1]:${tcp6Port} level admin`,
+    `    stats timeout ${options.statsTimeout ?? '30s'}`,
+    '    log ring@events local0 notice',
+    'ring events',
+    '    format rfc5424',
+    '    size 65536',
+    'defaults',
+    '    mode http',
+    '    log global',
+    '    timeout connect 1s',
+    '    timeout client 5s',
+    '    timeout server 5s',
+    options.sections(dir),
+    '',
+  ].join('\n');
+  const configPath = join(dir, 'haproxy.cfg');
+  await writeFile(configPath, config);
+  const masterSocket = options.masterWorker ? join(dir, 'master.sock') : undefined;
+  const args = masterSocket ? ['-W', '-db', '-S', masterSocket, '-f', configPath] : ['-db', '-f', configPath];
+  let output = '';
+  const children: { child: ChildProcess; exited: Promise<void> }[] = [];
+  const launch = (extra: readonly string[]): ChildProcess => {
+    const child = spawn('haproxy', [...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    children.push({ child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) });
+    return child;
+  };
+  const child = launch([]);
+
+  const workerPid = async (): Promise<number> => {
+    const info = await cli(adminSocket, 'show info', 2000);
+    const m = /^Pid: (\d+)$/m.exec(info);
+    if (!m) throw new Error(`no Pid in show info: ${info}`);
+    return Number(m[1]);
+  };
+  const stop = async (): Promise<void> => {
+    for (const { child: c, exited } of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      c.kill('SIGTERM');
+      const timer = setTimeout(() => c.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const pid = await waitFor('haproxy to answer on its stats socket', async () => {
+      if (child.exitCode !== null) throw new Error(`haproxy exited: ${output}`);
+      return workerPid();
+    });
+    // A master handles SIGUSR2 only once its own loop runs, which is when its CLI answers.
+    if (masterSocket !== undefined) await waitForMaster(masterSocket, pid);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    dir,
+    adminSocket,
+    operatorSocket: join(dir, 'operator.sock'),
+    userSocket: join(dir, 'user.sock'),
+    tcpSocket: `ipv4@127.0.0.1:${tcpPort}`,
+    tcpPort,
+    tcp6Socket: `ipv6@[::1]:${tcp6Port}`,
+    masterSocket,
+    configPath,
+    config,
+    workerPid,
+    reload: async (reloadOptions = {}) => {
+      const before = await workerPid();
+      if (masterSocket === undefined) launch(['-sf', String(before), '-x', adminSocket]);
+      else if (reloadOptions.viaMasterCli) await cli(masterSocket, 'reload');
+      else child.kill('SIGUSR2');
+      const pid = await waitFor('a new worker after reload', async () => {
+        const now = await workerPid();
+        return now !== before ? now : undefined;
+      });
+      // The master re-executes itself on reload; the next SIGUSR2 is only safe once its CLI lists the worker.
+      if (masterSocket !== undefined) await waitForMaster(masterSocket, pid);
+      return pid;
+    },
+    output: () => output,
+    stop,
+  };
+}
