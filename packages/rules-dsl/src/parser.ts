@@ -130,7 +130,11 @@ class Parser {
   readonly rules: Rule[] = [];
   readonly locations: RuleLocation[] = [];
   readonly items: SourceItem[] = [];
-  private readonly seen = new Map<string, number>();
+  /** Per table: its name (one string shared by its routes) and the line of each prefix seen so far. */
+  private readonly seen = new Map<string, { readonly name: string; readonly lines: Map<string, number> }>();
+  /** Plain proxy terms are immutable: one object per backend or frontend, shared by the rules naming it. */
+  private readonly backends = new Map<string, ProxyTerm>();
+  private readonly frontends = new Map<string, ProxyTerm>();
   /** Comments inside the current statement, by offset (ws() may pass the same one twice after a backtrack). */
   private readonly inner = new Map<number, string>();
 
@@ -420,9 +424,13 @@ class Parser {
         network.length,
       );
     }
-    const key = `${table}%${parsed.prefix}`;
+    let inTable = this.seen.get(table);
+    if (!inTable) {
+      inTable = { name: table, lines: new Map() };
+      this.seen.set(table, inTable);
+    }
     const line = this.lineOf(start);
-    const previous = this.seen.get(key);
+    const previous = inTable.lines.get(parsed.prefix);
     if (previous !== undefined) {
       this.error(
         'RULE_DUPLICATE_ROUTE',
@@ -434,8 +442,8 @@ class Parser {
       );
       return undefined;
     }
-    this.seen.set(key, line);
-    return { table, prefix: parsed.prefix, family: parsed.family };
+    inTable.lines.set(parsed.prefix, line);
+    return { table: inTable.name, prefix: parsed.prefix, family: parsed.family };
   }
 
   private expr(level: number): Expr {
@@ -616,7 +624,13 @@ class Parser {
     if (this.peek() === '>' || this.peek() === '<' || this.peek() === '=') {
       return this.threshold(side, name);
     }
-    return { type: 'proxy', side, name };
+    const known = side === 'backend' ? this.backends : this.frontends;
+    let term = known.get(name);
+    if (!term) {
+      term = { type: 'proxy', side, name };
+      known.set(name, term);
+    }
+    return term;
   }
 
   private threshold(side: 'backend' | 'frontend', name: string): Expr {
