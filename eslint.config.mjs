@@ -15,6 +15,7 @@ const ioModules = [
   'node:timers/promises',
   'pino',
   '@nats-io/*',
+  '@rhi/test-support',
 ];
 
 export default tseslint.config(
@@ -32,10 +33,14 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:core'] },
-            { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:core'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:client', 'type:core'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:client', 'type:core'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
+            { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:client', 'type:core', 'type:testing'] },
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: ['type:app', 'type:client', 'type:core', 'type:testing'],
+            },
           ],
         },
       ],
@@ -52,6 +57,17 @@ export default tseslint.config(
           selector: "CallExpression[callee.property.name='only']",
           message: 'Focused tests (.only) are not allowed.',
         },
+      ],
+    },
+  },
+  {
+    // Test harnesses are for tests: no package's shipped code may import them.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'packages/test-support/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@rhi/test-support', message: 'Test harnesses are for tests only.' }] },
       ],
     },
   },

@@ -37,3 +37,11 @@ export { PersistedDrainSchema, PersistedRuleSetSchema, StateStore } from './stat
 export { AgentMetrics } from './admin/metrics.js';
 export type { AdminSources } from './admin/server.js';
 export { createAdminServer, listen, parseListen } from './admin/server.js';
+export type { AgentAppOptions, DrainRequest } from './app/agent-app.js';
+export { AgentApp } from './app/agent-app.js';
+export { birdPort, layoutFor } from './app/bird-port.js';
+export type { CheckItem } from './cli/check.js';
+export { renderChecks, runChecks } from './cli/check.js';
+export { AGENT_VERSION, main } from './cli/main.js';
+export type { ConfigOverride } from './config/load.js';
+export { overrideFromFlag, overridesFromEnv } from './config/load.js';

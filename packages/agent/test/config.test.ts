@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigInvalidError, parseConfig } from '../src/config/load.js';
+import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from '../src/config/load.js';
 
 const example = readFileSync(new URL('../../../examples/agent.yaml', import.meta.url), 'utf8');
 const minimal = `node: { name: lb-1 }
@@ -84,5 +84,31 @@ describe('agent configuration', () => {
   it('reports YAML syntax errors with their place', () => {
     const found = issues('node: { name: lb-1\nhaproxy: [\n');
     expect(found[0]?.line).toBeGreaterThan(0);
+  });
+});
+
+describe('configuration overrides', () => {
+  it('applies RHI_* variables and --set flags over the file, flags last', () => {
+    const env = overridesFromEnv({
+      RHI_HAPROXY__POLL_INTERVAL_MS: '100',
+      RHI_NODE__NAME: 'lb-env',
+      RHI_CONFIG: '/x',
+      HOME: '/root',
+    });
+    const config = parseConfig(minimal, 'agent.yaml', [
+      ...env,
+      overrideFromFlag('node.name=lb-flag'),
+      overrideFromFlag('allowlist=[198.18.0.0/15]'),
+    ]);
+    expect(config.haproxy.pollIntervalMs).toBe(100);
+    expect(config.node.name).toBe('lb-flag');
+    expect(config.allowlist).toEqual(['198.18.0.0/15']);
+  });
+
+  it('names a bad override by its path', () => {
+    expect(() =>
+      parseConfig(minimal, 'agent.yaml', [overrideFromFlag('haproxy.pollIntervalMs=fast')]),
+    ).toThrow(/haproxy\.pollIntervalMs/);
+    expect(() => overrideFromFlag('nonsense')).toThrow(ConfigInvalidError);
   });
 });

@@ -1,13 +1,33 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentSnapshot } from '../loop/ports.js';
+import { z } from 'zod';
 import type { AgentMetrics } from './metrics.js';
 
-/** What the admin endpoint serves. */
+/** What the admin endpoint serves, and the local controls it offers. */
 export interface AdminSources {
   readonly metrics: AgentMetrics;
   readonly snapshot: () => AgentSnapshot;
+  /** `POST /drain` with JSON `{reason?, waitSessions?, timeoutMs?}`. */
+  readonly drain?: (request: { reason?: string; waitSessions?: number; timeoutMs?: number }) => Promise<void>;
+  /** `POST /undrain`. */
+  readonly undrain?: () => Promise<void>;
+}
+
+const DrainRequestSchema = z.strictObject({
+  reason: z.string().max(200).optional(),
+  waitSessions: z.number().int().min(0).optional(),
+  timeoutMs: z.number().int().min(0).max(86_400_000).optional(),
+});
+
+async function body(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > 4096) throw new Error('request body too large');
+  }
+  return text;
 }
 
 /** Splits `host:port` or `[v6]:port`. */
@@ -18,17 +38,41 @@ export function parseListen(listen: string): { host: string; port: number } {
 }
 
 /**
- * The admin HTTP endpoint (bind it to localhost): `/metrics` (Prometheus), `/status` (the agent's state
- * as JSON) and `/healthz` (200 while the agent runs and can read HAProxy and reach BIRD, else 503, with
- * the reasons).
+ * The admin HTTP endpoint (bind it to localhost: it has no authentication, and anyone who can reach it
+ * can drain the node): `GET /metrics` (Prometheus), `GET /status` (the agent's state as JSON),
+ * `GET /healthz` (200 while the agent can read HAProxy and reach BIRD, else 503 with the reasons), and
+ * `POST /drain`, `POST /undrain` for `rhi-agent drain|undrain`.
  */
 export function createAdminServer(sources: AdminSources): Server {
+  const control = async (path: string, req: IncomingMessage) => {
+    if (path === '/undrain') {
+      if (!sources.undrain) throw new Error('undrain is not available');
+      await sources.undrain();
+      return { ok: true, drained: sources.snapshot().drained };
+    }
+    if (!sources.drain) throw new Error('drain is not available');
+    const text = await body(req);
+    const parsed = DrainRequestSchema.safeParse(text.trim() ? JSON.parse(text) : {});
+    if (!parsed.success)
+      throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const request = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+    await sources.drain(request);
+    return { ok: true, drained: sources.snapshot().drained };
+  };
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
+    if (req.method === 'POST' && (url.pathname === '/drain' || url.pathname === '/undrain')) {
+      void control(url.pathname, req).then(
+        (result) => send(200, 'application/json', `${JSON.stringify(result)}\n`),
+        (err: unknown) =>
+          send(400, 'application/json', `${JSON.stringify({ ok: false, error: (err as Error).message })}\n`),
+      );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     switch (url.pathname) {
       case '/metrics':

@@ -33,8 +33,11 @@ export const AgentConfigSchema = z.strictObject({
     labels: z.record(token, token).default({}),
   }),
   haproxy: z.strictObject({
-    /** Stats sockets (level admin for drain, operator at least for the event ring). */
-    sockets: z.array(socketAddress).min(1),
+    /** The stats socket (level operator at least for the event ring). One per agent: HAProxy 2.5+ has no nbproc. */
+    sockets: z
+      .array(socketAddress)
+      .min(1)
+      .max(1, 'one stats socket per agent (HAProxy 2.5 and later have no nbproc)'),
     pollIntervalMs: ms(10, 60_000).default(250),
     /** A `ring` section with server and frontend state events, followed with `show events <ring> -w`. */
     eventRing: z
@@ -52,6 +55,8 @@ export const AgentConfigSchema = z.strictObject({
     socket6: path.optional(),
     /** The include file rhi owns; the operator's BIRD config must `include` it. */
     include: path,
+    /** BIRD's main config file, read by `rhi-agent check` to verify it includes our file and exports our routes. */
+    config: path.default('/etc/bird/bird.conf'),
     /** Route tables: next hop per table; a table not listed gets the injector's default. */
     tables: z.record(token, z.strictObject({ gateway: ip.optional(), gateway6: ip.optional() })).default({}),
     reconcileIntervalMs: ms(1000, 3_600_000).default(30_000),

@@ -26,6 +26,8 @@ export interface AgentLoopOptions {
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   /** How often BIRD is read back and repaired when it drifted (0 = never). */
   readonly reconcileIntervalMs?: number;
+  /** Called when BIRD took a change, with the ms since the health event that caused it. */
+  readonly onApplied?: (latencyMs: number) => void;
 }
 
 /** Where a rule set came from, and its serial (0 for a local file). */
@@ -70,6 +72,8 @@ export class AgentLoop {
   private dirty = false;
   private stopped = false;
   private retryDelay: number;
+  /** When the oldest health event whose change BIRD has not taken yet arrived. */
+  private changeSince: number | null = null;
   private readonly cancels = {
     recheck: null as null | (() => void),
     retry: null as null | (() => void),
@@ -240,6 +244,9 @@ export class AgentLoop {
     this.memory = result.memory;
     this.routes = result.routes;
     this.desired = result.desired;
+    if (reading && this.changeSince === null && setKey(result.desired) !== this.appliedKey) {
+      this.changeSince = this.options.clock.now();
+    }
     for (const t of result.transitions) this.emit({ ...t });
     this.cancels.recheck?.();
     this.cancels.recheck =
@@ -267,6 +274,10 @@ export class AgentLoop {
         this.applying = false;
         this.appliedKey = key;
         this.inBird = routes;
+        if (this.changeSince !== null) {
+          this.options.onApplied?.(this.options.clock.now() - this.changeSince);
+          this.changeSince = null;
+        }
         this.retryDelay = this.options.retry?.initialMs ?? 100;
         if (!this.birdReachable) {
           this.birdReachable = true;
@@ -329,6 +340,11 @@ export class AgentLoop {
       this.appliedKey = null;
       this.apply();
     }
+  }
+
+  /** Reports a transition that happened outside the loop (e.g. a rejected rule set) like its own. */
+  notify(t: Omit<AgentTransition, 'time'>): void {
+    this.emit(t);
   }
 
   private emit(t: Omit<AgentTransition, 'time'>): void {

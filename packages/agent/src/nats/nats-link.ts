@@ -21,6 +21,8 @@ export interface NatsLinkOptions extends NodeIdentity {
   readonly logger: Logger;
   /** Carries out a command for this node and says how it went. */
   readonly onCommand: (command: Command) => Promise<Pick<Ack, 'result' | 'reason'>>;
+  /** Told when the connection comes and goes (for metrics). */
+  readonly onConnection?: (connected: boolean) => void;
   /** Wall clock in ms (injectable for tests). */
   readonly now?: () => number;
 }
@@ -105,10 +107,12 @@ export class NatsLink implements StatusSink {
         this.nc = nc;
         this.options.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
         this.subscribe(nc);
+        this.options.onConnection?.(true);
         this.publishStatus();
         void this.watch(nc);
         const err = await nc.closed();
         this.nc = null;
+        this.options.onConnection?.(false);
         if (this.closed) return;
         this.options.logger.warn({ event: 'natsClosed', err }, 'NATS connection closed; reconnecting');
       } catch (err) {
@@ -125,9 +129,11 @@ export class NatsLink implements StatusSink {
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'reconnect') {
+        this.options.onConnection?.(true);
         this.options.logger.info({ event: 'natsReconnected', server: s.server }, 'reconnected to NATS');
         this.publishStatus();
       } else if (s.type === 'disconnect') {
+        this.options.onConnection?.(false);
         this.options.logger.warn(
           { event: 'natsDisconnected', server: s.server },
           'NATS disconnected; local failover goes on',

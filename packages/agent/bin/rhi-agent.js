@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import process from 'node:process';
+
+let main;
+try {
+  ({ main } = await import('../dist/cli/main.js'));
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  process.stderr.write(
+    'rhi-agent: @rhi/agent is not built yet; run `scripts/setup.sh` (or `nx run @rhi/agent:build`) first\n',
+  );
+  process.exit(2);
+}
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,27 @@
+import type { FeedEvent } from '@rhi/haproxy-client';
+import type { Logger } from 'pino';
+import type { HealthEvent } from '../loop/ports.js';
+
+/** The loop's health event for one event of haproxy-client's feed; logs proxies that vanished. */
+export function toHealthEvent(event: FeedEvent, logger: Logger): HealthEvent {
+  if (event.type === 'unreachable') {
+    return { type: 'unreachable', error: `${event.error.code}: ${event.error.message}` };
+  }
+  const { snapshot, changes } = event;
+  for (const name of changes.frontends.vanished) {
+    logger.warn({ event: 'proxyVanished', frontend: name }, `frontend ${name} is gone from HAProxy`);
+  }
+  for (const name of changes.backends.vanished) {
+    logger.warn({ event: 'proxyVanished', backend: name }, `backend ${name} is gone from HAProxy`);
+  }
+  let sessions: number | undefined;
+  for (const f of Object.values(snapshot.frontends) as { sessions?: number }[]) {
+    if (f.sessions !== undefined) sessions = (sessions ?? 0) + f.sessions;
+  }
+  return {
+    type: 'snapshot',
+    state: { frontends: snapshot.frontends, backends: snapshot.backends },
+    pid: snapshot.process.pid,
+    ...(sessions === undefined ? {} : { sessions }),
+  };
+}

@@ -1,0 +1,397 @@
+import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { watch as watchFs } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, dirname } from 'node:path';
+import type { Ack, Command } from '@rhi/contracts';
+import { HaproxyClient, watch } from '@rhi/haproxy-client';
+import type { HealthState } from '@rhi/rules-dsl';
+import type { Logger } from 'pino';
+import { AgentMetrics } from '../admin/metrics.js';
+import { createAdminServer, listen } from '../admin/server.js';
+import type { AgentConfig } from '../config/schema.js';
+import { toHealthEvent } from '../adapters/haproxy-health.js';
+import type { Acceptance } from '../core/accept-rule-set.js';
+import { acceptRulesFile, acceptSignedRuleSet } from '../core/accept-rule-set.js';
+import { allowlist } from '../core/allowlist.js';
+import { AgentLoop } from '../loop/agent-loop.js';
+import type { AgentSnapshot } from '../loop/ports.js';
+import { NatsLink } from '../nats/nats-link.js';
+import { StateStore } from '../state/state-store.js';
+import { birdPort } from './bird-port.js';
+import { FanoutSink } from './fanout-sink.js';
+import { realClock } from './real-clock.js';
+
+/** What the agent process is given besides its config. */
+export interface AgentAppOptions {
+  readonly config: AgentConfig;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+/** Drain and undrain requests, from the admin endpoint or NATS. */
+export interface DrainRequest {
+  readonly reason?: string;
+  readonly waitSessions?: number;
+  readonly timeoutMs?: number;
+}
+
+async function readTrustedKeys(keys: Readonly<Record<string, string>>): Promise<Map<string, KeyObject>> {
+  const out = new Map<string, KeyObject>();
+  for (const [id, file] of Object.entries(keys)) {
+    try {
+      out.set(id, createPublicKey(await readFile(file, 'utf8')));
+    } catch (err) {
+      throw new Error(
+        `rules.trustedKeys.${id}: cannot read an ed25519 public key from ${file}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  return out;
+}
+
+async function readCredentials(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new Error(`nats.credentials: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The agent process: wires HAProxy's health feed, the rules, the loop, BIRD, NATS, the state directory and
+ * the admin endpoint. The failover path (feed -> loop -> BIRD) never waits on NATS or disk.
+ */
+export class AgentApp {
+  private readonly abort = new AbortController();
+  private readonly store: StateStore;
+  private health: HealthState | null = null;
+  private current: { hash: string; serial: number } | null = null;
+  private nats: NatsLink | null = null;
+  private admin: Server | null = null;
+  private watcher: FSWatcher | null = null;
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private feed: Promise<void> = Promise.resolve();
+  adminAddress: AddressInfo | null = null;
+
+  private constructor(
+    private readonly options: AgentAppOptions,
+    readonly loop: AgentLoop,
+    private readonly sink: FanoutSink,
+    private readonly trustedKeys: Map<string, KeyObject>,
+    readonly metrics: AgentMetrics,
+  ) {
+    this.store = new StateStore(options.config.stateDir);
+  }
+
+  /** Builds and starts everything; resolves once the agent runs (not once NATS or HAProxy answer). */
+  static async start(options: AgentAppOptions): Promise<AgentApp> {
+    const { config, logger } = options;
+    const trustedKeys = await readTrustedKeys(config.rules.trustedKeys);
+    const credentials = config.nats?.credentials ? await readCredentials(config.nats.credentials) : undefined;
+    const sink = new FanoutSink();
+    const metrics = new AgentMetrics();
+    const { port } = birdPort(config.bird, logger);
+    const loop = new AgentLoop({
+      injector: port,
+      sink,
+      clock: realClock,
+      logger,
+      allowlist: allowlist(config.allowlist),
+      damping: { ...config.damping, holdDown: config.damping.holdDown || null },
+      reconcileIntervalMs: config.bird.reconcileIntervalMs,
+      onApplied: (ms) => metrics.decisionLatency(ms / 1000),
+    });
+    const app = new AgentApp(options, loop, sink, trustedKeys, metrics);
+    sink.add({ status: (s) => metrics.observe(s), event: (e) => metrics.transition(e) });
+    await loop.start();
+    await app.restoreState();
+    app.startFeed();
+    await app.startAdmin();
+    app.startNats(credentials);
+    app.watchRulesFile();
+    logger.info(
+      { event: 'agentStarted', version: options.version, node: config.node.name },
+      'rhi-agent running',
+    );
+    return app;
+  }
+
+  snapshot(): AgentSnapshot {
+    return this.loop.snapshot();
+  }
+
+  private get logger(): Logger {
+    return this.options.logger;
+  }
+
+  private async restoreState(): Promise<void> {
+    const { config } = this.options;
+    const problems: { file: string; reason: string }[] = [];
+    const persisted = await this.store.loadRuleSet(problems);
+    const drain = await this.store.loadDrain(problems);
+    for (const p of problems)
+      this.logger.warn({ event: 'stateUnreadable', file: p.file, reason: p.reason }, 'ignoring a state file');
+    if (config.rules.fromController && persisted?.source === 'controller') {
+      const verdict = this.accept(() =>
+        acceptSignedRuleSet(persisted.envelope, this.trustedKeys, this.context()),
+      );
+      if (verdict.ok) this.apply(verdict, 'persisted');
+    }
+    if (!this.current && config.rules.file) await this.reloadRules('boot');
+    if (!this.current && persisted?.source === 'file') {
+      const verdict = this.accept(() =>
+        acceptRulesFile(persisted.text, `${persisted.file} (last good copy)`, this.context()),
+      );
+      if (verdict.ok) this.apply(verdict, 'persisted');
+    }
+    if (!this.current)
+      this.logger.warn({ event: 'noRuleSet' }, 'no rule set yet: nothing is advertised until one arrives');
+    if (drain?.drained) this.loop.drain(drain.reason ?? 'drained before restart');
+  }
+
+  private context() {
+    return {
+      current: this.current,
+      allowlist: allowlist(this.options.config.allowlist),
+      health: this.health,
+      allowUnknownProxies: this.options.config.rules.allowUnknownProxies,
+    };
+  }
+
+  private accept(judge: () => Acceptance): Acceptance {
+    const verdict = judge();
+    if (!verdict.ok) {
+      this.logger.error(
+        { event: 'ruleSetRejected', code: verdict.code, reason: verdict.reason },
+        'rule set rejected; the last good one stays',
+      );
+      this.loop.notify({ event: 'ruleSetRejected', reason: `${verdict.code}: ${verdict.reason}` });
+    } else {
+      for (const w of verdict.warnings) this.logger.warn({ event: 'ruleSetWarning', reason: w }, w);
+    }
+    return verdict;
+  }
+
+  private apply(
+    verdict: Extract<Acceptance, { ok: true }>,
+    source: 'file' | 'controller' | 'persisted',
+  ): void {
+    if (verdict.unchanged && this.current) return;
+    this.current = { hash: verdict.hash, serial: verdict.serial };
+    this.loop.setRuleSet(verdict.ruleSet, { source, serial: verdict.serial });
+  }
+
+  /** Re-reads the rules file (on change, SIGHUP or at boot); a bad file changes nothing. */
+  async reloadRules(why: string): Promise<Acceptance | null> {
+    const file = this.options.config.rules.file;
+    if (!file) return null;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      this.logger.error(
+        { event: 'ruleSetRejected', op: 'read', file, err },
+        `cannot read the rules file (${why})`,
+      );
+      return null;
+    }
+    const verdict = this.accept(() => acceptRulesFile(text, file, this.context()));
+    if (verdict.ok && !verdict.unchanged) {
+      this.apply(verdict, 'file');
+      void this.store
+        .saveRuleSet({ schema: 'rhi.v1.persisted-ruleset', source: 'file', file, text, hash: verdict.hash })
+        .catch((err: unknown) =>
+          this.logger.warn(
+            { event: 'stateWriteFailed', op: 'saveRuleSet', err },
+            'cannot persist the rule set',
+          ),
+        );
+    }
+    return verdict;
+  }
+
+  private watchRulesFile(): void {
+    const file = this.options.config.rules.file;
+    if (!file) return;
+    try {
+      // Watch the directory: editors and config managers replace the file rather than write into it.
+      this.watcher = watchFs(dirname(file), (_event, name) => {
+        if (name !== basename(file)) return;
+        if (this.reloadTimer) clearTimeout(this.reloadTimer);
+        this.reloadTimer = setTimeout(() => void this.reloadRules('file changed'), 200);
+      });
+      this.watcher.on('error', (err) =>
+        this.logger.warn(
+          { event: 'rulesWatchFailed', err },
+          'cannot watch the rules file; SIGHUP reloads it',
+        ),
+      );
+    } catch (err) {
+      this.logger.warn({ event: 'rulesWatchFailed', err }, 'cannot watch the rules file; SIGHUP reloads it');
+    }
+  }
+
+  private startFeed(): void {
+    const { config } = this.options;
+    const client = new HaproxyClient({
+      socket: config.haproxy.sockets[0] ?? '',
+      timeoutMs: config.haproxy.timeoutMs,
+      logger: this.logger,
+    });
+    this.feed = (async () => {
+      for await (const event of watch(client, {
+        intervalMs: config.haproxy.pollIntervalMs,
+        graceMs: config.haproxy.reloadGraceMs,
+        signal: this.abort.signal,
+        logger: this.logger,
+        ...(config.haproxy.eventRing ? { eventsRing: config.haproxy.eventRing } : {}),
+      })) {
+        const health = toHealthEvent(event, this.logger);
+        this.health = health.type === 'snapshot' ? health.state : null;
+        this.loop.onHealth(health);
+      }
+    })().catch((err: unknown) => {
+      if (!this.abort.signal.aborted)
+        this.logger.fatal({ event: 'feedFailed', err }, 'the HAProxy health feed stopped');
+    });
+  }
+
+  private async startAdmin(): Promise<void> {
+    this.admin = createAdminServer({
+      metrics: this.metrics,
+      snapshot: () => this.snapshot(),
+      drain: (request) => this.drain(request),
+      undrain: () => this.undrain(),
+    });
+    this.adminAddress = await listen(this.admin, this.options.config.admin.listen);
+  }
+
+  private startNats(credentials: Uint8Array | undefined): void {
+    const { config, version } = this.options;
+    const nats = config.nats;
+    if (!nats) return;
+    const tls = nats.tls && {
+      ...(nats.tls.ca ? { caFile: nats.tls.ca } : {}),
+      ...(nats.tls.cert ? { certFile: nats.tls.cert } : {}),
+      ...(nats.tls.key ? { keyFile: nats.tls.key } : {}),
+    };
+    this.nats = new NatsLink({
+      node: config.node.name,
+      labels: config.node.labels,
+      agentVersion: version,
+      servers: nats.servers,
+      ...(nats.user === undefined ? {} : { user: nats.user, password: nats.password ?? '' }),
+      ...(nats.token === undefined ? {} : { token: nats.token }),
+      ...(credentials ? { credentials } : {}),
+      ...(tls ? { tls } : {}),
+      heartbeatMs: nats.heartbeatMs,
+      logger: this.logger,
+      onCommand: (command) => this.command(command),
+      onConnection: (up) => this.metrics.natsConnected(up),
+    });
+    this.sink.add(this.nats);
+    this.nats.start();
+  }
+
+  /** Carries out a command from the controller. */
+  async command(command: Command): Promise<Pick<Ack, 'result' | 'reason'>> {
+    switch (command.type) {
+      case 'ruleset': {
+        if (!this.options.config.rules.fromController) {
+          return {
+            result: 'rejected',
+            reason: 'this agent does not take rule sets from the controller (rules.fromController)',
+          };
+        }
+        const verdict = this.accept(() =>
+          acceptSignedRuleSet(command.ruleSet, this.trustedKeys, this.context()),
+        );
+        if (!verdict.ok) return { result: 'rejected', reason: `${verdict.code}: ${verdict.reason}` };
+        this.apply(verdict, 'controller');
+        await this.store
+          .saveRuleSet({
+            schema: 'rhi.v1.persisted-ruleset',
+            source: 'controller',
+            envelope: command.ruleSet,
+          })
+          .catch((err: unknown) =>
+            this.logger.warn(
+              { event: 'stateWriteFailed', op: 'saveRuleSet', err },
+              'cannot persist the rule set',
+            ),
+          );
+        return verdict.warnings.length
+          ? { result: 'applied', reason: verdict.warnings.join('; ') }
+          : { result: 'applied' };
+      }
+      case 'drain':
+        await this.drain({
+          ...(command.reason === undefined ? {} : { reason: command.reason }),
+          ...(command.waitSessions === undefined ? {} : { waitSessions: command.waitSessions }),
+          ...(command.timeoutSec === undefined ? {} : { timeoutMs: command.timeoutSec * 1000 }),
+        });
+        return { result: 'applied' };
+      case 'undrain':
+        await this.undrain();
+        return { result: 'applied' };
+    }
+  }
+
+  async drain(request: DrainRequest): Promise<void> {
+    const reason = request.reason ?? 'drain requested';
+    this.loop.drain(reason, {
+      ...(request.waitSessions === undefined ? {} : { waitSessions: request.waitSessions }),
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+    });
+    await this.store
+      .saveDrain({ schema: 'rhi.v1.drain', drained: true, reason, since: new Date().toISOString() })
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { event: 'stateWriteFailed', op: 'saveDrain', err },
+          'cannot persist the drain state',
+        ),
+      );
+  }
+
+  async undrain(): Promise<void> {
+    this.loop.undrain();
+    await this.store
+      .saveDrain({ schema: 'rhi.v1.drain', drained: false, since: new Date().toISOString() })
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { event: 'stateWriteFailed', op: 'saveDrain', err },
+          'cannot persist the drain state',
+        ),
+      );
+  }
+
+  /** A clean stop: withdraws this node's routes first unless configured otherwise, then closes everything. */
+  async stop(): Promise<void> {
+    const withdraw = this.options.config.policies.withdrawOnStop;
+    this.logger.info(
+      { event: 'agentStopping', withdraw },
+      withdraw ? 'stopping: withdrawing routes first' : 'stopping: leaving routes in BIRD',
+    );
+    this.abort.abort();
+    this.watcher?.close();
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    try {
+      await this.loop.stop(withdraw);
+    } catch (err) {
+      this.logger.error(
+        { event: 'birdUnreachable', op: 'withdrawOnStop', err },
+        'could not withdraw the routes before stopping',
+      );
+    }
+    await this.feed;
+    await this.nats?.close();
+    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,145 @@
+import { access, constants } from 'node:fs/promises';
+import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
+import type { BirdConfigCheck } from '@rhi/bird-client';
+import { HaproxyClient } from '@rhi/haproxy-client';
+import type { Expr } from '@rhi/rules-dsl';
+import { formatDiagnostics, parse } from '@rhi/rules-dsl';
+import { readFile } from 'node:fs/promises';
+import { layoutFor } from '../app/bird-port.js';
+import type { AgentConfig } from '../config/schema.js';
+import { allowlist } from '../core/allowlist.js';
+
+/** One line of `rhi-agent check`. */
+export interface CheckItem {
+  readonly verdict: 'ok' | 'warn' | 'fail';
+  readonly what: string;
+  readonly detail?: string;
+}
+
+function names(expr: Expr, out: Set<string>): Set<string> {
+  if (expr.type === 'proxy') out.add(`${expr.side === 'backend' ? 'b' : 'f'}:${expr.name}`);
+  else if (expr.type === 'not') names(expr.arg, out);
+  else if (expr.type !== 'const') for (const a of expr.args) names(a, out);
+  return out;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Checks everything an operator must get right before `rhi-agent run`; never throws. */
+export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
+  const items: CheckItem[] = [{ verdict: 'ok', what: 'configuration is valid' }];
+  const proxies = new Set<string>();
+  const file = config.rules.file;
+  if (file) {
+    try {
+      const result = parse(await readFile(file, 'utf8'), { file });
+      if (!result.ok) {
+        items.push({
+          verdict: 'fail',
+          what: `rules file ${file} has errors`,
+          detail: formatDiagnostics(result.diagnostics),
+        });
+      } else {
+        const routes = result.ruleSet.rules.flatMap((r) => r.routes);
+        items.push({
+          verdict: result.diagnostics.length ? 'warn' : 'ok',
+          what: `rules file ${file}: ${result.ruleSet.rules.length} rules, ${routes.length} routes`,
+          ...(result.diagnostics.length ? { detail: formatDiagnostics(result.diagnostics) } : {}),
+        });
+        const allowed = allowlist(config.allowlist);
+        const outside = routes.filter((r) => !allowed.allows(r.prefix));
+        items.push(
+          outside.length
+            ? {
+                verdict: 'warn',
+                what: `${outside.length} routes are outside the allowlist and will never be advertised`,
+                detail: outside.map((r) => `${r.table}%${r.prefix}`).join(', '),
+              }
+            : { verdict: 'ok', what: 'every route is inside the allowlist' },
+        );
+        for (const r of result.ruleSet.rules) names(r.expr, proxies);
+      }
+    } catch (err) {
+      items.push({ verdict: 'fail', what: `cannot read rules file ${file}`, detail: message(err) });
+    }
+  }
+  const socket = config.haproxy.sockets[0] ?? '';
+  try {
+    const health = await new HaproxyClient({
+      socket,
+      timeoutMs: config.haproxy.timeoutMs,
+      retries: 0,
+    }).readHealth();
+    items.push({
+      verdict: 'ok',
+      what: `HAProxy answers on ${socket} (pid ${health.process.pid}, ${health.process.version})`,
+    });
+    const unknown = [...proxies].filter(
+      (p) => !Object.hasOwn(p.startsWith('b:') ? health.backends : health.frontends, p.slice(2)),
+    );
+    if (proxies.size) {
+      items.push(
+        unknown.length
+          ? {
+              verdict: 'fail',
+              what: `rules name proxies HAProxy does not have (they would count as down)`,
+              detail: unknown.join(', '),
+            }
+          : { verdict: 'ok', what: `all ${proxies.size} proxies the rules name exist in HAProxy` },
+      );
+    }
+  } catch (err) {
+    items.push({ verdict: 'fail', what: `HAProxy does not answer on ${socket}`, detail: message(err) });
+  }
+  const injector = new BirdRouteInjector({
+    client: new BirdClient({ socketPath: config.bird.socket, timeoutMs: 2000 }),
+    includePath: config.bird.include,
+    layout: layoutFor(config.bird),
+  });
+  try {
+    items.push(...describeBirdCheck(await injector.checkConfig(config.bird.config)));
+  } catch (err) {
+    items.push({
+      verdict: 'fail',
+      what: `cannot check BIRD (${config.bird.socket}, ${config.bird.config})`,
+      detail: message(err),
+    });
+  }
+  try {
+    await access(config.stateDir, constants.W_OK);
+    items.push({ verdict: 'ok', what: `state directory ${config.stateDir} is writable` });
+  } catch (err) {
+    items.push({
+      verdict: 'fail',
+      what: `state directory ${config.stateDir} is not writable`,
+      detail: message(err),
+    });
+  }
+  items.push(
+    config.nats
+      ? { verdict: 'ok', what: `NATS configured (${config.nats.servers.join(', ')}), authenticated` }
+      : { verdict: 'warn', what: 'no NATS: the agent works alone, with no fleet view or rule-set pushes' },
+  );
+  return items;
+}
+
+function describeBirdCheck(check: BirdConfigCheck): CheckItem[] {
+  const fine: CheckItem[] = [
+    ...(check.includesFile ? [{ verdict: 'ok' as const, what: 'BIRD config includes our route file' }] : []),
+    ...check.protocols
+      .filter((p) => p.exported && p.running !== false)
+      .map((p) => ({
+        verdict: 'ok' as const,
+        what: `protocol ${p.name} is exported${p.running ? ' and running' : ''}`,
+      })),
+  ];
+  return [...fine, ...check.problems.map((p) => ({ verdict: 'fail' as const, what: p }))];
+}
+
+/** Renders the checklist, one verdict per line. */
+export function renderChecks(items: readonly CheckItem[]): string {
+  const mark = { ok: '[ ok ]', warn: '[warn]', fail: '[FAIL]' } as const;
+  return items
+    .map((i) => `${mark[i.verdict]} ${i.what}${i.detail ? `\n${i.detail.replace(/^/gm, '       ')}` : ''}`)
+    .join('\n');
+}

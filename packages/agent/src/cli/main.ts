@@ -1,0 +1,228 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { HaproxyClient } from '@rhi/haproxy-client';
+import { evaluate, formatRoute, parse, parsePrefix, renderExplanation } from '@rhi/rules-dsl';
+import { pino } from 'pino';
+import { AgentApp } from '../app/agent-app.js';
+import type { ConfigOverride } from '../config/load.js';
+import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/schema.js';
+import type { AgentSnapshot } from '../loop/ports.js';
+import { renderChecks, runChecks } from './check.js';
+
+/** The agent's version, reported in status messages. */
+export const AGENT_VERSION = '0.1.0';
+
+const USAGE = `rhi-agent: route health injection for HAProxy, into BIRD
+
+Usage:
+  rhi-agent run      [--config F] [--set path=value ...]   run the agent (foreground; systemd runs this)
+  rhi-agent check    [--config F]                          checklist: config, rules, allowlist, HAProxy, BIRD
+  rhi-agent explain  [--config F] [<prefix>]               why each route is (not) advertised, from live HAProxy
+  rhi-agent status   [--config F] [--json]                 the running agent's state
+  rhi-agent drain    [--config F] [--reason R] [--wait-sessions N --timeout SECONDS]
+  rhi-agent undrain  [--config F]
+
+--config defaults to $RHI_CONFIG or /etc/rhi/agent.yaml. Any setting can be overridden with
+--set <path>=<value> or an environment variable RHI_<SECTION>__<KEY> (e.g. RHI_HAPROXY__POLL_INTERVAL_MS=100).
+Exit status: 0 fine, 1 a check failed or the agent refused, 2 usage or configuration error.
+`;
+
+class UsageError extends Error {}
+
+async function loadConfig(file: string, sets: readonly string[]): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read the configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const overrides: ConfigOverride[] = [...overridesFromEnv(process.env), ...sets.map(overrideFromFlag)];
+  return parseConfig(text, file, overrides);
+}
+
+function adminUrl(config: AgentConfig, path: string): string {
+  const listen = config.admin.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  return `http://${listen}${path}`;
+}
+
+async function admin(config: AgentConfig, path: string, init?: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(adminUrl(config, path), init);
+  } catch (err) {
+    throw new UsageError(
+      `the agent does not answer on ${config.admin.listen} (is it running?): ${(err as Error).cause ?? (err as Error).message}`,
+    );
+  }
+  const body = (await res.json()) as { ok?: boolean; error?: string };
+  if (!res.ok) throw new UsageError(`the agent refused: ${body.error ?? res.status}`);
+  return body;
+}
+
+function renderStatus(s: AgentSnapshot): string {
+  const lines = [
+    `rule set: ${s.ruleSet ? `${s.ruleSet.hash.slice(0, 12)} (${s.ruleSet.source}, serial ${s.ruleSet.serial})` : 'none'}`,
+    `haproxy:  ${s.haproxy.reachable ? `reachable${s.haproxy.pid ? ` (pid ${s.haproxy.pid})` : ''}` : `UNREACHABLE: ${s.haproxy.error ?? ''}`}`,
+    `bird:     ${s.bird.reachable ? 'reachable' : `UNREACHABLE: ${s.bird.error ?? ''}`}`,
+    `drained:  ${s.drained ? 'yes' : 'no'}`,
+    '',
+  ];
+  const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
+  const rows = [['ROUTE', 'RULE', 'ADVERTISED', 'IN BIRD', 'REASON']];
+  for (const r of s.routes) {
+    rows.push([
+      formatRoute(r),
+      r.decision ? 'holds' : 'fails',
+      r.desired ? 'yes' : 'no',
+      inBird === null ? '?' : inBird.has(`${r.table}%${r.prefix}`) ? 'yes' : 'no',
+      r.reason,
+    ]);
+  }
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
+  return [
+    ...lines,
+    ...rows.map((row) =>
+      row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  '),
+    ),
+  ].join('\n');
+}
+
+async function explain(config: AgentConfig, prefix: string | undefined): Promise<string> {
+  const file = config.rules.file;
+  if (!file) throw new UsageError('explain needs rules.file in the configuration');
+  const result = parse(await readFile(file, 'utf8'), { file });
+  if (!result.ok) throw new UsageError(`the rules file has errors; run rhi-agent check`);
+  const health = await new HaproxyClient({
+    socket: config.haproxy.sockets[0] ?? '',
+    timeoutMs: config.haproxy.timeoutMs,
+  }).readHealth();
+  let decisions = evaluate(result.ruleSet, health);
+  if (prefix !== undefined) {
+    const parsed = parsePrefix(prefix.includes('%') ? (prefix.split('%')[1] ?? '') : prefix);
+    if (!parsed.ok) throw new UsageError(parsed.message);
+    decisions = decisions.filter((d) => d.prefix === parsed.prefix);
+    if (!decisions.length) throw new UsageError(`no rule controls ${parsed.prefix}`);
+  }
+  return decisions
+    .map(
+      (d) =>
+        `${formatRoute(d)}: ${d.advertise ? 'advertise' : 'withdraw'} (rule at ${file}:${result.locations[d.rule]?.line ?? '?'})\n${renderExplanation(d.explanation, '  ')}`,
+    )
+    .join('\n\n');
+}
+
+async function run(config: AgentConfig): Promise<number> {
+  const logger = pino({ base: { node: config.node.name }, level: process.env.RHI_LOG_LEVEL ?? 'info' });
+  const app = await AgentApp.start({ config, logger, version: AGENT_VERSION });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: 'signal', signal }, `received ${signal}`);
+      void app.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ event: 'stopFailed', err }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void app.reloadRules('SIGHUP'));
+  });
+}
+
+/** Runs `rhi-agent` with `argv` (without node and script); resolves with the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        set: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        reason: { type: 'string' },
+        'wait-sessions': { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help || command === 'help' || command === undefined) {
+      process.stdout.write(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    const config = await loadConfig(
+      values.config ?? process.env.RHI_CONFIG ?? '/etc/rhi/agent.yaml',
+      values.set ?? [],
+    );
+    switch (command) {
+      case 'run':
+        return await run(config);
+      case 'check': {
+        const items = await runChecks(config);
+        process.stdout.write(`${renderChecks(items)}\n`);
+        return items.some((i) => i.verdict === 'fail') ? 1 : 0;
+      }
+      case 'explain':
+        process.stdout.write(`${await explain(config, rest[0])}\n`);
+        return 0;
+      case 'status': {
+        const status = (await admin(config, '/status')) as AgentSnapshot;
+        process.stdout.write(
+          values.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`,
+        );
+        return 0;
+      }
+      case 'drain': {
+        const number = (flag: string, text: string | undefined) => {
+          if (text === undefined) return undefined;
+          const n = Number(text);
+          if (!Number.isFinite(n) || n < 0)
+            throw new UsageError(`--${flag} expects a number, found '${text}'`);
+          return n;
+        };
+        const waitSessions = number('wait-sessions', values['wait-sessions']);
+        const timeout = number('timeout', values.timeout);
+        const request = {
+          ...(values.reason === undefined ? {} : { reason: values.reason }),
+          ...(waitSessions === undefined ? {} : { waitSessions: Math.floor(waitSessions) }),
+          ...(timeout === undefined ? {} : { timeoutMs: Math.round(timeout * 1000) }),
+        };
+        await admin(config, '/drain', {
+          method: 'POST',
+          body: JSON.stringify(request),
+          headers: { 'content-type': 'application/json' },
+        });
+        process.stdout.write(
+          waitSessions === undefined
+            ? 'drained: routes withdrawn\n'
+            : 'draining: routes de-preferred, withdrawn once sessions fall\n',
+        );
+        return 0;
+      }
+      case 'undrain':
+        await admin(config, '/undrain', { method: 'POST' });
+        process.stdout.write('undrained\n');
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) {
+      process.stderr.write(`rhi-agent: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`rhi-agent: ${(err as Error).message}\n`);
+      return (err as Error).message.startsWith('the agent refused') ? 1 : 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,261 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signRuleSet, subjects } from '@rhi/contracts';
+import { parse } from '@rhi/rules-dsl';
+import type { Backends, BirdInstance, HaproxyInstance, NatsInstance } from '@rhi/test-support';
+import {
+  freePort,
+  loopbackPair,
+  startBackends,
+  startBird,
+  startHaproxy,
+  startNats,
+  waitFor,
+} from '@rhi/test-support';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentApp } from '../src/app/agent-app.js';
+import { parseConfig } from '../src/config/load.js';
+import { recordingLogger } from './support/fakes.js';
+
+// The whole agent against real daemons: HAProxy (master-worker, real health checks on real HTTP
+// backends), the agent's BIRD with the include file, a second BIRD as its iBGP peer, and nats-server.
+// What the peer holds is what the routers would see.
+
+const TIMERS =
+  'connect delay time 1; connect retry time 1; error wait time 1,2; hold time 6; keepalive time 2;';
+const VIP1 = '198.18.200.1/32';
+const VIP2 = '198.18.200.2/32';
+const OUTSIDE = '198.18.99.1/32';
+
+describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () => {
+  let backends: Backends;
+  let haproxy: HaproxyInstance;
+  let bird: BirdInstance;
+  let peer: BirdInstance;
+  let nats: NatsInstance;
+  let observer: NatsConnection;
+  let app: AgentApp | null = null;
+  let dir: string;
+  const keys = generateKeyPairSync('ed25519');
+  const { logger, records } = recordingLogger();
+
+  const peerRoutes = async (): Promise<string[]> => {
+    const reply = await peer.command('show route');
+    return [...reply.matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)].map((m) => m[1] ?? '').sort();
+  };
+  const peerHas = (want: string[]) =>
+    waitFor(`the peer to hold exactly ${want.join(', ') || 'nothing'}`, async () => {
+      const got = await peerRoutes();
+      return JSON.stringify(got) === JSON.stringify([...want].sort()) ? got : undefined;
+    });
+  const bgpSince = async () =>
+    /Established|up\s+(\S+)/.exec(await peer.command('show protocols injector'))?.[0];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rhi-agent-it-'));
+    backends = await startBackends(2);
+    const [p0, p1] = backends.ports;
+    haproxy = await startHaproxy({
+      sections: [
+        'frontend fe_web',
+        `    bind 127.0.0.1:${await freePort()}`,
+        '    default_backend be_app',
+        'backend be_app',
+        '    option httpchk GET /',
+        '    default-server check inter 100 fall 1 rise 1',
+        `    server s1 127.0.0.1:${p0}`,
+        `    server s2 127.0.0.1:${p1}`,
+        'backend be_other',
+        '    option httpchk GET /',
+        `    server o1 127.0.0.1:${p0} check inter 100 fall 1 rise 1`,
+      ].join('\n'),
+    });
+    const link = loopbackPair();
+    bird = await startBird({
+      name: 'agent',
+      files: { 'rhi-routes.conf': '' },
+      config: (d) => `log stderr { error, bug };
+router id 198.18.0.1;
+protocol device { scan time 10; }
+include "${join(d, 'rhi-routes.conf')}";
+protocol bgp peer1 {
+  local ${link.local} port ${link.port} as 65001; neighbor ${link.remote} port ${link.port} as 65001;
+  strict bind yes; multihop 2; ${TIMERS}
+  ipv4 { next hop self; import none; export where proto = "vol1" || proto = "vol2"; };
+}
+`,
+    });
+    peer = await startBird({
+      name: 'peer',
+      config: () => `log stderr { error, bug };
+router id 198.18.0.2;
+protocol device { scan time 10; }
+protocol bgp injector {
+  local ${link.remote} port ${link.port} as 65001; neighbor ${link.local} port ${link.port} as 65001;
+  strict bind yes; multihop 2; ${TIMERS}
+  ipv4 { import all; export none; };
+}
+`,
+    });
+    nats = await startNats();
+    observer = await connect({
+      servers: nats.url,
+      user: nats.user,
+      pass: nats.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    const rulesFile = join(dir, 'rules.cfg');
+    await writeFile(
+      rulesFile,
+      `198.18.200.1 = all(b:be_app)\nvol2%198.18.200.2 = all(f:fe_web, b:be_other)\n198.18.99.1 = true\n`,
+    );
+    await writeFile(join(dir, 'ops.pub'), keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const config = parseConfig(
+      `node: { name: lb-it, labels: { site: test } }
+haproxy: { sockets: [${haproxy.adminSocket}], pollIntervalMs: 100, eventRing: events, reloadGraceMs: 2000 }
+bird: { socket: ${bird.socket}, include: ${join(bird.dir, 'rhi-routes.conf')}, config: ${bird.configPath}, tables: { vol1: {}, vol2: {} }, reconcileIntervalMs: 1000 }
+rules: { file: ${rulesFile}, fromController: true, trustedKeys: { ops: ${join(dir, 'ops.pub')} } }
+allowlist: [198.18.200.0/24]
+damping: { rise: { count: 1, ms: 300 }, fall: { count: 1, ms: 0 }, holdDown: false }
+nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password}, heartbeatMs: 1000 }
+admin: { listen: 127.0.0.1:0 }
+stateDir: ${dir}
+`,
+      'agent.yaml',
+    );
+    app = await AgentApp.start({ config, logger, version: 'test' });
+    await waitFor('the BGP session', async () =>
+      (await bird.command('show protocols peer1')).includes('Established') ? true : undefined,
+    );
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await observer?.close();
+    await Promise.allSettled([
+      haproxy?.stop(),
+      bird?.stop(),
+      peer?.stop(),
+      nats?.destroy(),
+      backends?.close(),
+    ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('advertises the VIPs whose rules hold, never one outside the allowlist', async () => {
+    await peerHas([VIP1, VIP2]);
+    expect(await peerRoutes()).not.toContain(OUTSIDE);
+  });
+
+  it('withdraws a VIP when its backend dies, and brings it back after the rise', async () => {
+    const since = await bgpSince();
+    await backends.stop(0);
+    await peerHas([VIP1]);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        event: 'routeWithdrawn',
+        prefix: VIP2,
+        table: 'vol2',
+        reason: 'b:be_other down',
+      }),
+    );
+    await backends.start(0);
+    await peerHas([VIP1, VIP2]);
+    expect(await bgpSince()).toBe(since);
+  });
+
+  it('keeps every route through a HAProxy master-worker reload', async () => {
+    const seen: string[][] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        seen.push(await peerRoutes());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await haproxy.reload();
+    await new Promise((r) => setTimeout(r, 1500));
+    polling = false;
+    await poll;
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.filter((s) => s.length !== 2)).toEqual([]);
+  });
+
+  it('repairs BIRD after it restarts', async () => {
+    await bird.restart();
+    await peerHas([VIP1, VIP2]);
+  });
+
+  it('keeps failing over with NATS down', async () => {
+    await nats.stop();
+    await haproxy.command('disable server be_app/s1');
+    await haproxy.command('disable server be_app/s2');
+    await peerHas([VIP2]);
+    await haproxy.command('enable server be_app/s1');
+    await peerHas([VIP1, VIP2]);
+    await nats.start();
+  });
+
+  it('takes a signed rule set from the controller and refuses a bad one, changing nothing', async () => {
+    await waitFor('the agent to reconnect to NATS', async () => ((await app?.snapshot()) ? true : undefined));
+    const privateKeyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const send = async (body: unknown) =>
+      (
+        await observer.request(subjects.nodeCommand('lb-it'), JSON.stringify(body), { timeout: 10_000 })
+      ).json<{ result: string; reason?: string }>();
+    const good = signRuleSet(parse('198.18.200.1 = all(b:be_app)\n').ruleSet, {
+      privateKeyPem,
+      keyId: 'ops',
+      serial: 5,
+    });
+    const ack = await waitFor(
+      'an ack',
+      () =>
+        send({ schema: 'rhi.v1.command', id: 'c1', type: 'ruleset', ruleSet: good }).catch(() => undefined),
+      20_000,
+    );
+    expect(ack).toMatchObject({ result: 'applied' });
+    await peerHas([VIP1]);
+    const typo = signRuleSet(parse('198.18.200.1 = all(b:be_typo)\n').ruleSet, {
+      privateKeyPem,
+      keyId: 'ops',
+      serial: 6,
+    });
+    expect(await send({ schema: 'rhi.v1.command', id: 'c2', type: 'ruleset', ruleSet: typo })).toMatchObject({
+      result: 'rejected',
+    });
+    const unsigned = { ...typo, signature: Buffer.from('forged').toString('base64') };
+    expect(
+      await send({ schema: 'rhi.v1.command', id: 'c3', type: 'ruleset', ruleSet: unsigned }),
+    ).toMatchObject({ result: 'rejected' });
+    const replay = signRuleSet(parse('198.18.200.1 = all(b:be_other)\n').ruleSet, {
+      privateKeyPem,
+      keyId: 'ops',
+      serial: 4,
+    });
+    expect(
+      await send({ schema: 'rhi.v1.command', id: 'c4', type: 'ruleset', ruleSet: replay }),
+    ).toMatchObject({ result: 'rejected' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await peerRoutes()).toEqual([VIP1]);
+  });
+
+  it('drains and undrains through the admin endpoint', async () => {
+    const base = `http://127.0.0.1:${app?.adminAddress?.port}`;
+    expect((await fetch(`${base}/drain`, { method: 'POST', body: '{"reason":"test"}' })).status).toBe(200);
+    await peerHas([]);
+    expect((await fetch(`${base}/undrain`, { method: 'POST' })).status).toBe(200);
+    await peerHas([VIP1]);
+  });
+
+  it('withdraws everything on a clean stop', async () => {
+    await app?.stop();
+    app = null;
+    await peerHas([]);
+  });
+});

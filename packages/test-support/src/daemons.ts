@@ -1,0 +1,307 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon } from './process.js';
+import { freePort, waitFor } from './util.js';
+
+/** Sends one line to a unix stats/control socket and reads to EOF (or `timeoutMs`). */
+export function socketCommand(path: string, line: string, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const socket = connect(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(out);
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(`${line}\n`));
+    socket.on('data', (c: Buffer) => (out += c.toString()));
+    socket.on('end', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** A real HAProxy in master-worker mode. */
+export interface HaproxyInstance {
+  readonly dir: string;
+  /** Level admin, with `expose-fd listeners`. */
+  readonly adminSocket: string;
+  readonly masterSocket: string;
+  /** The current worker's pid. */
+  workerPid(): Promise<number>;
+  /** SIGUSR2 to the master; resolves with the new worker's pid once it answers. */
+  reload(): Promise<number>;
+  /** Sends an admin command (`disable server be/s1`, ...). */
+  command(line: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `haproxy -W -db -S <master> -f <cfg>` with an admin socket, a `ring events` fed with state
+ * changes (see the haproxy-client README), and the caller's frontend/backend `sections`.
+ */
+export async function startHaproxy(options: { readonly sections: string }): Promise<HaproxyInstance> {
+  const dir = await mkdtemp(join(tmpdir(), 'rhi-haproxy-'));
+  const adminSocket = join(dir, 'admin.sock');
+  const masterSocket = join(dir, 'master.sock');
+  const configPath = join(dir, 'haproxy.cfg');
+  await writeFile(
+    configPath,
+    [
+      'global',
+      `    stats socket ${adminSocket} level admin expose-fd listeners`,
+      '    stats timeout 30s',
+      '    log ring@events local0 notice',
+      'ring events',
+      '    format rfc5424',
+      '    size 65536',
+      'defaults',
+      '    mode http',
+      '    log global',
+      '    timeout connect 1s',
+      '    timeout client 5s',
+      '    timeout server 5s',
+      options.sections,
+      '',
+    ].join('\n'),
+  );
+  const daemon = Daemon.spawn('haproxy', ['-W', '-db', '-S', masterSocket, '-f', configPath]);
+  const command = (line: string) => socketCommand(adminSocket, line);
+  const workerPid = async () => {
+    const m = /^Pid: (\d+)$/m.exec(await command('show info'));
+    if (!m) throw new Error('no Pid in show info');
+    return Number(m[1]);
+  };
+  const instance: HaproxyInstance = {
+    dir,
+    adminSocket,
+    masterSocket,
+    workerPid,
+    command,
+    reload: async () => {
+      const before = await workerPid();
+      daemon.child.kill('SIGUSR2');
+      return waitFor('the new HAProxy worker', async () => {
+        const pid = await workerPid();
+        return pid !== before ? pid : undefined;
+      });
+    },
+    stop: async () => {
+      await daemon.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor('haproxy to answer on its stats socket', async () => {
+      if (!daemon.running) throw new Error(`haproxy exited: ${daemon.log}`);
+      return workerPid();
+    });
+  } catch (err) {
+    await instance.stop();
+    throw err;
+  }
+  return instance;
+}
+
+/**
+ * Sends one command on a BIRD control socket: waits for the `0001` greeting, sends, and reads up to the
+ * reply's final line (`DDDD ` with a space), then closes. BIRD keeps the connection open otherwise.
+ */
+export function birdCommand(path: string, line: string, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    let sent = false;
+    const socket = connect(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`bird did not answer '${line}' within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => {
+      buffer += c.toString();
+      if (!sent && /^0001 .*\n/m.test(buffer)) {
+        sent = true;
+        buffer = '';
+        socket.write(`${line}\n`);
+      } else if (sent && /^\d{4} .*\n/m.test(buffer)) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(buffer);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** A real BIRD in the foreground with its own control socket. */
+export interface BirdInstance {
+  readonly dir: string;
+  readonly socket: string;
+  readonly configPath: string;
+  /** Sends one command and returns the raw reply (up to the first final line). */
+  command(line: string): Promise<string>;
+  /** Kills BIRD (SIGKILL) and starts it again from its config files. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts `bird -f -c <dir>/<name>.conf -s <dir>/<name>.ctl`; `config` may name files in `dir`. */
+export async function startBird(options: {
+  readonly name: string;
+  readonly config: (dir: string) => string;
+  /** Files to create in the dir before BIRD starts (e.g. an empty include). */
+  readonly files?: Readonly<Record<string, string>>;
+}): Promise<BirdInstance> {
+  const dir = await mkdtemp(join(tmpdir(), `rhi-bird-${options.name}-`));
+  const socket = join(dir, `${options.name}.ctl`);
+  const configPath = join(dir, `${options.name}.conf`);
+  for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(join(dir, name), text);
+  await writeFile(configPath, options.config(dir));
+  let daemon: Daemon;
+  const launch = async () => {
+    daemon = Daemon.spawn('bird', [
+      '-f',
+      '-c',
+      configPath,
+      '-s',
+      socket,
+      '-P',
+      join(dir, `${options.name}.pid`),
+    ]);
+    await waitFor(`bird ${options.name} to greet`, async () => {
+      if (!daemon.running) throw new Error(`bird exited: ${daemon.log}`);
+      const reply = await birdCommand(socket, 'show status', 500);
+      return /^0013 /m.test(reply) ? true : undefined;
+    });
+  };
+  await launch();
+  const command = (line: string) => birdCommand(socket, line);
+  return {
+    dir,
+    socket,
+    configPath,
+    command,
+    restart: async () => {
+      await daemon.kill();
+      await launch();
+    },
+    stop: async () => {
+      await daemon.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A real nats-server with JetStream and user/password auth, restartable on the same port. */
+export interface NatsInstance {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function startNats(): Promise<NatsInstance> {
+  const dir = await mkdtemp(join(tmpdir(), 'rhi-nats-'));
+  const port = await freePort();
+  const user = 'rhi';
+  const password = 'rhi-test-secret';
+  let daemon: Daemon | null = null;
+  const start = async () => {
+    const d = Daemon.spawn('nats-server', [
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '--user',
+      user,
+      '--pass',
+      password,
+      '-js',
+      '-sd',
+      dir,
+    ]);
+    daemon = d;
+    await waitFor('nats-server to be ready', () => {
+      if (!d.running) throw new Error(`nats-server exited: ${d.log}`);
+      return d.log.includes('Server is ready') ? true : undefined;
+    });
+  };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    user,
+    password,
+    start,
+    stop: async () => {
+      await daemon?.kill();
+    },
+    destroy: async () => {
+      await daemon?.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** HTTP servers on loopback that answer 200; each can be stopped and started again on its port. */
+export interface Backends {
+  readonly ports: readonly number[];
+  stop(index: number): Promise<void>;
+  start(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function listenOn(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export async function startBackends(count: number): Promise<Backends> {
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer((_req, res) => res.end('ok\n'));
+    servers.push(server);
+    ports.push(await listenOn(server, 0));
+  }
+  const at = (i: number) => {
+    const server = servers[i];
+    if (!server) throw new Error(`no backend ${i}`);
+    return server;
+  };
+  return {
+    ports,
+    stop: (i) => close(at(i)),
+    start: async (i) => {
+      await listenOn(at(i), ports[i] ?? 0);
+    },
+    close: async () => {
+      await Promise.all(servers.map(close));
+    },
+  };
+}

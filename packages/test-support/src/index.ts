@@ -1,0 +1,4 @@
+export type { Backends, BirdInstance, HaproxyInstance, NatsInstance } from './daemons.js';
+export { birdCommand, socketCommand, startBackends, startBird, startHaproxy, startNats } from './daemons.js';
+export { Daemon } from './process.js';
+export { freePort, loopbackPair, waitFor } from './util.js';
