@@ -19,6 +19,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentApp } from '../src/app/agent-app.js';
 import { parseConfig } from '../src/config/load.js';
+import type { AgentConfig } from '../src/config/schema.js';
 import { recordingLogger } from './support/fakes.js';
 
 // The whole agent against real daemons: HAProxy (master-worker, real health checks on real HTTP
@@ -40,6 +41,7 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
   let observer: NatsConnection;
   let app: AgentApp | null = null;
   let dir: string;
+  let config: AgentConfig;
   const keys = generateKeyPairSync('ed25519');
   const { logger, records } = recordingLogger();
 
@@ -115,7 +117,7 @@ protocol bgp injector {
       `198.18.200.1 = all(b:be_app)\nvol2%198.18.200.2 = all(f:fe_web, b:be_other)\n198.18.99.1 = true\n`,
     );
     await writeFile(join(dir, 'ops.pub'), keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    const config = parseConfig(
+    config = parseConfig(
       `node: { name: lb-it, labels: { site: test } }
 haproxy: { sockets: [${haproxy.adminSocket}], pollIntervalMs: 100, eventRing: events, reloadGraceMs: 2000 }
 bird: { socket: ${bird.socket}, include: ${join(bird.dir, 'rhi-routes.conf')}, config: ${bird.configPath}, tables: { vol1: {}, vol2: {} }, reconcileIntervalMs: 1000 }
@@ -253,9 +255,20 @@ stateDir: ${dir}
     await peerHas([VIP1]);
   });
 
-  it('withdraws everything on a clean stop', async () => {
+  it('withdraws everything on a clean stop, and a new agent brings the routes back', async () => {
     await app?.stop();
     app = null;
     await peerHas([]);
+    app = await AgentApp.start({ config, logger, version: 'test' });
+    await peerHas([VIP1]);
+  });
+
+  it('fails closed once HAProxy is gone for longer than the reload grace', async () => {
+    const stoppedAt = Date.now();
+    await haproxy.stop();
+    await peerHas([]);
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1900);
+    expect(records).toContainEqual(expect.objectContaining({ event: 'haproxyUnreachable' }));
+    expect((await fetch(`http://127.0.0.1:${app?.adminAddress?.port}/healthz`)).status).toBe(503);
   });
 });
