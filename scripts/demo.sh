@@ -22,3 +22,7 @@ vol2%198.18.200.5 = alll(b:k8s_servers)
 198.18.200.8 = all(x:be_app)
 RULES
 step rhi-rules lint "$bad"
+
+printf '\n\033[1mLive: one rhi node with real HAProxy, BIRD and a router BIRD (loopback only)\033[0m\n'
+nx run-many -t build -p @rhi/agent @rhi/test-support --output-style=static >/dev/null
+node "$RHI_ROOT/scripts/live-demo.mjs"
