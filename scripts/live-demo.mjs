@@ -6,10 +6,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentApp, parseConfig } from '@rhi/agent';
-import { birdCommand, freePort, loopbackPair, startBackends, startBird, startHaproxy, waitFor } from '@rhi/test-support';
+import {
+  birdCommand,
+  freePort,
+  loopbackPair,
+  startBackends,
+  startBird,
+  startHaproxy,
+  waitFor,
+} from '@rhi/test-support';
 import { pino } from 'pino';
 
-const TIMERS = 'connect delay time 1; connect retry time 1; error wait time 1,2; hold time 6; keepalive time 2;';
+const TIMERS =
+  'connect delay time 1; connect retry time 1; error wait time 1,2; hold time 6; keepalive time 2;';
 const bold = (s) => `\x1b[1m${s}\x1b[0m`;
 const say = (s) => process.stdout.write(`\n${bold(`== ${s}`)}\n`);
 
@@ -77,15 +86,24 @@ const logger = pino({ level: 'info' }, { write: (line) => events.push(JSON.parse
 const app = await AgentApp.start({ config, logger, version: 'demo' });
 
 const routerRoutes = async () =>
-  [...(await birdCommand(router.socket, 'show route')).matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)].map((m) => m[1]).sort();
+  [...(await birdCommand(router.socket, 'show route')).matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)]
+    .map((m) => m[1])
+    .sort();
 const show = async () => {
   const routes = await routerRoutes();
   console.log(`router learns: ${routes.length ? routes.join('  ') : '(nothing)'}`);
-  for (const r of app.snapshot().routes) console.log(`  ${r.table}%${r.prefix.padEnd(17)} ${r.desired ? 'advertised' : 'withdrawn '}  ${r.reason}`);
+  for (const r of app.snapshot().routes)
+    console.log(
+      `  ${r.table}%${r.prefix.padEnd(17)} ${r.desired ? 'advertised' : 'withdrawn '}  ${r.reason}`,
+    );
 };
 const expect = async (what, want) => {
   const t0 = Date.now();
-  await waitFor(what, async () => (JSON.stringify(await routerRoutes()) === JSON.stringify(want.sort()) ? true : undefined), 20_000);
+  await waitFor(
+    what,
+    async () => (JSON.stringify(await routerRoutes()) === JSON.stringify(want.sort()) ? true : undefined),
+    20_000,
+  );
   console.log(`(${what}: ${Date.now() - t0} ms)`);
 };
 const transitions = () => {
