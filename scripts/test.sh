@@ -7,6 +7,8 @@ bash "$RHI_ROOT/scripts/setup.sh"
 cd "$RHI_ROOT"
 log "prettier --check"
 prettier --check . --log-level warn
+log "eslint scripts"
+eslint scripts
 log "nx run-many -t lint typecheck build test"
 nx run-many -t lint typecheck build test --output-style=static --skip-nx-cache="${RHI_SKIP_CACHE:-false}"
 log "all checks passed"
