@@ -6,19 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentApp, parseConfig } from '@rhi/agent';
-import {
-  birdCommand,
-  freePort,
-  loopbackPair,
-  startBackends,
-  startBird,
-  startHaproxy,
-  waitFor,
-} from '@rhi/test-support';
+import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
 import { pino } from 'pino';
 
-const TIMERS =
-  'connect delay time 1; connect retry time 1; error wait time 1,2; hold time 6; keepalive time 2;';
 const bold = (s) => `\x1b[1m${s}\x1b[0m`;
 const say = (s) => process.stdout.write(`\n${bold(`== ${s}`)}\n`);
 
@@ -38,31 +28,8 @@ backend be_static
     option httpchk GET /
     server static1 127.0.0.1:${c} check inter 200 fall 2 rise 2`,
 });
-const link = loopbackPair();
-const bird = await startBird({
-  name: 'node',
-  files: { 'rhi-routes.conf': '' },
-  config: (d) => `router id 198.18.0.11;
-protocol device { }
-include "${join(d, 'rhi-routes.conf')}";
-protocol bgp router1 {
-  local ${link.local} port ${link.port} as 65001; neighbor ${link.remote} port ${link.port} as 65001;
-  strict bind yes; multihop 2; ${TIMERS}
-  ipv4 { next hop self; import none; export where proto = "vol1" || proto = "vol2"; };
-}
-`,
-});
-const router = await startBird({
-  name: 'router',
-  config: () => `router id 198.18.0.1;
-protocol device { }
-protocol bgp node1 {
-  local ${link.remote} port ${link.port} as 65001; neighbor ${link.local} port ${link.port} as 65001;
-  strict bind yes; multihop 2; ${TIMERS}
-  ipv4 { import all; export none; };
-}
-`,
-});
+const pair = await startBgpPair({ exports: ['vol1', 'vol2'] });
+const { node: bird } = pair;
 const rules = `# hapee-rhi.cfg syntax, plus rhi's capacity rule
 198.18.200.1 = all(b:be_static,b:be_app)
 vol2%198.18.200.2 = any(b:be_app>=2, b:be_static)
@@ -72,7 +39,7 @@ await writeFile(join(dir, 'rules.cfg'), rules);
 const config = parseConfig(
   `node: { name: demo-node }
 haproxy: { sockets: [${haproxy.adminSocket}], pollIntervalMs: 250, eventRing: events }
-bird: { socket: ${bird.socket}, include: ${join(bird.dir, 'rhi-routes.conf')}, tables: { vol1: {}, vol2: {} } }
+bird: { socket: ${bird.socket}, include: ${pair.includePath}, tables: { vol1: {}, vol2: {} } }
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.200.0/24]
 damping: { rise: { count: 1, ms: 500 }, fall: { count: 1, ms: 0 }, holdDown: false }
@@ -85,10 +52,7 @@ const events = [];
 const logger = pino({ level: 'info' }, { write: (line) => events.push(JSON.parse(line)) });
 const app = await AgentApp.start({ config, logger, version: 'demo' });
 
-const routerRoutes = async () =>
-  [...(await birdCommand(router.socket, 'show route')).matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)]
-    .map((m) => m[1])
-    .sort();
+const routerRoutes = () => pair.routerRoutes();
 const show = async () => {
   const routes = await routerRoutes();
   console.log(`router learns: ${routes.length ? routes.join('  ') : '(nothing)'}`);
@@ -151,6 +115,6 @@ try {
   say('Done. The same agent runs from systemd with `rhi-agent run` (see packages/agent/README.md).');
 } finally {
   await app.stop();
-  await Promise.allSettled([haproxy.stop(), bird.stop(), router.stop(), backends.close()]);
+  await Promise.allSettled([haproxy.stop(), pair.stop(), backends.close()]);
   await rm(dir, { recursive: true, force: true });
 }

@@ -2,15 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentApp, parseConfig } from '@rhi/agent';
-import {
-  birdCommand,
-  freePort,
-  loopbackPair,
-  startBackends,
-  startBird,
-  startHaproxy,
-  waitFor,
-} from '@rhi/test-support';
+import { birdCommand, freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
 import { pino } from 'pino';
 import { test } from 'vitest';
 
@@ -18,8 +10,6 @@ import { test } from 'vitest';
 // admin socket) to the VIP route leaving/arriving in the agent's BIRD and on its BGP peer, both polled
 // every ~1 ms over their control sockets. With the event ring and with 250 ms polling.
 
-const TIMERS =
-  'connect delay time 1; connect retry time 1; error wait time 1,2; hold time 6; keepalive time 2;';
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 40);
 
 const percentile = (xs: number[], p: number) => {
@@ -39,36 +29,13 @@ async function measure(eventRing: boolean) {
       `    server s1 127.0.0.1:${backends.ports[0]} check inter 60s`,
     ].join('\n'),
   });
-  const link = loopbackPair();
-  const bird = await startBird({
-    name: 'agent',
-    files: { 'rhi-routes.conf': '' },
-    config: (d) => `router id 198.18.0.1;
-protocol device { scan time 10; }
-include "${join(d, 'rhi-routes.conf')}";
-protocol bgp peer1 {
-  local ${link.local} port ${link.port} as 65001; neighbor ${link.remote} port ${link.port} as 65001;
-  strict bind yes; multihop 2; ${TIMERS}
-  ipv4 { next hop self; import none; export where proto = "vol1"; };
-}
-`,
-  });
-  const peer = await startBird({
-    name: 'peer',
-    config: () => `router id 198.18.0.2;
-protocol device { scan time 10; }
-protocol bgp injector {
-  local ${link.remote} port ${link.port} as 65001; neighbor ${link.local} port ${link.port} as 65001;
-  strict bind yes; multihop 2; ${TIMERS}
-  ipv4 { import all; export none; };
-}
-`,
-  });
+  const pair = await startBgpPair({ exports: ['vol1'] });
+  const { node: bird, router: peer } = pair;
   await writeFile(join(dir, 'rules.cfg'), '198.18.200.1 = all(b:be_app)\n');
   const config = parseConfig(
     `node: { name: bench }
 haproxy: { sockets: [${haproxy.adminSocket}], pollIntervalMs: 250${eventRing ? ', eventRing: events' : ''} }
-bird: { socket: ${bird.socket}, include: ${join(bird.dir, 'rhi-routes.conf')}, tables: { vol1: {} } }
+bird: { socket: ${bird.socket}, include: ${pair.includePath}, tables: { vol1: {} } }
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.200.0/24]
 damping: { rise: { count: 1, ms: 0 }, fall: { count: 1, ms: 0 }, holdDown: false }
@@ -103,7 +70,7 @@ stateDir: ${dir}
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
   }
   await app.stop();
-  await Promise.allSettled([haproxy.stop(), bird.stop(), peer.stop(), backends.close()]);
+  await Promise.allSettled([haproxy.stop(), pair.stop(), backends.close()]);
   await rm(dir, { recursive: true, force: true });
   return { bird: bird_, peer: peer_ };
 }

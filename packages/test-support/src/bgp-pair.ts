@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import type { BirdInstance } from './daemons.js';
+import { startBird } from './daemons.js';
+import { loopbackPair, waitFor } from './util.js';
+
+const TIMERS =
+  'connect delay time 1; connect retry time 1; error wait time 1,2; hold time 6; keepalive time 2;';
+
+/** A node's BIRD (with rhi's include file) and a router BIRD that learns its routes over iBGP. */
+export interface BgpPair {
+  readonly node: BirdInstance;
+  readonly router: BirdInstance;
+  /** The include file the node's BIRD reads (created empty). */
+  readonly includePath: string;
+  /** The IPv4 prefixes the router holds, sorted. */
+  routerRoutes(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the pair on two fresh loopback addresses with short BGP timers and waits for the session. The
+ * node exports the static protocols named in `exports` (e.g. `vol1`, `vol2`), IPv4 only.
+ */
+export async function startBgpPair(options: { readonly exports: readonly string[] }): Promise<BgpPair> {
+  const link = loopbackPair();
+  const filter = options.exports.map((p) => `proto = "${p}"`).join(' || ');
+  const node = await startBird({
+    name: 'node',
+    files: { 'rhi-routes.conf': '' },
+    config: (d) => `router id 198.18.0.11;
+protocol device { scan time 10; }
+include "${join(d, 'rhi-routes.conf')}";
+protocol bgp router1 {
+  local ${link.local} port ${link.port} as 65001; neighbor ${link.remote} port ${link.port} as 65001;
+  strict bind yes; multihop 2; ${TIMERS}
+  ipv4 { next hop self; import none; export where ${filter}; };
+}
+`,
+  });
+  const router = await startBird({
+    name: 'router',
+    config: () => `router id 198.18.0.1;
+protocol device { scan time 10; }
+protocol bgp node1 {
+  local ${link.remote} port ${link.port} as 65001; neighbor ${link.local} port ${link.port} as 65001;
+  strict bind yes; multihop 2; ${TIMERS}
+  ipv4 { import all; export none; };
+}
+`,
+  });
+  await waitFor('the BGP session', async () =>
+    (await node.command('show protocols router1')).includes('Established') ? true : undefined,
+  );
+  return {
+    node,
+    router,
+    includePath: join(node.dir, 'rhi-routes.conf'),
+    routerRoutes: async () =>
+      [...(await router.command('show route')).matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)]
+        .map((m) => m[1] ?? '')
+        .sort(),
+    stop: async () => {
+      await Promise.allSettled([node.stop(), router.stop()]);
+    },
+  };
+}
