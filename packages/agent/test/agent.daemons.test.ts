@@ -42,8 +42,12 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
       const got = await peerRoutes();
       return JSON.stringify(got) === JSON.stringify([...want].sort()) ? got : undefined;
     });
-  const bgpSince = async () =>
-    /up\s+(\S+)\s+Established/.exec(await peer.command('show protocols node1'))?.[1];
+  // When the BGP session last came up, in ms of the day (BIRD prints it with a jitter of about 1 ms).
+  const bgpSince = async () => {
+    const m = /up\s+(\d+):(\d+):(\d+\.\d+)\s+Established/.exec(await peer.command('show protocols node1'));
+    if (!m) throw new Error('the BGP session is not established');
+    return (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000;
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rhi-agent-it-'));
