@@ -46,6 +46,12 @@ try {
     'show-events.txt': [admin, 'show events events'],
     'info-and-stat.txt': [admin, 'show info;show stat -1 3 -1'],
     'version-and-level.txt': [admin, 'show version;show cli level'],
+    'stat-selection.txt': [
+      admin,
+      'show stat fe_open 1 -1;show stat li_sockets 7 -1;show stat nosuch 2 -1;show stat be_mixed 6 -1',
+    ],
+    'stat-selection-wrong-type.txt': [admin, 'show stat fe_open 2 -1'],
+    'stat-selection-by-id.txt': [admin, 'show stat 5 2 -1'],
     'errors/success.txt': [admin, 'set server be_mixed/up1 weight 1'],
     'errors/already-enabled.txt': [admin, 'enable frontend fe_open'],
     'errors/no-such-server.txt': [admin, 'disable server be_mixed/nosuch'],

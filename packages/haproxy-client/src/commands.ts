@@ -44,6 +44,15 @@ export function showStat(types?: readonly StatObjectType[]): string {
   return `show stat -1 ${mask} -1`;
 }
 
+/**
+ * `show stat <proxy> <mask> -1`: the rows of one proxy. HAProxy looks the name up among all proxies and
+ * takes the first match, so of a frontend and a backend sharing a name only one can be selected.
+ */
+export function showStatOf(proxy: string, types: readonly StatObjectType[]): string {
+  const mask = types.reduce((m, t) => m | TYPE_BITS[t], 0);
+  return `show stat ${escapeArgument(proxy)} ${mask} -1`;
+}
+
 /** `show info`. */
 export function showInfo(): string {
   return 'show info';

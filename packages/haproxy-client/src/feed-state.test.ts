@@ -22,7 +22,10 @@ describe('feed state machine', () => {
     expect(same.event).toBeUndefined();
     expect(same.state.last?.readAt).toBe(2);
     const s = snap(3);
-    const paused = { ...s, frontends: { ...s.frontends, fe_open: { up: false, reason: 'PAUSED' } } };
+    const paused = {
+      ...s,
+      frontends: { ...s.frontends, fe_open: { up: false, reason: 'PAUSED', sessions: 0 } },
+    };
     expect(feedOnRead(same.state, paused, 3, 2000).event).toMatchObject({
       changes: { frontends: { changed: ['fe_open'] } },
     });
@@ -67,7 +70,7 @@ describe('feed state machine', () => {
     const stopping = {
       ...s,
       process: { ...s.process, stopping: true },
-      frontends: { ...s.frontends, fe_open: { up: false, reason: 'STOP' } },
+      frontends: { ...s.frontends, fe_open: { up: false, reason: 'STOP', sessions: 0 } },
     };
     const during = feedOnRead(live, stopping, 10, 2000);
     expect(during.event).toBeUndefined();

@@ -1,6 +1,6 @@
 import type { HaproxyError } from './errors.js';
 import { HaproxyWorkerStoppingError } from './errors.js';
-import type { HealthSnapshot, SnapshotChanges } from './health.js';
+import type { DiffOptions, HealthSnapshot, SnapshotChanges } from './health.js';
 import { diffSnapshots } from './health.js';
 
 /** What the health feed yields. */
@@ -55,11 +55,12 @@ export function feedOnRead(
   snapshot: HealthSnapshot,
   now: number,
   graceMs: number,
+  diff: DiffOptions = {},
 ): FeedStep {
   if (snapshot.process.stopping) {
     return feedOnFailure(state, new HaproxyWorkerStoppingError(snapshot.process.pid), now, graceMs);
   }
-  const changes = diffSnapshots(state.last, snapshot);
+  const changes = diffSnapshots(state.last, snapshot, diff);
   const next: FeedState = { last: snapshot, unreachable: false };
   if (!changes.any && !state.unreachable) return { state: next };
   return { state: next, event: { type: 'snapshot', snapshot, changes, recovered: state.unreachable } };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HaproxyClient } from './client.js';
 import { HaproxyError } from './errors.js';
 import type { FeedEvent, FeedState } from './feed-state.js';
+import type { ProxyNames } from './health.js';
 import { feedOnFailure, feedOnRead, INITIAL_FEED_STATE } from './feed-state.js';
 import type { Follower } from './transport.js';
 
@@ -19,6 +20,16 @@ export interface WatchOptions {
   readonly graceMs?: number;
   /** Read per-server status and counts (default true); false polls only FRONTEND/BACKEND rows. */
   readonly withServers?: boolean;
+  /**
+   * Poll only these proxies (the ones the rules name); see `ReadHealthOptions.proxies`. Requested names
+   * HAProxy lacks are listed in `snapshot.missing`, and a proxy that disappears is in `changes.*.vanished`.
+   */
+  readonly proxies?: ProxyNames;
+  /**
+   * Also yield when a frontend's current sessions change (it is then in `changes.frontends.changed`),
+   * e.g. while a drain waits for sessions to fall. Default false: counters alone are not changes.
+   */
+  readonly trackSessions?: boolean;
   /**
    * A `ring` section that receives HAProxy's state-change logs (see the README). When set, the feed
    * follows `show events <ring> -w` and re-reads at once on every event; polling continues as a safety net.
@@ -41,7 +52,8 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   const graceMs = options.graceMs ?? 2000;
   const withServers = options.withServers ?? true;
   const now = options.now ?? Date.now;
-  const { signal, logger, eventsRing } = options;
+  const { signal, logger, eventsRing, proxies } = options;
+  const diff = { sessions: options.trackSessions ?? false };
   const wake = new Wakeup(signal);
   let state: FeedState = INITIAL_FEED_STATE;
   let follower: { follower: Follower; pid: number } | null = null;
@@ -87,8 +99,8 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
     while (signal?.aborted !== true) {
       wake.reset();
       try {
-        const snapshot = await client.readHealth({ withServers });
-        const step = feedOnRead(state, snapshot, now(), graceMs);
+        const snapshot = await client.readHealth({ withServers, ...(proxies && { proxies }) });
+        const step = feedOnRead(state, snapshot, now(), graceMs, diff);
         state = step.state;
         if (step.event) yield step.event;
         if (!snapshot.process.stopping) attach(snapshot.process.pid);

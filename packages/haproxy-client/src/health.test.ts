@@ -53,7 +53,7 @@ describe('buildHealthSnapshot over the 2.6 capture', () => {
 
   it('marks frontends up when OPEN and down when PAUSED', () => {
     for (const [name, status] of Object.entries(FIXTURE_EXPECTED.frontends)) {
-      expect(snapshot.frontends[name]).toEqual({ up: status === 'OPEN', reason: status });
+      expect(snapshot.frontends[name]).toEqual({ up: status === 'OPEN', reason: status, sessions: 0 });
     }
   });
 
@@ -90,6 +90,49 @@ describe('buildHealthSnapshot over the 2.6 capture', () => {
     expect(Object.keys(light.backends)).toEqual(Object.keys(snapshot.backends));
     expect(light.backends['be_mixed']).toEqual({ up: true, reason: 'UP' });
     expect(light.frontends).toEqual(snapshot.frontends);
+  });
+});
+
+describe('buildHealthSnapshot limited to some proxies', () => {
+  const proxies = { frontends: ['fe_paused', 'li_sockets', 'fe_gone'], backends: ['be_down', 'be_gone'] };
+  const limited = buildHealthSnapshot(info, full, { readAt: 0, withServers: true, proxies });
+
+  it('keeps only the requested proxies, unchanged', () => {
+    expect(limited.frontends).toEqual({
+      fe_paused: snapshot.frontends['fe_paused'],
+      li_sockets: snapshot.frontends['li_sockets'],
+    });
+    expect(limited.backends).toEqual({ be_down: snapshot.backends['be_down'] });
+  });
+
+  it('lists requested names HAProxy lacks as missing, per kind', () => {
+    expect(limited.missing).toEqual({ frontends: ['fe_gone'], backends: ['be_gone'] });
+    // li_sockets is a listen section but was asked for as a frontend only.
+    expect(limited.backends['li_sockets']).toBeUndefined();
+    expect(snapshot.missing).toBeUndefined();
+  });
+});
+
+describe('frontend sessions', () => {
+  // The captured frontends have no sessions: give fe_open 7 current sessions (scur, column 4).
+  const busy = fixtureReply('show-stat-fe-be.txt').replace(
+    /^fe_open,FRONTEND,,,0,/m,
+    'fe_open,FRONTEND,,,7,',
+  );
+  const withSessions = buildHealthSnapshot(info, parseStat(busy), { readAt: 0, withServers: false });
+
+  it('reads scur into sessions', () => {
+    expect(withSessions.frontends['fe_open']).toEqual({ up: true, reason: 'OPEN', sessions: 7 });
+    expect(withSessions.frontends['fe_paused']?.sessions).toBe(0);
+  });
+
+  it('is not a change unless asked for', () => {
+    const before = buildHealthSnapshot(info, feBe, { readAt: 0, withServers: false });
+    expect(diffSnapshots(before, withSessions).any).toBe(false);
+    expect(diffSnapshots(before, withSessions, { sessions: true })).toMatchObject({
+      any: true,
+      frontends: { changed: ['fe_open'], appeared: [], vanished: [] },
+    });
   });
 });
 

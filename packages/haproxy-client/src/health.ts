@@ -16,6 +16,11 @@ export interface FrontendHealth {
   readonly up: boolean;
   /** HAProxy's status text, e.g. `OPEN` or `PAUSED`. */
   readonly reason: string;
+  /**
+   * Current sessions (`scur`), e.g. to wait for them to fall during a drain. A counter: a change of it
+   * alone is not a change of health (`diffSnapshots` ignores it, so the feed does not yield for it).
+   */
+  readonly sessions: number;
 }
 
 /**
@@ -52,6 +57,17 @@ export interface HealthSnapshot {
   readonly process: ProcessIdentity;
   readonly frontends: Readonly<Record<string, FrontendHealth>>;
   readonly backends: Readonly<Record<string, BackendHealth>>;
+  /**
+   * Only for a read limited to some proxies (`proxies` option): the requested names HAProxy does not
+   * have, e.g. a typo in a rule or a proxy removed by a reload. They appear in neither map above.
+   */
+  readonly missing?: ProxyNames;
+}
+
+/** Names of frontends and backends (a `listen` section is both). */
+export interface ProxyNames {
+  readonly frontends: readonly string[];
+  readonly backends: readonly string[];
 }
 
 /** Is a server with this `show stat` status able to take traffic? */
@@ -70,6 +86,8 @@ export interface SnapshotOptions {
   readonly readAt: number;
   /** Whether the stat table holds server rows (then every backend gets server counts). */
   readonly withServers: boolean;
+  /** Keep only these proxies, and list the ones the table lacks in `missing`. Default: keep all. */
+  readonly proxies?: ProxyNames;
 }
 
 /** Builds a snapshot from one `show info` and one `show stat` read. Pure. */
@@ -79,14 +97,20 @@ export function buildHealthSnapshot(
   options: SnapshotOptions,
 ): HealthSnapshot {
   const frontends: Record<string, FrontendHealth> = {};
+  const backends: Record<string, BackendHealth> = {};
   const backendStatus = new Map<string, string>();
   const servers = new Map<string, Record<string, ServerStatus>>();
+  const wantFrontend = nameFilter(options.proxies?.frontends);
+  const wantBackend = nameFilter(options.proxies?.backends);
   for (const row of table.rows) {
     if (row.type === 'frontend') {
-      frontends[row.proxy] = { up: isFrontendUp(row.status), reason: row.status };
+      if (!wantFrontend(row.proxy)) continue;
+      frontends[row.proxy] = { up: isFrontendUp(row.status), reason: row.status, sessions: row.sessions };
     } else if (row.type === 'backend') {
-      backendStatus.set(row.proxy, row.status);
-    } else if (row.type === 'server' && options.withServers) {
+      if (!wantBackend(row.proxy)) continue;
+      if (options.withServers) backendStatus.set(row.proxy, row.status);
+      else backends[row.proxy] = { up: row.status === 'UP', reason: row.status };
+    } else if (row.type === 'server' && options.withServers && wantBackend(row.proxy)) {
       let list = servers.get(row.proxy);
       if (list === undefined) servers.set(row.proxy, (list = {}));
       list[row.name] = {
@@ -96,13 +120,8 @@ export function buildHealthSnapshot(
       };
     }
   }
-  const backends: Record<string, BackendHealth> = {};
   for (const [name, status] of backendStatus) {
     const up = status === 'UP';
-    if (!options.withServers) {
-      backends[name] = { up, reason: status };
-      continue;
-    }
     const list = servers.get(name) ?? {};
     const all = Object.values(list);
     const serversUp = all.filter((s) => s.usable).length;
@@ -114,12 +133,29 @@ export function buildHealthSnapshot(
       servers: list,
     };
   }
-  return {
+  const snapshot: HealthSnapshot = {
     readAt: options.readAt,
     process: { pid: info.pid, uptimeSec: info.uptimeSec, stopping: info.stopping, version: info.version },
     frontends,
     backends,
   };
+  const { proxies } = options;
+  if (proxies === undefined) return snapshot;
+  const missing: ProxyNames = {
+    frontends: unique(proxies.frontends).filter((name) => frontends[name] === undefined),
+    backends: unique(proxies.backends).filter((name) => backends[name] === undefined),
+  };
+  return { ...snapshot, missing };
+}
+
+function nameFilter(names: readonly string[] | undefined): (name: string) => boolean {
+  if (names === undefined) return () => true;
+  const set = new Set(names);
+  return (name) => set.has(name);
+}
+
+function unique(names: readonly string[]): string[] {
+  return [...new Set(names)];
 }
 
 /** What differs between two snapshots, ignoring counters, uptime and the read time. */
@@ -139,12 +175,23 @@ export interface ProxyChanges {
   readonly changed: readonly string[];
 }
 
+/** Options of `diffSnapshots`. */
+export interface DiffOptions {
+  /** Count a change of a frontend's `sessions` as a change of that frontend. Default false. */
+  readonly sessions?: boolean;
+}
+
 /** Compares two snapshots on what the rules can see. `previous` undefined means everything appeared. */
-export function diffSnapshots(previous: HealthSnapshot | undefined, next: HealthSnapshot): SnapshotChanges {
+export function diffSnapshots(
+  previous: HealthSnapshot | undefined,
+  next: HealthSnapshot,
+  options: DiffOptions = {},
+): SnapshotChanges {
   const processChanged =
     previous !== undefined &&
     (previous.process.pid !== next.process.pid || previous.process.stopping !== next.process.stopping);
-  const frontends = diffProxies(previous?.frontends ?? {}, next.frontends, sameFrontend);
+  const sameFe = options.sessions === true ? sameFrontendAndSessions : sameFrontend;
+  const frontends = diffProxies(previous?.frontends ?? {}, next.frontends, sameFe);
   const backends = diffProxies(previous?.backends ?? {}, next.backends, sameBackend);
   const any =
     previous === undefined ||
@@ -171,6 +218,10 @@ function diffProxies<T>(
 
 function sameFrontend(a: FrontendHealth, b: FrontendHealth): boolean {
   return a.up === b.up && a.reason === b.reason;
+}
+
+function sameFrontendAndSessions(a: FrontendHealth, b: FrontendHealth): boolean {
+  return sameFrontend(a, b) && a.sessions === b.sessions;
 }
 
 function sameBackend(a: BackendHealth, b: BackendHealth): boolean {

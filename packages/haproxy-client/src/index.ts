@@ -27,10 +27,12 @@ export type { FeedEvent, FeedState, FeedStep, SnapshotEvent, UnreachableEvent } 
 export { feedOnFailure, feedOnRead, INITIAL_FEED_STATE } from './feed-state.js';
 export type {
   BackendHealth,
+  DiffOptions,
   FrontendHealth,
   HealthSnapshot,
   ProcessIdentity,
   ProxyChanges,
+  ProxyNames,
   ServerStatus,
   SnapshotChanges,
   SnapshotOptions,
@@ -42,6 +44,8 @@ export type { ProcessInfo } from './info.js';
 export { parseInfo } from './info.js';
 export { EventLineReader, ReplyReader } from './reply-reader.js';
 export type { ServerOperationalState, ServerStateRow } from './servers-state.js';
+export type { ProxyIds, SelectionQuery } from './proxy-selection.js';
+export { selectionIds, selectionQueries, selectionTable } from './proxy-selection.js';
 export { parseServersState, SERVER_ADMIN_FLAGS } from './servers-state.js';
 export type { StatRow, StatTable } from './stat-csv.js';
 export { parseStat, statValue } from './stat-csv.js';

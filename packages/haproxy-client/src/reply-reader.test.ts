@@ -45,6 +45,39 @@ describe('ReplyReader', () => {
   });
 });
 
+describe('ReplyReader.pushPieces', () => {
+  // About 320 kB: the show stat capture's rows repeated, then a short second reply.
+  const stat = fixture('show-stat.txt').trimEnd();
+  const [header, ...rows] = stat.split('\n');
+  const big = `${[header, ...Array.from({ length: 40 }, (_, i) => rows.map((r) => `p${i}_${r}`)).flat()].join('\n')}\n`;
+  const raw = encode(`${big}\nadmin\n\n`);
+
+  it.each([
+    ['one chunk', [raw]],
+    [
+      '16 kB chunks',
+      Array.from({ length: Math.ceil(raw.length / 16384) }, (_, i) =>
+        raw.subarray(i * 16384, (i + 1) * 16384),
+      ),
+    ],
+    [
+      'chunks cut inside lines',
+      [raw.subarray(0, 100_001), raw.subarray(100_001, 300_007), raw.subarray(300_007)],
+    ],
+  ])('cuts a large reply into line-aligned pieces of about 64 kB (%s)', (_, chunks) => {
+    const reader = new ReplyReader();
+    const replies = chunks.flatMap((c) => reader.pushPieces(c));
+    expect(reader.end()).toBeNull();
+    expect(replies.map((pieces) => pieces.join(''))).toEqual([big, 'admin\n']);
+    const pieces = replies[0]!;
+    expect(pieces.length).toBeGreaterThan(3);
+    for (const piece of pieces) {
+      expect(piece.endsWith('\n')).toBe(true);
+      expect(piece.length).toBeLessThanOrEqual(64 * 1024 + 16384);
+    }
+  });
+});
+
 describe('EventLineReader', () => {
   it('yields every event line of a captured ring at every offset', () => {
     const raw = fixture('show-events.txt');

@@ -1,3 +1,8 @@
+// V8 keeps strings above 128 kB in its large object space, which makes building one about 25 times
+// dearer per byte (measured: 1.1 ms against 0.04 ms for a 248 kB `show stat`). Replies are therefore
+// decoded and handed out in pieces of about this many bytes, cut at line ends.
+const PIECE_BYTES = 64 * 1024;
+
 /**
  * Splits the byte stream of one non-interactive CLI connection into command replies. Each reply ends
  * with an empty line; a reply that is only that empty line (a successful state change) comes out as `''`.
@@ -6,30 +11,30 @@
 export class ReplyReader {
   readonly #decoder = new TextDecoder('utf-8', { fatal: false });
   #parts: string[] = [];
-  #pendingLength = 0;
   #endsWithNewline = false;
 
   /** Feeds a chunk; returns the replies it completed, in order. */
   push(chunk: Uint8Array): string[] {
-    const text = this.#decoder.decode(chunk, { stream: true });
-    const replies: string[] = [];
-    let i = 0;
-    while (i < text.length) {
-      // An empty line: either a whole (empty) reply or the end of the pending one.
-      if ((this.#pendingLength === 0 || this.#endsWithNewline) && text.charCodeAt(i) === 10) {
-        replies.push(this.#take(''));
-        i++;
-        continue;
+    return this.pushPieces(chunk).map((pieces) => pieces.join(''));
+  }
+
+  /**
+   * Like `push`, but every reply comes as pieces whose concatenation is the reply: each piece ends at a
+   * line end (only a reply's last piece may lack its final newline) and holds about 64 kB at most (plus
+   * the rest of a line cut by a chunk boundary), unless a single line is longer. Parsers of large replies (`parseStat`) take the pieces as they are.
+   */
+  pushPieces(chunk: Uint8Array): string[][] {
+    const replies: string[][] = [];
+    let from = 0;
+    while (from < chunk.length) {
+      let to = chunk.length;
+      if (to - from > PIECE_BYTES) {
+        const newline = chunk.lastIndexOf(10, from + PIECE_BYTES - 1);
+        const next = chunk.indexOf(10, from + PIECE_BYTES);
+        to = newline >= from ? newline + 1 : next === -1 ? chunk.length : next + 1;
       }
-      const end = text.indexOf('\n\n', i);
-      if (end === -1) {
-        this.#parts.push(text.slice(i));
-        this.#pendingLength += text.length - i;
-        this.#endsWithNewline = text.charCodeAt(text.length - 1) === 10;
-        break;
-      }
-      replies.push(this.#take(text.slice(i, end + 1)));
-      i = end + 2;
+      this.#scan(this.#decoder.decode(chunk.subarray(from, to), { stream: true }), replies);
+      from = to;
     }
     return replies;
   }
@@ -39,16 +44,51 @@ export class ReplyReader {
    * some errors that way), or `null` when everything was delivered.
    */
   end(): string | null {
-    const rest = this.#take(this.#decoder.decode());
+    this.#add(this.#decoder.decode());
+    const rest = this.#take().join('');
     return rest === '' ? null : rest;
   }
 
-  #take(tail: string): string {
-    const reply = this.#parts.length === 0 ? tail : this.#parts.join('') + tail;
+  #scan(text: string, replies: string[][]): void {
+    let i = 0;
+    while (i < text.length) {
+      // An empty line: either a whole (empty) reply or the end of the pending one.
+      if ((this.#parts.length === 0 || this.#endsWithNewline) && text.charCodeAt(i) === 10) {
+        replies.push(this.#take());
+        i++;
+        continue;
+      }
+      const end = text.indexOf('\n\n', i);
+      if (end === -1) {
+        this.#add(text.slice(i));
+        break;
+      }
+      this.#add(text.slice(i, end + 1));
+      replies.push(this.#take());
+      i = end + 2;
+    }
+  }
+
+  /** Appends text to the pending reply, keeping every piece but the last ending at a line end. */
+  #add(text: string): void {
+    if (text === '') return;
+    let rest = text;
+    const last = this.#parts.length - 1;
+    if (last >= 0 && !this.#endsWithNewline) {
+      const newline = text.indexOf('\n');
+      const head = newline === -1 ? text : text.slice(0, newline + 1);
+      this.#parts[last] += head;
+      rest = text.slice(head.length);
+    }
+    if (rest !== '') this.#parts.push(rest);
+    this.#endsWithNewline = text.charCodeAt(text.length - 1) === 10;
+  }
+
+  #take(): string[] {
+    const parts = this.#parts;
     this.#parts = [];
-    this.#pendingLength = 0;
     this.#endsWithNewline = false;
-    return reply;
+    return parts;
   }
 }
 

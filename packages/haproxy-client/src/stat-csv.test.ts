@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURE_EXPECTED } from '../test/support/fixture-config.js';
 import { fixture, fixtureReply } from '../test/support/fixtures.js';
 import { HaproxyMalformedReplyError } from './errors.js';
+import { ReplyReader } from './reply-reader.js';
 import { parseStat, statValue } from './stat-csv.js';
 
 const full = fixtureReply('show-stat.txt');
@@ -77,6 +78,25 @@ describe('parseStat over HAProxy 2.6 captures', () => {
   });
 });
 
+describe('parseStat over the pieces of a large reply', () => {
+  // A 1,000-backend-sized reply: the capture's rows repeated under new proxy names (about 320 kB).
+  const body = lines.slice(1);
+  const large = [
+    lines[0],
+    ...Array.from({ length: 40 }, (_, i) => body.map((l) => `p${i}_${l}`)).flat(),
+    '',
+  ].join('\n');
+  const pieces = new ReplyReader().pushPieces(new TextEncoder().encode(`${large}\n`))[0]!;
+  const view = (t: ReturnType<typeof parseStat>) =>
+    t.rows.map((r) => [r.proxy, r.name, r.type, r.status, r.backup, r.sessions, r.values]);
+
+  it('reads the same rows from pieces as from the whole text', () => {
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(view(parseStat(pieces))).toEqual(view(parseStat(large)));
+    expect(parseStat(pieces).rows).toHaveLength(body.length * 40);
+  });
+});
+
 describe('parseStat CSV quoting', () => {
   const header = lines[0]!;
 
@@ -90,18 +110,22 @@ describe('parseStat CSV quoting', () => {
   });
 
   it('round-trips any values written the way HAProxy quotes them', () => {
-    const value = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', ' ', 'é', '1') });
-    const quote = (v: string): string => (/[",]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    const value = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', ' ', 'é', '1', '\n') });
+    const quote = (v: string): string => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    // Pieces as ReplyReader.pushPieces cuts them: at line ends, here at every one (even inside quotes).
+    const pieces = (text: string): string[] => text.split(/(?<=\n)/);
     fc.assert(
       fc.property(fc.array(fc.tuple(value, value, value), { maxLength: 5 }), (rows) => {
         const text = [
           '# pxname,svname,status,type,extra,',
           ...rows.map(([a, b, c]) => `${quote(a)},${quote(b)},${quote(c)},2,${quote(a + c)},`),
         ].join('\n');
-        const parsed = parseStat(`${text}\n`);
-        expect(parsed.rows.map((r) => [r.proxy, r.name, r.status, r.values[4]])).toEqual(
-          rows.map(([a, b, c]) => [a, b, c, a + c]),
-        );
+        for (const input of [`${text}\n`, pieces(`${text}\n`)]) {
+          const parsed = parseStat(input);
+          expect(parsed.rows.map((r) => [r.proxy, r.name, r.status, r.values[4]])).toEqual(
+            rows.map(([a, b, c]) => [a, b, c, a + c]),
+          );
+        }
       }),
     );
   });

@@ -12,6 +12,8 @@ export interface StatRow {
   readonly status: string;
   /** A server row of a `backup` server (`bck` is 1); false for every other row. */
   readonly backup: boolean;
+  /** `scur`: current sessions (0 when the column is empty or absent). */
+  readonly sessions: number;
   /** Every value of the row, unquoted, indexed like `StatTable.columns` (split on first access). */
   readonly values: readonly string[];
 }
@@ -31,33 +33,67 @@ export function statValue(table: StatTable, row: StatRow, column: string): strin
   return i === undefined ? undefined : row.values[i];
 }
 
+// Positions in the list of columns every row needs (`Layout.slots`).
+const PROXY = 0;
+const NAME = 1;
+const STATUS = 2;
+const TYPE = 3;
+const BACKUP = 4;
+const SESSIONS = 5;
+
+/** Where the needed columns are: `slotOf[column]` is the slot of a needed column, -1 otherwise. */
+interface Layout {
+  readonly slots: readonly number[];
+  readonly slotOf: Int32Array;
+  readonly last: number;
+}
+
 /**
  * Parses `show stat` CSV (HAProxy 2.x): a `# ` header, every line ending with a comma, fields quoted
- * only when needed with `"` doubled. Throws `HaproxyMalformedReplyError` naming the offending line.
+ * only when needed with `"` doubled. Takes the reply as one string or as the pieces of
+ * `ReplyReader.pushPieces` (cut at line ends). Throws `HaproxyMalformedReplyError` naming the offending line.
  */
-export function parseStat(text: string): StatTable {
+export function parseStat(input: string | readonly string[]): StatTable {
+  if (typeof input !== 'string' && input.length !== 1) {
+    // Records never span pieces, unless a quoted value holds a newline: then read the text whole.
+    if (input.length === 0 || input.some((piece) => piece.includes('"'))) return parseStat(input.join(''));
+  }
+  const pieces = typeof input === 'string' ? [input] : input;
+  const text = pieces[0]!;
   let pos = 0;
   while (pos < text.length && text.charCodeAt(pos) === 10) pos++;
   if (!text.startsWith('# ', pos))
     throw new HaproxyMalformedReplyError('show stat header', firstLine(text, pos));
   pos += 2;
   const header = readRecord(text, pos);
-  pos = header.next;
   const columns = header.fields;
   const columnIndex = new Map<string, number>();
   columns.forEach((c, i) => {
     if (!columnIndex.has(c)) columnIndex.set(c, i);
   });
-  const iProxy = required(columnIndex, 'pxname', text);
-  const iName = required(columnIndex, 'svname', text);
-  const iStatus = required(columnIndex, 'status', text);
-  const iType = required(columnIndex, 'type', text);
-  const iBackup = columnIndex.get('bck') ?? -1;
-  const wanted = [iProxy, iName, iStatus, iType, iBackup];
-  const last = Math.max(...wanted);
-  const isWanted = Array.from({ length: last + 1 }, (_, i) => wanted.includes(i));
-
+  const slots = [
+    required(columnIndex, 'pxname', text),
+    required(columnIndex, 'svname', text),
+    required(columnIndex, 'status', text),
+    required(columnIndex, 'type', text),
+    columnIndex.get('bck') ?? -1,
+    columnIndex.get('scur') ?? -1,
+  ];
+  const last = Math.max(...slots);
+  const slotOf = new Int32Array(last + 1).fill(-1);
+  slots.forEach((column, slot) => {
+    if (column !== -1) slotOf[column] = slot;
+  });
+  const layout: Layout = { slots, slotOf, last };
   const rows: StatRow[] = [];
+  readRows(text, header.next, layout, rows);
+  for (let i = 1; i < pieces.length; i++) readRows(pieces[i]!, 0, layout, rows);
+  return { columns, columnIndex, rows };
+}
+
+function readRows(text: string, from: number, layout: Layout, rows: StatRow[]): void {
+  const head: (string | undefined)[] = new Array<string | undefined>(layout.slots.length);
+  let pos = from;
   let nextQuote = text.indexOf('"', pos);
   while (pos < text.length) {
     if (text.charCodeAt(pos) === 10) {
@@ -68,37 +104,40 @@ export function parseStat(text: string): StatTable {
     if (end === -1) end = text.length;
     const start = pos;
     // Fast path: a line without quotes is only cut at the columns the row needs; the rest waits.
-    let head: string[] | null;
+    let complete: boolean;
     let line: string | null = null;
     let values: string[] | null = null;
     if (nextQuote !== -1 && nextQuote < pos) nextQuote = text.indexOf('"', pos);
+    head.fill(undefined);
     if (nextQuote === -1 || nextQuote > end) {
       line = text.slice(pos, end);
-      head = cutColumns(line, isWanted, last);
+      complete = cutColumns(line, layout, head);
       pos = end + 1;
     } else {
       const record = readQuotedRecord(text, pos);
       values = record.fields;
-      head = values;
+      complete = values.length > layout.last;
+      layout.slots.forEach((column, slot) => (head[slot] = values![column]));
       pos = record.next;
     }
-    const type = head === null ? undefined : TYPES[Number(head[iType])];
-    if (head === null || head.length <= last || type === undefined || head[iType] === '') {
+    const typeText = head[TYPE];
+    const type = typeText === undefined || typeText === '' ? undefined : TYPES[Number(typeText)];
+    if (!complete || type === undefined) {
       throw new HaproxyMalformedReplyError('show stat row', firstLine(text, start));
     }
     rows.push(
       new LazyRow(
-        head[iProxy]!,
-        head[iName]!,
+        head[PROXY]!,
+        head[NAME]!,
         type,
-        head[iStatus]!,
-        type === 'server' && head[iBackup] === '1',
+        head[STATUS]!,
+        type === 'server' && head[BACKUP] === '1',
+        Number(head[SESSIONS] ?? 0) || 0,
         line,
         values,
       ),
     );
   }
-  return { columns, columnIndex, rows };
 }
 
 class LazyRow implements StatRow {
@@ -111,6 +150,7 @@ class LazyRow implements StatRow {
     readonly type: StatObjectType,
     readonly status: string,
     readonly backup: boolean,
+    readonly sessions: number,
     line: string | null,
     values: string[] | null,
   ) {
@@ -130,22 +170,23 @@ class LazyRow implements StatRow {
 }
 
 /**
- * The values at the `wanted` positions of a line without quotes (other positions stay holes), reading no
- * further than `last`; `null` when the line has fewer fields.
+ * Puts the needed values of a line without quotes into `head` (by slot), reading no further than the
+ * last needed column; false when the line has fewer fields.
  */
-function cutColumns(line: string, wanted: readonly boolean[], last: number): string[] | null {
-  const out = new Array<string>(last + 1);
+function cutColumns(line: string, layout: Layout, head: (string | undefined)[]): boolean {
+  const { slotOf, last } = layout;
   let from = 0;
   for (let i = 0; i <= last; i++) {
     let comma = line.indexOf(',', from);
     if (comma === -1) {
-      if (i < last || from >= line.length) return null;
+      if (i < last || from >= line.length) return false;
       comma = line.length;
     }
-    if (wanted[i]) out[i] = line.slice(from, comma);
+    const slot = slotOf[i]!;
+    if (slot !== -1) head[slot] = line.slice(from, comma);
     from = comma + 1;
   }
-  return out;
+  return true;
 }
 
 function required(index: ReadonlyMap<string, number>, column: string, text: string): number {

@@ -8,8 +8,8 @@ import { EventLineReader, ReplyReader } from './reply-reader.js';
 
 /** What came back on one non-interactive connection, read to EOF. */
 export interface RawReply {
-  /** Replies terminated by an empty line, in order. */
-  readonly replies: readonly string[];
+  /** Replies terminated by an empty line, in order, each in pieces (see `ReplyReader.pushPieces`). */
+  readonly replies: readonly (readonly string[])[];
   /** Text after the last terminated reply (HAProxy answers some errors without the empty line). */
   readonly rest: string | null;
 }
@@ -20,8 +20,15 @@ function open(address: SocketAddress, onread?: OnReadOpts): Socket {
     : connect({ host: address.host, port: address.port, family: address.family, ...(onread && { onread }) });
 }
 
-/** Collects a reply into one growing buffer (through `onread`: no Buffer per chunk, no concat). */
+/**
+ * Collects a reply into one growing buffer (through `onread`: no Buffer per chunk, no concat). Buffers
+ * are pooled across exchanges: allocating a few hundred kB per poll made the garbage collector a
+ * large part of a poll's CPU.
+ */
 class ReplyBuffer {
+  static readonly #pool: ReplyBuffer[] = [];
+  static readonly #POOL_SIZE = 4;
+
   #data = Buffer.allocUnsafe(64 * 1024);
   #length = 0;
   readonly onread: OnReadOpts = {
@@ -38,8 +45,18 @@ class ReplyBuffer {
     },
   };
 
+  static take(): ReplyBuffer {
+    return ReplyBuffer.#pool.pop() ?? new ReplyBuffer();
+  }
+
+  /** The bytes received; valid until `release()`. */
   bytes(): Uint8Array {
     return this.#data.subarray(0, this.#length);
+  }
+
+  release(): void {
+    this.#length = 0;
+    if (ReplyBuffer.#pool.length < ReplyBuffer.#POOL_SIZE) ReplyBuffer.#pool.push(this);
   }
 }
 
@@ -54,25 +71,33 @@ function connectionError(address: SocketAddress, err: NodeJS.ErrnoException): Ha
 /** Sends one line, half-closes, and reads the connection to EOF within `timeoutMs`. */
 export function exchange(address: SocketAddress, line: string, timeoutMs: number): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const received = new ReplyBuffer();
+    const received = ReplyBuffer.take();
     const socket = open(address, received.onread);
-    const timer = setTimeout(() => {
+    let done = false;
+    const finish = (): void => {
+      done = true;
+      clearTimeout(timer);
       socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      finish();
       reject(new HaproxyTimeoutError(formatSocketAddress(address), line, timeoutMs));
     }, timeoutMs);
     socket.on('connect', () => socket.end(`${line}\n`));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
+      if (done) return;
+      finish();
       reject(connectionError(address, err));
     });
     socket.on('end', () => {
-      clearTimeout(timer);
-      socket.destroy();
+      if (done) return;
+      finish();
       // Decoding once at EOF is cheaper than per chunk for large `show stat` replies.
       const reader = new ReplyReader();
-      const replies = reader.push(received.bytes());
-      resolve({ replies, rest: reader.end() });
+      const replies = reader.pushPieces(received.bytes());
+      const rest = reader.end();
+      received.release();
+      resolve({ replies, rest });
     });
   });
 }

@@ -92,7 +92,7 @@ describe('HaproxyClient against a real HAProxy 2.6', () => {
       const s = await client.readHealth();
       return s.backends['be']?.serversUp === 3 ? s : undefined;
     });
-    expect(snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN' });
+    expect(snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
     expect(snapshot.backends['be']).toMatchObject({ up: true, serversTotal: 3 });
     expect(snapshot.process.pid).toBe(await haproxy.workerPid());
   });
@@ -126,9 +126,9 @@ describe('HaproxyClient against a real HAProxy 2.6', () => {
 
   it('disables and enables a frontend (PAUSED on 2.6)', async () => {
     await client.disableFrontend('fe');
-    expect((await client.readHealth()).frontends['fe']).toEqual({ up: false, reason: 'PAUSED' });
+    expect((await client.readHealth()).frontends['fe']).toEqual({ up: false, reason: 'PAUSED', sessions: 0 });
     await client.enableFrontend('fe');
-    expect((await client.readHealth()).frontends['fe']).toEqual({ up: true, reason: 'OPEN' });
+    expect((await client.readHealth()).frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
   });
 
   it('turns error replies into typed errors', async () => {

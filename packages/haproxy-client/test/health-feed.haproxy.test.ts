@@ -207,7 +207,7 @@ backend be_extra
       for (const e of snapshots) {
         // A worker being replaced reports its frontends as STOP: such reads must never come out.
         expect(e.snapshot.process.stopping).toBe(false);
-        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN' });
+        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
         expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 2 });
       }
       expect(new Set(snapshots.map((e) => e.snapshot.process.pid))).toEqual(new Set(pids));
@@ -280,7 +280,7 @@ backend be
       expect(feed.events.filter((e) => e.type === 'unreachable')).toEqual([]);
       for (const e of feed.events.filter(isSnapshot)) {
         expect(e.snapshot.process.stopping).toBe(false);
-        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN' });
+        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
         expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 1 });
       }
       await waitFor('old processes to exit', async () =>

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
+import type { BirdClient } from '@rhi/bird-client';
 import type { Ack, Command } from '@rhi/contracts';
 import { HaproxyClient, watch } from '@rhi/haproxy-client';
 import type { HealthState } from '@rhi/rules-dsl';
@@ -86,6 +87,7 @@ export class AgentApp {
     private readonly sink: FanoutSink,
     private readonly trustedKeys: Map<string, KeyObject>,
     readonly metrics: AgentMetrics,
+    private readonly birdClients: readonly BirdClient[],
   ) {
     this.store = new StateStore(options.config.stateDir);
   }
@@ -97,7 +99,7 @@ export class AgentApp {
     const credentials = config.nats?.credentials ? await readCredentials(config.nats.credentials) : undefined;
     const sink = new FanoutSink();
     const metrics = new AgentMetrics();
-    const { port } = birdPort(config.bird, logger);
+    const { port, clients } = birdPort(config.bird, logger);
     const loop = new AgentLoop({
       injector: port,
       sink,
@@ -108,7 +110,7 @@ export class AgentApp {
       reconcileIntervalMs: config.bird.reconcileIntervalMs,
       onApplied: (ms) => metrics.decisionLatency(ms / 1000),
     });
-    const app = new AgentApp(options, loop, sink, trustedKeys, metrics);
+    const app = new AgentApp(options, loop, sink, trustedKeys, metrics, clients);
     sink.add({ status: (s) => metrics.observe(s), event: (e) => metrics.transition(e) });
     await loop.start();
     await app.restoreState();
@@ -250,6 +252,8 @@ export class AgentApp {
         intervalMs: config.haproxy.pollIntervalMs,
         graceMs: config.haproxy.reloadGraceMs,
         signal: this.abort.signal,
+        // Session counts drive drains that wait for sessions to fall (status dedupe keeps NATS quiet).
+        trackSessions: true,
         logger: this.logger,
         ...(config.haproxy.eventRing ? { eventsRing: config.haproxy.eventRing } : {}),
       })) {
@@ -392,6 +396,11 @@ export class AgentApp {
     }
     await this.feed;
     await this.nats?.close();
-    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+    for (const client of this.birdClients) client.close();
+    await new Promise<void>((resolve) => {
+      if (!this.admin) return resolve();
+      this.admin.close(() => resolve());
+      this.admin.closeAllConnections();
+    });
   }
 }

@@ -44,27 +44,26 @@ class SplitInjector implements RouteInjector {
   }
 }
 
-/** The injector (and the BIRD client(s) behind it) for the agent's config. */
+/** The injector for the agent's config, and the BIRD client(s) behind it (to close on stop). */
 export function birdPort(
   config: AgentConfig['bird'],
   logger: Logger,
-): { port: RouteInjector; injectors: BirdRouteInjector[] } {
-  const make = (socketPath: string, includePath: string, families?: readonly ('ipv4' | 'ipv6')[]) =>
-    new BirdRouteInjector({
-      client: new BirdClient({ socketPath, logger }),
-      includePath,
-      layout: layoutFor(config, families),
-      logger,
-    });
+): { port: RouteInjector; clients: BirdClient[] } {
+  const clients: BirdClient[] = [];
+  const make = (socketPath: string, includePath: string, families?: readonly ('ipv4' | 'ipv6')[]) => {
+    const client = new BirdClient({ socketPath, logger });
+    clients.push(client);
+    return new BirdRouteInjector({ client, includePath, layout: layoutFor(config, families), logger });
+  };
   if (config.dialect === 'bird2') {
     const injector = make(config.socket, config.include);
-    return { port: new BirdInjectorPort(injector), injectors: [injector] };
+    return { port: new BirdInjectorPort(injector), clients };
   }
   if (!config.socket6) {
     const injector = make(config.socket, config.include, ['ipv4']);
-    return { port: new BirdInjectorPort(injector), injectors: [injector] };
+    return { port: new BirdInjectorPort(injector), clients };
   }
   const v4 = make(config.socket, config.include, ['ipv4']);
   const v6 = make(config.socket6, config.include.replace(/(\.conf)?$/, '6$1'), ['ipv6']);
-  return { port: new SplitInjector(new BirdInjectorPort(v4), new BirdInjectorPort(v6)), injectors: [v4, v6] };
+  return { port: new SplitInjector(new BirdInjectorPort(v4), new BirdInjectorPort(v6)), clients };
 }

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
+import { BirdClient, BirdRouteInjector, protocolNameFor } from '@rhi/bird-client';
 import type { BirdConfigCheck } from '@rhi/bird-client';
 import { HaproxyClient } from '@rhi/haproxy-client';
 import type { Expr } from '@rhi/rules-dsl';
@@ -29,6 +29,7 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
   const items: CheckItem[] = [{ verdict: 'ok', what: 'configuration is valid' }];
   const proxies = new Set<string>();
+  const routes: readonly { readonly table: string; readonly family: 'ipv4' | 'ipv6' }[] = [];
   const file = config.rules.file;
   if (file) {
     try {
@@ -91,19 +92,24 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
   } catch (err) {
     items.push({ verdict: 'fail', what: `HAProxy does not answer on ${socket}`, detail: message(err) });
   }
+  const client = new BirdClient({ socketPath: config.bird.socket, timeoutMs: 2000 });
   const injector = new BirdRouteInjector({
-    client: new BirdClient({ socketPath: config.bird.socket, timeoutMs: 2000 }),
+    client,
     includePath: config.bird.include,
     layout: layoutFor(config.bird),
   });
   try {
-    items.push(...describeBirdCheck(await injector.checkConfig(config.bird.config)));
+    const layout = layoutFor(config.bird);
+    const needed = new Set(routes.map((r) => protocolNameFor(layout, r.table, r.family)));
+    items.push(...describeBirdCheck(await injector.checkConfig(config.bird.config), needed));
   } catch (err) {
     items.push({
       verdict: 'fail',
       what: `cannot check BIRD (${config.bird.socket}, ${config.bird.config})`,
       detail: message(err),
     });
+  } finally {
+    client.close();
   }
   try {
     await access(config.stateDir, constants.W_OK);
@@ -123,7 +129,11 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
   return items;
 }
 
-function describeBirdCheck(check: BirdConfigCheck): CheckItem[] {
+/**
+ * BIRD's verdict as checklist lines. A protocol that carries none of the rules' routes (e.g. `vol1_v6`
+ * with IPv4 rules only) is a warning, not a failure: nothing is lost while it is not exported.
+ */
+function describeBirdCheck(check: BirdConfigCheck, needed: ReadonlySet<string>): CheckItem[] {
   const fine: CheckItem[] = [
     ...(check.includesFile ? [{ verdict: 'ok' as const, what: 'BIRD config includes our route file' }] : []),
     ...check.protocols
@@ -133,7 +143,17 @@ function describeBirdCheck(check: BirdConfigCheck): CheckItem[] {
         what: `protocol ${p.name} is exported${p.running ? ' and running' : ''}`,
       })),
   ];
-  return [...fine, ...check.problems.map((p) => ({ verdict: 'fail' as const, what: p }))];
+  const problems = check.problems.map((p): CheckItem => {
+    const about = check.protocols.find(
+      (q) => p.includes(`protocol ${q.name} `) || p.endsWith(`protocol ${q.name}`),
+    );
+    const idle = about !== undefined && !needed.has(about.name);
+    return {
+      verdict: idle ? 'warn' : 'fail',
+      what: idle ? `${p}; it carries no route of the current rules` : p,
+    };
+  });
+  return [...fine, ...problems];
 }
 
 /** Renders the checklist, one verdict per line. */

@@ -37,6 +37,8 @@ export class NatsLink implements StatusSink {
   private nc: NatsConnection | null = null;
   private latest: AgentSnapshot | null = null;
   private seq = 0;
+  /** The last published status without its time and sequence number, to publish only changes. */
+  private lastPublished = '';
   private closed = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly subs: Subscription[] = [];
@@ -57,8 +59,12 @@ export class NatsLink implements StatusSink {
     return this.nc !== null && !this.nc.isClosed();
   }
 
+  /** Publishes the status when it differs from the last one published (the heartbeat repeats it). */
   status(snapshot: AgentSnapshot): void {
     this.latest = snapshot;
+    const key = JSON.stringify({ ...snapshot, time: 0 });
+    if (key === this.lastPublished) return;
+    this.lastPublished = key;
     this.publishStatus();
   }
 
