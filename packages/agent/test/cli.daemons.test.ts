@@ -89,6 +89,10 @@ stateDir: ${dir}
     const check = cli('check');
     expect(check.stdout).not.toContain('[FAIL]');
     expect(check.stdout).toContain('BIRD config includes our route file');
+    expect(check.stdout).toContain('1 rule, 1 route');
+    expect(check.stdout).toMatch(
+      /\[warn\] no filter matches protocol vol1_v6 .*carries no route of the current rules/,
+    );
     expect(check.status).toBe(0);
   });
 
@@ -103,6 +107,17 @@ stateDir: ${dir}
     await routerHas([]);
     expect(cli('undrain').status).toBe(0);
     await routerHas(['198.18.200.1/32']);
+  });
+
+  it('fails the checklist when a protocol that carries routes is not exported', async () => {
+    await writeFile(join(dir, 'v6.cfg'), '198.18.200.1 = all(b:be_app)\n2001:db8::1 = all(b:be_app)\n');
+    const check = spawnSync(
+      process.execPath,
+      [bin, 'check', '--config', configPath, '--set', `rules.file=${join(dir, 'v6.cfg')}`],
+      { encoding: 'utf8' },
+    );
+    expect(check.stdout).toMatch(/\[FAIL\] no filter matches protocol vol1_v6/);
+    expect(check.status).toBe(1);
   });
 
   it('reports a bad configuration with its place and exit status 2', async () => {

@@ -29,7 +29,11 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
   const items: CheckItem[] = [{ verdict: 'ok', what: 'configuration is valid' }];
   const proxies = new Set<string>();
-  const routes: readonly { readonly table: string; readonly family: 'ipv4' | 'ipv6' }[] = [];
+  let routes: readonly {
+    readonly table: string;
+    readonly family: 'ipv4' | 'ipv6';
+    readonly prefix: string;
+  }[] = [];
   const file = config.rules.file;
   if (file) {
     try {
@@ -41,10 +45,11 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
           detail: formatDiagnostics(result.diagnostics),
         });
       } else {
-        const routes = result.ruleSet.rules.flatMap((r) => r.routes);
+        routes = result.ruleSet.rules.flatMap((r) => r.routes);
+        const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
         items.push({
           verdict: result.diagnostics.length ? 'warn' : 'ok',
-          what: `rules file ${file}: ${result.ruleSet.rules.length} rules, ${routes.length} routes`,
+          what: `rules file ${file}: ${count(result.ruleSet.rules.length, 'rule')}, ${count(routes.length, 'route')}`,
           ...(result.diagnostics.length ? { detail: formatDiagnostics(result.diagnostics) } : {}),
         });
         const allowed = allowlist(config.allowlist);
