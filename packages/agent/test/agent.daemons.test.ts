@@ -202,8 +202,13 @@ stateDir: ${dir}
     expect(
       await send({ schema: 'rhi.v1.command', id: 'c4', type: 'ruleset', ruleSet: replay }),
     ).toMatchObject({ result: 'rejected' });
-    await new Promise((r) => setTimeout(r, 500));
+    await writeFile(
+      join(dir, 'rules.cfg'),
+      '198.18.200.1 = all(b:be_app)\nvol2%198.18.200.2 = all(b:be_app)\n',
+    );
+    await new Promise((r) => setTimeout(r, 800));
     expect(await peerRoutes()).toEqual([VIP1]);
+    expect(records).toContainEqual(expect.objectContaining({ event: 'rulesFileIgnored' }));
   });
 
   it('drains and undrains through the admin endpoint', async () => {

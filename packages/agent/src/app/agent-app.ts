@@ -73,7 +73,7 @@ export class AgentApp {
   private readonly abort = new AbortController();
   private readonly store: StateStore;
   private health: HealthState | null = null;
-  private current: { hash: string; serial: number } | null = null;
+  private current: { hash: string; serial: number; fromController: boolean } | null = null;
   private nats: NatsLink | null = null;
   private admin: Server | null = null;
   private watcher: FSWatcher | null = null;
@@ -186,7 +186,8 @@ export class AgentApp {
     source: 'file' | 'controller' | 'persisted',
   ): void {
     if (verdict.unchanged && this.current) return;
-    this.current = { hash: verdict.hash, serial: verdict.serial };
+    const fromController = source === 'controller' || (source === 'persisted' && verdict.serial > 0);
+    this.current = { hash: verdict.hash, serial: verdict.serial, fromController };
     this.loop.setRuleSet(verdict.ruleSet, { source, serial: verdict.serial });
   }
 
@@ -194,6 +195,14 @@ export class AgentApp {
   async reloadRules(why: string): Promise<Acceptance | null> {
     const file = this.options.config.rules.file;
     if (!file) return null;
+    if (this.current?.fromController) {
+      // The controller's rule set has precedence; the file is the fallback for when none was pushed.
+      this.logger.info(
+        { event: 'rulesFileIgnored', file, reason: why },
+        'a controller rule set is in force; the rules file is not used',
+      );
+      return null;
+    }
     let text: string;
     try {
       text = await readFile(file, 'utf8');
