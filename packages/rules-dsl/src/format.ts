@@ -1,8 +1,26 @@
 import type { Expr, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
 import { DEFAULT_TABLE } from './ast.js';
 
+const NO_ARGS: readonly string[] = [];
+
 /** Canonical text of an expression: `all(b:be_static, any(b:be_a, b:be_b>=50%))`. */
 export function formatExpr(expr: Expr): string {
+  switch (expr.type) {
+    case 'proxy':
+    case 'const':
+      return formatTerm(expr, NO_ARGS);
+    case 'not':
+      return formatTerm(expr, [formatExpr(expr.arg)]);
+    default:
+      return formatTerm(expr, expr.args.map(formatExpr));
+  }
+}
+
+/**
+ * Canonical text of a term whose sub-terms have the canonical texts `args` (the argument of `not`, the
+ * terms of a list; ignored for proxies and constants), for callers that already hold those texts.
+ */
+export function formatTerm(expr: Expr, args: readonly string[]): string {
   switch (expr.type) {
     case 'proxy': {
       const head = `${expr.side === 'backend' ? 'b' : 'f'}:${expr.name}`;
@@ -12,12 +30,14 @@ export function formatExpr(expr: Expr): string {
     case 'const':
       return String(expr.value);
     case 'not':
-      return `not(${formatExpr(expr.arg)})`;
+      return `not(${args[0] ?? ''})`;
+    // One join() gives one flat string; a template literal around a join() would add two more pieces, and
+    // these texts are kept in every explanation.
     case 'atleast':
-      return `atleast(${[String(expr.n), ...expr.args.map(formatExpr)].join(', ')})`;
+      return ['atleast(', [String(expr.n), ...args].join(', '), ')'].join('');
     case 'all':
     case 'any':
-      return `${expr.type}(${expr.args.map(formatExpr).join(', ')})`;
+      return [expr.type, '(', args.join(', '), ')'].join('');
   }
 }
 

@@ -161,7 +161,9 @@ function fastIPv4(text: string): ParsedPrefix | undefined {
   }
   if (i === text.length) {
     if (octet < 0 || octets !== 3) return undefined;
-    return { ok: true, family: 'ipv4', prefix: `${text}/32`, length: 32 };
+    // join() makes one flat string; `${text}/32` would make a string of two pieces, which the parser's
+    // duplicate check (a map key) then flattens into a third.
+    return { ok: true, family: 'ipv4', prefix: [text, '/32'].join(''), length: 32 };
   }
   if (octets !== 4) return undefined;
   const maskText = text.slice(i + 1);

@@ -4,6 +4,8 @@ import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 import { formatExpr } from './format.js';
 import { parsePrefix } from './ip.js';
 import { PROXY_NAME, nearest, tableNameProblem } from './names.js';
+import { ScratchStack } from './scratch-stack.js';
+import { NO_COMMENT, SourceIndex } from './source-index.js';
 
 /** Options of {@link parse}. */
 export interface ParseOptions {
@@ -38,12 +40,12 @@ export type SourceItem =
 export interface ParseResult {
   /** The valid rules, in file order. When `ok` is false, rules with errors are left out. */
   readonly ruleSet: RuleSet;
-  /** `locations[i]` is where `ruleSet.rules[i]` starts. */
+  /** `locations[i]` is where `ruleSet.rules[i]` starts. Built on first access. */
   readonly locations: readonly RuleLocation[];
   readonly diagnostics: readonly Diagnostic[];
   /** True when there is no error (warnings allowed). */
   readonly ok: boolean;
-  /** The file's rules and comments in order, for comment-preserving formatting. */
+  /** The file's rules and comments in order, for comment-preserving formatting. Built on first access. */
   readonly items: readonly SourceItem[];
 }
 
@@ -64,37 +66,32 @@ const sameProxy = (a: ProxyTerm, b: ProxyTerm) =>
   a.threshold?.kind === b.threshold?.kind &&
   a.threshold?.value === b.threshold?.value;
 
-/**
- * Spots a term that appears twice in one argument list. Short lists (the usual case) compare pairwise
- * without allocating; long ones switch to a set of keys so that a huge list stays linear.
- */
-class RepeatedTerms {
-  private readonly seenTerms: Expr[] = [];
-  private keys: Set<string> | null = null;
+const termKey = (t: Expr) => (t.type === 'proxy' ? proxyKey(t) : formatExpr(t));
 
-  seen(arg: Expr): boolean {
-    if (this.keys) {
-      const key = arg.type === 'proxy' ? proxyKey(arg) : formatExpr(arg);
-      if (this.keys.has(key)) return true;
-      this.keys.add(key);
-      return false;
-    }
-    let text: string | undefined;
-    for (const other of this.seenTerms) {
-      if (
-        arg.type === 'proxy'
-          ? other.type === 'proxy' && sameProxy(arg, other)
-          : other.type === arg.type && (text ??= formatExpr(arg)) === formatExpr(other)
-      ) {
-        return true;
-      }
-    }
-    this.seenTerms.push(arg);
-    if (this.seenTerms.length > 16) {
-      this.keys = new Set(this.seenTerms.map((t) => (t.type === 'proxy' ? proxyKey(t) : formatExpr(t))));
-    }
+/**
+ * Whether `arg` repeats one of the arguments read so far (`list` from `base` up). Short lists (the usual
+ * case) are compared pairwise without allocating; long ones get a set of keys, so that a huge list stays
+ * linear.
+ */
+function repeats(list: ScratchStack<Expr>, base: number, arg: Expr, keys: Set<string> | undefined): boolean {
+  if (keys) {
+    const key = termKey(arg);
+    if (keys.has(key)) return true;
+    keys.add(key);
     return false;
   }
+  let text: string | undefined;
+  for (let i = base; i < list.size; i++) {
+    const other = list.at(i);
+    if (
+      arg.type === 'proxy'
+        ? other?.type === 'proxy' && sameProxy(arg, other)
+        : other?.type === arg.type && (text ??= formatExpr(arg)) === formatExpr(other)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 const SPACE = 1;
@@ -103,6 +100,7 @@ const IDENT = 4;
 const DIGIT = 8;
 const TARGET_END = 16;
 const NAME_END = 32;
+const ATTRIBUTE_NAME = 64;
 const CLASSES = new Uint8Array(128);
 const mark = (chars: string, bit: number) => {
   for (const c of chars) CLASSES[c.charCodeAt(0)] = (CLASSES[c.charCodeAt(0)] ?? 0) | bit;
@@ -114,6 +112,7 @@ mark(`${LETTERS}0123456789_-`, IDENT);
 mark('0123456789', DIGIT);
 mark(' \t\r\f\v\n,=#()', TARGET_END);
 mark(' \t\r\f\v\n,()#<>=', NAME_END);
+mark(`${LETTERS}-`, ATTRIBUTE_NAME);
 /** Character class bits of a UTF-16 code unit (NaN, past the end, has none). */
 const cls = (code: number): number => (code < 128 ? (CLASSES[code] ?? 0) : 0);
 const isSpace = (code: number) => (cls(code) & SPACE) !== 0;
@@ -126,15 +125,21 @@ class Parser {
   private depth = 0;
   private failed = false;
   private readonly lineStarts: number[] = [0];
+  /** Index in lineStarts of the line last found by lineOf(). */
+  private lastLine = 0;
   readonly diagnostics: Diagnostic[] = [];
   readonly rules: Rule[] = [];
-  readonly locations: RuleLocation[] = [];
-  readonly items: SourceItem[] = [];
+  readonly source: SourceIndex;
+  /** The arguments and routes being read. */
+  private readonly argStack = new ScratchStack<Expr>();
+  private readonly routeStack = new ScratchStack<Route>();
   /** Per table: its name (one string shared by its routes) and the line of each prefix seen so far. */
   private readonly seen = new Map<string, { readonly name: string; readonly lines: Map<string, number> }>();
   /** Plain proxy terms are immutable: one object per backend or frontend, shared by the rules naming it. */
   private readonly backends = new Map<string, ProxyTerm>();
   private readonly frontends = new Map<string, ProxyTerm>();
+  /** Backend terms with a threshold, likewise, by name and then by `value * 2 + (percent ? 1 : 0)`. */
+  private readonly thresholds = new Map<string, Map<number, ProxyTerm>>();
   /** Comments inside the current statement, by offset (ws() may pass the same one twice after a backtrack). */
   private readonly inner = new Map<number, string>();
 
@@ -143,7 +148,8 @@ class Parser {
     private readonly file: string,
     private readonly maxDepth: number,
   ) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) this.lineStarts.push(nl + 1);
+    this.source = new SourceIndex(text, this.lineStarts.length);
   }
 
   run(): void {
@@ -157,13 +163,24 @@ class Parser {
   }
 
   private lineOf(offset: number): number {
+    // Offsets mostly come in file order, on the line last found or the next one: try those before searching.
+    const starts = this.lineStarts;
+    const last = this.lastLine;
+    if ((starts[last] ?? 0) <= offset) {
+      if (!((starts[last + 1] ?? Infinity) <= offset)) return last + 1;
+      if (!((starts[last + 2] ?? Infinity) <= offset)) {
+        this.lastLine = last + 1;
+        return last + 2;
+      }
+    }
     let lo = 0;
-    let hi = this.lineStarts.length - 1;
+    let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if ((this.lineStarts[mid] ?? 0) <= offset) lo = mid;
       else hi = mid - 1;
     }
+    this.lastLine = lo;
     return lo + 1;
   }
 
@@ -229,13 +246,7 @@ class Parser {
       } else if (c === '#') {
         const start = this.pos;
         this.skipComment();
-        const line = this.lineOf(start);
-        this.items.push({
-          kind: 'comment',
-          text: this.text.slice(start, this.pos).trimEnd(),
-          line,
-          endLine: line,
-        });
+        this.source.addComment(this.lineOf(start), start, this.pos);
       } else {
         return;
       }
@@ -285,17 +296,21 @@ class Parser {
   private statement(): void {
     const start = this.pos;
     this.failed = false;
-    this.inner.clear();
+    if (this.inner.size) this.inner.clear();
+    // An error may have left a half-read list on the stacks.
+    this.argStack.clear();
+    this.routeStack.clear();
     let rule: Rule | undefined;
-    let comment: string | undefined;
+    let commentStart = NO_COMMENT;
+    let commentEnd = NO_COMMENT;
     try {
       rule = this.rule();
       while (isSpace(this.code())) this.pos++;
       const c = this.peek();
       if (c === '#') {
-        const s = this.pos;
+        commentStart = this.pos;
         this.skipComment();
-        comment = this.text.slice(s, this.pos).trimEnd();
+        commentEnd = this.pos;
       } else if (c !== undefined && c !== '\n') {
         this.fatal('RULE_SYNTAX', `unexpected ${this.describeHere()} after the rule`, this.pos);
       }
@@ -307,18 +322,13 @@ class Parser {
     const endLine = this.lineOf(Math.max(start, this.pos - 1));
     if (rule && !this.failed) {
       this.rules.push(rule);
-      this.locations.push({ line, column: start - (this.lineStarts[line - 1] ?? 0) + 1 });
-      const innerComments = [...this.inner.entries()].sort(([a], [b]) => a - b).map(([, text]) => text);
-      this.items.push({
-        kind: 'rule',
-        rule,
-        line,
-        endLine,
-        ...(comment === undefined ? {} : { comment }),
-        ...(innerComments.length ? { innerComments } : {}),
-      });
+      const innerComments = this.inner.size
+        ? [...this.inner.entries()].sort(([a], [b]) => a - b).map(([, text]) => text)
+        : undefined;
+      const column = start - (this.lineStarts[line - 1] ?? 0) + 1;
+      this.source.addRule(line, column, endLine, commentStart, commentEnd, innerComments);
     } else {
-      this.items.push({ kind: 'rule', line, endLine });
+      this.source.addInvalidRule(line, endLine);
     }
     this.depth = 0;
   }
@@ -355,12 +365,11 @@ class Parser {
       this.pos += 4;
       attributes = this.attributes();
     }
-    const rule: Rule = { routes, expr, ...(attributes ? { attributes } : {}) };
-    return rule;
+    return attributes ? { routes, expr, attributes } : { routes, expr };
   }
 
   private targets(): Route[] {
-    const routes: Route[] = [];
+    const routes = this.routeStack;
     for (;;) {
       this.ws();
       const start = this.pos;
@@ -376,15 +385,14 @@ class Parser {
       const route = this.target(word, start);
       if (route) routes.push(route);
       this.ws();
-      if (this.peek() !== ',') return routes;
+      if (this.peek() !== ',') return routes.popFrom(0);
       this.pos++;
     }
   }
 
   private target(word: string, start: number): Route | undefined {
     const percent = word.indexOf('%');
-    const parts = percent < 0 ? [word] : word.split('%');
-    if (parts.length > 2) {
+    if (percent >= 0 && word.includes('%', percent + 1)) {
       this.error(
         'RULE_SYNTAX',
         `'${word}' has more than one '%': write <table>%<network>`,
@@ -396,15 +404,17 @@ class Parser {
     let table = DEFAULT_TABLE;
     let network = word;
     let networkOffset = start;
-    if (parts.length === 2) {
-      const [left = '', right = ''] = parts;
+    if (percent >= 0) {
+      const left = word.slice(0, percent);
+      const right = word.slice(percent + 1);
       // The network is the side that looks like an address (table names hold no '.' or ':').
       const suffixForm = looksLikeAddress(left) && !looksLikeAddress(right);
       table = suffixForm ? right : left;
       network = suffixForm ? left : right;
       const tableOffset = suffixForm ? start + left.length + 1 : start;
       networkOffset = suffixForm ? start : start + left.length + 1;
-      const problem = tableNameProblem(table);
+      // A table in `seen` has passed the check already.
+      const problem = this.seen.has(table) ? undefined : tableNameProblem(table);
       if (problem) {
         this.error('RULE_BAD_TABLE', problem, tableOffset, table.length);
         return undefined;
@@ -461,7 +471,7 @@ class Parser {
       );
     }
     while (isIdent(this.code())) this.pos++;
-    const word = this.text.slice(start, this.pos);
+    const word = this.word(start, this.pos);
     const afterWord = this.pos;
     this.ws();
     if (this.peek() === ':') return this.proxy(word, start);
@@ -554,9 +564,21 @@ class Parser {
     return { type: word === 'all' ? 'all' : 'any', args };
   }
 
+  /**
+   * The text from `start` to `end`: one of the constant words when it is an aggregator (most words are),
+   * so that the hot path does not allocate a string per word.
+   */
+  private word(start: number, end: number): string {
+    for (const known of AGGREGATORS) {
+      if (known.length === end - start && this.text.startsWith(known, start)) return known;
+    }
+    return this.text.slice(start, end);
+  }
+
   private args(level: number, word: string, openAt: number): Expr[] {
-    const args: Expr[] = [];
-    const repeats = new RepeatedTerms();
+    const stack = this.argStack;
+    const base = stack.size;
+    let keys: Set<string> | undefined;
     if (this.peek() === ')') {
       if (word !== 'not')
         this.fatal('RULE_EMPTY_ARGS', `${word}() needs at least one term`, openAt, this.pos - openAt + 1);
@@ -565,7 +587,11 @@ class Parser {
     for (;;) {
       const at = this.pos;
       const arg = this.expr(level + 1);
-      if (repeats.seen(arg)) {
+      if (!keys && stack.size - base > 16) {
+        keys = new Set<string>();
+        for (let i = base; i < stack.size; i++) keys.add(termKey(stack.at(i) as Expr));
+      }
+      if (repeats(stack, base, arg, keys)) {
         this.report(
           'warning',
           'RULE_REPEATED_TERM',
@@ -574,12 +600,12 @@ class Parser {
           this.pos - at,
         );
       }
-      args.push(arg);
+      stack.push(arg);
       this.ws();
       const c = this.peek();
       if (c === ')') {
         this.pos++;
-        return args;
+        return stack.popFrom(base);
       }
       if (c !== ',') {
         this.fatal(
@@ -611,7 +637,10 @@ class Parser {
     const name = this.text.slice(nameAt, this.pos);
     const side = kind === 'b' ? 'backend' : 'frontend';
     if (name === '') this.fatal('RULE_BAD_PROXY_NAME', `expected a ${side} name after '${kind}:'`, nameAt);
-    if (!PROXY_NAME.test(name)) {
+    const known = side === 'backend' ? this.backends : this.frontends;
+    let term = known.get(name);
+    // A name met before in a plain term has passed the check.
+    if (!term && !PROXY_NAME.test(name)) {
       const bad = [...name].find((c) => !PROXY_NAME.test(c)) ?? '';
       this.fatal(
         'RULE_BAD_PROXY_NAME',
@@ -624,8 +653,6 @@ class Parser {
     if (this.peek() === '>' || this.peek() === '<' || this.peek() === '=') {
       return this.threshold(side, name);
     }
-    const known = side === 'backend' ? this.backends : this.frontends;
-    let term = known.get(name);
     if (!term) {
       term = { type: 'proxy', side, name };
       known.set(name, term);
@@ -682,17 +709,35 @@ class Parser {
         digits.length,
       );
     }
-    return { type: 'proxy', side, name, threshold: { kind: percent ? 'percent' : 'count', value } };
+    let byValue = this.thresholds.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.thresholds.set(name, byValue);
+    }
+    const key = value * 2 + (percent ? 1 : 0);
+    let term = byValue.get(key);
+    if (!term) {
+      term = { type: 'proxy', side, name, threshold: { kind: percent ? 'percent' : 'count', value } };
+      byValue.set(key, term);
+    }
+    return term;
   }
 
   private number(max: number, what: string): number {
     const at = this.pos;
     while (isDigit(this.code())) this.pos++;
-    const digits = this.text.slice(at, this.pos);
-    if (digits === '')
+    if (this.pos === at)
       this.fatal('RULE_BAD_ATTRIBUTE', `expected a number for ${what}, found ${this.describeHere()}`, at);
-    const value = Number(digits);
-    if (value > max || /^0[0-9]/.test(digits)) {
+    // Short numbers (all valid ones) are read in place; the text is cut out only for longer ones and errors.
+    let value = 0;
+    if (this.pos - at <= 10) {
+      for (let i = at; i < this.pos; i++) value = value * 10 + this.text.charCodeAt(i) - 48;
+    } else {
+      value = Number(this.text.slice(at, this.pos));
+    }
+    const leadingZero = this.pos - at > 1 && this.text.charCodeAt(at) === 48;
+    if (value > max || leadingZero) {
+      const digits = this.text.slice(at, this.pos);
       this.error(
         'RULE_BAD_ATTRIBUTE',
         `${what} must be a whole number from 0 to ${max}, found ${digits}`,
@@ -703,17 +748,14 @@ class Parser {
     return value;
   }
 
-  private numbers(count: number, max: number, what: string): number[] {
-    const values: number[] = [];
-    for (let i = 0; i < count; i++) {
-      if (i > 0) {
-        if (this.peek() !== ':')
-          this.fatal('RULE_BAD_ATTRIBUTE', `expected ':' in ${what}, found ${this.describeHere()}`, this.pos);
-        this.pos++;
-      }
-      values.push(this.number(max, what));
+  /** The next number of a community (`a:b`, `a:b:c`): after the first, a ':' comes before it. */
+  private part(first: boolean, max: number, what: string): number {
+    if (!first) {
+      if (this.peek() !== ':')
+        this.fatal('RULE_BAD_ATTRIBUTE', `expected ':' in ${what}, found ${this.describeHere()}`, this.pos);
+      this.pos++;
     }
-    return values;
+    return this.number(max, what);
   }
 
   private attributes(): RouteAttributes {
@@ -721,11 +763,10 @@ class Parser {
     let localPref: number | undefined;
     const communities: [number, number][] = [];
     const largeCommunities: [number, number, number][] = [];
-    const seen = new Set<string>();
     for (;;) {
       this.ws();
       const at = this.pos;
-      while (this.pos < this.text.length && /[a-z-]/i.test(this.text[this.pos] ?? '')) this.pos++;
+      while (cls(this.code()) & ATTRIBUTE_NAME) this.pos++;
       const name = this.text.slice(at, this.pos);
       if (!(ATTRIBUTES as readonly string[]).includes(name)) {
         const guess = nearest(name, ATTRIBUTES);
@@ -741,19 +782,22 @@ class Parser {
       while (isSpace(this.code())) this.pos++;
       const valueAt = this.pos;
       if (name === 'med' || name === 'local-pref') {
-        if (seen.has(name)) this.error('RULE_BAD_ATTRIBUTE', `${name} is given twice`, at, name.length);
-        seen.add(name);
-        const v = this.number(U32, name);
-        if (name === 'med') med = v;
-        else localPref = v;
+        if ((name === 'med' ? med : localPref) !== undefined)
+          this.error('RULE_BAD_ATTRIBUTE', `${name} is given twice`, at, name.length);
+        const value = this.number(U32, name);
+        if (name === 'med') med = value;
+        else localPref = value;
       } else if (name === 'community') {
-        const [a = 0, b = 0] = this.numbers(2, 0xffff, 'community');
+        const a = this.part(true, 0xffff, name);
+        const b = this.part(false, 0xffff, name);
         if (communities.some(([x, y]) => x === a && y === b)) {
           this.error('RULE_BAD_ATTRIBUTE', `community ${a}:${b} is given twice`, valueAt, this.pos - valueAt);
         }
         communities.push([a, b]);
       } else {
-        const [a = 0, b = 0, c = 0] = this.numbers(3, U32, 'large-community');
+        const a = this.part(true, U32, name);
+        const b = this.part(false, U32, name);
+        const c = this.part(false, U32, name);
         if (largeCommunities.some(([x, y, z]) => x === a && y === b && z === c)) {
           this.error(
             'RULE_BAD_ATTRIBUTE',
@@ -768,12 +812,13 @@ class Parser {
       if (this.peek() !== ',') break;
       this.pos++;
     }
-    return {
-      ...(med === undefined ? {} : { med }),
-      ...(localPref === undefined ? {} : { localPref }),
-      ...(communities.length ? { communities } : {}),
-      ...(largeCommunities.length ? { largeCommunities } : {}),
-    };
+    // Properties in the order of the canonical text; slice() sizes the lists exactly (see ScratchStack).
+    const attributes: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = {};
+    if (med !== undefined) attributes.med = med;
+    if (localPref !== undefined) attributes.localPref = localPref;
+    if (communities.length) attributes.communities = communities.slice();
+    if (largeCommunities.length) attributes.largeCommunities = largeCommunities.slice();
+    return attributes;
   }
 }
 
@@ -784,12 +829,20 @@ class Parser {
 export function parse(text: string, options: ParseOptions = {}): ParseResult {
   const parser = new Parser(text, options.file ?? '<input>', options.maxDepth ?? 32);
   parser.run();
-  const diagnostics = parser.diagnostics;
+  const { diagnostics, rules, source } = parser;
+  let locations: readonly RuleLocation[] | undefined;
+  let items: readonly SourceItem[] | undefined;
+  // locations and items are built on first access; as enumerable own getters they still show in a spread,
+  // JSON.stringify, structuredClone or deep equality like plain properties.
   return {
-    ruleSet: { version: 1, rules: parser.rules },
-    locations: parser.locations,
+    ruleSet: { version: 1, rules },
+    get locations() {
+      return (locations ??= source.locations());
+    },
     diagnostics,
     ok: !diagnostics.some((d) => d.severity === 'error'),
-    items: parser.items,
+    get items() {
+      return (items ??= source.items(rules));
+    },
   };
 }

@@ -182,6 +182,32 @@ describe('evaluate: decisions', () => {
     expect(state).toEqual(copy);
   });
 
+  it('names every term by its canonical text, on a first evaluation and on later ones (cached texts)', () => {
+    const result = parse(
+      '198.18.200.1 = all(f:fe_web, any(b:be_up, b:be_half>=50%), not(b:be_down), atleast(1, b:be_up, true))\n',
+    );
+    const terms = (e: Explanation): string[] => [e.term, ...e.children.flatMap(terms)];
+    const expected = [
+      'all(f:fe_web, any(b:be_up, b:be_half>=50%), not(b:be_down), atleast(1, b:be_up, true))',
+      'f:fe_web',
+      'any(b:be_up, b:be_half>=50%)',
+      'b:be_up',
+      'b:be_half>=50%',
+      'not(b:be_down)',
+      'b:be_down',
+      'atleast(1, b:be_up, true)',
+      'b:be_up',
+      'true',
+    ];
+    const runs = [1, 2, 3].map(() => evaluate(result.ruleSet, state));
+    for (const [d] of runs) expect(d && terms(d.explanation)).toEqual(expected);
+    // Another health state changes values and reasons, never the cached texts.
+    const down: HealthState = { frontends: {}, backends: {} };
+    const [d] = evaluate(result.ruleSet, down);
+    expect(d && terms(d.explanation)).toEqual(expected);
+    expect(d?.reason).toBe('f:fe_web unknown, b:be_up unknown, b:be_half>=50% unknown');
+  });
+
   it('returns nothing for an empty rule set', () => {
     expect(evaluate({ version: 1, rules: [] }, state)).toEqual([]);
   });

@@ -252,6 +252,31 @@ describe('parse: the result', () => {
     expect(result.ruleSet.rules).toHaveLength(1);
   });
 
+  it('gives locations and items as plain data to spreading, JSON and cloning', () => {
+    const result = parse(
+      '# head\n198.18.200.1 = all(b:a)  # tail\n  198.18.200.2 = any(b:b, \n  # inner\n  b:c)\n',
+    );
+    const locations = [
+      { line: 2, column: 1 },
+      { line: 3, column: 3 },
+    ];
+    const items = [
+      { kind: 'comment', text: '# head', line: 1, endLine: 1 },
+      { kind: 'rule', rule: result.ruleSet.rules[0], line: 2, endLine: 2, comment: '# tail' },
+      { kind: 'rule', rule: result.ruleSet.rules[1], line: 3, endLine: 5, innerComments: ['# inner'] },
+    ];
+    expect(result.locations).toEqual(locations);
+    expect(result.items).toEqual(items);
+    expect(result.locations).toBe(result.locations);
+    expect(Object.keys(result)).toEqual(['ruleSet', 'locations', 'diagnostics', 'ok', 'items']);
+    expect({ ...result }).toEqual({ ruleSet: result.ruleSet, locations, diagnostics: [], ok: true, items });
+    expect(JSON.parse(JSON.stringify(result))).toMatchObject({
+      locations,
+      items: [{ text: '# head' }, {}, {}],
+    });
+    expect(structuredClone(result).items).toEqual(items);
+  });
+
   it('returns an empty rule set for an empty file', () => {
     expect(parse('')).toEqual({
       ruleSet: { version: 1, rules: [] },
