@@ -92,9 +92,12 @@ describe('configuration overrides', () => {
     const env = overridesFromEnv({
       RHI_HAPROXY__POLL_INTERVAL_MS: '100',
       RHI_NODE__NAME: 'lb-env',
+      RHI_STATE_DIR: '/srv/rhi',
       RHI_CONFIG: '/x',
+      RHI_LOG_LEVEL: 'debug',
       HOME: '/root',
     });
+    expect(env.map((o) => o.path.join('.'))).toEqual(['haproxy.pollIntervalMs', 'node.name', 'stateDir']);
     const config = parseConfig(minimal, 'agent.yaml', [
       ...env,
       overrideFromFlag('node.name=lb-flag'),
@@ -103,6 +106,7 @@ describe('configuration overrides', () => {
     expect(config.haproxy.pollIntervalMs).toBe(100);
     expect(config.node.name).toBe('lb-flag');
     expect(config.allowlist).toEqual(['198.18.0.0/15']);
+    expect(config.stateDir).toBe('/srv/rhi');
   });
 
   it('names a bad override by its path', () => {

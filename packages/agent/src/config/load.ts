@@ -51,17 +51,20 @@ const camel = (word: string) => word.toLowerCase().replace(/_([a-z0-9])/g, (_, c
 
 /**
  * Overrides from the environment: `RHI_<SECTION>__<KEY>` with `__` between levels and `_` inside a
- * camelCase key, e.g. `RHI_NODE__NAME=lb-1`, `RHI_HAPROXY__POLL_INTERVAL_MS=100`. `RHI_CONFIG` (the file)
- * is not an override.
+ * camelCase key, e.g. `RHI_NODE__NAME=lb-1`, `RHI_HAPROXY__POLL_INTERVAL_MS=100`, `RHI_STATE_DIR=/x`.
+ * Only variables whose first part names a configuration section are overrides: `RHI_CONFIG` (the file)
+ * and `RHI_LOG_LEVEL` (the log level) are not.
  */
 export function overridesFromEnv(env: Readonly<Record<string, string | undefined>>): ConfigOverride[] {
+  const sections = new Set(Object.keys(AgentConfigSchema.shape));
   return Object.entries(env)
-    .filter(([k, v]) => k.startsWith('RHI_') && k !== 'RHI_CONFIG' && v !== undefined)
+    .filter(([k, v]) => k.startsWith('RHI_') && v !== undefined)
     .map(([k, v]) => ({
       path: k.slice(4).split('__').map(camel),
       value: v ?? '',
       source: `environment ${k}`,
-    }));
+    }))
+    .filter((o) => sections.has(o.path[0] ?? ''));
 }
 
 /** An override from `--set <path>=<value>`. */
