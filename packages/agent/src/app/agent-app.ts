@@ -161,7 +161,7 @@ export class AgentApp {
   private context() {
     return {
       current: this.current,
-      allowlist: allowlist(this.options.config.allowlist),
+      allowlist: this.loop.allowlist,
       health: this.health,
       allowUnknownProxies: this.options.config.rules.allowUnknownProxies,
     };

@@ -2,12 +2,12 @@ import { access, constants } from 'node:fs/promises';
 import { BirdClient, BirdRouteInjector, protocolNameFor } from '@rhi/bird-client';
 import type { BirdConfigCheck } from '@rhi/bird-client';
 import { HaproxyClient } from '@rhi/haproxy-client';
-import type { Expr } from '@rhi/rules-dsl';
 import { formatDiagnostics, parse } from '@rhi/rules-dsl';
 import { readFile } from 'node:fs/promises';
 import { layoutFor } from '../app/bird-port.js';
 import type { AgentConfig } from '../config/schema.js';
 import { allowlist } from '../core/allowlist.js';
+import { proxyNames, unknownProxies } from '../core/proxy-names.js';
 
 /** One line of `rhi-agent check`. */
 export interface CheckItem {
@@ -16,19 +16,12 @@ export interface CheckItem {
   readonly detail?: string;
 }
 
-function names(expr: Expr, out: Set<string>): Set<string> {
-  if (expr.type === 'proxy') out.add(`${expr.side === 'backend' ? 'b' : 'f'}:${expr.name}`);
-  else if (expr.type === 'not') names(expr.arg, out);
-  else if (expr.type !== 'const') for (const a of expr.args) names(a, out);
-  return out;
-}
-
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Checks everything an operator must get right before `rhi-agent run`; never throws. */
 export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
   const items: CheckItem[] = [{ verdict: 'ok', what: 'configuration is valid' }];
-  const proxies = new Set<string>();
+  let proxies: string[] = [];
   let routes: readonly {
     readonly table: string;
     readonly family: 'ipv4' | 'ipv6';
@@ -63,7 +56,7 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
               }
             : { verdict: 'ok', what: 'every route is inside the allowlist' },
         );
-        for (const r of result.ruleSet.rules) names(r.expr, proxies);
+        proxies = proxyNames(result.ruleSet);
       }
     } catch (err) {
       items.push({ verdict: 'fail', what: `cannot read rules file ${file}`, detail: message(err) });
@@ -80,10 +73,8 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
       verdict: 'ok',
       what: `HAProxy answers on ${socket} (pid ${health.process.pid}, ${health.process.version})`,
     });
-    const unknown = [...proxies].filter(
-      (p) => !Object.hasOwn(p.startsWith('b:') ? health.backends : health.frontends, p.slice(2)),
-    );
-    if (proxies.size) {
+    const unknown = unknownProxies(proxies, health);
+    if (proxies.length) {
       items.push(
         unknown.length
           ? {
@@ -91,7 +82,7 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
               what: `rules name proxies HAProxy does not have (they would count as down)`,
               detail: unknown.join(', '),
             }
-          : { verdict: 'ok', what: `all ${proxies.size} proxies the rules name exist in HAProxy` },
+          : { verdict: 'ok', what: `all ${proxies.length} proxies the rules name exist in HAProxy` },
       );
     }
   } catch (err) {

@@ -1,9 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import type { RuleSetRejection } from '@rhi/contracts';
 import { verifySignedRuleSet } from '@rhi/contracts';
-import type { Expr, HealthState, RuleSet } from '@rhi/rules-dsl';
+import type { HealthState, RuleSet } from '@rhi/rules-dsl';
 import { formatDiagnostic, parse, ruleSetHash } from '@rhi/rules-dsl';
 import type { Allowlist } from './allowlist.js';
+import { proxyNames, unknownProxies } from './proxy-names.js';
 
 /** The rule set in force, as far as acceptance is concerned. */
 export interface CurrentRuleSet {
@@ -39,25 +40,6 @@ export interface AcceptContext {
   readonly allowUnknownProxies: boolean;
 }
 
-function proxies(expr: Expr, out: Set<string>): Set<string> {
-  switch (expr.type) {
-    case 'proxy':
-      out.add(`${expr.side === 'backend' ? 'b' : 'f'}:${expr.name}`);
-      break;
-    case 'not':
-      proxies(expr.arg, out);
-      break;
-    case 'all':
-    case 'any':
-    case 'atleast':
-      for (const a of expr.args) proxies(a, out);
-      break;
-    case 'const':
-      break;
-  }
-  return out;
-}
-
 function check(ruleSet: RuleSet, serial: number, ctx: AcceptContext): Acceptance {
   const hash = ruleSetHash(ruleSet);
   if (ctx.current && ctx.current.hash === hash) {
@@ -71,12 +53,7 @@ function check(ruleSet: RuleSet, serial: number, ctx: AcceptContext): Acceptance
     };
   }
   if (ctx.health && !ctx.allowUnknownProxies) {
-    const named = new Set<string>();
-    for (const rule of ruleSet.rules) proxies(rule.expr, named);
-    const { frontends, backends } = ctx.health;
-    const unknown = [...named].filter(
-      (p) => !Object.hasOwn(p.startsWith('b:') ? backends : frontends, p.slice(2)),
-    );
+    const unknown = unknownProxies(proxyNames(ruleSet), ctx.health);
     if (unknown.length) {
       return {
         ok: false,

@@ -101,6 +101,11 @@ export class AgentLoop {
     this.scheduleReconcile();
   }
 
+  /** The node's prefix allowlist, as the loop enforces it. */
+  get allowlist(): Allowlist {
+    return this.options.allowlist;
+  }
+
   /** The current rule set's identity, or null. */
   get ruleSetHash(): string | null {
     return this.active?.hash ?? null;
