@@ -28,7 +28,7 @@ backend be_static
     option httpchk GET /
     server static1 127.0.0.1:${c} check inter 200 fall 2 rise 2`,
 });
-const pair = await startBgpPair({ exports: ['vol1', 'vol2'] });
+const pair = await startBgpPair({ exports: ['vol1', 'vol2'], includeOnTmpfs: true });
 const { node: bird } = pair;
 const rules = `# hapee-rhi.cfg syntax, plus rhi's capacity rule
 198.18.200.1 = all(b:be_static,b:be_app)
@@ -38,7 +38,7 @@ vol2%198.18.200.2 = any(b:be_app>=2, b:be_static)
 await writeFile(join(dir, 'rules.cfg'), rules);
 const config = parseConfig(
   `node: { name: demo-node }
-haproxy: { sockets: [${haproxy.adminSocket}], pollIntervalMs: 250, eventRing: events }
+haproxy: { sockets: [${haproxy.adminSocket}], eventRing: events }
 bird: { socket: ${bird.socket}, include: ${pair.includePath}, tables: { vol1: {}, vol2: {} } }
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.200.0/24]

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { signRuleSet, subjects } from '@rhi/contracts';
 import { parse } from '@rhi/rules-dsl';
@@ -33,6 +34,7 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
   let app: AgentApp | null = null;
   let dir: string;
   let config: AgentConfig;
+  let webPort: number;
   const keys = generateKeyPairSync('ed25519');
   const { logger, records } = recordingLogger();
 
@@ -53,10 +55,11 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
     dir = await mkdtemp(join(tmpdir(), 'rhi-agent-it-'));
     backends = await startBackends(2);
     const [p0, p1] = backends.ports;
+    webPort = await freePort();
     haproxy = await startHaproxy({
       sections: [
         'frontend fe_web',
-        `    bind 127.0.0.1:${await freePort()}`,
+        `    bind 127.0.0.1:${webPort}`,
         '    default_backend be_app',
         'backend be_app',
         '    option httpchk GET /',
@@ -209,6 +212,70 @@ stateDir: ${dir}
     await new Promise((r) => setTimeout(r, 800));
     expect(await peerRoutes()).toEqual([VIP1]);
     expect(records).toContainEqual(expect.objectContaining({ event: 'rulesFileIgnored' }));
+  });
+
+  it('switches to a rule set naming proxies it did not read before without withdrawing anything', async () => {
+    const privateKeyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const push = async (text: string, serial: number) =>
+      (
+        await observer.request(
+          subjects.nodeCommand('lb-it'),
+          JSON.stringify({
+            schema: 'rhi.v1.command',
+            id: `s${serial}`,
+            type: 'ruleset',
+            ruleSet: signRuleSet(parse(text).ruleSet, { privateKeyPem, keyId: 'ops', serial }),
+          }),
+          { timeout: 10_000 },
+        )
+      ).json<{ result: string }>();
+    // The feed reads only be_app now; the new rules also need be_other and fe_web.
+    const seen: string[][] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        seen.push(await peerRoutes());
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      expect(
+        await push('198.18.200.1 = all(b:be_app, b:be_other)\nvol2%198.18.200.2 = all(f:fe_web)\n', 7),
+      ).toMatchObject({ result: 'applied' });
+      await peerHas([VIP1, VIP2]);
+      expect(await push('198.18.200.1 = all(b:be_app)\n', 8)).toMatchObject({ result: 'applied' });
+      await peerHas([VIP1]);
+    } finally {
+      polling = false;
+      await poll;
+    }
+    expect(seen.filter((routes) => !routes.includes(VIP1))).toEqual([]);
+  });
+
+  it('waits for HAProxy connections to fall before withdrawing, though the rules name no frontend', async () => {
+    const base = `http://127.0.0.1:${app?.adminAddress?.port}`;
+    const held = connectTcp(webPort, '127.0.0.1');
+    await new Promise((resolve, reject) => held.once('connect', resolve).once('error', reject));
+    try {
+      const drain = await fetch(`${base}/drain`, {
+        method: 'POST',
+        body: JSON.stringify({ reason: 'sessions', waitSessions: 0, timeoutMs: 20_000 }),
+      });
+      expect(drain.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 600));
+      // De-preferred, not withdrawn, while the connection stays.
+      expect(await peerRoutes()).toEqual([VIP1]);
+    } finally {
+      held.destroy();
+    }
+    const closedAt = Date.now();
+    await peerHas([]);
+    expect(Date.now() - closedAt).toBeLessThan(10_000);
+    expect(records).toContainEqual(
+      expect.objectContaining({ event: 'drained', reason: expect.stringContaining('sessions fell to 0') }),
+    );
+    expect((await fetch(`${base}/undrain`, { method: 'POST' })).status).toBe(200);
+    await peerHas([VIP1]);
   });
 
   it('drains and undrains through the admin endpoint', async () => {

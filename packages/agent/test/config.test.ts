@@ -42,6 +42,18 @@ describe('agent configuration', () => {
     expect(config.admin.listen).toBe('127.0.0.1:9180');
   });
 
+  it('polls every 250 ms without the event ring and every 2 s with it, unless told otherwise', () => {
+    const withRing = (extra: string) =>
+      parseConfig(
+        minimal.replace('sockets: [/run/haproxy/admin.sock]', `sockets: [/run/haproxy/admin.sock]${extra}`),
+        'agent.yaml',
+      ).haproxy.pollIntervalMs;
+    expect(withRing('')).toBe(250);
+    expect(withRing(', eventRing: events')).toBe(2000);
+    expect(withRing(', eventRing: events, pollIntervalMs: 200')).toBe(200);
+    expect(withRing(', pollIntervalMs: 500')).toBe(500);
+  });
+
   it('names the path, line and column of each problem, all at once', () => {
     const bad = minimal
       .replace('socket: /run/bird/bird.ctl', 'socket: bird.ctl')

@@ -24,7 +24,7 @@ describe('the example BIRD config', () => {
       );
       const includePath = join(dir, 'rhi-routes.conf');
       await writeFile(includePath, include.text);
-      const birdConf = (await example('bird.conf')).replace('/etc/bird/rhi/rhi-routes.conf', includePath);
+      const birdConf = (await example('bird.conf')).replace('/run/rhi/rhi-routes.conf', includePath);
       await writeFile(join(dir, 'bird.conf'), birdConf);
       const run = spawnSync('bird', ['-p', '-c', join(dir, 'bird.conf')], { encoding: 'utf8' });
       expect(run.stderr + run.stdout).toBe('');

@@ -135,7 +135,7 @@ export class BirdRouteInjector {
     // After a verified apply the file holds what we wrote; only reconcile re-reads it to catch hand edits.
     const onDisk = checkAll || !this.applied ? await readInclude(includePath) : this.applied.text;
     const wrote = onDisk !== rendered.text;
-    if (wrote) await writeIncludeAtomically(includePath, rendered.text);
+    if (wrote) writeIncludeAtomically(includePath, rendered.text);
     const plan = checkAll || !this.applied ? undefined : changesSince(this.applied, rendered);
     const changed = plan ? rendered.protocols.filter((p) => plan.has(p.name)) : rendered.protocols;
     const configured = wrote || (await this.drift(changed)).length > 0;
@@ -146,7 +146,7 @@ export class BirdRouteInjector {
         if (outcome === 'in-progress' || outcome === 'queued') await this.waitUntilUp();
       } catch (err) {
         if (err instanceof BirdConfigError && wrote) {
-          await writeIncludeAtomically(includePath, onDisk);
+          writeIncludeAtomically(includePath, onDisk);
           logger?.warn(
             { event: 'birdConfigRejected', op: 'configure', err },
             'BIRD rejected the configuration; include restored',

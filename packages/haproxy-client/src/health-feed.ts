@@ -26,10 +26,12 @@ export interface WatchOptions {
    */
   readonly proxies?: ProxyNames;
   /**
-   * Also yield when a frontend's current sessions change (it is then in `changes.frontends.changed`),
-   * e.g. while a drain waits for sessions to fall. Default false: counters alone are not changes.
+   * Also yield when a frontend's current sessions change (it is then in `changes.frontends.changed`) or the
+   * worker's `currentConnections` do (`changes.connectionsChanged`), e.g. while a drain waits for them to
+   * fall. A function is asked before every read, so tracking can be turned on only while it is needed.
+   * Default false: counters alone are not changes.
    */
-  readonly trackSessions?: boolean;
+  readonly trackSessions?: boolean | (() => boolean);
   /**
    * A `ring` section that receives HAProxy's state-change logs (see the README). When set, the feed
    * follows `show events <ring> -w` and re-reads at once on every event; polling continues as a safety net.
@@ -53,7 +55,7 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   const withServers = options.withServers ?? true;
   const now = options.now ?? Date.now;
   const { signal, logger, eventsRing, proxies } = options;
-  const diff = { sessions: options.trackSessions ?? false };
+  const { trackSessions = false } = options;
   const wake = new Wakeup(signal);
   let state: FeedState = INITIAL_FEED_STATE;
   let follower: { follower: Follower; pid: number } | null = null;
@@ -100,7 +102,8 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
       wake.reset();
       try {
         const snapshot = await client.readHealth({ withServers, ...(proxies && { proxies }) });
-        const step = feedOnRead(state, snapshot, now(), graceMs, diff);
+        const sessions = typeof trackSessions === 'function' ? trackSessions() : trackSessions;
+        const step = feedOnRead(state, snapshot, now(), graceMs, { sessions });
         state = step.state;
         if (step.event) yield step.event;
         if (!snapshot.process.stopping) attach(snapshot.process.pid);

@@ -47,6 +47,7 @@ describe('buildHealthSnapshot over the 2.6 capture', () => {
       uptimeSec: info.uptimeSec,
       stopping: false,
       version: info.version,
+      currentConnections: info.currentConnections,
     });
     expect(snapshot.readAt).toBe(1_700_000_000_000);
   });
@@ -132,6 +133,21 @@ describe('frontend sessions', () => {
     expect(diffSnapshots(before, withSessions, { sessions: true })).toMatchObject({
       any: true,
       frontends: { changed: ['fe_open'], appeared: [], vanished: [] },
+    });
+  });
+
+  it("counts a change of the worker's current connections only when asked for", () => {
+    const before = buildHealthSnapshot(info, feBe, { readAt: 0, withServers: false });
+    const after = { ...before, process: { ...before.process, currentConnections: 3 } };
+    expect(diffSnapshots(before, after)).toMatchObject({ any: false, connectionsChanged: false });
+    expect(diffSnapshots(before, after, { sessions: true })).toMatchObject({
+      any: true,
+      connectionsChanged: true,
+      processChanged: false,
+    });
+    expect(diffSnapshots(before, before, { sessions: true })).toMatchObject({
+      any: false,
+      connectionsChanged: false,
     });
   });
 });

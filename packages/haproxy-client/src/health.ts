@@ -45,6 +45,8 @@ export interface ProcessIdentity {
   readonly uptimeSec: number;
   readonly stopping: boolean;
   readonly version: string;
+  /** Connections the worker holds now (`CurrConns`), e.g. for a drain that waits for them to fall. */
+  readonly currentConnections: number;
 }
 
 /**
@@ -135,7 +137,13 @@ export function buildHealthSnapshot(
   }
   const snapshot: HealthSnapshot = {
     readAt: options.readAt,
-    process: { pid: info.pid, uptimeSec: info.uptimeSec, stopping: info.stopping, version: info.version },
+    process: {
+      pid: info.pid,
+      uptimeSec: info.uptimeSec,
+      stopping: info.stopping,
+      version: info.version,
+      currentConnections: info.currentConnections,
+    },
     frontends,
     backends,
   };
@@ -164,6 +172,8 @@ export interface SnapshotChanges {
   readonly any: boolean;
   /** The pid or the stopping flag differs: a reload happened (or is under way). */
   readonly processChanged: boolean;
+  /** Only with the `sessions` option: the worker's `currentConnections` differs. */
+  readonly connectionsChanged: boolean;
   readonly frontends: ProxyChanges;
   readonly backends: ProxyChanges;
 }
@@ -177,7 +187,10 @@ export interface ProxyChanges {
 
 /** Options of `diffSnapshots`. */
 export interface DiffOptions {
-  /** Count a change of a frontend's `sessions` as a change of that frontend. Default false. */
+  /**
+   * Count a change of a frontend's `sessions` as a change of that frontend, and a change of the worker's
+   * `currentConnections` as a change (`connectionsChanged`). Default false.
+   */
   readonly sessions?: boolean;
 }
 
@@ -193,11 +206,16 @@ export function diffSnapshots(
   const sameFe = options.sessions === true ? sameFrontendAndSessions : sameFrontend;
   const frontends = diffProxies(previous?.frontends ?? {}, next.frontends, sameFe);
   const backends = diffProxies(previous?.backends ?? {}, next.backends, sameBackend);
+  const connectionsChanged =
+    options.sessions === true &&
+    previous !== undefined &&
+    previous.process.currentConnections !== next.process.currentConnections;
   const any =
     previous === undefined ||
     processChanged ||
+    connectionsChanged ||
     [frontends, backends].some((c) => c.appeared.length + c.vanished.length + c.changed.length > 0);
-  return { any, processChanged, frontends, backends };
+  return { any, processChanged, connectionsChanged, frontends, backends };
 }
 
 function diffProxies<T>(

@@ -13,6 +13,11 @@ describe('parseInfo', () => {
     expect(info.version).toMatch(/^2\.6\./);
     expect(info.stopping).toBe(false);
     expect(info.uptimeSec).toBeGreaterThanOrEqual(0);
+    expect(info.currentConnections).toBe(Number(/^CurrConns: (\d+)$/m.exec(text)![1]));
+  });
+
+  it('reads the current connections', () => {
+    expect(parseInfo(text.replace(/^CurrConns: \d+$/m, 'CurrConns: 42')).currentConnections).toBe(42);
   });
 
   it('keeps every field, keys with spaces included', () => {
@@ -28,6 +33,7 @@ describe('parseInfo', () => {
   it.each([
     ['an error text', 'Permission denied\n'],
     ['a reply without Pid', text.replace(/^Pid: .*$/m, '')],
+    ['a reply without CurrConns', text.replace(/^CurrConns: .*$/m, '')],
     ['a non-numeric Stopping', text.replace('Stopping: 0', 'Stopping: maybe')],
   ])('throws HAPROXY_MALFORMED_REPLY for %s', (_name, bad) => {
     expect(() => parseInfo(bad)).toThrow(HaproxyMalformedReplyError);

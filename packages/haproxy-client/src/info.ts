@@ -9,6 +9,11 @@ export interface ProcessInfo {
   readonly uptimeSec: number;
   /** True while this worker is being replaced by a reload (`Stopping: 1`). */
   readonly stopping: boolean;
+  /**
+   * Connections the worker holds now (`CurrConns`): every frontend's sessions together; the CLI connection
+   * that reads it is not counted.
+   */
+  readonly currentConnections: number;
 }
 
 /** Parses `show info` (`Key: value` lines). Throws `HaproxyMalformedReplyError` on any other line. */
@@ -32,6 +37,7 @@ export function parseInfo(text: string): ProcessInfo {
     pid: integer(fields, 'Pid', text),
     uptimeSec: integer(fields, 'Uptime_sec', text),
     stopping: integer(fields, 'Stopping', text) !== 0,
+    currentConnections: integer(fields, 'CurrConns', text),
   };
 }
 

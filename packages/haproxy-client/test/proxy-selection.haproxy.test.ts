@@ -129,6 +129,7 @@ backend be_extra
         return s.frontends['fe']?.sessions === 1 ? s : undefined;
       });
       expect(busy.frontends['app']?.sessions).toBe(0);
+      expect(busy.process.currentConnections).toBe(1);
     } finally {
       held.destroy();
     }
@@ -161,6 +162,44 @@ backend be_extra
     } finally {
       await tracking.stop();
       await plain.stop();
+    }
+  });
+
+  it('tracks connections only while the trackSessions function says so', async () => {
+    let tracking = false;
+    const noFrontends = { frontends: [], backends: ['be'] };
+    const feed = new FeedRecorder(client, {
+      intervalMs: 20,
+      proxies: noFrontends,
+      trackSessions: () => tracking,
+    });
+    try {
+      await feed.until('first snapshot', isSnapshot);
+      let held = await holdSession(join(haproxy.dir, 'fe.sock'));
+      await waitFor('the connection', async () =>
+        (await client.readHealth({ proxies: noFrontends })).process.currentConnections === 1
+          ? true
+          : undefined,
+      );
+      held.destroy();
+      await waitFor('no connection', async () =>
+        (await client.readHealth({ proxies: noFrontends })).process.currentConnections === 0
+          ? true
+          : undefined,
+      );
+      expect(feed.events).toHaveLength(1);
+      tracking = true;
+      const from = feed.mark();
+      held = await holdSession(join(haproxy.dir, 'fe.sock'));
+      const busy = await feed.until(
+        'a connection',
+        snapshotWhere((e) => e.snapshot.process.currentConnections === 1),
+        from,
+      );
+      expect(busy.changes).toMatchObject({ connectionsChanged: true, processChanged: false });
+      held.destroy();
+    } finally {
+      await feed.stop();
     }
   });
 

@@ -1,3 +1,4 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BirdInstance } from './daemons.js';
 import { startBird } from './daemons.js';
@@ -19,17 +20,25 @@ export interface BgpPair {
 
 /**
  * Starts the pair on two fresh loopback addresses with short BGP timers and waits for the session. The
- * node exports the static protocols named in `exports` (e.g. `vol1`, `vol2`), IPv4 only.
+ * node exports the static protocols named in `exports` (e.g. `vol1`, `vol2`), IPv4 only. With
+ * `includeOnTmpfs`, the include lives in a fresh directory under /dev/shm (as rhi recommends /run), not
+ * in the node's directory on disk.
  */
-export async function startBgpPair(options: { readonly exports: readonly string[] }): Promise<BgpPair> {
+export async function startBgpPair(options: {
+  readonly exports: readonly string[];
+  readonly includeOnTmpfs?: boolean;
+}): Promise<BgpPair> {
   const link = loopbackPair();
   const filter = options.exports.map((p) => `proto = "${p}"`).join(' || ');
+  const tmpfsDir = options.includeOnTmpfs ? await mkdtemp('/dev/shm/rhi-include-') : undefined;
+  if (tmpfsDir) await writeFile(join(tmpfsDir, 'rhi-routes.conf'), '');
+  const includeIn = (d: string) => join(tmpfsDir ?? d, 'rhi-routes.conf');
   const node = await startBird({
     name: 'node',
-    files: { 'rhi-routes.conf': '' },
+    files: tmpfsDir ? {} : { 'rhi-routes.conf': '' },
     config: (d) => `router id 198.18.0.11;
 protocol device { scan time 10; }
-include "${join(d, 'rhi-routes.conf')}";
+include "${includeIn(d)}";
 protocol bgp router1 {
   local ${link.local} port ${link.port} as 65001; neighbor ${link.remote} port ${link.port} as 65001;
   strict bind yes; multihop 2; ${TIMERS}
@@ -54,13 +63,14 @@ protocol bgp node1 {
   return {
     node,
     router,
-    includePath: join(node.dir, 'rhi-routes.conf'),
+    includePath: includeIn(node.dir),
     routerRoutes: async () =>
       [...(await router.command('show route')).matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)]
         .map((m) => m[1] ?? '')
         .sort(),
     stop: async () => {
       await Promise.allSettled([node.stop(), router.stop()]);
+      if (tmpfsDir) await rm(tmpfsDir, { recursive: true, force: true });
     },
   };
 }

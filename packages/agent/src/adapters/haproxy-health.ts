@@ -1,6 +1,16 @@
-import type { FeedEvent } from '@rhi/haproxy-client';
+import type { FeedEvent, HealthSnapshot } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import type { HealthEvent } from '../loop/ports.js';
+
+/** The loop's health event for one HAProxy read. Sessions are the worker's current connections (`CurrConns`). */
+export function snapshotEvent(snapshot: HealthSnapshot): HealthEvent {
+  return {
+    type: 'snapshot',
+    state: { frontends: snapshot.frontends, backends: snapshot.backends },
+    pid: snapshot.process.pid,
+    sessions: snapshot.process.currentConnections,
+  };
+}
 
 /** The loop's health event for one event of haproxy-client's feed; logs proxies that vanished. */
 export function toHealthEvent(event: FeedEvent, logger: Logger): HealthEvent {
@@ -14,14 +24,5 @@ export function toHealthEvent(event: FeedEvent, logger: Logger): HealthEvent {
   for (const name of changes.backends.vanished) {
     logger.warn({ event: 'proxyVanished', backend: name }, `backend ${name} is gone from HAProxy`);
   }
-  let sessions: number | undefined;
-  for (const f of Object.values(snapshot.frontends) as { sessions?: number }[]) {
-    if (f.sessions !== undefined) sessions = (sessions ?? 0) + f.sessions;
-  }
-  return {
-    type: 'snapshot',
-    state: { frontends: snapshot.frontends, backends: snapshot.backends },
-    pid: snapshot.process.pid,
-    ...(sessions === undefined ? {} : { sessions }),
-  };
+  return snapshotEvent(snapshot);
 }

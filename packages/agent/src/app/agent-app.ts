@@ -8,16 +8,18 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { BirdClient } from '@rhi/bird-client';
 import type { Ack, Command } from '@rhi/contracts';
+import type { HealthSnapshot } from '@rhi/haproxy-client';
 import { HaproxyClient, watch } from '@rhi/haproxy-client';
-import type { HealthState } from '@rhi/rules-dsl';
 import type { Logger } from 'pino';
 import { AgentMetrics } from '../admin/metrics.js';
 import { createAdminServer, listen } from '../admin/server.js';
 import type { AgentConfig } from '../config/schema.js';
-import { toHealthEvent } from '../adapters/haproxy-health.js';
-import type { Acceptance } from '../core/accept-rule-set.js';
+import { snapshotEvent, toHealthEvent } from '../adapters/haproxy-health.js';
+import type { Acceptance, AcceptContext } from '../core/accept-rule-set.js';
 import { acceptRulesFile, acceptSignedRuleSet } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
+import type { FeedSelection } from '../core/feed-selection.js';
+import { feedSelection, sameSelection } from '../core/feed-selection.js';
 import { AgentLoop } from '../loop/agent-loop.js';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { NatsLink } from '../nats/nats-link.js';
@@ -72,7 +74,12 @@ async function readCredentials(file: string): Promise<Uint8Array> {
 export class AgentApp {
   private readonly abort = new AbortController();
   private readonly store: StateStore;
-  private health: HealthState | null = null;
+  private readonly haproxy: HaproxyClient;
+  /** What the feed reads: the proxies the rule set in force names. */
+  private selection: FeedSelection = feedSelection(null);
+  private feedAbort: AbortController | null = null;
+  /** Rule sets are judged and applied one at a time. */
+  private judging: Promise<unknown> = Promise.resolve();
   private current: { hash: string; serial: number; fromController: boolean } | null = null;
   private nats: NatsLink | null = null;
   private admin: Server | null = null;
@@ -90,6 +97,11 @@ export class AgentApp {
     private readonly birdClients: readonly BirdClient[],
   ) {
     this.store = new StateStore(options.config.stateDir);
+    this.haproxy = new HaproxyClient({
+      socket: options.config.haproxy.sockets[0] ?? '',
+      timeoutMs: options.config.haproxy.timeoutMs,
+      logger: options.logger,
+    });
   }
 
   /** Builds and starts everything; resolves once the agent runs (not once NATS or HAProxy answer). */
@@ -141,30 +153,57 @@ export class AgentApp {
     for (const p of problems)
       this.logger.warn({ event: 'stateUnreadable', file: p.file, reason: p.reason }, 'ignoring a state file');
     if (config.rules.fromController && persisted?.source === 'controller') {
-      const verdict = this.accept(() =>
-        acceptSignedRuleSet(persisted.envelope, this.trustedKeys, this.context()),
-      );
-      if (verdict.ok) this.apply(verdict, 'persisted');
+      await this.judge((ctx) => acceptSignedRuleSet(persisted.envelope, this.trustedKeys, ctx), 'persisted');
     }
     if (!this.current && config.rules.file) await this.reloadRules('boot');
     if (!this.current && persisted?.source === 'file') {
-      const verdict = this.accept(() =>
-        acceptRulesFile(persisted.text, `${persisted.file} (last good copy)`, this.context()),
+      await this.judge(
+        (ctx) => acceptRulesFile(persisted.text, `${persisted.file} (last good copy)`, ctx),
+        'persisted',
       );
-      if (verdict.ok) this.apply(verdict, 'persisted');
     }
     if (!this.current)
       this.logger.warn({ event: 'noRuleSet' }, 'no rule set yet: nothing is advertised until one arrives');
     if (drain?.drained) this.loop.drain(drain.reason ?? 'drained before restart');
   }
 
-  private context() {
-    return {
-      current: this.current,
-      allowlist: this.loop.allowlist,
-      health: this.health,
-      allowUnknownProxies: this.options.config.rules.allowUnknownProxies,
-    };
+  /**
+   * Judges a rule set against every proxy HAProxy has (one unfiltered read: the feed reads only the rule
+   * set in force's proxies) and applies it when good, one rule set at a time. The same read seeds the
+   * loop, so the new rules never meet a snapshot that lacks their proxies.
+   */
+  private judge(
+    judge: (ctx: AcceptContext) => Acceptance,
+    source: 'file' | 'controller' | 'persisted',
+  ): Promise<Acceptance> {
+    const run = this.judging.then(async () => {
+      const health = await this.readEverything();
+      const verdict = this.accept(() =>
+        judge({
+          current: this.current,
+          allowlist: this.loop.allowlist,
+          health: health && { frontends: health.frontends, backends: health.backends },
+          allowUnknownProxies: this.options.config.rules.allowUnknownProxies,
+        }),
+      );
+      if (verdict.ok) this.apply(verdict, source, health);
+      return verdict;
+    });
+    this.judging = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Every proxy, servers included; null when HAProxy cannot be read (the unknown-proxy check is then skipped). */
+  private async readEverything(): Promise<HealthSnapshot | null> {
+    try {
+      return await this.haproxy.readHealth();
+    } catch (err) {
+      this.logger.warn(
+        { event: 'haproxyReadFailed', op: 'judgeRuleSet', err },
+        'cannot read HAProxy to check the rule set; proxies are not checked',
+      );
+      return null;
+    }
   }
 
   private accept(judge: () => Acceptance): Acceptance {
@@ -184,11 +223,18 @@ export class AgentApp {
   private apply(
     verdict: Extract<Acceptance, { ok: true }>,
     source: 'file' | 'controller' | 'persisted',
+    health: HealthSnapshot | null,
   ): void {
     if (verdict.unchanged && this.current) return;
     const fromController = source === 'controller' || (source === 'persisted' && verdict.serial > 0);
     this.current = { hash: verdict.hash, serial: verdict.serial, fromController };
+    if (health) this.loop.onHealth(snapshotEvent(health));
     this.loop.setRuleSet(verdict.ruleSet, { source, serial: verdict.serial });
+    const selection = feedSelection(verdict.ruleSet);
+    if (!sameSelection(selection, this.selection)) {
+      this.selection = selection;
+      if (this.feedAbort) this.startFeed();
+    }
   }
 
   /** Re-reads the rules file (on change, SIGHUP or at boot); a bad file changes nothing. */
@@ -213,9 +259,8 @@ export class AgentApp {
       );
       return null;
     }
-    const verdict = this.accept(() => acceptRulesFile(text, file, this.context()));
+    const verdict = await this.judge((ctx) => acceptRulesFile(text, file, ctx), 'file');
     if (verdict.ok && !verdict.unchanged) {
-      this.apply(verdict, 'file');
       void this.store
         .saveRuleSet({ schema: 'rhi.v1.persisted-ruleset', source: 'file', file, text, hash: verdict.hash })
         .catch((err: unknown) =>
@@ -249,31 +294,33 @@ export class AgentApp {
     }
   }
 
+  /** (Re)starts the health feed on the current selection; a replaced feed's late events are dropped. */
   private startFeed(): void {
     const { config } = this.options;
-    const client = new HaproxyClient({
-      socket: config.haproxy.sockets[0] ?? '',
-      timeoutMs: config.haproxy.timeoutMs,
-      logger: this.logger,
-    });
-    this.feed = (async () => {
-      for await (const event of watch(client, {
+    this.feedAbort?.abort();
+    const own = new AbortController();
+    this.feedAbort = own;
+    const signal = AbortSignal.any([this.abort.signal, own.signal]);
+    const { proxies, withServers } = this.selection;
+    const feed = (async () => {
+      for await (const event of watch(this.haproxy, {
         intervalMs: config.haproxy.pollIntervalMs,
         graceMs: config.haproxy.reloadGraceMs,
-        signal: this.abort.signal,
-        // Session counts drive drains that wait for sessions to fall (status dedupe keeps NATS quiet).
-        trackSessions: true,
+        signal,
+        proxies,
+        withServers,
+        // Connection counts matter only while a drain waits for them to fall.
+        trackSessions: () => this.loop.waitingForSessions,
         logger: this.logger,
         ...(config.haproxy.eventRing ? { eventsRing: config.haproxy.eventRing } : {}),
       })) {
-        const health = toHealthEvent(event, this.logger);
-        this.health = health.type === 'snapshot' ? health.state : null;
-        this.loop.onHealth(health);
+        if (signal.aborted) break;
+        this.loop.onHealth(toHealthEvent(event, this.logger));
       }
     })().catch((err: unknown) => {
-      if (!this.abort.signal.aborted)
-        this.logger.fatal({ event: 'feedFailed', err }, 'the HAProxy health feed stopped');
+      if (!signal.aborted) this.logger.fatal({ event: 'feedFailed', err }, 'the HAProxy health feed stopped');
     });
+    this.feed = Promise.all([this.feed, feed]).then(() => undefined);
   }
 
   private async startAdmin(): Promise<void> {
@@ -323,11 +370,11 @@ export class AgentApp {
             reason: 'this agent does not take rule sets from the controller (rules.fromController)',
           };
         }
-        const verdict = this.accept(() =>
-          acceptSignedRuleSet(command.ruleSet, this.trustedKeys, this.context()),
+        const verdict = await this.judge(
+          (ctx) => acceptSignedRuleSet(command.ruleSet, this.trustedKeys, ctx),
+          'controller',
         );
         if (!verdict.ok) return { result: 'rejected', reason: `${verdict.code}: ${verdict.reason}` };
-        this.apply(verdict, 'controller');
         await this.store
           .saveRuleSet({
             schema: 'rhi.v1.persisted-ruleset',

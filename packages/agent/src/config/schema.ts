@@ -32,22 +32,28 @@ export const AgentConfigSchema = z.strictObject({
     name: token,
     labels: z.record(token, token).default({}),
   }),
-  haproxy: z.strictObject({
-    /** The stats socket (level operator at least for the event ring). One per agent: HAProxy 2.5+ has no nbproc. */
-    sockets: z
-      .array(socketAddress)
-      .min(1)
-      .max(1, 'one stats socket per agent (HAProxy 2.5 and later have no nbproc)'),
-    pollIntervalMs: ms(10, 60_000).default(250),
-    /** A `ring` section with server and frontend state events, followed with `show events <ring> -w`. */
-    eventRing: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]+$/)
-      .optional(),
-    /** How long a failing read during a reload is retried before HAProxy counts as unreachable. */
-    reloadGraceMs: ms(0, 60_000).default(2000),
-    timeoutMs: ms(10, 60_000).default(1000),
-  }),
+  haproxy: z
+    .strictObject({
+      /** The stats socket (level operator at least for the event ring). One per agent: HAProxy 2.5+ has no nbproc. */
+      sockets: z
+        .array(socketAddress)
+        .min(1)
+        .max(1, 'one stats socket per agent (HAProxy 2.5 and later have no nbproc)'),
+      /**
+       * Time between reads. Default 250 ms, or 2000 ms with `eventRing`: the ring brings changes at once,
+       * and polling is only the safety net (each read costs CPU; see the README's resource benchmark).
+       */
+      pollIntervalMs: ms(10, 60_000).optional(),
+      /** A `ring` section with server and frontend state events, followed with `show events <ring> -w`. */
+      eventRing: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]+$/)
+        .optional(),
+      /** How long a failing read during a reload is retried before HAProxy counts as unreachable. */
+      reloadGraceMs: ms(0, 60_000).default(2000),
+      timeoutMs: ms(10, 60_000).default(1000),
+    })
+    .transform((h) => ({ ...h, pollIntervalMs: h.pollIntervalMs ?? (h.eventRing ? 2000 : 250) })),
   bird: z.strictObject({
     dialect: z.enum(['bird2', 'bird1']).default('bird2'),
     /** BIRD 2: one control socket. BIRD 1.6: the IPv4 daemon's socket (`socket6` for bird6). */

@@ -106,6 +106,11 @@ export class AgentLoop {
     return this.options.allowlist;
   }
 
+  /** True while a drain waits for HAProxy's connections to fall (the feed then reports their changes). */
+  get waitingForSessions(): boolean {
+    return this.drainWait !== null;
+  }
+
   /** The current rule set's identity, or null. */
   get ruleSetHash(): string | null {
     return this.active?.hash ?? null;

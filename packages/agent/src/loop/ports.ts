@@ -7,7 +7,7 @@ export type HealthEvent =
       readonly type: 'snapshot';
       readonly state: HealthState;
       readonly pid?: number;
-      /** Current sessions over all frontends (for drains that wait for sessions to fall). */
+      /** HAProxy's current connections, all frontends together (for drains that wait for them to fall). */
       readonly sessions?: number;
     }
   | { readonly type: 'unreachable'; readonly error: string };
