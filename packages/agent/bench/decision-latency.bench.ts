@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
 import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
 import { test } from 'vitest';
+import { spawnAgent, stopAgent } from './agent-process.js';
 
 // Decision latency: from a server state change in HAProxy (`set server be_app/s1 health down|up` on the
 // admin socket) to the VIP route leaving/arriving in the agent's BIRD and on its BGP peer. The agent is
@@ -16,7 +16,6 @@ import { test } from 'vitest';
 
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 60);
 const POLL_GAP_MS = 2;
-const bin = fileURLToPath(new URL('../bin/rhi-agent.js', import.meta.url));
 const ROUTE = { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' } as const;
 
 type Mode = 'floor' | 'event ring' | 'poll 250 ms';
@@ -48,13 +47,6 @@ async function updatesReceived(peer: BirdClient): Promise<number> {
   return Number(updates) + Number(withdraws);
 }
 
-async function stopAgent(agent: ReturnType<typeof spawn>): Promise<void> {
-  const exited = new Promise((r) => agent.once('exit', r));
-  agent.kill('SIGTERM');
-  await Promise.race([exited, sleep(10_000)]);
-  if (agent.exitCode === null) agent.kill('SIGKILL');
-}
-
 async function measure(mode: Mode, includeOnTmpfs: boolean) {
   const dir = await mkdtemp(join(tmpdir(), 'rhi-bench-'));
   const backends = await startBackends(1);
@@ -70,8 +62,8 @@ async function measure(mode: Mode, includeOnTmpfs: boolean) {
   const pair = await startBgpPair({ exports: ['vol1'], includeOnTmpfs });
   const node = new BirdClient({ socketPath: pair.node.socket });
   const peer = new BirdClient({ socketPath: pair.router.socket });
-  let output = '';
-  let agent: ReturnType<typeof spawn> | undefined;
+  let output = () => '';
+  let agent: ChildProcess | undefined;
   let injector: BirdRouteInjector | undefined;
   try {
     if (mode === 'floor') {
@@ -95,19 +87,14 @@ admin: { listen: 127.0.0.1:0 }
 stateDir: ${dir}
 `,
       );
-      agent = spawn(process.execPath, [bin, 'run', '--config', join(dir, 'agent.yaml')], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, RHI_LOG_LEVEL: 'warn' },
-      });
-      agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-      agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+      ({ agent, output } = await spawnAgent(join(dir, 'agent.yaml')));
     }
     await waitFor(
       'the route on the peer',
       async () => ((await present(peer)) ? true : undefined),
       20_000,
     ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; agent output:\n${output.slice(0, 2000)}`);
+      throw new Error(`${(err as Error).message}; agent output:\n${output().slice(0, 2000)}`);
     });
     const inBird: number[] = [];
     const onPeer: number[] = [];

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort, startBgpPair, startHaproxy, startNats, waitFor } from '@rhi/test-support';
 import { test } from 'vitest';
+import { spawnAgent, stopAgent } from './agent-process.js';
 
 // The agent's footprint: the built `rhi-agent run` with the Node options of the systemd unit, connected
 // to nats-server, against HAProxy configs of 10, 1,000 and 10,000 backends of one server each, and 100
@@ -13,8 +12,6 @@ import { test } from 'vitest';
 // warm-up; RSS is VmRSS at its end, and the private part of it (RssAnon: without the pages of the node
 // executable and libraries, which are shared and backed by the file).
 
-const bin = fileURLToPath(new URL('../bin/rhi-agent.js', import.meta.url));
-const unit = fileURLToPath(new URL('../packaging/rhi-agent.service', import.meta.url));
 const WINDOW_MS = Number(process.env.RHI_BENCH_WINDOW_MS ?? 20_000);
 const SIZES = (process.env.RHI_BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
 const CLOCK_TICKS = 100;
@@ -30,12 +27,6 @@ async function procStats(pid: number): Promise<{ cpuMs: number; rssMb: number; p
     rssMb: kb('VmRSS'),
     privateMb: kb('RssAnon'),
   };
-}
-
-/** The Node options the systemd unit runs the agent with. */
-async function unitNodeOptions(): Promise<string[]> {
-  const line = /^Environment=NODE_OPTIONS=(.*)$/m.exec(await readFile(unit, 'utf8'))?.[1];
-  return line ? line.split(/\s+/) : [];
 }
 
 async function measure(backends: number, setup: Setup) {
@@ -63,24 +54,14 @@ stateDir: ${dir}
 nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password} }
 `,
   );
-  let output = '';
-  const agent = spawn(
-    process.execPath,
-    [...(await unitNodeOptions()), bin, 'run', '--config', join(dir, 'agent.yaml')],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RHI_LOG_LEVEL: 'warn' },
-    },
-  );
-  agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const { agent, output } = await spawnAgent(join(dir, 'agent.yaml'));
   try {
     await waitFor(
       `the ${count} routes in BIRD`,
       async () => ((await pair.node.command('show route count')).includes(`${count} of`) ? true : undefined),
       60_000,
     ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; agent output:\n${output.slice(0, 2000)}`);
+      throw new Error(`${(err as Error).message}; agent output:\n${output().slice(0, 2000)}`);
     });
     await new Promise((r) => setTimeout(r, 3000));
     const pid = agent.pid ?? 0;
@@ -95,10 +76,7 @@ nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password} }
       privateMb: after.privateMb,
     };
   } finally {
-    const exited = new Promise((r) => agent.once('exit', r));
-    agent.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (agent.exitCode === null) agent.kill('SIGKILL');
+    await stopAgent(agent);
     await Promise.allSettled([haproxy.stop(), pair.stop(), nats.destroy()]);
     await rm(dir, { recursive: true, force: true });
   }

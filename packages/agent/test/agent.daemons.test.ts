@@ -44,6 +44,24 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
       const got = await peerRoutes();
       return JSON.stringify(got) === JSON.stringify([...want].sort()) ? got : undefined;
     });
+  // What the peer holds, read every `ms` until stopped.
+  const recordPeer = (ms: number) => {
+    const seen: string[][] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        seen.push(await peerRoutes());
+        await new Promise((r) => setTimeout(r, ms));
+      }
+    })();
+    return {
+      stop: async () => {
+        polling = false;
+        await poll;
+        return seen;
+      },
+    };
+  };
   // The BGP updates and withdraws the peer has received from the node.
   const peerUpdates = async () => {
     const text = await peer.command('show protocols all node1');
@@ -147,18 +165,10 @@ stateDir: ${dir}
   });
 
   it('keeps every route through a HAProxy master-worker reload', async () => {
-    const seen: string[][] = [];
-    let polling = true;
-    const poll = (async () => {
-      while (polling) {
-        seen.push(await peerRoutes());
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const recording = recordPeer(20);
     await haproxy.reload();
     await new Promise((r) => setTimeout(r, 1500));
-    polling = false;
-    await poll;
+    const seen = await recording.stop();
     expect(seen.length).toBeGreaterThan(10);
     expect(seen.filter((s) => s.length !== 2)).toEqual([]);
   });
@@ -243,14 +253,8 @@ stateDir: ${dir}
         )
       ).json<{ result: string }>();
     // The feed reads only be_app now; the new rules also need be_other and fe_web.
-    const seen: string[][] = [];
-    let polling = true;
-    const poll = (async () => {
-      while (polling) {
-        seen.push(await peerRoutes());
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
+    const recording = recordPeer(10);
+    let seen: string[][] = [];
     try {
       expect(
         await push('198.18.200.1 = all(b:be_app, b:be_other)\nvol2%198.18.200.2 = all(f:fe_web)\n', 7),
@@ -259,8 +263,7 @@ stateDir: ${dir}
       expect(await push('198.18.200.1 = all(b:be_app)\n', 8)).toMatchObject({ result: 'applied' });
       await peerHas([VIP1]);
     } finally {
-      polling = false;
-      await poll;
+      seen = await recording.stop();
     }
     expect(seen.filter((routes) => !routes.includes(VIP1))).toEqual([]);
   });

@@ -126,56 +126,201 @@ function maskAddress(a: Address, length: number): Address {
  * message suggests the network address.
  */
 export function parsePrefix(text: string): ParsedPrefix | PrefixError {
-  return fastIPv4(text) ?? slowParsePrefix(text);
+  return fastIPv4(text) ?? fastIPv6(text) ?? parsePrefixSlowly(text);
 }
 
-/** The common case (canonical IPv4 with or without mask) without allocation; undefined means "use the full parser". */
-function fastIPv4(text: string): ParsedPrefix | undefined {
-  let value = 0;
-  let octet = -1;
-  let octets = 0;
-  let leadingZero = false;
-  let i = 0;
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (leadingZero) return undefined;
-      if (octet < 0) {
-        octet = c - 48;
-        leadingZero = c === 48;
+/**
+ * Reads the common case, a canonical IPv4 address with or without a mask (no leading zeros, no host
+ * bits), from `text[start, end)` without cutting it out or allocating: the parser reads every network of a
+ * file through it. The result is left in the fields; anything else makes {@link scan} return false, for
+ * the full parser to accept or explain.
+ */
+export class IPv4Scanner {
+  /** The address as an unsigned 32-bit number. */
+  address = 0;
+  length = 0;
+  /** Whether the text had a mask (`/24`); without one the prefix is a host route, `/32`. */
+  masked = false;
+
+  scan(text: string, start: number, end: number): boolean {
+    let value = 0;
+    let octet = -1;
+    let octets = 0;
+    let leadingZero = false;
+    let i = start;
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        if (leadingZero) return false;
+        if (octet < 0) {
+          octet = c - 48;
+          leadingZero = c === 48;
+        } else {
+          octet = octet * 10 + c - 48;
+          if (octet > 255) return false;
+        }
+      } else if (c === 46 || c === 47) {
+        if (octet < 0) return false;
+        value = value * 256 + octet;
+        octets++;
+        octet = -1;
+        leadingZero = false;
+        if (c === 47) break;
+        if (octets === 4) return false;
       } else {
-        octet = octet * 10 + c - 48;
-        if (octet > 255) return undefined;
+        return false;
       }
-    } else if (c === 46 || c === 47) {
-      if (octet < 0) return undefined;
-      value = value * 256 + octet;
-      octets++;
-      octet = -1;
-      leadingZero = false;
-      if (c === 47) break;
-      if (octets === 4) return undefined;
-    } else {
-      return undefined;
     }
+    if (i === end) {
+      if (octet < 0 || octets !== 3) return false;
+      this.address = value * 256 + octet;
+      this.length = 32;
+      this.masked = false;
+      return true;
+    }
+    if (octets !== 4) return false;
+    // The mask: 0, or 1 to 32 without a leading zero.
+    const digits = end - i - 1;
+    const d0 = text.charCodeAt(i + 1) - 48;
+    const d1 = digits === 2 ? text.charCodeAt(i + 2) - 48 : 0;
+    if (digits < 1 || digits > 2 || !(d0 >= 0 && d0 <= 9) || !(d1 >= 0 && d1 <= 9)) return false;
+    if (digits === 2 && d0 === 0) return false;
+    const length = digits === 2 ? d0 * 10 + d1 : d0;
+    if (length > 32) return false;
+    if (length < 32 && value % 2 ** (32 - length) !== 0) return false;
+    this.address = value;
+    this.length = length;
+    this.masked = true;
+    return true;
   }
-  if (i === text.length) {
-    if (octet < 0 || octets !== 3) return undefined;
-    // join() makes one flat string; `${text}/32` would make a string of two pieces, which the parser's
-    // duplicate check (a map key) then flattens into a third.
-    return { ok: true, family: 'ipv4', prefix: [text, '/32'].join(''), length: 32 };
-  }
-  if (octets !== 4) return undefined;
-  const maskText = text.slice(i + 1);
-  if (!/^(0|[1-9][0-9]?)$/.test(maskText)) return undefined;
-  const length = Number(maskText);
-  if (length > 32) return undefined;
-  const hostBits = length === 32 ? 0 : value % 2 ** (32 - length);
-  if (hostBits !== 0) return undefined;
-  return { ok: true, family: 'ipv4', prefix: text, length };
 }
 
-function slowParsePrefix(text: string): ParsedPrefix | PrefixError {
+/**
+ * Recognizes, in place, an IPv6 address or prefix written exactly as its canonical text (RFC 5952 as
+ * {@link formatAddress} writes it: lowercase hex without leading zeros, the first longest run of two or
+ * more zero groups as '::', no dotted IPv4 part) with no host bits set. Such a text is its own canonical
+ * prefix, so the full parser (which splits, maps and joins) is not needed; anything else makes
+ * {@link scan} return false.
+ */
+export class IPv6Scanner {
+  length = 0;
+  /** Whether the text had a mask; without one the prefix is a host route, `/128`. */
+  masked = false;
+  private readonly groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  private readonly parts = [0, 0, 0, 0, 0, 0, 0, 0];
+
+  scan(text: string, start: number, end: number): boolean {
+    const { groups, parts } = this;
+    let count = 0;
+    /** Where '::' stands, as the number of groups before it. */
+    let gap = -1;
+    let slash = end;
+    let i = start;
+    if (i + 1 < end && text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58) {
+      gap = 0;
+      i += 2;
+    }
+    while (i < end) {
+      if (text.charCodeAt(i) === 47) {
+        slash = i;
+        break;
+      }
+      const groupStart = i;
+      let value = 0;
+      for (; i < end; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 48 && c <= 57) value = value * 16 + c - 48;
+        else if (c >= 97 && c <= 102) value = value * 16 + c - 87;
+        else break;
+      }
+      const digits = i - groupStart;
+      if (digits === 0 || digits > 4 || (digits > 1 && text.charCodeAt(groupStart) === 48) || count === 8) {
+        return false;
+      }
+      groups[count++] = value;
+      if (i === end) break;
+      const c = text.charCodeAt(i);
+      if (c === 47) {
+        slash = i;
+        break;
+      }
+      if (c !== 58) return false;
+      i++;
+      if (i < end && text.charCodeAt(i) === 58) {
+        if (gap >= 0) return false;
+        gap = count;
+        i++;
+      } else if (i === end || text.charCodeAt(i) === 47) {
+        return false;
+      }
+    }
+    // '::' stands for two zero groups or more: one alone is written '0'.
+    if (gap < 0 ? count !== 8 : count > 6) return false;
+    const zeros = 8 - count;
+    for (let k = 0; k < 8; k++) {
+      parts[k] = gap < 0 || k < gap ? (groups[k] ?? 0) : k < gap + zeros ? 0 : (groups[k - zeros] ?? 0);
+    }
+    // The run formatAddress compresses: the first longest run of two or more zero groups.
+    let bestStart = -1;
+    let bestLength = 1;
+    for (let k = 0; k < 8;) {
+      if (parts[k] !== 0) {
+        k++;
+        continue;
+      }
+      let j = k;
+      while (j < 8 && parts[j] === 0) j++;
+      if (j - k > bestLength) {
+        bestStart = k;
+        bestLength = j - k;
+      }
+      k = j;
+    }
+    if (gap < 0 ? bestStart >= 0 : bestStart !== gap || bestLength !== zeros) return false;
+    // Addresses formatAddress writes with a dotted IPv4 part.
+    if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && parts[5] === 0xffff))) return false;
+    let length = 128;
+    if (slash < end) {
+      const digits = end - slash - 1;
+      if (digits < 1 || digits > 3 || (digits > 1 && text.charCodeAt(slash + 1) === 48)) return false;
+      length = 0;
+      for (let k = slash + 1; k < end; k++) {
+        const c = text.charCodeAt(k);
+        if (c < 48 || c > 57) return false;
+        length = length * 10 + c - 48;
+      }
+      if (length > 128) return false;
+    }
+    for (let k = 0; k < 8; k++) {
+      const keep = Math.max(0, Math.min(16, length - 16 * k));
+      if (keep < 16 && ((parts[k] ?? 0) & ((1 << (16 - keep)) - 1)) !== 0) return false;
+    }
+    this.length = length;
+    this.masked = slash < end;
+    return true;
+  }
+}
+
+const scanner = new IPv4Scanner();
+const scanner6 = new IPv6Scanner();
+
+/** The common IPv6 case through {@link IPv6Scanner}; undefined means "use the full parser". */
+function fastIPv6(text: string): ParsedPrefix | undefined {
+  if (!scanner6.scan(text, 0, text.length)) return undefined;
+  const { length } = scanner6;
+  return { ok: true, family: 'ipv6', prefix: scanner6.masked ? text : [text, '/128'].join(''), length };
+}
+
+/** The common case through {@link IPv4Scanner}; undefined means "use the full parser". */
+function fastIPv4(text: string): ParsedPrefix | undefined {
+  if (!scanner.scan(text, 0, text.length)) return undefined;
+  const { length } = scanner;
+  // join() makes one flat string; `${text}/32` would make a string of two pieces.
+  return { ok: true, family: 'ipv4', prefix: scanner.masked ? text : [text, '/32'].join(''), length };
+}
+
+/** {@link parsePrefix} without its fast paths: the reference they are tested against. */
+export function parsePrefixSlowly(text: string): ParsedPrefix | PrefixError {
   const slash = text.indexOf('/');
   const addrText = slash < 0 ? text : text.slice(0, slash);
   const maskText = slash < 0 ? undefined : text.slice(slash + 1);

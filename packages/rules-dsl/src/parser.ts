@@ -1,11 +1,24 @@
-import type { Expr, ProxyTerm, Route, RouteAttributes, Rule, RuleSet } from './ast.js';
+import type { RouteAttributes, Rule, RuleSet } from './ast.js';
 import { DEFAULT_TABLE } from './ast.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 import { formatExpr } from './format.js';
-import { parsePrefix } from './ip.js';
+import { IPv4Scanner, IPv6Scanner, parsePrefix } from './ip.js';
 import { PROXY_NAME, nearest, tableNameProblem } from './names.js';
+import { RouteIndex } from './route-index.js';
+import {
+  OP_ALL,
+  OP_ANY,
+  OP_ATLEAST,
+  OP_FALSE,
+  OP_NOT,
+  OP_PROXY,
+  OP_TRUE,
+  RuleProgram,
+  attachProgram,
+} from './rule-program.js';
 import { ScratchStack } from './scratch-stack.js';
 import { NO_COMMENT, SourceIndex } from './source-index.js';
+import { TermTable } from './term-table.js';
 
 /** Options of {@link parse}. */
 export interface ParseOptions {
@@ -38,7 +51,11 @@ export type SourceItem =
 
 /** What {@link parse} returns. It never throws: every problem is a diagnostic. */
 export interface ParseResult {
-  /** The valid rules, in file order. When `ok` is false, rules with errors are left out. */
+  /**
+   * The valid rules, in file order. When `ok` is false, rules with errors are left out. The parser keeps
+   * them in a compact form that `evaluate` reads directly; `ruleSet.rules` is built from it on first read
+   * (an enumerable own getter: spreads, JSON and deep equality see plain data).
+   */
   readonly ruleSet: RuleSet;
   /** `locations[i]` is where `ruleSet.rules[i]` starts. Built on first access. */
   readonly locations: readonly RuleLocation[];
@@ -55,45 +72,6 @@ const U32 = 0xffffffff;
 
 class Abort {}
 
-const looksLikeAddress = (text: string) => /[.:]/.test(text) && /^[0-9A-Fa-f:./]+$/.test(text);
-
-const proxyKey = (t: ProxyTerm) =>
-  `${t.side}:${t.name}>=${t.threshold?.value ?? ''}${t.threshold?.kind ?? ''}`;
-
-const sameProxy = (a: ProxyTerm, b: ProxyTerm) =>
-  a.side === b.side &&
-  a.name === b.name &&
-  a.threshold?.kind === b.threshold?.kind &&
-  a.threshold?.value === b.threshold?.value;
-
-const termKey = (t: Expr) => (t.type === 'proxy' ? proxyKey(t) : formatExpr(t));
-
-/**
- * Whether `arg` repeats one of the arguments read so far (`list` from `base` up). Short lists (the usual
- * case) are compared pairwise without allocating; long ones get a set of keys, so that a huge list stays
- * linear.
- */
-function repeats(list: ScratchStack<Expr>, base: number, arg: Expr, keys: Set<string> | undefined): boolean {
-  if (keys) {
-    const key = termKey(arg);
-    if (keys.has(key)) return true;
-    keys.add(key);
-    return false;
-  }
-  let text: string | undefined;
-  for (let i = base; i < list.size; i++) {
-    const other = list.at(i);
-    if (
-      arg.type === 'proxy'
-        ? other?.type === 'proxy' && sameProxy(arg, other)
-        : other?.type === arg.type && (text ??= formatExpr(arg)) === formatExpr(other)
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
 const SPACE = 1;
 const IDENT_START = 2;
 const IDENT = 4;
@@ -101,7 +79,10 @@ const DIGIT = 8;
 const TARGET_END = 16;
 const NAME_END = 32;
 const ATTRIBUTE_NAME = 64;
-const CLASSES = new Uint8Array(128);
+const PROXY_CHAR = 128;
+const ADDRESS_CHAR = 256;
+const ADDRESS_MARK = 512;
+const CLASSES = new Uint16Array(128);
 const mark = (chars: string, bit: number) => {
   for (const c of chars) CLASSES[c.charCodeAt(0)] = (CLASSES[c.charCodeAt(0)] ?? 0) | bit;
 };
@@ -113,6 +94,9 @@ mark('0123456789', DIGIT);
 mark(' \t\r\f\v\n,=#()', TARGET_END);
 mark(' \t\r\f\v\n,()#<>=', NAME_END);
 mark(`${LETTERS}-`, ATTRIBUTE_NAME);
+mark(`${LETTERS}0123456789_.:-`, PROXY_CHAR);
+mark('0123456789abcdefABCDEF:./', ADDRESS_CHAR);
+mark('.:', ADDRESS_MARK);
 /** Character class bits of a UTF-16 code unit (NaN, past the end, has none). */
 const cls = (code: number): number => (code < 128 ? (CLASSES[code] ?? 0) : 0);
 const isSpace = (code: number) => (cls(code) & SPACE) !== 0;
@@ -120,26 +104,42 @@ const isIdentStart = (code: number) => (cls(code) & IDENT_START) !== 0;
 const isIdent = (code: number) => (cls(code) & IDENT) !== 0;
 const isDigit = (code: number) => (cls(code) & DIGIT) !== 0;
 
+/** Whether `text[start, end)` looks like an address: hex digits, '.', ':' and '/' only, with a '.' or ':'. */
+function looksLikeAddress(text: string, start: number, end: number): boolean {
+  let mark = false;
+  for (let i = start; i < end; i++) {
+    const bits = cls(text.charCodeAt(i));
+    if (!(bits & ADDRESS_CHAR)) return false;
+    if (bits & ADDRESS_MARK) mark = true;
+  }
+  return mark;
+}
+
 class Parser {
   private pos = 0;
   private depth = 0;
   private failed = false;
-  private readonly lineStarts: number[] = [0];
+  private readonly lineStarts: Int32Array;
   /** Index in lineStarts of the line last found by lineOf(). */
   private lastLine = 0;
   readonly diagnostics: Diagnostic[] = [];
-  readonly rules: Rule[] = [];
+  readonly program = new RuleProgram();
   readonly source: SourceIndex;
-  /** The arguments and routes being read. */
-  private readonly argStack = new ScratchStack<Expr>();
-  private readonly routeStack = new ScratchStack<Route>();
-  /** Per table: its name (one string shared by its routes) and the line of each prefix seen so far. */
-  private readonly seen = new Map<string, { readonly name: string; readonly lines: Map<string, number> }>();
-  /** Plain proxy terms are immutable: one object per backend or frontend, shared by the rules naming it. */
-  private readonly backends = new Map<string, ProxyTerm>();
-  private readonly frontends = new Map<string, ProxyTerm>();
-  /** Backend terms with a threshold, likewise, by name and then by `value * 2 + (percent ? 1 : 0)`. */
-  private readonly thresholds = new Map<string, Map<number, ProxyTerm>>();
+  /** Where the code of each argument read so far starts and ends (two numbers per argument). */
+  private readonly argCode = new ScratchStack<number>();
+  /** The tables met so far (the first few also in a list, searched in place of cutting the name out). */
+  private readonly tables = new Map<string, RouteIndex>();
+  private readonly firstTables: RouteIndex[] = [];
+  private readonly terms = new TermTable(this.program.entries);
+  private readonly scanner = new IPv4Scanner();
+  private readonly scanner6 = new IPv6Scanner();
+  /** Reused by hostPrefix(). */
+  private readonly pieces = ['', '/32'];
+  /** Whether the threshold last read by threshold() is a percentage. */
+  private percent = false;
+  /** Communities of the `with` clause being read (flat: two or three numbers each). */
+  private readonly communities = new ScratchStack<number>();
+  private readonly largeCommunities = new ScratchStack<number>();
   /** Comments inside the current statement, by offset (ws() may pass the same one twice after a backtrack). */
   private readonly inner = new Map<number, string>();
 
@@ -148,8 +148,14 @@ class Parser {
     private readonly file: string,
     private readonly maxDepth: number,
   ) {
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) this.lineStarts.push(nl + 1);
-    this.source = new SourceIndex(text, this.lineStarts.length);
+    // Counted first, so that the line starts go into one array of the right size.
+    let lines = 1;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) lines++;
+    this.lineStarts = new Int32Array(lines);
+    lines = 1;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1))
+      this.lineStarts[lines++] = nl + 1;
+    this.source = new SourceIndex(text);
   }
 
   run(): void {
@@ -230,6 +236,14 @@ class Parser {
     return this.text.charCodeAt(this.pos);
   }
 
+  /** Skips spaces and tabs (not newlines). */
+  private skipSpaces(): void {
+    const { text } = this;
+    let pos = this.pos;
+    while (isSpace(text.charCodeAt(pos))) pos++;
+    this.pos = pos;
+  }
+
   private describeHere(): string {
     const c = this.peek();
     if (c === undefined) return 'the end of the file';
@@ -239,7 +253,7 @@ class Parser {
 
   private skipBlankLines(): void {
     for (;;) {
-      while (isSpace(this.code())) this.pos++;
+      this.skipSpaces();
       const c = this.peek();
       if (c === '\n') {
         this.pos++;
@@ -278,7 +292,7 @@ class Parser {
   /** Skips spaces; inside parentheses also newlines and comments, unless the next line starts a new rule. */
   private ws(): void {
     for (;;) {
-      while (isSpace(this.code())) this.pos++;
+      this.skipSpaces();
       if (this.depth === 0) return;
       const c = this.peek();
       if (c === '#') {
@@ -297,15 +311,16 @@ class Parser {
     const start = this.pos;
     this.failed = false;
     if (this.inner.size) this.inner.clear();
-    // An error may have left a half-read list on the stacks.
-    this.argStack.clear();
-    this.routeStack.clear();
-    let rule: Rule | undefined;
+    // An error may have left a half-read list on the stack.
+    this.argCode.clear();
+    this.program.begin();
+    let read = false;
     let commentStart = NO_COMMENT;
     let commentEnd = NO_COMMENT;
     try {
-      rule = this.rule();
-      while (isSpace(this.code())) this.pos++;
+      this.rule();
+      read = true;
+      this.skipSpaces();
       const c = this.peek();
       if (c === '#') {
         commentStart = this.pos;
@@ -320,8 +335,8 @@ class Parser {
     }
     const line = this.lineOf(start);
     const endLine = this.lineOf(Math.max(start, this.pos - 1));
-    if (rule && !this.failed) {
-      this.rules.push(rule);
+    if (read && !this.failed) {
+      this.program.commit();
       const innerComments = this.inner.size
         ? [...this.inner.entries()].sort(([a], [b]) => a - b).map(([, text]) => text)
         : undefined;
@@ -350,113 +365,190 @@ class Parser {
     }
   }
 
-  private rule(): Rule | undefined {
-    const routes = this.targets();
+  /** Reads a rule into the program's pending code (see rule-program.ts for its layout). */
+  private rule(): void {
+    const { program } = this;
+    program.emit(0);
+    program.patch(0, this.targets());
     this.ws();
     if (this.peek() !== '=') {
       this.fatal('RULE_SYNTAX', `expected '=' after the networks, found ${this.describeHere()}`, this.pos);
     }
     this.pos++;
     this.ws();
-    const expr = this.expr(0);
+    const exprAt = program.length;
+    program.emit(0);
+    this.expr(0);
+    program.patch(exprAt, program.length - exprAt - 1);
     this.ws();
-    let attributes: RouteAttributes | undefined;
+    let attributes = -1;
     if (this.text.startsWith('with', this.pos) && !isIdent(this.text.charCodeAt(this.pos + 4))) {
       this.pos += 4;
-      attributes = this.attributes();
+      attributes = program.attributes.length;
+      program.attributes.push(this.attributes());
     }
-    return attributes ? { routes, expr, attributes } : { routes, expr };
+    program.emit(attributes);
   }
 
-  private targets(): Route[] {
-    const routes = this.routeStack;
+  /** Reads the networks of a rule; returns how many were valid (and written to the pending code). */
+  private targets(): number {
+    let routes = 0;
     for (;;) {
       this.ws();
       const start = this.pos;
-      while (this.pos < this.text.length && !(cls(this.code()) & TARGET_END)) this.pos++;
-      const word = this.text.slice(start, this.pos);
-      if (word === '') {
+      const { text } = this;
+      let end = start;
+      while (end < text.length && !(cls(text.charCodeAt(end)) & TARGET_END)) end++;
+      this.pos = end;
+      if (end === start) {
         this.fatal(
           'RULE_SYNTAX',
           `expected a network (address or CIDR), found ${this.describeHere()}`,
           this.pos,
         );
       }
-      const route = this.target(word, start);
-      if (route) routes.push(route);
+      if (this.target(start, this.pos)) routes++;
       this.ws();
-      if (this.peek() !== ',') return routes.popFrom(0);
+      if (this.peek() !== ',') return routes;
       this.pos++;
     }
   }
 
-  private target(word: string, start: number): Route | undefined {
-    const percent = word.indexOf('%');
-    if (percent >= 0 && word.includes('%', percent + 1)) {
-      this.error(
-        'RULE_SYNTAX',
-        `'${word}' has more than one '%': write <table>%<network>`,
-        start,
-        word.length,
-      );
-      return undefined;
-    }
-    let table = DEFAULT_TABLE;
-    let network = word;
-    let networkOffset = start;
-    if (percent >= 0) {
-      const left = word.slice(0, percent);
-      const right = word.slice(percent + 1);
-      // The network is the side that looks like an address (table names hold no '.' or ':').
-      const suffixForm = looksLikeAddress(left) && !looksLikeAddress(right);
-      table = suffixForm ? right : left;
-      network = suffixForm ? left : right;
-      const tableOffset = suffixForm ? start + left.length + 1 : start;
-      networkOffset = suffixForm ? start : start + left.length + 1;
-      // A table in `seen` has passed the check already.
-      const problem = this.seen.has(table) ? undefined : tableNameProblem(table);
-      if (problem) {
-        this.error('RULE_BAD_TABLE', problem, tableOffset, table.length);
-        return undefined;
+  /**
+   * Reads the route written at `text[start, end)` (`[<table>%]<network>` or `<network>%<table>`) into the
+   * pending code; false (with an error) if it is not valid.
+   */
+  private target(start: number, end: number): boolean {
+    const { text } = this;
+    let percent = -1;
+    for (let i = start; i < end; i++) {
+      if (text.charCodeAt(i) !== 37) continue;
+      if (percent >= 0) {
+        const word = text.slice(start, end);
+        this.error(
+          'RULE_SYNTAX',
+          `'${word}' has more than one '%': write <table>%<network>`,
+          start,
+          word.length,
+        );
+        return false;
       }
+      percent = i;
     }
-    const parsed = parsePrefix(network);
-    if (!parsed.ok) {
-      this.error(parsed.code, parsed.message, networkOffset + parsed.offset, parsed.length);
-      return undefined;
+    let table: RouteIndex | undefined;
+    let networkStart = start;
+    let networkEnd = end;
+    if (percent < 0) {
+      table = this.table(DEFAULT_TABLE, 0, DEFAULT_TABLE.length);
+    } else {
+      // The network is the side that looks like an address (table names hold no '.' or ':').
+      const suffixForm = looksLikeAddress(text, start, percent) && !looksLikeAddress(text, percent + 1, end);
+      networkStart = suffixForm ? start : percent + 1;
+      networkEnd = suffixForm ? percent : end;
+      table = suffixForm ? this.table(text, percent + 1, end) : this.table(text, start, percent);
     }
-    if (parsed.length === 0) {
+    if (!table) return false;
+    const scanner = this.scanner;
+    let prefix: string;
+    let family: 'ipv4' | 'ipv6';
+    let length: number;
+    // Almost every network is a canonical IPv4 address or prefix: read in place, its text is already
+    // canonical, and its duplicate check is keyed by the address (no string cut out, built or hashed).
+    const fast = scanner.scan(text, networkStart, networkEnd);
+    if (fast) {
+      prefix = scanner.masked
+        ? text.slice(networkStart, networkEnd)
+        : this.hostPrefix(networkStart, networkEnd);
+      family = 'ipv4';
+      length = scanner.length;
+    } else if (this.scanner6.scan(text, networkStart, networkEnd)) {
+      // Likewise a canonical IPv6 address or prefix (its duplicate check is keyed by its text).
+      const network = text.slice(networkStart, networkEnd);
+      prefix = this.scanner6.masked ? network : [network, '/128'].join('');
+      family = 'ipv6';
+      length = this.scanner6.length;
+    } else {
+      const parsed = parsePrefix(text.slice(networkStart, networkEnd));
+      if (!parsed.ok) {
+        this.error(parsed.code, parsed.message, networkStart + parsed.offset, parsed.length);
+        return false;
+      }
+      prefix = parsed.prefix;
+      family = parsed.family;
+      length = parsed.length;
+    }
+    if (length === 0) {
       this.report(
         'warning',
         'RULE_DEFAULT_ROUTE',
-        `${parsed.prefix} is a default route`,
-        networkOffset,
-        network.length,
+        `${prefix} is a default route`,
+        networkStart,
+        networkEnd - networkStart,
       );
     }
-    let inTable = this.seen.get(table);
-    if (!inTable) {
-      inTable = { name: table, lines: new Map() };
-      this.seen.set(table, inTable);
-    }
-    const line = this.lineOf(start);
-    const previous = inTable.lines.get(parsed.prefix);
+    // A canonical IPv4 prefix from the full parser is keyed by its address too, so both paths agree.
+    const previous =
+      fast || (family === 'ipv4' && scanner.scan(prefix, 0, prefix.length))
+        ? table.claimIPv4(scanner.address, scanner.length, start)
+        : table.claim(prefix, start);
     if (previous !== undefined) {
+      const line = this.lineOf(start);
+      const previousLine = this.lineOf(previous);
       this.error(
         'RULE_DUPLICATE_ROUTE',
-        previous === line
-          ? `${parsed.prefix} in table ${table} is listed twice on this line`
-          : `${parsed.prefix} in table ${table} is already controlled by the rule at line ${previous}`,
+        previousLine === line
+          ? `${prefix} in table ${table.name} is listed twice on this line`
+          : `${prefix} in table ${table.name} is already controlled by the rule at line ${previousLine}`,
         start,
-        word.length,
+        end - start,
       );
-      return undefined;
+      return false;
     }
-    inTable.lines.set(parsed.prefix, line);
-    return { table: inTable.name, prefix: parsed.prefix, family: parsed.family };
+    const { program } = this;
+    program.emit(table.index);
+    program.emit(program.prefixes.length);
+    program.emit(family === 'ipv4' ? 0 : 1);
+    program.prefixes.push(prefix);
+    return true;
   }
 
-  private expr(level: number): Expr {
+  /**
+   * The table named by `source[start, end)`, or undefined (with an error) for a bad name. Names met
+   * before are found in place; a file names few tables, so only the first few are compared this way.
+   */
+  private table(source: string, start: number, end: number): RouteIndex | undefined {
+    const { firstTables } = this;
+    for (let i = 0; i < firstTables.length; i++) {
+      const known = firstTables[i] as RouteIndex;
+      if (known.name.length === end - start && source.startsWith(known.name, start)) return known;
+    }
+    const name = source.slice(start, end);
+    let table = this.tables.get(name);
+    if (table) return table;
+    const problem = name === DEFAULT_TABLE ? undefined : tableNameProblem(name);
+    if (problem) {
+      this.error('RULE_BAD_TABLE', problem, start, name.length);
+      return undefined;
+    }
+    table = new RouteIndex(name, this.program.tables.length);
+    this.program.tables.push(name);
+    this.tables.set(name, table);
+    if (firstTables.length < 8) firstTables.push(table);
+    return table;
+  }
+
+  /**
+   * `<address>/32` for the address at `text[start, end)`, as one flat string: `address + '/32'` would be
+   * a string of two pieces, which format() and ruleSetHash() then read half again as slowly.
+   */
+  private hostPrefix(start: number, end: number): string {
+    const pieces = this.pieces;
+    pieces[0] = this.text.slice(start, end);
+    return pieces.join('');
+  }
+
+  /** Reads an expression into the pending code, in postfix order. */
+  private expr(level: number): void {
     const start = this.pos;
     if (level > this.maxDepth) {
       this.fatal('RULE_TOO_DEEP', `expressions are nested deeper than ${this.maxDepth} levels`, start);
@@ -474,7 +566,10 @@ class Parser {
     const word = this.word(start, this.pos);
     const afterWord = this.pos;
     this.ws();
-    if (this.peek() === ':') return this.proxy(word, start);
+    if (this.peek() === ':') {
+      this.proxy(word, start);
+      return;
+    }
     const open = this.peek() === '(';
     if (!(AGGREGATORS as readonly string[]).includes(word)) {
       const guess = nearest(word, AGGREGATORS);
@@ -504,7 +599,8 @@ class Parser {
         start,
         word.length,
       );
-      return { type: 'const', value: word === 'true' };
+      this.program.emit(word === 'true' ? OP_TRUE : OP_FALSE);
+      return;
     }
     if (!open)
       this.fatal('RULE_SYNTAX', `expected '(' after '${word}', found ${this.describeHere()}`, this.pos);
@@ -538,30 +634,31 @@ class Parser {
     }
     const args = this.args(level, word, openAt);
     this.depth--;
+    const { program } = this;
     if (word === 'not') {
-      const [arg] = args;
-      if (args.length !== 1 || !arg)
-        this.fatal(
-          'RULE_ARITY',
-          `not() takes exactly one term, found ${args.length}`,
-          start,
-          this.pos - start,
-        );
-      return { type: 'not', arg };
+      if (args !== 1)
+        this.fatal('RULE_ARITY', `not() takes exactly one term, found ${args}`, start, this.pos - start);
+      program.emit(OP_NOT);
+      return;
     }
     if (word === 'atleast') {
       const count = n ?? 0;
-      if (!Number.isSafeInteger(count) || count < 1 || count > args.length) {
+      const valid = Number.isSafeInteger(count) && count >= 1 && count <= args;
+      if (!valid) {
         this.error(
           'RULE_BAD_QUORUM',
-          `atleast(${nText}, ...) needs a count from 1 to its ${args.length} term${args.length === 1 ? '' : 's'}`,
+          `atleast(${nText}, ...) needs a count from 1 to its ${args} term${args === 1 ? '' : 's'}`,
           nAt,
           nText.length,
         );
       }
-      return { type: 'atleast', n: count, args };
+      program.emit(OP_ATLEAST);
+      program.emit(args);
+      program.emitNumber(count);
+      return;
     }
-    return { type: word === 'all' ? 'all' : 'any', args };
+    program.emit(word === 'all' ? OP_ALL : OP_ANY);
+    program.emit(args);
   }
 
   /**
@@ -569,15 +666,22 @@ class Parser {
    * so that the hot path does not allocate a string per word.
    */
   private word(start: number, end: number): string {
-    for (const known of AGGREGATORS) {
-      if (known.length === end - start && this.text.startsWith(known, start)) return known;
-    }
-    return this.text.slice(start, end);
+    return this.known(AGGREGATORS, start, end) ?? this.text.slice(start, end);
   }
 
-  private args(level: number, word: string, openAt: number): Expr[] {
-    const stack = this.argStack;
-    const base = stack.size;
+  /** The word of `words` that the text from `start` to `end` is, if any; found without cutting it out. */
+  private known<const W extends string>(words: readonly W[], start: number, end: number): W | undefined {
+    for (const word of words) {
+      if (word.length === end - start && this.text.startsWith(word, start)) return word;
+    }
+    return undefined;
+  }
+
+  /** Reads the arguments of an aggregator into the pending code; returns how many there were. */
+  private args(level: number, word: string, openAt: number): number {
+    const ranges = this.argCode;
+    const base = ranges.size;
+    const { program } = this;
     let keys: Set<string> | undefined;
     if (this.peek() === ')') {
       if (word !== 'not')
@@ -586,26 +690,32 @@ class Parser {
     }
     for (;;) {
       const at = this.pos;
-      const arg = this.expr(level + 1);
-      if (!keys && stack.size - base > 16) {
+      const codeAt = program.length;
+      this.expr(level + 1);
+      const codeEnd = program.length;
+      if (!keys && ranges.size - base > 32) {
         keys = new Set<string>();
-        for (let i = base; i < stack.size; i++) keys.add(termKey(stack.at(i) as Expr));
+        for (let i = base; i < ranges.size; i += 2)
+          keys.add(this.codeKey(ranges.at(i) ?? 0, ranges.at(i + 1) ?? 0));
       }
-      if (repeats(stack, base, arg, keys)) {
+      if (this.repeats(base, codeAt, codeEnd, keys)) {
         this.report(
           'warning',
           'RULE_REPEATED_TERM',
-          `'${formatExpr(arg)}' appears twice in ${word}()`,
+          `'${formatExpr(program.pendingExpr(codeAt, codeEnd))}' appears twice in ${word}()`,
           at,
           this.pos - at,
         );
       }
-      stack.push(arg);
+      ranges.push(codeAt);
+      ranges.push(codeEnd);
       this.ws();
       const c = this.peek();
       if (c === ')') {
         this.pos++;
-        return stack.popFrom(base);
+        const count = (ranges.size - base) / 2;
+        ranges.size = base;
+        return count;
       }
       if (c !== ',') {
         this.fatal(
@@ -621,7 +731,39 @@ class Parser {
     }
   }
 
-  private proxy(kind: string, start: number): Expr {
+  /**
+   * Whether the argument whose code is `[start, end)` repeats one read before in the same list (code
+   * ranges from `base` up on the argument stack). Equal code is the same term: proxy terms are numbered
+   * by name and threshold. Short lists (the usual case) are compared pairwise without allocating; long
+   * ones get a set of keys, so that a huge list stays linear.
+   */
+  private repeats(base: number, start: number, end: number, keys: Set<string> | undefined): boolean {
+    if (keys) {
+      const key = this.codeKey(start, end);
+      if (keys.has(key)) return true;
+      keys.add(key);
+      return false;
+    }
+    const ranges = this.argCode;
+    const { program } = this;
+    for (let i = base; i < ranges.size; i += 2) {
+      const from = ranges.at(i) ?? 0;
+      if ((ranges.at(i + 1) ?? 0) - from !== end - start) continue;
+      let k = 0;
+      while (k < end - start && program.at(from + k) === program.at(start + k)) k++;
+      if (k === end - start) return true;
+    }
+    return false;
+  }
+
+  private codeKey(start: number, end: number): string {
+    const parts = new Array<number>(end - start);
+    for (let i = start; i < end; i++) parts[i - start] = this.program.at(i);
+    return parts.join(',');
+  }
+
+  /** Reads a proxy term (after its kind, `b` or `f`) into the pending code. */
+  private proxy(kind: string, start: number): void {
     if (kind !== 'b' && kind !== 'f') {
       this.fatal(
         'RULE_UNKNOWN_PROXY_KIND',
@@ -630,17 +772,28 @@ class Parser {
         kind.length + 1,
       );
     }
+    const { text } = this;
     this.pos++;
-    while (isSpace(this.code())) this.pos++;
+    this.skipSpaces();
     const nameAt = this.pos;
-    while (this.pos < this.text.length && !(cls(this.code()) & NAME_END)) this.pos++;
-    const name = this.text.slice(nameAt, this.pos);
+    // The name is hashed and checked as it is read, so that a name met before is found without cutting
+    // it out of the text.
+    let hash = TermTable.seed;
+    let valid = true;
+    let nameEnd = nameAt;
+    for (; nameEnd < text.length; nameEnd++) {
+      const code = text.charCodeAt(nameEnd);
+      const bits = cls(code);
+      if (bits & NAME_END) break;
+      if (!(bits & PROXY_CHAR)) valid = false;
+      hash = TermTable.step(hash, code);
+    }
+    this.pos = nameEnd;
     const side = kind === 'b' ? 'backend' : 'frontend';
-    if (name === '') this.fatal('RULE_BAD_PROXY_NAME', `expected a ${side} name after '${kind}:'`, nameAt);
-    const known = side === 'backend' ? this.backends : this.frontends;
-    let term = known.get(name);
-    // A name met before in a plain term has passed the check.
-    if (!term && !PROXY_NAME.test(name)) {
+    if (nameEnd === nameAt)
+      this.fatal('RULE_BAD_PROXY_NAME', `expected a ${side} name after '${kind}:'`, nameAt);
+    if (!valid) {
+      const name = text.slice(nameAt, nameEnd);
       const bad = [...name].find((c) => !PROXY_NAME.test(c)) ?? '';
       this.fatal(
         'RULE_BAD_PROXY_NAME',
@@ -649,19 +802,20 @@ class Parser {
         name.length,
       );
     }
-    while (isSpace(this.code())) this.pos++;
-    if (this.peek() === '>' || this.peek() === '<' || this.peek() === '=') {
-      return this.threshold(side, name);
-    }
-    if (!term) {
-      term = { type: 'proxy', side, name };
-      known.set(name, term);
-    }
-    return term;
+    this.skipSpaces();
+    const c = this.code();
+    const threshold = c === 62 || c === 60 || c === 61 ? this.threshold(side, nameAt, nameEnd) : undefined;
+    const { program } = this;
+    program.emit(OP_PROXY);
+    program.emit(this.terms.entry(text, nameAt, nameEnd, hash, side).index);
+    if (threshold === undefined) program.emit(0);
+    else program.emitThreshold(threshold, this.percent);
   }
 
-  private threshold(side: 'backend' | 'frontend', name: string): Expr {
+  /** Reads `>=N` or `>=N%` after the backend name at `text[nameAt, nameEnd)`: returns N, sets {@link percent}. */
+  private threshold(side: 'backend' | 'frontend', nameAt: number, nameEnd: number): number {
     const opAt = this.pos;
+    const name = () => this.text.slice(nameAt, nameEnd);
     if (!this.text.startsWith('>=', this.pos)) {
       const op = this.text.slice(this.pos, this.pos + (this.text[this.pos + 1] === '=' ? 2 : 1));
       this.fatal(
@@ -674,27 +828,33 @@ class Parser {
     if (side === 'frontend') {
       this.fatal(
         'RULE_BAD_THRESHOLD',
-        `capacity thresholds apply to backends only (f:${name} is a frontend)`,
+        `capacity thresholds apply to backends only (f:${name()} is a frontend)`,
         opAt,
         2,
       );
     }
     this.pos += 2;
-    while (isSpace(this.code())) this.pos++;
+    this.skipSpaces();
     const numAt = this.pos;
     while (isDigit(this.code())) this.pos++;
-    const digits = this.text.slice(numAt, this.pos);
+    const digitCount = this.pos - numAt;
     const percent = this.peek() === '%';
     if (percent) this.pos++;
-    if (digits === '' || /^0[0-9]/.test(digits)) {
+    if (digitCount === 0 || (digitCount > 1 && this.text.charCodeAt(numAt) === 48)) {
       this.fatal(
         'RULE_BAD_THRESHOLD',
-        `expected a whole number after '>=', e.g. b:${name}>=2 or b:${name}>=50%`,
+        `expected a whole number after '>=', e.g. b:${name()}>=2 or b:${name()}>=50%`,
         numAt,
       );
     }
-    const value = Number(digits);
+    let value = 0;
+    if (digitCount <= 7) {
+      for (let i = numAt; i < numAt + digitCount; i++) value = value * 10 + this.text.charCodeAt(i) - 48;
+    } else {
+      value = Number(this.text.slice(numAt, numAt + digitCount));
+    }
     if (percent && (value < 1 || value > 100)) {
+      const digits = this.text.slice(numAt, numAt + digitCount);
       this.error(
         'RULE_BAD_THRESHOLD',
         `a percentage threshold must be from 1% to 100%, found ${digits}%`,
@@ -702,6 +862,7 @@ class Parser {
         digits.length + 1,
       );
     } else if (!percent && (value < 1 || value > 1_000_000)) {
+      const digits = this.text.slice(numAt, numAt + digitCount);
       this.error(
         'RULE_BAD_THRESHOLD',
         `a server-count threshold must be from 1 to 1000000, found ${digits}`,
@@ -709,18 +870,8 @@ class Parser {
         digits.length,
       );
     }
-    let byValue = this.thresholds.get(name);
-    if (!byValue) {
-      byValue = new Map();
-      this.thresholds.set(name, byValue);
-    }
-    const key = value * 2 + (percent ? 1 : 0);
-    let term = byValue.get(key);
-    if (!term) {
-      term = { type: 'proxy', side, name, threshold: { kind: percent ? 'percent' : 'count', value } };
-      byValue.set(key, term);
-    }
-    return term;
+    this.percent = percent;
+    return value;
   }
 
   private number(max: number, what: string): number {
@@ -761,25 +912,29 @@ class Parser {
   private attributes(): RouteAttributes {
     let med: number | undefined;
     let localPref: number | undefined;
-    const communities: [number, number][] = [];
-    const largeCommunities: [number, number, number][] = [];
+    // Communities go on reused stacks, flat (two or three numbers each), and are copied out at the end.
+    const communities = this.communities;
+    const largeCommunities = this.largeCommunities;
+    communities.clear();
+    largeCommunities.clear();
     for (;;) {
       this.ws();
       const at = this.pos;
       while (cls(this.code()) & ATTRIBUTE_NAME) this.pos++;
-      const name = this.text.slice(at, this.pos);
-      if (!(ATTRIBUTES as readonly string[]).includes(name)) {
-        const guess = nearest(name, ATTRIBUTES);
+      const name = this.known(ATTRIBUTES, at, this.pos);
+      if (name === undefined) {
+        const word = this.text.slice(at, this.pos);
+        const guess = nearest(word, ATTRIBUTES);
         this.fatal(
           'RULE_BAD_ATTRIBUTE',
-          name === ''
+          word === ''
             ? `expected a route attribute (${ATTRIBUTES.join(', ')}), found ${this.describeHere()}`
-            : `unknown route attribute '${name}'${guess ? `; did you mean '${guess}'?` : `; expected one of ${ATTRIBUTES.join(', ')}`}`,
+            : `unknown route attribute '${word}'${guess ? `; did you mean '${guess}'?` : `; expected one of ${ATTRIBUTES.join(', ')}`}`,
           at,
-          name.length,
+          word.length,
         );
       }
-      while (isSpace(this.code())) this.pos++;
+      this.skipSpaces();
       const valueAt = this.pos;
       if (name === 'med' || name === 'local-pref') {
         if ((name === 'med' ? med : localPref) !== undefined)
@@ -790,34 +945,67 @@ class Parser {
       } else if (name === 'community') {
         const a = this.part(true, 0xffff, name);
         const b = this.part(false, 0xffff, name);
-        if (communities.some(([x, y]) => x === a && y === b)) {
-          this.error('RULE_BAD_ATTRIBUTE', `community ${a}:${b} is given twice`, valueAt, this.pos - valueAt);
+        for (let i = 0; i < communities.size; i += 2) {
+          if (communities.at(i) === a && communities.at(i + 1) === b) {
+            this.error(
+              'RULE_BAD_ATTRIBUTE',
+              `community ${a}:${b} is given twice`,
+              valueAt,
+              this.pos - valueAt,
+            );
+            break;
+          }
         }
-        communities.push([a, b]);
+        communities.push(a);
+        communities.push(b);
       } else {
         const a = this.part(true, U32, name);
         const b = this.part(false, U32, name);
         const c = this.part(false, U32, name);
-        if (largeCommunities.some(([x, y, z]) => x === a && y === b && z === c)) {
-          this.error(
-            'RULE_BAD_ATTRIBUTE',
-            `large-community ${a}:${b}:${c} is given twice`,
-            valueAt,
-            this.pos - valueAt,
-          );
+        for (let i = 0; i < largeCommunities.size; i += 3) {
+          if (
+            largeCommunities.at(i) === a &&
+            largeCommunities.at(i + 1) === b &&
+            largeCommunities.at(i + 2) === c
+          ) {
+            this.error(
+              'RULE_BAD_ATTRIBUTE',
+              `large-community ${a}:${b}:${c} is given twice`,
+              valueAt,
+              this.pos - valueAt,
+            );
+            break;
+          }
         }
-        largeCommunities.push([a, b, c]);
+        largeCommunities.push(a);
+        largeCommunities.push(b);
+        largeCommunities.push(c);
       }
-      while (isSpace(this.code())) this.pos++;
+      this.skipSpaces();
       if (this.peek() !== ',') break;
       this.pos++;
     }
-    // Properties in the order of the canonical text; slice() sizes the lists exactly (see ScratchStack).
+    // Properties in the order of the canonical text; lists at their exact size (see ScratchStack).
     const attributes: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = {};
     if (med !== undefined) attributes.med = med;
     if (localPref !== undefined) attributes.localPref = localPref;
-    if (communities.length) attributes.communities = communities.slice();
-    if (largeCommunities.length) attributes.largeCommunities = largeCommunities.slice();
+    if (communities.size) {
+      const list = new Array<[number, number]>(communities.size / 2);
+      for (let i = 0; i < list.length; i++)
+        list[i] = [communities.at(2 * i) ?? 0, communities.at(2 * i + 1) ?? 0];
+      attributes.communities = list;
+    }
+    if (largeCommunities.size) {
+      const list = new Array<[number, number, number]>(largeCommunities.size / 3);
+      for (let i = 0; i < list.length; i++) {
+        list[i] = [
+          largeCommunities.at(3 * i) ?? 0,
+          largeCommunities.at(3 * i + 1) ?? 0,
+          largeCommunities.at(3 * i + 2) ?? 0,
+        ];
+      }
+      attributes.largeCommunities = list;
+    }
     return attributes;
   }
 }
@@ -829,20 +1017,29 @@ class Parser {
 export function parse(text: string, options: ParseOptions = {}): ParseResult {
   const parser = new Parser(text, options.file ?? '<input>', options.maxDepth ?? 32);
   parser.run();
-  const { diagnostics, rules, source } = parser;
+  const { diagnostics, program, source } = parser;
+  let rules: readonly Rule[] | undefined;
   let locations: readonly RuleLocation[] | undefined;
   let items: readonly SourceItem[] | undefined;
-  // locations and items are built on first access; as enumerable own getters they still show in a spread,
-  // JSON.stringify, structuredClone or deep equality like plain properties.
+  // The rules, locations and items are built on first access (the rules from the compact program, which
+  // is all evaluate needs); as enumerable own getters they still show in a spread, JSON.stringify,
+  // structuredClone or deep equality like plain properties.
+  const ruleSet: RuleSet = {
+    version: 1,
+    get rules() {
+      return (rules ??= program.rules());
+    },
+  };
+  attachProgram(ruleSet, program);
   return {
-    ruleSet: { version: 1, rules },
+    ruleSet,
     get locations() {
       return (locations ??= source.locations());
     },
     diagnostics,
     ok: !diagnostics.some((d) => d.severity === 'error'),
     get items() {
-      return (items ??= source.items(rules));
+      return (items ??= source.items(ruleSet.rules));
     },
   };
 }

@@ -14,6 +14,11 @@ export class ScratchStack<T> {
     this.items[this.size++] = item;
   }
 
+  /** Removes the top item and returns it. */
+  pop(): T | undefined {
+    return this.size > 0 ? this.items[--this.size] : undefined;
+  }
+
   /** The item at `index` (below {@link size}). */
   at(index: number): T | undefined {
     return index < this.size ? this.items[index] : undefined;
@@ -21,9 +26,22 @@ export class ScratchStack<T> {
 
   /** Removes the items from `base` up and returns them as an exactly sized array. */
   popFrom(base: number): T[] {
-    const list = this.items.slice(base, this.size);
+    const { items } = this;
+    const size = this.size;
     this.size = base;
-    return list;
+    // Literals for the usual short lists: they are allocated inline, where slice() is a call into the runtime.
+    switch (size - base) {
+      case 0:
+        return [];
+      case 1:
+        return [items[base] as T];
+      case 2:
+        return [items[base] as T, items[base + 1] as T];
+      case 3:
+        return [items[base] as T, items[base + 1] as T, items[base + 2] as T];
+      default:
+        return items.slice(base, size);
+    }
   }
 
   /** Empties the stack (after an error left a list half read). */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Expr, ProxyTerm, Route, RouteAttributes, Rule, RuleSet } from '../src/index.js';
+import type { Expr, HealthState, ProxyTerm, Route, RouteAttributes, Rule, RuleSet } from '../src/index.js';
 import { parsePrefix } from '../src/index.js';
 import { tableNameProblem } from '../src/names.js';
 
@@ -149,4 +149,30 @@ export const ruleSetArb: fc.Arbitrary<RuleSet> = fc.array(ruleArb, { maxLength: 
 });
 
 /** Characters that matter to the grammar, for mutating valid text. */
+/**
+ * Health states over the usual names of {@link exprArb} (random names mostly stay unknown): up or down,
+ * with or without server counts and reasons, empty backends included.
+ */
+export const healthStateArb: fc.Arbitrary<HealthState> = (() => {
+  const names = fc.constantFrom('be_app', 'be_static', 'fe_web', 'k8s_servers', 'be.app', 'fe:443', 'a-b');
+  const reason = fc.constantFrom('DOWN', 'PAUSED', 'MAINT', 'UP');
+  return fc.record({
+    frontends: fc.dictionary(names, fc.record({ up: fc.boolean(), reason }, { requiredKeys: ['up'] })),
+    backends: fc.dictionary(
+      names,
+      fc.integer({ min: 0, max: 8 }).chain((total) =>
+        fc.record(
+          {
+            up: fc.boolean(),
+            reason,
+            serversUp: fc.integer({ min: 0, max: total }),
+            serversTotal: fc.constant(total),
+          },
+          { requiredKeys: ['up'] },
+        ),
+      ),
+    ),
+  });
+})();
+
 export const grammarChars = [...'(),=%:#/\n \t.>=<b:f-_0123456789abcdefwith'];
