@@ -14,7 +14,7 @@ import { spawnAgent, stopAgent } from './agent-process.js';
 // by bird-client's injector directly at the moment of the change (no agent, no HAProxy). Each change is
 // also checked to reach the peer as exactly one BGP update (its import updates + withdraws counters).
 
-const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 60);
+const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 200);
 const POLL_GAP_MS = 2;
 const ROUTE = { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' } as const;
 
@@ -22,7 +22,8 @@ type Mode = 'floor' | 'event ring' | 'poll 250 ms';
 
 const percentile = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  // Nearest rank: the smallest value with at least p % of the samples at or below it.
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
