@@ -254,7 +254,10 @@ export async function startNats(): Promise<NatsInstance> {
   };
 }
 
-/** HTTP servers on loopback that answer 200; each can be stopped and started again on its port. */
+/**
+ * HTTP servers on loopback that answer 200 (404 on `/nolb`, for HAProxy's `http-check` NOLB tests); each
+ * can be stopped and started again on its port.
+ */
 export interface Backends {
   readonly ports: readonly number[];
   stop(index: number): Promise<void>;
@@ -285,7 +288,10 @@ export async function startBackends(count: number): Promise<Backends> {
   const servers: Server[] = [];
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
-    const server = createServer((_req, res) => res.end('ok\n'));
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === '/nolb' ? 404 : 200;
+      res.end('ok\n');
+    });
     servers.push(server);
     ports.push(await listenOn(server, 0));
   }

@@ -1,76 +1,15 @@
-// Starts real HAProxy processes and real HTTP backends for integration tests, benchmarks and the
-// fixture capture script. Only node built-ins and erasable TypeScript, so `node` can run it directly.
+// Starts real HAProxy processes for integration tests, benchmarks and the fixture capture script (HTTP
+// backends, ports and waiting come from @rhi/test-support). Erasable TypeScript only, so `node` can run
+// the scripts directly once @rhi/test-support is built.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import { connect, createServer as createTcpServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitFor } from '@rhi/test-support';
 
-/** Small HTTP servers on ephemeral loopback ports that answer 200 (404 on /nolb), and can be stopped and restarted. */
-export interface Backends {
-  readonly ports: readonly number[];
-  stop(index: number): Promise<void>;
-  start(index: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-export async function startBackends(count: number): Promise<Backends> {
-  const servers: Server[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = createServer((req, res) => {
-      res.statusCode = req.url === '/nolb' ? 404 : 200;
-      res.end('ok\n');
-    });
-    servers.push(server);
-    ports.push(await listen(server, 0));
-  }
-  return {
-    ports,
-    stop: (i) => closeServer(servers[i]!),
-    start: async (i) => {
-      await listen(servers[i]!, ports[i]!);
-    },
-    close: async () => {
-      await Promise.all(servers.map(closeServer));
-    },
-  };
-}
-
-/** A free TCP port on loopback (bound and released, for HAProxy's `ipv4@` stats socket). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, startBackends, waitFor, type Backends } from '@rhi/test-support';
 
 /** Sends one line to a stats socket (unix path or TCP port) and returns everything read until EOF. */
 export function cli(socket: string | number, line: string, timeoutMs = 5000): Promise<string> {
@@ -93,26 +32,6 @@ export function cli(socket: string | number, line: string, timeoutMs = 5000): Pr
       resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
-}
-
-/** Polls `check` until it returns a value other than `undefined`, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function waitForMaster(masterSocket: string, workerPid: number): Promise<true> {
