@@ -294,6 +294,43 @@ stateDir: ${dir}
     await peerHas([VIP1]);
   });
 
+  it('finishes a drain at once when the connections are already gone, whatever the last event said', async () => {
+    const base = `http://127.0.0.1:${app?.adminAddress?.port}`;
+    const connections = async () =>
+      Number(/^CurrConns: (\d+)$/m.exec(await haproxy.command('show info'))?.[1]);
+    const held = connectTcp(webPort, '127.0.0.1');
+    await new Promise((resolve, reject) => held.once('connect', resolve).once('error', reject));
+    await waitFor('HAProxy to count the connection', async () =>
+      (await connections()) === 1 ? true : undefined,
+    );
+    // A change the agent hears about while the connection is open: its last event counts 1 connection.
+    await haproxy.command('disable server be_app/s1');
+    await new Promise((r) => setTimeout(r, 500));
+    held.destroy();
+    await waitFor('HAProxy to drop the connection', async () =>
+      (await connections()) === 0 ? true : undefined,
+    );
+    // Not tracked outside a drain, so the agent has not been told.
+    await new Promise((r) => setTimeout(r, 300));
+    const drainedAt = Date.now();
+    const drain = await fetch(`${base}/drain`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'already quiet', waitSessions: 0, timeoutMs: 60_000 }),
+    });
+    expect(drain.status).toBe(200);
+    await peerHas([]);
+    expect(Date.now() - drainedAt).toBeLessThan(5_000);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        event: 'drained',
+        reason: expect.stringContaining('already quiet (sessions fell to 0)'),
+      }),
+    );
+    expect((await fetch(`${base}/undrain`, { method: 'POST' })).status).toBe(200);
+    await haproxy.command('enable server be_app/s1');
+    await peerHas([VIP1]);
+  });
+
   it('drains and undrains through the admin endpoint', async () => {
     const base = `http://127.0.0.1:${app?.adminAddress?.port}`;
     expect((await fetch(`${base}/drain`, { method: 'POST', body: '{"reason":"test"}' })).status).toBe(200);

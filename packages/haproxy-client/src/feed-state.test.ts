@@ -31,6 +31,18 @@ describe('feed state machine', () => {
     });
   });
 
+  it('yields the first read after session tracking starts, even unchanged, then only changes', () => {
+    const first = feedOnRead(INITIAL_FEED_STATE, snap(1), 1, 2000);
+    const untracked = feedOnRead(first.state, snap(2), 2, 2000);
+    expect(untracked.event).toBeUndefined();
+    const starts = feedOnRead(untracked.state, snap(3), 3, 2000, { sessions: true });
+    expect(starts.event).toMatchObject({ type: 'snapshot', changes: { any: false } });
+    expect(feedOnRead(starts.state, snap(4), 4, 2000, { sessions: true }).event).toBeUndefined();
+    const stopped = feedOnRead(starts.state, snap(5), 5, 2000);
+    expect(stopped.event).toBeUndefined();
+    expect(feedOnRead(stopped.state, snap(6), 6, 2000, { sessions: true }).event).toBeDefined();
+  });
+
   it('absorbs failures shorter than the grace period (a reload)', () => {
     let state: FeedState = feedOnRead(INITIAL_FEED_STATE, snap(0), 0, 2000).state;
     for (const t of [100, 1000, 2099]) {

@@ -35,6 +35,8 @@ export interface FeedState {
   /** Epoch ms of the first failure of the current run of failures. */
   readonly failingSince?: number;
   readonly unreachable: boolean;
+  /** The previous read was diffed with the `sessions` option. */
+  readonly trackingSessions?: boolean;
 }
 
 /** The state before the first read. */
@@ -48,7 +50,9 @@ export interface FeedStep {
 
 /**
  * A read succeeded at `now`: yield it when anything relevant changed or when it ends an outage. A read
- * answered by a stopping worker (a reload under way; its frontends show `STOP`) counts as a failure. Pure.
+ * answered by a stopping worker (a reload under way; its frontends show `STOP`) counts as a failure. The
+ * first read with the `sessions` option after reads without it is yielded even when nothing changed: the
+ * consumer that starts tracking connections learns their current count at once. Pure.
  */
 export function feedOnRead(
   state: FeedState,
@@ -61,8 +65,14 @@ export function feedOnRead(
     return feedOnFailure(state, new HaproxyWorkerStoppingError(snapshot.process.pid), now, graceMs);
   }
   const changes = diffSnapshots(state.last, snapshot, diff);
-  const next: FeedState = { last: snapshot, unreachable: false };
-  if (!changes.any && !state.unreachable) return { state: next };
+  const tracking = diff.sessions === true;
+  const next: FeedState = {
+    last: snapshot,
+    unreachable: false,
+    ...(tracking ? { trackingSessions: true } : {}),
+  };
+  const startsTracking = tracking && state.trackingSessions !== true;
+  if (!changes.any && !state.unreachable && !startsTracking) return { state: next };
   return { state: next, event: { type: 'snapshot', snapshot, changes, recovered: state.unreachable } };
 }
 
