@@ -52,7 +52,11 @@ protocol bgp up1 { ipv4 { export where proto = "vol1"; }; ipv6 { export where pr
       { name: 'vol1', exported: true, running: true },
       { name: 'vol1_v6', exported: false, running: false },
     ]);
-    expect(result.problems).toHaveLength(3);
+    expect(result.problems).toEqual([
+      { message: expect.stringContaining('no line include') },
+      { message: expect.stringContaining('no filter matches protocol vol1_v6'), protocol: 'vol1_v6' },
+      { message: expect.stringContaining('BIRD is not running protocol vol1_v6'), protocol: 'vol1_v6' },
+    ]);
   });
 
   it('resolves include targets against the including file', () => {

@@ -6,6 +6,12 @@ export interface BirdConfigFile {
   readonly text: string;
 }
 
+/** One thing missing from the BIRD config, and the protocol it is about (none for the include line). */
+export interface BirdConfigProblem {
+  readonly message: string;
+  readonly protocol?: string;
+}
+
 /** Whether an operator's BIRD config wires in the injector: the include line and an export of each protocol. */
 export interface BirdConfigCheck {
   readonly ok: boolean;
@@ -15,7 +21,7 @@ export interface BirdConfigCheck {
     readonly exported: boolean;
     readonly running: boolean | undefined;
   }[];
-  readonly problems: readonly string[];
+  readonly problems: readonly BirdConfigProblem[];
 }
 
 function stripComments(text: string): string {
@@ -60,14 +66,20 @@ export function checkBirdConfig(
     exported: equals.has(name) || globs.some((g) => g.test(name)),
     running: expected.running ? expected.running.has(name) : undefined,
   }));
-  const problems = [
-    ...(includesFile ? [] : [`no line include "${includePath}"; in the BIRD config`]),
+  const problems: BirdConfigProblem[] = [
+    ...(includesFile ? [] : [{ message: `no line include "${includePath}"; in the BIRD config` }]),
     ...protocols
       .filter((p) => !p.exported)
-      .map((p) => `no filter matches protocol ${p.name} (e.g. export where proto = "${p.name}";)`),
+      .map((p) => ({
+        message: `no filter matches protocol ${p.name} (e.g. export where proto = "${p.name}";)`,
+        protocol: p.name,
+      })),
     ...protocols
       .filter((p) => p.running === false)
-      .map((p) => `BIRD is not running protocol ${p.name} (configure not yet run, or include missing)`),
+      .map((p) => ({
+        message: `BIRD is not running protocol ${p.name} (configure not yet run, or include missing)`,
+        protocol: p.name,
+      })),
   ];
   return { ok: problems.length === 0, includesFile, protocols, problems };
 }

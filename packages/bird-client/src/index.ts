@@ -9,6 +9,7 @@ export {
   checkBirdConfig,
   includeTargets,
   type BirdConfigCheck,
+  type BirdConfigProblem,
   type BirdConfigFile,
 } from './check-config.js';
 export {

@@ -139,14 +139,11 @@ function describeBirdCheck(check: BirdConfigCheck, needed: ReadonlySet<string>):
         what: `protocol ${p.name} is exported${p.running ? ' and running' : ''}`,
       })),
   ];
-  const problems = check.problems.map((p): CheckItem => {
-    const about = check.protocols.find(
-      (q) => p.includes(`protocol ${q.name} `) || p.endsWith(`protocol ${q.name}`),
-    );
-    const idle = about !== undefined && !needed.has(about.name);
+  const problems = check.problems.map(({ message, protocol }): CheckItem => {
+    const idle = protocol !== undefined && !needed.has(protocol);
     return {
       verdict: idle ? 'warn' : 'fail',
-      what: idle ? `${p}; it carries no route of the current rules` : p,
+      what: idle ? `${message}; it carries no route of the current rules` : message,
     };
   });
   return [...fine, ...problems];
