@@ -1,18 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedEvent, SnapshotEvent, UnreachableEvent } from '../src/index.js';
+import type { UnreachableEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
-import { FeedRecorder } from './support/feed-recorder.js';
+import { FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
 import type { Backends, HaproxyInstance } from './support/haproxy-harness.js';
 import { startBackends, startHaproxy, waitFor } from './support/haproxy-harness.js';
 import { recordingLogger } from './support/log-sink.js';
 
 const check = 'check inter 100 rise 2 fall 2';
-const isSnapshot = (e: FeedEvent): e is SnapshotEvent => e.type === 'snapshot';
-const snapshotWhere =
-  (test: (e: SnapshotEvent) => boolean) =>
-  (e: FeedEvent): e is SnapshotEvent =>
-    isSnapshot(e) && test(e);
 
 function processExited(pid: number): boolean {
   try {

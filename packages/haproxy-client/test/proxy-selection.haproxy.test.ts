@@ -3,18 +3,13 @@ import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedEvent, ProxyNames, SnapshotEvent } from '../src/index.js';
+import type { ProxyNames, SnapshotEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
-import { FeedRecorder } from './support/feed-recorder.js';
+import { FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
 import type { Backends, HaproxyInstance } from './support/haproxy-harness.js';
 import { startBackends, startHaproxy, waitFor } from './support/haproxy-harness.js';
 
 const check = 'check inter 100 rise 2 fall 2';
-const isSnapshot = (e: FeedEvent): e is SnapshotEvent => e.type === 'snapshot';
-const snapshotWhere =
-  (test: (e: SnapshotEvent) => boolean) =>
-  (e: FeedEvent): e is SnapshotEvent =>
-    isSnapshot(e) && test(e);
 
 /** Opens a connection to a frontend and leaves an HTTP request unfinished, so HAProxy keeps the session. */
 function holdSession(path: string): Promise<Socket> {

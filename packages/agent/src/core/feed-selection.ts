@@ -1,5 +1,6 @@
 import type { ProxyNames } from '@rhi/haproxy-client';
-import type { Expr, RuleSet } from '@rhi/rules-dsl';
+import type { RuleSet } from '@rhi/rules-dsl';
+import { forEachProxyTerm } from './proxy-names.js';
 
 /** What the health feed reads for a rule set: the proxies it names, and server rows only if it needs them. */
 export interface FeedSelection {
@@ -8,29 +9,16 @@ export interface FeedSelection {
   readonly withServers: boolean;
 }
 
-function visit(expr: Expr, frontends: Set<string>, backends: Set<string>): boolean {
-  switch (expr.type) {
-    case 'proxy':
-      (expr.side === 'backend' ? backends : frontends).add(expr.name);
-      return expr.threshold !== undefined;
-    case 'not':
-      return visit(expr.arg, frontends, backends);
-    case 'const':
-      return false;
-    default: {
-      let thresholds = false;
-      for (const arg of expr.args) thresholds = visit(arg, frontends, backends) || thresholds;
-      return thresholds;
-    }
-  }
-}
-
 /** The feed's selection for a rule set (none: read no proxy, only the process). Pure. */
 export function feedSelection(ruleSet: RuleSet | null): FeedSelection {
   const frontends = new Set<string>();
   const backends = new Set<string>();
   let withServers = false;
-  for (const rule of ruleSet?.rules ?? []) withServers = visit(rule.expr, frontends, backends) || withServers;
+  if (ruleSet)
+    forEachProxyTerm(ruleSet, (term) => {
+      (term.side === 'backend' ? backends : frontends).add(term.name);
+      if (term.threshold) withServers = true;
+    });
   return { proxies: { frontends: [...frontends], backends: [...backends] }, withServers };
 }
 

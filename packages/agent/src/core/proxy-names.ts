@@ -1,15 +1,20 @@
-import type { Expr, HealthState, RuleSet } from '@rhi/rules-dsl';
+import type { Expr, HealthState, ProxyTerm, RuleSet } from '@rhi/rules-dsl';
 
-function collect(expr: Expr, out: Set<string>): void {
-  if (expr.type === 'proxy') out.add(`${expr.side === 'backend' ? 'b' : 'f'}:${expr.name}`);
-  else if (expr.type === 'not') collect(expr.arg, out);
-  else if (expr.type !== 'const') for (const a of expr.args) collect(a, out);
+function visit(expr: Expr, fn: (term: ProxyTerm) => void): void {
+  if (expr.type === 'proxy') fn(expr);
+  else if (expr.type === 'not') visit(expr.arg, fn);
+  else if (expr.type !== 'const') for (const a of expr.args) visit(a, fn);
+}
+
+/** Calls `fn` for every proxy term of a rule set, nested ones included, in source order. Pure. */
+export function forEachProxyTerm(ruleSet: RuleSet, fn: (term: ProxyTerm) => void): void {
+  for (const rule of ruleSet.rules) visit(rule.expr, fn);
 }
 
 /** Every proxy a rule set names, as `b:<backend>` / `f:<frontend>`, in first-seen order. */
 export function proxyNames(ruleSet: RuleSet): string[] {
   const out = new Set<string>();
-  for (const rule of ruleSet.rules) collect(rule.expr, out);
+  forEachProxyTerm(ruleSet, (t) => out.add(`${t.side === 'backend' ? 'b' : 'f'}:${t.name}`));
   return [...out];
 }
 

@@ -1,5 +1,13 @@
-import type { FeedEvent, HaproxyClient, WatchOptions } from '../../src/index.js';
+import type { FeedEvent, HaproxyClient, SnapshotEvent, WatchOptions } from '../../src/index.js';
 import { watch } from '../../src/index.js';
+
+export const isSnapshot = (e: FeedEvent): e is SnapshotEvent => e.type === 'snapshot';
+
+/** A predicate for `FeedRecorder.until`: a snapshot event that passes `test`. */
+export const snapshotWhere =
+  (test: (e: SnapshotEvent) => boolean) =>
+  (e: FeedEvent): e is SnapshotEvent =>
+    isSnapshot(e) && test(e);
 
 /** Runs `watch()` in the background and records every event, for tests to wait on. */
 export class FeedRecorder {
