@@ -6,18 +6,26 @@ import { fileURLToPath } from 'node:url';
 const bin = fileURLToPath(new URL('../bin/rhi-agent.js', import.meta.url));
 const unit = fileURLToPath(new URL('../packaging/rhi-agent.service', import.meta.url));
 
-/** The Node options the systemd unit runs the agent with (`Environment=NODE_OPTIONS=...`). */
-async function unitNodeOptions(): Promise<string[]> {
-  const line = /^Environment=NODE_OPTIONS=(.*)$/m.exec(await readFile(unit, 'utf8'))?.[1];
-  return line ? line.split(/\s+/) : [];
+/**
+ * How the systemd unit starts the agent: the Node flags of the bin's `#!/usr/bin/env -S node ...` line
+ * and the unit's `Environment=` settings (but its RHI_CONFIG: the benches pass `--config`).
+ */
+async function unitLaunch(): Promise<{ nodeArgs: string[]; env: Record<string, string> }> {
+  const shebang = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(await readFile(bin, 'utf8'))?.[1] ?? '';
+  const env: Record<string, string> = {};
+  for (const [, name, value] of (await readFile(unit, 'utf8')).matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) {
+    if (name && name !== 'RHI_CONFIG') env[name] = value ?? '';
+  }
+  return { nodeArgs: shebang.split(/\s+/).filter(Boolean), env };
 }
 
 /** The built `rhi-agent run --config <file>`, as the systemd unit runs it; its output is collected. */
 export async function spawnAgent(configFile: string): Promise<{ agent: ChildProcess; output: () => string }> {
   let output = '';
-  const agent = spawn(process.execPath, [...(await unitNodeOptions()), bin, 'run', '--config', configFile], {
+  const { nodeArgs, env } = await unitLaunch();
+  const agent = spawn(process.execPath, [...nodeArgs, bin, 'run', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RHI_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...env, RHI_LOG_LEVEL: 'warn' },
   });
   agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));

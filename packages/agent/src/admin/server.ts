@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentSnapshot } from '../loop/ports.js';
@@ -14,6 +13,10 @@ export interface AdminSources {
   /** `POST /undrain`. */
   readonly undrain?: () => Promise<void>;
 }
+
+// Not `import ... from 'node:http'`: the ESM namespace of node:http reads every export, and its lazy
+// WebSocket/MessageEvent getters load Node's bundled undici — 14 MB of RSS measured on Node 24.21.
+const { createServer } = process.getBuiltinModule('node:http');
 
 const DrainRequestSchema = z.strictObject({
   reason: z.string().max(200).optional(),
