@@ -26,6 +26,10 @@ describe('parseRingEvent', () => {
     expect(find('Paused frontend fe_paused')).toMatchObject({ proxy: 'fe_paused' });
     expect(find('backend be_drain has no server available!')).toMatchObject({ proxy: 'be_drain' });
     expect(find('Paused frontend')?.server).toBeUndefined();
+    expect(parseRingEvent('Backup Server be_app/b1 is DOWN, changed from CLI.')).toMatchObject({
+      proxy: 'be_app',
+      server: 'b1',
+    });
   });
 
   it('keeps a line in another format whole', () => {

@@ -29,7 +29,7 @@ function pid(raw: string): { pid?: number } {
 }
 
 function subject(message: string): { proxy?: string; server?: string } {
-  const server = /^(?:Health check for )?(?:backup )?[Ss]erver ([^/\s]+)\/(\S+?)[\s,]/.exec(message);
+  const server = /^(?:Health check for )?(?:[Bb]ackup )?[Ss]erver ([^/\s]+)\/(\S+?)[\s,]/.exec(message);
   if (server) return { proxy: server[1]!, server: server[2]! };
   const proxy = /^(?:Paused|Resumed|Stopping|Proxy) (?:frontend |backend |proxy )?(\S+?)\.?(?:\s|$)/.exec(
     message,

@@ -1,4 +1,5 @@
 import type { HaproxyError } from './errors.js';
+import type { RingEvent } from './events.js';
 import { HaproxyWorkerStoppingError } from './errors.js';
 import type { DiffOptions, HealthSnapshot, SnapshotChanges } from './health.js';
 import { diffSnapshots } from './health.js';
@@ -14,6 +15,11 @@ export interface SnapshotEvent {
   readonly changes: SnapshotChanges;
   /** True for the first snapshot after an `unreachable` event. */
   readonly recovered: boolean;
+  /**
+   * Set when the snapshot is the last read patched with these events of HAProxy's events ring, yielded
+   * before the re-read that confirms it (see `WatchOptions.eventsRing`).
+   */
+  readonly ringEvents?: readonly RingEvent[];
 }
 
 /**

@@ -4,6 +4,8 @@ import { HaproxyError } from './errors.js';
 import type { FeedEvent, FeedState } from './feed-state.js';
 import type { ProxyNames } from './health.js';
 import { feedOnFailure, feedOnRead, INITIAL_FEED_STATE } from './feed-state.js';
+import type { RingEvent } from './events.js';
+import { patchWithRingEvents } from './ring-patch.js';
 import type { Follower } from './transport.js';
 
 const REATTACH_MIN_LIFETIME_MS = 100;
@@ -11,7 +13,7 @@ const FAILING_RETRY_MS = 50;
 
 /** Options of `watch`. */
 export interface WatchOptions {
-  /** Time between reads. Default 250 ms. */
+  /** Time from the start of one read to the start of the next. Default 250 ms. */
   readonly intervalMs?: number;
   /**
    * How long reads may fail (e.g. during a reload) before `unreachable` is yielded. Default 2000 ms.
@@ -35,6 +37,9 @@ export interface WatchOptions {
   /**
    * A `ring` section that receives HAProxy's state-change logs (see the README). When set, the feed
    * follows `show events <ring> -w` and re-reads at once on every event; polling continues as a safety net.
+   * An event that says for certain that a backend or frontend went up or down (`ringVerdict`) and arrives
+   * while no read is under way is yielded at once, patched into the last snapshot (`SnapshotEvent.ringEvents`),
+   * before that re-read confirms it.
    */
   readonly eventsRing?: string;
   /** Ends the feed. */
@@ -60,13 +65,20 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   let state: FeedState = INITIAL_FEED_STATE;
   let follower: { follower: Follower; pid: number } | null = null;
   let eventsDisabled = false;
+  // Ring events that arrived while no read was under way: HAProxy wrote them after the last read.
+  let reading = false;
+  let readSentAt = 0;
+  const fresh: RingEvent[] = [];
 
   const attach = (pid: number): void => {
     if (eventsRing === undefined || eventsDisabled) return;
     if (follower !== null && follower.pid === pid) return;
     // A follower stays on the worker it connected to, and keeps an old worker alive: move it.
     follower?.follower.close();
-    const f = client.followEvents(eventsRing, () => wake.trigger());
+    const f = client.followEvents(eventsRing, (event) => {
+      if (!reading && follower === current) fresh.push(event);
+      wake.trigger();
+    });
     const current = { follower: f, pid };
     const openedAt = now();
     follower = current;
@@ -100,14 +112,29 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   try {
     while (signal?.aborted !== true) {
       wake.reset();
+      const patched =
+        state.last && !state.unreachable && state.failingSince === undefined
+          ? patchWithRingEvents(state.last, fresh, readSentAt, now())
+          : undefined;
+      const ringEvents = fresh.splice(0);
+      if (patched) {
+        const sessions = typeof trackSessions === 'function' ? trackSessions() : trackSessions;
+        const step = feedOnRead(state, patched, now(), graceMs, { sessions });
+        state = step.state;
+        if (step.event?.type === 'snapshot') yield { ...step.event, ringEvents };
+      }
+      reading = true;
+      readSentAt = now();
       try {
         const snapshot = await client.readHealth({ withServers, ...(proxies && { proxies }) });
+        reading = false;
         const sessions = typeof trackSessions === 'function' ? trackSessions() : trackSessions;
         const step = feedOnRead(state, snapshot, now(), graceMs, { sessions });
         state = step.state;
         if (step.event) yield step.event;
         if (!snapshot.process.stopping) attach(snapshot.process.pid);
       } catch (err) {
+        reading = false;
         if (!(err instanceof HaproxyError)) throw err;
         logger?.debug({ event: 'haproxyReadFailed', op: 'readHealth', err }, 'health read failed');
         const step = feedOnFailure(state, err, now(), graceMs);
@@ -117,8 +144,10 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
           yield step.event;
         }
       }
-      // While reads fail (a reload, most likely), retry sooner than the regular interval.
-      await wake.wait(state.failingSince === undefined ? intervalMs : Math.min(intervalMs, FAILING_RETRY_MS));
+      // Reads start every intervalMs (a read's own time does not stretch the period); while they fail
+      // (a reload, most likely), sooner.
+      const period = state.failingSince === undefined ? intervalMs : Math.min(intervalMs, FAILING_RETRY_MS);
+      await wake.wait(Math.max(0, readSentAt + period - now()));
     }
   } finally {
     (follower as { follower: Follower } | null)?.follower.close();

@@ -23,6 +23,8 @@ export {
 } from './errors.js';
 export type { RingEvent } from './events.js';
 export { parseRingEvent } from './events.js';
+export type { RingVerdict } from './ring-patch.js';
+export { patchWithRingEvents, ringVerdict } from './ring-patch.js';
 export type { FeedEvent, FeedState, FeedStep, SnapshotEvent, UnreachableEvent } from './feed-state.js';
 export { feedOnFailure, feedOnRead, INITIAL_FEED_STATE } from './feed-state.js';
 export type {

@@ -345,6 +345,57 @@ backend be
     });
   });
 
+  it('acts on a ring line that says the backend went down before re-reading, then confirms it by a read', async () => {
+    await waitFor('the follower to attach', async () => {
+      await changeAndSee();
+      return true;
+    });
+    let from = feed.mark();
+    await client.setServerHealth('be', 's1', 'down');
+    const early = await feed.until(
+      'the ring verdict',
+      snapshotWhere((e) => e.ringEvents !== undefined),
+      from,
+      3000,
+    );
+    expect(early.snapshot.backends['be']).toMatchObject({
+      up: false,
+      reason: expect.stringMatching(
+        /^DOWN \(HAProxy event: Server be\/s1 is DOWN, changed from CLI\. 0 active/,
+      ),
+    });
+    // Server rows stay as last read until the read that follows at once.
+    expect(early.snapshot.backends['be']?.servers?.['s1']?.status).toMatch(/^UP/);
+    const confirmed = await feed.until(
+      'the confirming read',
+      snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'DOWN'),
+      from,
+      3000,
+    );
+    expect(confirmed.ringEvents).toBeUndefined();
+    expect(confirmed.snapshot.backends['be']).toMatchObject({
+      up: false,
+      reason: 'DOWN, 0/1 servers usable',
+    });
+    expect(feed.events.indexOf(early)).toBeLessThan(feed.events.indexOf(confirmed));
+
+    // The health checks bring s1 back: "Server be/s1 is UP, reason: Layer7 check passed, ... 1 active ...".
+    from = feed.events.indexOf(confirmed) + 1;
+    const back = await feed.until(
+      'the ring verdict up',
+      snapshotWhere((e) => e.ringEvents !== undefined),
+      from,
+      3000,
+    );
+    expect(back.snapshot.backends['be']?.up).toBe(true);
+    await feed.until(
+      'the read after it',
+      snapshotWhere((e) => e.ringEvents === undefined && e.snapshot.backends['be']?.serversUp === 1),
+      from,
+      3000,
+    );
+  });
+
   it('re-attaches after stats timeout closes the idle follower', async () => {
     await new Promise((r) => setTimeout(r, 1500));
     await changeAndSee();
