@@ -72,6 +72,22 @@ describe('agent loop', () => {
     );
   });
 
+  it('hands a change to BIRD before it logs or publishes it', async () => {
+    const { clock, injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    await clock.advance(50);
+    const before = injector.sets.length;
+    let setsWhenPublished = -1;
+    const publish = sink.event.bind(sink);
+    sink.event = (e) => {
+      if (e.event === 'routeWithdrawn') setsWhenPublished = injector.sets.length;
+      publish(e);
+    };
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    expect(setsWhenPublished).toBe(before + 1);
+  });
+
   it('keeps healthy routes BIRD held at start (crash restart): BIRD never loses them', async () => {
     const { injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
     loop.onHealth({ type: 'snapshot', state: health(true) });

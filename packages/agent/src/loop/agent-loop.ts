@@ -257,25 +257,29 @@ export class AgentLoop {
     if (reading && this.changeSince === null && setKey(result.desired) !== this.appliedKey) {
       this.changeSince = this.options.clock.now();
     }
-    for (const t of result.transitions) this.emit({ ...t });
     this.cancels.recheck?.();
     this.cancels.recheck =
       result.recheckAt === null ? null : this.options.clock.at(result.recheckAt, () => this.replan(false));
-    this.apply();
+    // The change is handed to BIRD before it is logged and published.
+    const kicked = this.kick();
+    for (const t of result.transitions) this.emit({ ...t });
+    if (kicked === 'unchanged') this.publish();
   }
 
   private apply(): void {
-    if (this.stopped || this.desired === null) return;
+    if (this.kick() === 'unchanged') this.publish();
+  }
+
+  /** Starts `injector.set(desired)` unless BIRD already has it or a set is under way (then it follows). */
+  private kick(): 'started' | 'queued' | 'unchanged' | 'idle' {
+    if (this.stopped || this.desired === null) return 'idle';
     if (this.applying) {
       this.dirty = true;
-      return;
+      return 'queued';
     }
     const routes = this.desired;
     const key = setKey(routes);
-    if (key === this.appliedKey) {
-      this.publish();
-      return;
-    }
+    if (key === this.appliedKey) return 'unchanged';
     this.applying = true;
     this.cancels.retry?.();
     this.cancels.retry = null;
@@ -306,6 +310,7 @@ export class AgentLoop {
         this.afterApply();
       },
     );
+    return 'started';
   }
 
   private afterApply(): void {
