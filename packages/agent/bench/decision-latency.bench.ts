@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
 import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
@@ -13,6 +14,13 @@ import { spawnAgent, stopAgent } from './agent-process.js';
 // the same time, every 2 ms, over one control-socket connection each. The floor is the same change made
 // by bird-client's injector directly at the moment of the change (no agent, no HAProxy). Each change is
 // also checked to reach the peer as exactly one BGP update (its import updates + withdraws counters).
+// With the event ring, the "ring" row is HAProxy's share: when the change's line of the events ring
+// reaches a `show events -w` follower of this process. In the event-ring setup polled at the peer, each
+// change through the agent is followed by a floor change on a second BGP pair (the "floor" row): both
+// are measured in the same minutes, which matters on a VM whose speed drifts. HAProxy runs with one thread
+// (`nbthread 1`) except in one setup with its default, a thread per CPU: on this 2-vCPU VM, handing the
+// ring line from the thread that ran the command to the follower's thread costs several ms by itself
+// (README, "Decision latency").
 
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 200);
 const POLL_GAP_MS = 2;
@@ -23,7 +31,7 @@ type Mode = 'floor' | 'event ring' | 'poll 250 ms';
 type Watched = 'peer' | 'both';
 
 const percentile = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
+  const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   // Nearest rank: the smallest value with at least p % of the samples at or below it.
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 };
@@ -50,10 +58,33 @@ async function updatesReceived(peer: BirdClient): Promise<number> {
   return Number(updates) + Number(withdraws);
 }
 
-async function measure(mode: Mode, includeOnTmpfs: boolean, watched: Watched) {
+/** The floor's setup: its own BGP pair, changed by bird-client's injector directly. */
+async function startFloor(includeOnTmpfs: boolean) {
+  const pair = await startBgpPair({ exports: ['vol1'], includeOnTmpfs });
+  const injector = new BirdRouteInjector({
+    client: new BirdClient({ socketPath: pair.node.socket }),
+    includePath: pair.includePath,
+    layout: { tables: { vol1: {} } },
+  });
+  await injector.set([ROUTE]);
+  return { pair, injector, peer: new BirdClient({ socketPath: pair.router.socket }) };
+}
+
+/**
+ * One setup, ROUNDS changes. With `interleaveFloor`, every change through the agent is followed by one
+ * made by the floor's injector on a second BGP pair: both see the same moments of the machine.
+ */
+async function measure(
+  mode: Mode,
+  includeOnTmpfs: boolean,
+  watched: Watched,
+  interleaveFloor: boolean,
+  nbthread: number | undefined,
+) {
   const dir = await mkdtemp(join(tmpdir(), 'rhi-bench-'));
   const backends = await startBackends(1);
   const haproxy = await startHaproxy({
+    ...(nbthread === undefined ? {} : { nbthread }),
     sections: [
       'frontend fe_web',
       `    bind 127.0.0.1:${await freePort()}`,
@@ -68,6 +99,7 @@ async function measure(mode: Mode, includeOnTmpfs: boolean, watched: Watched) {
   let output = () => '';
   let agent: ChildProcess | undefined;
   let injector: BirdRouteInjector | undefined;
+  const floor = interleaveFloor ? await startFloor(includeOnTmpfs) : undefined;
   try {
     if (mode === 'floor') {
       injector = new BirdRouteInjector({
@@ -102,9 +134,23 @@ stateDir: ${dir}
     const inBird: number[] = [];
     const onPeer: number[] = [];
     const updates: number[] = [];
+    const onFloorPeer: number[] = [];
+    // HAProxy's own share: when each change's line of the events ring reaches a follower of our own.
+    const ring: number[] = [];
+    let ringLineAt = NaN;
+    const follower = mode === 'event ring' ? connect(haproxy.adminSocket) : undefined;
+    follower?.write('show events events -w -n\n');
+    let pending = '';
+    follower?.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      if (Number.isNaN(ringLineAt) && lines.some((l) => l.includes('be_app/s1')))
+        ringLineAt = performance.now();
+    });
     for (let i = 0; i < ROUNDS; i++) {
       const down = i % 2 === 0;
       const before = await updatesReceived(peer);
+      ringLineAt = NaN;
       const t0 = performance.now();
       if (injector) void injector.set(down ? [] : [ROUTE]);
       else await haproxy.command(`set server be_app/s1 health ${down ? 'down' : 'up'}`);
@@ -113,49 +159,67 @@ stateDir: ${dir}
         until(peer, !down, t0),
       ]);
       if (watched === 'both') inBird.push(a);
+      if (follower) ring.push(ringLineAt - t0);
       onPeer.push(b);
       // Late duplicates would show up in this pause, before the next change. Its random part spans a full
       // poll period, so that changes fall at every phase of the agent's 250 ms polling.
       await sleep(150 + Math.random() * 250);
       updates.push((await updatesReceived(peer)) - before);
+      if (floor) {
+        const t1 = performance.now();
+        void floor.injector.set(down ? [] : [ROUTE]);
+        onFloorPeer.push(await until(floor.peer, !down, t1));
+        await sleep(150 + Math.random() * 250);
+      }
     }
-    return { inBird, onPeer, updates };
+    follower?.destroy();
+    return { inBird, onPeer, updates, ring, onFloorPeer };
   } finally {
     if (agent) await stopAgent(agent);
     node.close();
     peer.close();
-    await Promise.allSettled([haproxy.stop(), pair.stop(), backends.close()]);
+    floor?.peer.close();
+    await Promise.allSettled([haproxy.stop(), pair.stop(), backends.close(), floor?.pair.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms with the event ring)`, async () => {
   const rows: string[] = [
-    'mode          include  polled  where   p50 ms  p90 ms  p99 ms  max ms  BGP updates per change',
+    'mode          include  polled  threads  where   p50 ms  p90 ms  p99 ms  max ms  BGP updates per change',
   ];
-  const allRuns: [Mode, boolean, Watched][] = [
-    ['floor', true, 'peer'],
-    ['event ring', true, 'peer'],
-    ['event ring', true, 'both'],
-    ['event ring', false, 'both'],
-    ['poll 250 ms', true, 'peer'],
+  // [mode, include on tmpfs, polled, floor interleaved, HAProxy threads (undefined: one per CPU)]
+  const allRuns: [Mode, boolean, Watched, boolean, number | undefined][] = [
+    ['floor', true, 'peer', false, 1],
+    ['event ring', true, 'peer', true, 1],
+    ['event ring', true, 'both', false, 1],
+    ['event ring', false, 'both', false, 1],
+    ['event ring', true, 'peer', true, undefined],
+    ['poll 250 ms', true, 'peer', false, 1],
   ];
   // RHI_BENCH_MODES=floor,event ring: only the setups of those modes.
   const only = process.env.RHI_BENCH_MODES?.split(',');
   const runs = allRuns.filter(([mode]) => only === undefined || only.includes(mode));
-  for (const [mode, tmpfs, watched] of runs) {
-    const r = await measure(mode, tmpfs, watched);
+  for (const [mode, tmpfs, watched, interleaveFloor, nbthread] of runs) {
+    const r = await measure(mode, tmpfs, watched, interleaveFloor, nbthread);
     const counts = [...new Set(r.updates)].sort().join(', ');
-    const series = [['bird', r.inBird] as const, ['peer', r.onPeer] as const].filter(
-      ([, xs]) => xs.length > 0,
-    );
+    const series = [
+      ['ring', r.ring] as const,
+      ['bird', r.inBird] as const,
+      ['peer', r.onPeer] as const,
+      ['floor', r.onFloorPeer] as const,
+    ].filter(([, xs]) => xs.length > 0);
     for (const [where, xs] of series) {
       rows.push(
-        `${mode.padEnd(14)}${(tmpfs ? 'tmpfs' : 'ext4').padEnd(9)}${watched.padEnd(8)}${where.padEnd(6)}${[
+        `${mode.padEnd(14)}${(tmpfs ? 'tmpfs' : 'ext4').padEnd(9)}${watched.padEnd(8)}${String(nbthread ?? availableParallelism()).padEnd(9)}${where.padEnd(6)}${[
           50, 90, 99, 100,
         ]
           .map((p) => percentile(xs, p).toFixed(1).padStart(8))
-          .join('')}  ${where === 'peer' ? counts : ''}`,
+          .join('')}  ${where === 'peer' ? counts : ''}${
+          where === 'ring' && xs.some(Number.isNaN)
+            ? `(no line seen for ${xs.filter(Number.isNaN).length})`
+            : ''
+        }`,
       );
     }
     process.stderr.write(`${rows.slice(-series.length).join('\n')}\n`);

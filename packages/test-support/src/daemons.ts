@@ -48,7 +48,11 @@ export interface HaproxyInstance {
  * Starts `haproxy -W -db -S <master> -f <cfg>` with an admin socket, a `ring events` fed with state
  * changes (see the haproxy-client README), and the caller's frontend/backend `sections`.
  */
-export async function startHaproxy(options: { readonly sections: string }): Promise<HaproxyInstance> {
+export async function startHaproxy(options: {
+  readonly sections: string;
+  /** `nbthread`; default HAProxy's own (one thread per CPU). */
+  readonly nbthread?: number;
+}): Promise<HaproxyInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'rhi-haproxy-'));
   const adminSocket = join(dir, 'admin.sock');
   const masterSocket = join(dir, 'master.sock');
@@ -59,6 +63,7 @@ export async function startHaproxy(options: { readonly sections: string }): Prom
       'global',
       `    stats socket ${adminSocket} level admin expose-fd listeners`,
       '    stats timeout 30s',
+      ...(options.nbthread === undefined ? [] : [`    nbthread ${options.nbthread}`]),
       '    log ring@events local0 notice',
       'ring events',
       '    format rfc5424',
