@@ -13,8 +13,14 @@ const unit = fileURLToPath(new URL('../packaging/rhi-agent.service', import.meta
 async function unitLaunch(): Promise<{ nodeArgs: string[]; env: Record<string, string> }> {
   const shebang = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(await readFile(bin, 'utf8'))?.[1] ?? '';
   const env: Record<string, string> = {};
-  for (const [, name, value] of (await readFile(unit, 'utf8')).matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) {
-    if (name && name !== 'RHI_CONFIG') env[name] = value ?? '';
+  // One assignment per line, as the unit writes them: `Environment=NAME=value` or, when the value has
+  // spaces, `Environment="NAME=value with spaces"` (systemd splits unquoted values at spaces).
+  const lines = (await readFile(unit, 'utf8')).matchAll(
+    /^Environment=(?:"([A-Z_]+)=([^"]*)"|([A-Z_]+)=(\S*))$/gm,
+  );
+  for (const [, quotedName, quotedValue, name, value] of lines) {
+    const key = quotedName ?? name;
+    if (key && key !== 'RHI_CONFIG') env[key] = quotedValue ?? value ?? '';
   }
   return { nodeArgs: shebang.split(/\s+/).filter(Boolean), env };
 }
