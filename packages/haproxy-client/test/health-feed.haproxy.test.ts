@@ -350,10 +350,11 @@ backend be
       await changeAndSee();
       return true;
     });
-    // After maintenance the checks bring s1 up again (rise 2): let them finish first.
-    await waitFor('s1 UP after the checks', async () => {
+    // After maintenance s1 may still be DOWN until its checks pass (then HAProxy logs "is UP"): wait until
+    // the feed has it usable. ("UP 1/2", fresh out of maintenance, turns "UP" without a ring line.)
+    await waitFor('s1 usable after the checks', async () => {
       const last = feed.events.filter(isSnapshot).at(-1);
-      return last?.snapshot.backends['be']?.servers?.['s1']?.status === 'UP' ? true : undefined;
+      return last?.snapshot.backends['be']?.servers?.['s1']?.usable === true ? true : undefined;
     });
     // A ring line that arrives during a read is left to the read that follows it, not patched: let the
     // feed be idle when the change comes.
