@@ -5,6 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
 import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
+import type { BgpPair } from '@rhi/test-support';
 import { test } from 'vitest';
 import { spawnAgent, stopAgent } from './agent-process.js';
 
@@ -58,16 +59,25 @@ async function updatesReceived(peer: BirdClient): Promise<number> {
   return Number(updates) + Number(withdraws);
 }
 
-/** The floor's setup: its own BGP pair, changed by bird-client's injector directly. */
-async function startFloor(includeOnTmpfs: boolean) {
-  const pair = await startBgpPair({ exports: ['vol1'], includeOnTmpfs });
+/** The floor's injector: bird-client alone on the pair's node BIRD, holding the route. */
+async function floorInjector(pair: BgpPair): Promise<BirdRouteInjector> {
   const injector = new BirdRouteInjector({
     client: new BirdClient({ socketPath: pair.node.socket }),
     includePath: pair.includePath,
     layout: { tables: { vol1: {} } },
   });
   await injector.set([ROUTE]);
-  return { pair, injector, peer: new BirdClient({ socketPath: pair.router.socket }) };
+  return injector;
+}
+
+/** The floor's setup interleaved with the agent's: a BGP pair of its own. */
+async function startFloor(includeOnTmpfs: boolean) {
+  const pair = await startBgpPair({ exports: ['vol1'], includeOnTmpfs });
+  return {
+    pair,
+    injector: await floorInjector(pair),
+    peer: new BirdClient({ socketPath: pair.router.socket }),
+  };
 }
 
 /**
@@ -102,12 +112,7 @@ async function measure(
   const floor = interleaveFloor ? await startFloor(includeOnTmpfs) : undefined;
   try {
     if (mode === 'floor') {
-      injector = new BirdRouteInjector({
-        client: new BirdClient({ socketPath: pair.node.socket }),
-        includePath: pair.includePath,
-        layout: { tables: { vol1: {} } },
-      });
-      await injector.set([ROUTE]);
+      injector = await floorInjector(pair);
     } else {
       await writeFile(join(dir, 'rules.cfg'), `${ROUTE.prefix} = all(b:be_app)\n`);
       await writeFile(

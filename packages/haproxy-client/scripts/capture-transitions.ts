@@ -1,10 +1,12 @@
 // Captures test/fixtures/ring-transitions.json from the real HAProxy on this machine:
-// `node scripts/capture-transitions.ts`. Each step is one state-change command, the lines it wrote to the
-// events ring, and the FRONTEND/BACKEND statuses `show stat` reports right after: what a ring line
-// claims about a proxy is checked against what HAProxy then says.
+// `node scripts/capture-transitions.ts`, after a build (it reads `show stat` with the package's parser).
+// Each step is one state-change command, the lines it wrote to the events ring, and the FRONTEND/BACKEND
+// statuses `show stat` reports right after: what a ring line claims about a proxy is checked against
+// what HAProxy then says.
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseStat } from '../dist/index.js';
 import { cli, freePort, startBackends, startHaproxy } from '../test/support/haproxy-harness.ts';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'ring-transitions.json');
@@ -52,12 +54,9 @@ const haproxy = await startHaproxy({
 
 const statuses = (csv: string): Record<string, string> =>
   Object.fromEntries(
-    csv
-      .split('\n')
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => l.split(','))
-      .filter((f) => f[1] === 'FRONTEND' || f[1] === 'BACKEND')
-      .map((f) => [`${f[1] === 'FRONTEND' ? 'f' : 'b'}:${f[0]}`, f[17]!]),
+    parseStat(csv)
+      .rows.filter((r) => r.type === 'frontend' || r.type === 'backend')
+      .map((r) => [`${r.type === 'frontend' ? 'f' : 'b'}:${r.proxy}`, r.status]),
   );
 const ringLines = async (): Promise<string[]> =>
   (await cli(haproxy.adminSocket, 'show events events')).split('\n').filter((l) => l.startsWith('<'));

@@ -61,11 +61,14 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   const now = options.now ?? Date.now;
   const { signal, logger, eventsRing, proxies } = options;
   const { trackSessions = false } = options;
+  const sessionsTracked = (): boolean =>
+    typeof trackSessions === 'function' ? trackSessions() : trackSessions;
   const wake = new Wakeup(signal);
   let state: FeedState = INITIAL_FEED_STATE;
   let follower: { follower: Follower; pid: number } | null = null;
   let eventsDisabled = false;
-  // Ring events that arrived while no read was under way: HAProxy wrote them after the last read.
+  // Ring events that arrived while no read was under way; patchWithRingEvents keeps those stamped after
+  // the last read was sent.
   let reading = false;
   let readSentAt = 0;
   const fresh: RingEvent[] = [];
@@ -112,14 +115,13 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   try {
     while (signal?.aborted !== true) {
       wake.reset();
-      const patched =
-        state.last && !state.unreachable && state.failingSince === undefined
-          ? patchWithRingEvents(state.last, fresh, readSentAt, now())
-          : undefined;
       const ringEvents = fresh.splice(0);
+      const patched =
+        ringEvents.length > 0 && state.last && !state.unreachable && state.failingSince === undefined
+          ? patchWithRingEvents(state.last, ringEvents, readSentAt, now())
+          : undefined;
       if (patched) {
-        const sessions = typeof trackSessions === 'function' ? trackSessions() : trackSessions;
-        const step = feedOnRead(state, patched, now(), graceMs, { sessions });
+        const step = feedOnRead(state, patched, now(), graceMs, { sessions: sessionsTracked() });
         state = step.state;
         if (step.event?.type === 'snapshot') yield { ...step.event, ringEvents };
       }
@@ -128,8 +130,7 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
       try {
         const snapshot = await client.readHealth({ withServers, ...(proxies && { proxies }) });
         reading = false;
-        const sessions = typeof trackSessions === 'function' ? trackSessions() : trackSessions;
-        const step = feedOnRead(state, snapshot, now(), graceMs, { sessions });
+        const step = feedOnRead(state, snapshot, now(), graceMs, { sessions: sessionsTracked() });
         state = step.state;
         if (step.event) yield step.event;
         if (!snapshot.process.stopping) attach(snapshot.process.pid);
