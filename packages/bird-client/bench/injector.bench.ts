@@ -1,15 +1,15 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loopbackPair, startBird, type BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { BirdDaemon, injectorConfig, loopbackPair, peerConfig } from '../test/support/bird-daemon.js';
+import { injectorConfig, peerConfig } from '../test/support/bird-configs.js';
 import { BirdClient } from '../src/client.js';
 import { BirdRouteInjector } from '../src/injector.js';
 import type { DesiredRoute } from '../src/render-include.js';
 
 const pair = loopbackPair();
-let bird: BirdDaemon;
-let peer: BirdDaemon;
+let bird: BirdInstance;
+let peer: BirdInstance;
 let client: BirdClient;
 let peerClient: BirdClient;
 let injector: BirdRouteInjector;
@@ -40,21 +40,23 @@ async function peerCount(n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  bird = await BirdDaemon.create('injector');
-  peer = await BirdDaemon.create('peer', bird.dir);
+  [bird, peer] = await Promise.all([
+    startBird({
+      name: 'injector',
+      files: { 'rhi-routes.conf': '' },
+      config: (dir) => injectorConfig({ includePath: join(dir, 'rhi-routes.conf'), ...pair }),
+    }),
+    startBird({ name: 'peer', config: () => peerConfig(pair) }),
+  ]);
   const includePath = join(bird.dir, 'rhi-routes.conf');
-  client = new BirdClient({ socketPath: bird.socketPath, timeoutMs: 30_000 });
-  peerClient = new BirdClient({ socketPath: peer.socketPath, timeoutMs: 30_000 });
+  client = new BirdClient({ socketPath: bird.socket, timeoutMs: 30_000 });
+  peerClient = new BirdClient({ socketPath: peer.socket, timeoutMs: 30_000 });
   injector = new BirdRouteInjector({
     client,
     includePath,
     layout: { tables: { vol1: {} } },
     settleTimeoutMs: 30_000,
   });
-  await writeFile(includePath, '');
-  await bird.writeConfig(injectorConfig({ includePath, ...pair }));
-  await peer.writeConfig(peerConfig(pair));
-  await Promise.all([bird.start(), peer.start()]);
   for (;;) {
     const [session] = await peerClient.showProtocols({ name: 'injector' });
     if (session?.info === 'Established') break;
@@ -66,7 +68,7 @@ afterAll(async () => {
   client?.close();
   peerClient?.close();
   await peer?.stop();
-  await bird?.destroy();
+  await bird?.stop();
 });
 
 for (const n of [1, 100, 1000, 10_000]) {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startBird, type BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon } from '../test/support/bird-daemon.js';
 import { BirdClient, MAX_COMMAND_BYTES } from './client.js';
 import {
   BirdCommandSyntaxError,
@@ -12,7 +12,7 @@ import {
   BirdTimeoutError,
 } from './errors.js';
 
-let bird: BirdDaemon;
+let bird: BirdInstance;
 let client: BirdClient;
 let includePath: string;
 const asyncLines: string[] = [];
@@ -25,15 +25,14 @@ const routes = `protocol static vol1 {
 `;
 
 beforeAll(async () => {
-  bird = await BirdDaemon.create('client');
+  bird = await startBird({
+    name: 'client',
+    files: { 'routes.conf': routes },
+    config: (dir) => `router id 198.18.0.1;\nprotocol device {}\ninclude "${join(dir, 'routes.conf')}";\n`,
+  });
   includePath = join(bird.dir, 'routes.conf');
-  await writeFile(includePath, routes);
-  await bird.writeConfig(
-    `log stderr { error, bug };\nrouter id 198.18.0.1;\nprotocol device {}\ninclude "${includePath}";\n`,
-  );
-  await bird.start();
   client = new BirdClient({
-    socketPath: bird.socketPath,
+    socketPath: bird.socket,
     timeoutMs: 2000,
     onAsync: (text) => asyncLines.push(text),
   });
@@ -41,7 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
-  await bird?.destroy();
+  await bird?.stop();
 });
 
 describe('BirdClient against BIRD 2.0.12', () => {
@@ -101,7 +100,7 @@ describe('BirdClient against BIRD 2.0.12', () => {
   });
 
   it('times out on a command BIRD never answers, then reconnects', async () => {
-    const quick = new BirdClient({ socketPath: bird.socketPath, timeoutMs: 200 });
+    const quick = new BirdClient({ socketPath: bird.socket, timeoutMs: 200 });
     // BIRD answers `help` with nothing (a client-only grammar entry).
     await expect(quick.command('help')).rejects.toMatchObject({
       constructor: BirdTimeoutError,
@@ -135,7 +134,7 @@ describe('BirdClient against BIRD 2.0.12', () => {
   });
 
   it('fails pending work with BirdConnectionError when BIRD stops, and reconnects when it is back', async () => {
-    await bird.stop();
+    await bird.halt();
     await expect(client.showStatus()).rejects.toBeInstanceOf(BirdConnectionError);
     await bird.start();
     expect((await client.showStatus()).state).toBe('up');

@@ -27,6 +27,7 @@ import { parseShowProtocols, type BirdProtocol } from './parse-protocols.js';
 import { parseShowRoute, parseShowRouteCount, type BirdRoute, type BirdRouteCount } from './parse-routes.js';
 import { parseBanner, parseShowStatus, type BirdStatus } from './parse-status.js';
 import { BirdReplyReader, type BirdReply } from './reply-reader.js';
+import { SerialQueue } from './serial-queue.js';
 import { openControlSocket } from './transport.js';
 
 /** BIRD reads commands into a 1024-byte buffer (sysdep/unix/main.c `rbsize`) and resets longer lines. */
@@ -55,7 +56,7 @@ interface Connection {
 export class BirdClient {
   private connection: Connection | undefined;
   private connecting: Promise<Connection> | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private versionText: string | undefined;
   private readonly timeoutMs: number;
 
@@ -162,15 +163,17 @@ export class BirdClient {
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task, task);
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.queue.run(task);
   }
 
-  private async exchange(line: string): Promise<BirdReply> {
-    const connection = await this.ensureConnected();
-    connection.socket.write(`${line}\n`);
-    return this.nextReply(connection, line);
+  /** Connected: the line is written at once, in the caller's turn. */
+  private exchange(line: string): Promise<BirdReply> {
+    const send = (connection: Connection): Promise<BirdReply> => {
+      connection.socket.write(`${line}\n`);
+      return this.nextReply(connection, line);
+    };
+    const open = this.connection;
+    return open && !open.closed ? send(open) : this.ensureConnected().then(send);
   }
 
   private nextReply(connection: Connection, command: string): Promise<BirdReply> {

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loopbackPair, startBird, type BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon, injectorConfig, loopbackPair, peerConfig } from '../test/support/bird-daemon.js';
+import { injectorConfig, peerConfig } from '../test/support/bird-configs.js';
 import { BirdClient } from './client.js';
 import { BirdConfigError, BirdInvalidInputError, BirdVerifyError } from './errors.js';
 import { BirdRouteInjector } from './injector.js';
@@ -11,8 +13,8 @@ import { renderInclude, type DesiredRoute, type IncludeLayout } from './render-i
 
 const layout: IncludeLayout = { tables: { vol1: {} } };
 const pair = loopbackPair();
-let bird: BirdDaemon;
-let peer: BirdDaemon;
+let bird: BirdInstance;
+let peer: BirdInstance;
 let client: BirdClient;
 let peerClient: BirdClient;
 let injector: BirdRouteInjector;
@@ -102,15 +104,17 @@ async function untilEstablished(): Promise<void> {
 }
 
 beforeAll(async () => {
-  bird = await BirdDaemon.create('injector');
-  peer = await BirdDaemon.create('peer', bird.dir);
+  [bird, peer] = await Promise.all([
+    startBird({
+      name: 'injector',
+      files: { 'rhi-routes.conf': '' },
+      config: (dir) => injectorConfig({ includePath: join(dir, 'rhi-routes.conf'), ...pair }),
+    }),
+    startBird({ name: 'peer', config: () => peerConfig(pair) }),
+  ]);
   includePath = join(bird.dir, 'rhi-routes.conf');
-  await writeFile(includePath, '');
-  await bird.writeConfig(injectorConfig({ includePath, ...pair }));
-  await peer.writeConfig(peerConfig(pair));
-  await Promise.all([bird.start(), peer.start()]);
-  client = new BirdClient({ socketPath: bird.socketPath });
-  peerClient = new BirdClient({ socketPath: peer.socketPath });
+  client = new BirdClient({ socketPath: bird.socket });
+  peerClient = new BirdClient({ socketPath: peer.socket });
   injector = new BirdRouteInjector({ client, includePath, layout });
   await untilEstablished();
   sessionSince = await sessionSinces();
@@ -120,7 +124,7 @@ afterAll(async () => {
   client?.close();
   peerClient?.close();
   await peer?.stop();
-  await bird?.destroy();
+  await bird?.stop();
 });
 
 describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
@@ -150,7 +154,10 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
   });
 
   it('changes MED, local preference and communities on the peer', async () => {
-    await injector.set(C);
+    const applied = injector.set(C);
+    // Idle injector: the file is written in the caller's turn, before whatever the caller does next.
+    expect(readFileSync(includePath, 'utf8')).toBe(renderInclude(C, layout).text);
+    await applied;
     await untilPeerHas(C);
   });
 
@@ -205,7 +212,7 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
   });
 
   it('repairs a BIRD restart that loaded a stale include', async () => {
-    await bird.stop();
+    await bird.halt();
     await writeFile(includePath, renderInclude(A, layout).text);
     await bird.start();
     expect(await injector.reconcile()).toEqual({ wrote: true, configured: true, outcome: 'reconfigured' });

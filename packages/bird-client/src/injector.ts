@@ -11,6 +11,7 @@ import {
   type BirdConfigFile,
 } from './check-config.js';
 import { readInclude, writeIncludeAtomically } from './include-file.js';
+import { SerialQueue } from './serial-queue.js';
 import { diffProtocol, heldRoutes, routeChanges, routeSignature, toDesiredRoute } from './route-diff.js';
 import {
   ownedProtocols,
@@ -54,7 +55,7 @@ const TARGETED_VERIFY_LIMIT = 32;
 export class BirdRouteInjector {
   private applied: RenderedInclude | undefined;
   private desired: RenderedInclude | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly settleTimeoutMs: number;
 
   constructor(private readonly options: BirdRouteInjectorOptions) {
@@ -115,9 +116,7 @@ export class BirdRouteInjector {
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task, task);
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.queue.run(task);
   }
 
   private async converge(rendered: RenderedInclude, checkAll: boolean): Promise<BirdApplyResult> {
