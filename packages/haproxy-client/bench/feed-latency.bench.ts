@@ -2,8 +2,8 @@ import { afterAll, beforeAll, test } from 'vitest';
 import type { FeedEvent, SnapshotEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
 import { FeedRecorder } from '../test/support/feed-recorder.js';
-import type { Backends, HaproxyInstance } from '../test/support/haproxy-harness.js';
-import { startBackends, startHaproxy } from '../test/support/haproxy-harness.js';
+import type { Backends, HaproxyInstance } from '@rhi/test-support';
+import { startBackends, startHaproxy } from '@rhi/test-support';
 
 // Time from a server state change in HAProxy (`disable server` / `enable server` sent) to the feed
 // yielding the snapshot that shows it.
@@ -17,6 +17,7 @@ beforeAll(async () => {
   backends = await startBackends(1);
   const port = backends.ports[0]!;
   haproxy = await startHaproxy({
+    masterWorker: false,
     sections: (dir) =>
       `frontend fe\n    bind unix@${dir}/fe.sock\n    default_backend be\nbackend be\n    server s1 127.0.0.1:${port}\n`,
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, test } from 'vitest';
 import { HaproxyClient } from '../src/index.js';
-import type { Backends, HaproxyInstance } from '../test/support/haproxy-harness.js';
-import { startBackends, startHaproxy } from '../test/support/haproxy-harness.js';
+import type { Backends, HaproxyInstance } from '@rhi/test-support';
+import { startBackends, startHaproxy } from '@rhi/test-support';
 
 // One frontends+backends-only poll (`show info;show stat -1 3 -1`) of a config with 1,000 backends, and
 // one limited to the 20 proxies rules would name (`show info;show stat fe 1 -1;show stat be_0 2 -1;...`).
@@ -28,7 +28,7 @@ beforeAll(async () => {
     for (let i = 0; i < 1000; i++) out.push(`backend be_${i}\n    server s1 127.0.0.1:${port}`);
     return out.join('\n');
   };
-  haproxy = await startHaproxy({ sections });
+  haproxy = await startHaproxy({ masterWorker: false, sections });
   client = new HaproxyClient({ socket: haproxy.adminSocket });
 });
 

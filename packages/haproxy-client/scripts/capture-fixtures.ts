@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURE_CHANGES, FIXTURE_EXPECTED, fixtureSections } from '../test/support/fixture-config.ts';
-import { cli, startBackends, startHaproxy, waitFor } from '../test/support/haproxy-harness.ts';
+import { statsCommand, startBackends, startHaproxy, waitFor } from '@rhi/test-support';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
 
@@ -12,11 +12,14 @@ const backends = await startBackends(2);
 const up = backends.ports[0]!;
 const closed = backends.ports[1]!;
 await backends.stop(1);
-const haproxy = await startHaproxy({ sections: (dir) => fixtureSections(dir, up, closed) });
+const haproxy = await startHaproxy({
+  masterWorker: false,
+  sections: (dir) => fixtureSections(dir, up, closed),
+});
 try {
   const admin = haproxy.adminSocket;
   for (const change of FIXTURE_CHANGES) {
-    const reply = await cli(admin, change);
+    const reply = await statsCommand(admin, change);
     if (reply !== '\n') throw new Error(`${change}: ${reply}`);
   }
   const statuses = (csv: string): Map<string, string> =>
@@ -33,7 +36,7 @@ try {
     ...Object.entries(FIXTURE_EXPECTED.servers),
   ]);
   await waitFor('the fixture state', async () => {
-    const now = statuses(await cli(admin, 'show stat'));
+    const now = statuses(await statsCommand(admin, 'show stat'));
     return [...expected].every(([k, v]) => now.get(k) === v) ? true : undefined;
   });
 
@@ -68,9 +71,9 @@ try {
   };
   await mkdir(join(out, 'errors'), { recursive: true });
   for (const [file, [socket, command]] of Object.entries(files)) {
-    await writeFile(join(out, file), await cli(socket, command));
+    await writeFile(join(out, file), await statsCommand(socket, command));
   }
-  const version = (await cli(admin, 'show version')).trim();
+  const version = (await statsCommand(admin, 'show version')).trim();
   console.log(`captured ${Object.keys(files).length} fixtures from HAProxy ${version} into ${out}`);
 } finally {
   await haproxy.stop();

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseStat } from '../dist/index.js';
-import { cli, freePort, startBackends, startHaproxy } from '../test/support/haproxy-harness.ts';
+import { statsCommand, freePort, startBackends, startHaproxy } from '@rhi/test-support';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'ring-transitions.json');
 
@@ -38,6 +38,7 @@ const backends = await startBackends(2);
 const [a, b] = backends.ports;
 const port = await freePort();
 const haproxy = await startHaproxy({
+  masterWorker: false,
   sections: () =>
     [
       'frontend fe_web',
@@ -59,19 +60,21 @@ const statuses = (csv: string): Record<string, string> =>
       .map((r) => [`${r.type === 'frontend' ? 'f' : 'b'}:${r.proxy}`, r.status]),
   );
 const ringLines = async (): Promise<string[]> =>
-  (await cli(haproxy.adminSocket, 'show events events')).split('\n').filter((l) => l.startsWith('<'));
+  (await statsCommand(haproxy.adminSocket, 'show events events'))
+    .split('\n')
+    .filter((l) => l.startsWith('<'));
 
 try {
   const steps = [];
-  const initial = statuses(await cli(haproxy.adminSocket, 'show stat'));
+  const initial = statuses(await statsCommand(haproxy.adminSocket, 'show stat'));
   for (const command of COMMANDS) {
     const before = (await ringLines()).length;
-    const reply = await cli(haproxy.adminSocket, command);
+    const reply = await statsCommand(haproxy.adminSocket, command);
     if (reply !== '\n') throw new Error(`${command}: ${reply}`);
     const lines = (await ringLines()).slice(before);
-    steps.push({ command, lines, after: statuses(await cli(haproxy.adminSocket, 'show stat')) });
+    steps.push({ command, lines, after: statuses(await statsCommand(haproxy.adminSocket, 'show stat')) });
   }
-  const version = (await cli(haproxy.adminSocket, 'show version')).trim();
+  const version = (await statsCommand(haproxy.adminSocket, 'show version')).trim();
   await writeFile(out, `${JSON.stringify({ haproxy: version, initial, steps }, null, 2)}\n`);
   console.log(`captured ${steps.length} transitions from HAProxy ${version} into ${out}`);
 } finally {

@@ -5,7 +5,7 @@
 // GC and compiler threads included), and of the main thread alone.
 import { HaproxyClient } from '../dist/index.js';
 import type { ReadHealthOptions } from '../dist/index.js';
-import { startBackends, startHaproxy } from '../test/support/haproxy-harness.ts';
+import { startBackends, startHaproxy } from '@rhi/test-support';
 
 const rounds = Number(process.argv[2] ?? 7);
 const polls = Number(process.argv[3] ?? 200);
@@ -14,6 +14,7 @@ const BACKENDS = 1000;
 const backends = await startBackends(1);
 const port = backends.ports[0]!;
 const haproxy = await startHaproxy({
+  masterWorker: false,
   sections: (dir) => {
     const out = [`frontend fe\n    bind unix@${dir}/fe.sock\n    default_backend be_0`];
     for (let i = 0; i < BACKENDS; i++) out.push(`backend be_${i}\n    server s1 127.0.0.1:${port}`);

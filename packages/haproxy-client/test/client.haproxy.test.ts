@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HaproxyError, RingEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
-import type { Backends, HaproxyInstance } from './support/haproxy-harness.js';
-import { startBackends, startHaproxy, waitFor } from './support/haproxy-harness.js';
+import type { Backends, HaproxyInstance } from '@rhi/test-support';
+import { startBackends, startHaproxy, waitFor } from '@rhi/test-support';
 import { recordingLogger } from './support/log-sink.js';
 
 let backends: Backends;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   const [p0, p1, p2] = backends.ports;
   const check = 'check inter 100 rise 2 fall 2';
   haproxy = await startHaproxy({
+    masterWorker: false,
     sections: (dir) => `
 frontend fe
     bind unix@${dir}/fe.sock

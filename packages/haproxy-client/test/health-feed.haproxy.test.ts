@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnreachableEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
 import { FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
-import type { Backends, HaproxyInstance } from './support/haproxy-harness.js';
-import { startBackends, startHaproxy, waitFor } from './support/haproxy-harness.js';
+import type { Backends, HaproxyInstance } from '@rhi/test-support';
+import { startBackends, startHaproxy, waitFor } from '@rhi/test-support';
 import { recordingLogger } from './support/log-sink.js';
 
 const check = 'check inter 100 rise 2 fall 2';
@@ -29,6 +29,7 @@ describe('watch() polling a real HAProxy', () => {
     backends = await startBackends(2);
     const [p0, p1] = backends.ports;
     haproxy = await startHaproxy({
+      masterWorker: false,
       sections: (dir) => `
 frontend fe
     bind unix@${dir}/fe.sock
@@ -243,6 +244,7 @@ describe('watch() across -sf reloads (no master)', () => {
     backends = await startBackends(1);
     const [p0] = backends.ports;
     haproxy = await startHaproxy({
+      masterWorker: false,
       sections: (dir) => `
 frontend fe
     bind unix@${dir}/fe.sock

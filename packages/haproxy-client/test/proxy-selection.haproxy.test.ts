@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyNames, SnapshotEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
 import { FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
-import type { Backends, HaproxyInstance } from './support/haproxy-harness.js';
-import { startBackends, startHaproxy, waitFor } from './support/haproxy-harness.js';
+import type { Backends, HaproxyInstance } from '@rhi/test-support';
+import { startBackends, startHaproxy, waitFor } from '@rhi/test-support';
 
 const check = 'check inter 100 rise 2 fall 2';
 

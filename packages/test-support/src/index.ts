@@ -1,5 +1,7 @@
-export type { Backends, BirdInstance, HaproxyInstance, NatsInstance } from './daemons.js';
-export { birdCommand, socketCommand, startBackends, startBird, startHaproxy, startNats } from './daemons.js';
+export type { Backends, BirdInstance, NatsInstance } from './daemons.js';
+export { birdCommand, startBackends, startBird, startNats } from './daemons.js';
+export type { HaproxyInstance, HaproxyOptions } from './haproxy.js';
+export { startHaproxy, statsCommand } from './haproxy.js';
 export type { BgpPair } from './bgp-pair.js';
 export { startBgpPair } from './bgp-pair.js';
 export { Daemon } from './process.js';

@@ -1,18 +1,16 @@
-// Starts real HAProxy processes for integration tests, benchmarks and the fixture capture script (HTTP
-// backends, ports and waiting come from @rhi/test-support). Erasable TypeScript only, so `node` can run
-// the scripts directly once @rhi/test-support is built.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '@rhi/test-support';
+import { freePort, waitFor } from './util.js';
 
-export { freePort, startBackends, waitFor, type Backends } from '@rhi/test-support';
-
-/** Sends one line to a stats socket (unix path or TCP port) and returns everything read until EOF. */
-export function cli(socket: string | number, line: string, timeoutMs = 5000): Promise<string> {
+/**
+ * Sends one line to a HAProxy stats or master socket (unix path, or a TCP port on 127.0.0.1), half-closes,
+ * and returns everything read until HAProxy closes.
+ */
+export function statsCommand(socket: string | number, line: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = typeof socket === 'number' ? connect(socket, '127.0.0.1') : connect(socket);
     const chunks: Buffer[] = [];
@@ -36,18 +34,23 @@ export function cli(socket: string | number, line: string, timeoutMs = 5000): Pr
 
 function waitForMaster(masterSocket: string, workerPid: number): Promise<true> {
   return waitFor('the master to list the worker', async () => {
-    const procs = await cli(masterSocket, 'show proc', 2000);
+    const procs = await statsCommand(masterSocket, 'show proc', 2000);
     return new RegExp(`^${workerPid} +worker`, 'm').test(procs) ? true : undefined;
   });
 }
 
 export interface HaproxyOptions {
-  /** Frontend/backend sections; `dir` is the instance's temp dir (bind frontends to `unix@${dir}/x.sock`). */
-  readonly sections: (dir: string) => string;
-  /** Run in master-worker mode with a master CLI (`-W -S`). */
+  /**
+   * Frontend/backend sections, or a function of the instance's temp dir (to bind frontends to
+   * `unix@${dir}/x.sock`).
+   */
+  readonly sections: string | ((dir: string) => string);
+  /** Master-worker mode with a master CLI (`-W -S`), as Debian's unit runs HAProxy. Default true. */
   readonly masterWorker?: boolean;
   /** `stats timeout`. Default 30s. */
   readonly statsTimeout?: string;
+  /** `nbthread`; default HAProxy's own (one thread per CPU). */
+  readonly nbthread?: number;
 }
 
 export interface HaproxyInstance {
@@ -71,10 +74,18 @@ export interface HaproxyInstance {
    * `expose-fd listeners`). `viaMasterCli` sends `reload` on the master CLI instead of SIGUSR2.
    */
   reload(options?: { readonly viaMasterCli?: boolean }): Promise<number>;
+  /** Sends one line to the admin socket (`disable server be/s1`, ...) and returns the reply. */
+  command(line: string): Promise<string>;
+  /** HAProxy's stdout and stderr so far. */
   output(): string;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a real HAProxy (`haproxy -W -db -S <master>`, or `haproxy -db` without master-worker) with admin,
+ * operator and user stats sockets (unix), admin sockets on 127.0.0.1 and ::1, a `ring events` fed with
+ * state changes in `format rfc5424` (see the haproxy-client README), and the caller's `sections`.
+ */
 export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'rhi-haproxy-'));
   const tcpPort = await freePort();
@@ -88,6 +99,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     `    stats socket ipv4@127.0.0.1:${tcpPort} level admin`,
     `    stats socket ipv6@[::1]:${tcp6Port} level admin`,
     `    stats timeout ${options.statsTimeout ?? '30s'}`,
+    ...(options.nbthread === undefined ? [] : [`    nbthread ${options.nbthread}`]),
     '    log ring@events local0 notice',
     'ring events',
     '    format rfc5424',
@@ -98,12 +110,12 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     '    timeout connect 1s',
     '    timeout client 5s',
     '    timeout server 5s',
-    options.sections(dir),
+    typeof options.sections === 'string' ? options.sections : options.sections(dir),
     '',
   ].join('\n');
   const configPath = join(dir, 'haproxy.cfg');
   await writeFile(configPath, config);
-  const masterSocket = options.masterWorker ? join(dir, 'master.sock') : undefined;
+  const masterSocket = (options.masterWorker ?? true) ? join(dir, 'master.sock') : undefined;
   const args = masterSocket ? ['-W', '-db', '-S', masterSocket, '-f', configPath] : ['-db', '-f', configPath];
   let output = '';
   const children: { child: ChildProcess; exited: Promise<void> }[] = [];
@@ -117,7 +129,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
   const child = launch([]);
 
   const workerPid = async (): Promise<number> => {
-    const info = await cli(adminSocket, 'show info', 2000);
+    const info = await statsCommand(adminSocket, 'show info', 2000);
     const m = /^Pid: (\d+)$/m.exec(info);
     if (!m) throw new Error(`no Pid in show info: ${info}`);
     return Number(m[1]);
@@ -158,7 +170,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     reload: async (reloadOptions = {}) => {
       const before = await workerPid();
       if (masterSocket === undefined) launch(['-sf', String(before), '-x', adminSocket]);
-      else if (reloadOptions.viaMasterCli) await cli(masterSocket, 'reload');
+      else if (reloadOptions.viaMasterCli) await statsCommand(masterSocket, 'reload');
       else child.kill('SIGUSR2');
       const pid = await waitFor('a new worker after reload', async () => {
         const now = await workerPid();
@@ -168,6 +180,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
       if (masterSocket !== undefined) await waitForMaster(masterSocket, pid);
       return pid;
     },
+    command: (line) => statsCommand(adminSocket, line),
     output: () => output,
     stop,
   };
