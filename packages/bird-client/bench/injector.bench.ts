@@ -1,13 +1,11 @@
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loopbackPair, startBird, type BirdInstance } from '@rhi/test-support';
+import type { BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { injectorConfig, peerConfig } from '../test/support/bird-configs.js';
+import { startInjectorPair } from '../test/support/injector-pair.js';
 import { BirdClient } from '../src/client.js';
 import { BirdRouteInjector } from '../src/injector.js';
 import type { DesiredRoute } from '../src/render-include.js';
 
-const pair = loopbackPair();
 let bird: BirdInstance;
 let peer: BirdInstance;
 let client: BirdClient;
@@ -40,20 +38,13 @@ async function peerCount(n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  [bird, peer] = await Promise.all([
-    startBird({
-      name: 'injector',
-      files: { 'rhi-routes.conf': '' },
-      config: (dir) => injectorConfig({ includePath: join(dir, 'rhi-routes.conf'), ...pair }),
-    }),
-    startBird({ name: 'peer', config: () => peerConfig(pair) }),
-  ]);
-  const includePath = join(bird.dir, 'rhi-routes.conf');
+  const started = await startInjectorPair();
+  ({ bird, peer } = started);
   client = new BirdClient({ socketPath: bird.socket, timeoutMs: 30_000 });
   peerClient = new BirdClient({ socketPath: peer.socket, timeoutMs: 30_000 });
   injector = new BirdRouteInjector({
     client,
-    includePath,
+    includePath: started.includePath,
     layout: { tables: { vol1: {} } },
     settleTimeoutMs: 30_000,
   });

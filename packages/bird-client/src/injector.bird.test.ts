@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loopbackPair, startBird, type BirdInstance } from '@rhi/test-support';
+import type { BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectorConfig, peerConfig } from '../test/support/bird-configs.js';
+import { startInjectorPair } from '../test/support/injector-pair.js';
 import { BirdClient } from './client.js';
 import { BirdConfigError, BirdInvalidInputError, BirdVerifyError } from './errors.js';
 import { BirdRouteInjector } from './injector.js';
@@ -12,7 +11,6 @@ import { bgpAttributesOf } from './parse-routes.js';
 import { renderInclude, type DesiredRoute, type IncludeLayout } from './render-include.js';
 
 const layout: IncludeLayout = { tables: { vol1: {} } };
-const pair = loopbackPair();
 let bird: BirdInstance;
 let peer: BirdInstance;
 let client: BirdClient;
@@ -104,15 +102,7 @@ async function untilEstablished(): Promise<void> {
 }
 
 beforeAll(async () => {
-  [bird, peer] = await Promise.all([
-    startBird({
-      name: 'injector',
-      files: { 'rhi-routes.conf': '' },
-      config: (dir) => injectorConfig({ includePath: join(dir, 'rhi-routes.conf'), ...pair }),
-    }),
-    startBird({ name: 'peer', config: () => peerConfig(pair) }),
-  ]);
-  includePath = join(bird.dir, 'rhi-routes.conf');
+  ({ bird, peer, includePath } = await startInjectorPair());
   client = new BirdClient({ socketPath: bird.socket });
   peerClient = new BirdClient({ socketPath: peer.socket });
   injector = new BirdRouteInjector({ client, includePath, layout });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { birdParse } from '../test/support/bird-configs.js';
+import { birdParse } from '../test/support/injector-pair.js';
 import { goldenCases } from '../test/support/golden-cases.js';
 import { ownedProtocols } from './render-include.js';
 

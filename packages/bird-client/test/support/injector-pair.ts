@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { loopbackPair, startBird, type BirdInstance } from '@rhi/test-support';
 
 /** Runs `bird -p -c file`: parse the config and exit. */
 export function birdParse(configPath: string): { ok: boolean; output: string } {
@@ -43,4 +45,25 @@ protocol bgp injector {
   ipv6 { import all; export none; };
 }
 `;
+}
+
+/** The injector's BIRD, with an empty include `rhi-routes.conf` in its dir, and its iBGP peer BIRD. */
+export interface InjectorPair {
+  readonly bird: BirdInstance;
+  readonly peer: BirdInstance;
+  readonly includePath: string;
+}
+
+/** Starts both BIRDs on a fresh loopback pair (the BGP session comes up on its own, within seconds). */
+export async function startInjectorPair(): Promise<InjectorPair> {
+  const link = loopbackPair();
+  const [bird, peer] = await Promise.all([
+    startBird({
+      name: 'injector',
+      files: { 'rhi-routes.conf': '' },
+      config: (dir) => injectorConfig({ includePath: join(dir, 'rhi-routes.conf'), ...link }),
+    }),
+    startBird({ name: 'peer', config: () => peerConfig(link) }),
+  ]);
+  return { bird, peer, includePath: join(bird.dir, 'rhi-routes.conf') };
 }
