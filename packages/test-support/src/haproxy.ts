@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Daemon } from './process.js';
 import { freePort, waitFor } from './util.js';
 
 /**
@@ -76,8 +75,6 @@ export interface HaproxyInstance {
   reload(options?: { readonly viaMasterCli?: boolean }): Promise<number>;
   /** Sends one line to the admin socket (`disable server be/s1`, ...) and returns the reply. */
   command(line: string): Promise<string>;
-  /** HAProxy's stdout and stderr so far. */
-  output(): string;
   stop(): Promise<void>;
 }
 
@@ -117,16 +114,14 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
   await writeFile(configPath, config);
   const masterSocket = (options.masterWorker ?? true) ? join(dir, 'master.sock') : undefined;
   const args = masterSocket ? ['-W', '-db', '-S', masterSocket, '-f', configPath] : ['-db', '-f', configPath];
-  let output = '';
-  const children: { child: ChildProcess; exited: Promise<void> }[] = [];
-  const launch = (extra: readonly string[]): ChildProcess => {
-    const child = spawn('haproxy', [...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    children.push({ child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) });
-    return child;
+  // Without master-worker, each reload is a process of its own; stop() stops them all.
+  const processes: Daemon[] = [];
+  const launch = (extra: readonly string[]): Daemon => {
+    const daemon = Daemon.spawn('haproxy', [...args, ...extra]);
+    processes.push(daemon);
+    return daemon;
   };
-  const child = launch([]);
+  const first = launch([]);
 
   const workerPid = async (): Promise<number> => {
     const info = await statsCommand(adminSocket, 'show info', 2000);
@@ -135,18 +130,12 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     return Number(m[1]);
   };
   const stop = async (): Promise<void> => {
-    for (const { child: c, exited } of children) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      c.kill('SIGTERM');
-      const timer = setTimeout(() => c.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    for (const daemon of processes) await daemon.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const pid = await waitFor('haproxy to answer on its stats socket', async () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited: ${output}`);
+      if (!first.running) throw new Error(`haproxy exited: ${first.log}`);
       return workerPid();
     });
     // A master handles SIGUSR2 only once its own loop runs, which is when its CLI answers.
@@ -171,7 +160,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
       const before = await workerPid();
       if (masterSocket === undefined) launch(['-sf', String(before), '-x', adminSocket]);
       else if (reloadOptions.viaMasterCli) await statsCommand(masterSocket, 'reload');
-      else child.kill('SIGUSR2');
+      else first.child.kill('SIGUSR2');
       const pid = await waitFor('a new worker after reload', async () => {
         const now = await workerPid();
         return now !== before ? now : undefined;
@@ -181,7 +170,6 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
       return pid;
     },
     command: (line) => statsCommand(adminSocket, line),
-    output: () => output,
     stop,
   };
 }
