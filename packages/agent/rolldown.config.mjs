@@ -7,5 +7,9 @@ export default defineConfig({
   input: 'dist/cli/main.js',
   platform: 'node',
   output: { file: 'dist/rhi-agent.mjs', format: 'esm', minify: false },
+  // CommonJS dependencies inlined into an ES module have no `__filename`/`__dirname`: write-file-atomic
+  // hashes `__filename` into its temporary names, so without these every state write threw a
+  // ReferenceError (test/cli.daemons.test.ts).
+  transform: { define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' } },
   logLevel: 'warn',
 });

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,20 @@ describe.runIf(built)('the rhi-agent binary', () => {
   let configPath: string;
   let agent: ChildProcess;
   let output = '';
+  const state = async (file: string) =>
+    JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, unknown>;
+  const startAgent = () => {
+    agent = spawn(process.execPath, [bin, 'run', '--config', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  };
+  const stopAgent = async () => {
+    const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+    agent.kill('SIGTERM');
+    return exited;
+  };
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, [bin, ...args, '--config', configPath], {
       encoding: 'utf8',
@@ -64,11 +78,7 @@ admin: { listen: 127.0.0.1:${await freePort()} }
 stateDir: ${dir}
 `,
     );
-    agent = spawn(process.execPath, [bin, 'run', '--config', configPath], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    startAgent();
   });
 
   afterAll(async () => {
@@ -83,6 +93,12 @@ stateDir: ${dir}
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/198\.18\.200\.1\/32\s+holds\s+yes\s+yes\s+f:fe_web up, b:be_app up/);
     expect(output).toContain('"event":"routeAnnounced"');
+  });
+
+  it('persists the rule set it runs, for a boot without the controller', async () => {
+    await waitFor('ruleset.json', async () => (existsSync(join(dir, 'ruleset.json')) ? true : undefined));
+    expect(await state('ruleset.json')).toMatchObject({ schema: 'rhi.v1.persisted-ruleset', source: 'file' });
+    expect(output).not.toContain('stateWriteFailed');
   });
 
   it('passes its own checklist', () => {
@@ -105,8 +121,11 @@ stateDir: ${dir}
   it('drains and undrains the running agent', async () => {
     expect(cli('drain', '--reason', 'test').status).toBe(0);
     await routerHas([]);
+    expect(await state('drain.json')).toMatchObject({ drained: true, reason: 'test' });
     expect(cli('undrain').status).toBe(0);
     await routerHas(['198.18.200.1/32']);
+    expect(await state('drain.json')).toMatchObject({ drained: false });
+    expect(output).not.toContain('stateWriteFailed');
   });
 
   it('fails the checklist when a protocol that carries routes is not exported', async () => {
@@ -130,10 +149,27 @@ stateDir: ${dir}
   });
 
   it('withdraws its routes on SIGTERM and exits 0', async () => {
-    const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
-    agent.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await stopAgent()).toBe(0);
     expect(await pair.routerRoutes()).toEqual([]);
     expect(output).toContain('"event":"agentStopping"');
+  });
+
+  it('stays drained across a restart', async () => {
+    startAgent();
+    await routerHas(['198.18.200.1/32']);
+    expect(cli('drain', '--reason', 'maintenance').status).toBe(0);
+    await routerHas([]);
+    expect(await stopAgent()).toBe(0);
+    output = '';
+    startAgent();
+    await waitFor('the restarted agent to answer', async () => {
+      const status = cli('status');
+      return status.status === 0 ? status.stdout : undefined;
+    });
+    expect(cli('status').stdout).toMatch(/drained:\s+yes/);
+    expect(await pair.routerRoutes()).toEqual([]);
+    expect(cli('undrain').status).toBe(0);
+    await routerHas(['198.18.200.1/32']);
+    expect(await stopAgent()).toBe(0);
   });
 });
