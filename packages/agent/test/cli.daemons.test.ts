@@ -154,6 +154,28 @@ stateDir: ${dir}
     expect(output).toContain('"event":"agentStopping"');
   });
 
+  it('keeps the route through a crash and restart: the peer sees no withdraw', async () => {
+    startAgent();
+    await routerHas(['198.18.200.1/32']);
+    const received = async () => {
+      const text = await pair.router.command('show protocols all node1');
+      return ['updates', 'withdraws'].map((k) => new RegExp(`Import ${k}:\\s+(\\d+)`).exec(text)?.[1]);
+    };
+    const before = await received();
+    expect(Number(before[0])).toBeGreaterThan(0);
+    agent.kill('SIGKILL');
+    await new Promise((resolve) => agent.once('exit', resolve));
+    output = '';
+    startAgent();
+    await waitFor('the restarted agent to hold the route', async () => {
+      const status = cli('status');
+      return /198\.18\.200\.1\/32\s+holds\s+yes\s+yes/.test(status.stdout) ? true : undefined;
+    });
+    expect(await pair.routerRoutes()).toEqual(['198.18.200.1/32']);
+    expect(await received()).toEqual(before);
+    expect(await stopAgent()).toBe(0);
+  });
+
   it('stays drained across a restart', async () => {
     startAgent();
     await routerHas(['198.18.200.1/32']);
