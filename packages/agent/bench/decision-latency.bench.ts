@@ -8,6 +8,8 @@ import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@r
 import type { BgpPair } from '@rhi/test-support';
 import { test } from 'vitest';
 import { spawnAgent, stopAgent } from './agent-process.js';
+import { startMachineJitter } from './machine-jitter.js';
+import type { MachineJitter } from './machine-jitter.js';
 
 // Decision latency: from a server state change in HAProxy (`set server be_app/s1 health down|up` on the
 // admin socket) to the VIP route leaving/arriving in the agent's BIRD and on its BGP peer. The agent is
@@ -21,7 +23,8 @@ import { spawnAgent, stopAgent } from './agent-process.js';
 // are measured in the same minutes, which matters on a VM whose speed drifts. HAProxy runs with one thread
 // (`nbthread 1`) except in one setup with its default, a thread per CPU: on this 2-vCPU VM, handing the
 // ring line from the thread that ran the command to the follower's thread costs several ms by itself
-// (README, "Decision latency").
+// (README, "Decision latency"). Each setup also runs a process that sleeps 1 ms at a time and reports
+// how late it woke (machine-jitter.ts): on a VM, the stalls it sees are in every row of the same minutes.
 
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 200);
 const POLL_GAP_MS = 2;
@@ -152,6 +155,7 @@ stateDir: ${dir}
       if (Number.isNaN(ringLineAt) && lines.some((l) => l.includes('be_app/s1')))
         ringLineAt = performance.now();
     });
+    const jitter = startMachineJitter();
     for (let i = 0; i < ROUNDS; i++) {
       const down = i % 2 === 0;
       const before = await updatesReceived(peer);
@@ -178,7 +182,7 @@ stateDir: ${dir}
       }
     }
     follower?.destroy();
-    return { inBird, onPeer, updates, ring, onFloorPeer };
+    return { inBird, onPeer, updates, ring, onFloorPeer, machine: await jitter.stop() };
   } finally {
     if (agent) await stopAgent(agent);
     node.close();
@@ -188,6 +192,10 @@ stateDir: ${dir}
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The machine in the same minutes: how late a process that sleeps 1 ms at a time woke up. */
+const machineRow = (m: MachineJitter) =>
+  `  machine: a 1 ms sleeper woke ${[m.p50, m.p99, m.p999, m.max].map((x) => x.toFixed(1)).join(' / ')} ms late (p50 / p99 / p99.9 / max), ${Math.round(m.stallsPerMinute)} times a minute over 5 ms`;
 
 test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms with the event ring)`, async () => {
   const rows: string[] = [
@@ -227,7 +235,8 @@ test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms 
         }`,
       );
     }
-    process.stderr.write(`${rows.slice(-series.length).join('\n')}\n`);
+    rows.push(machineRow(r.machine));
+    process.stderr.write(`${rows.slice(-series.length - 1).join('\n')}\n`);
   }
   console.log(rows.join('\n'));
 }, 900_000);
