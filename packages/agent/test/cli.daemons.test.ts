@@ -87,6 +87,12 @@ stateDir: ${dir}
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('is one ES module with no CommonJS path globals left in it', async () => {
+    // Inlined CommonJS code that reads them throws a ReferenceError at run time (rolldown.config.mjs).
+    const bundle = await readFile(fileURLToPath(new URL('../dist/rhi-agent.mjs', import.meta.url)), 'utf8');
+    expect(bundle.match(/\b__(?:file|dir)name\b/g) ?? []).toEqual([]);
+  });
+
   it('runs, and its status shows the route advertised and held by BIRD', async () => {
     await routerHas(['198.18.200.1/32']);
     const status = cli('status');
