@@ -8,6 +8,8 @@ import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@r
 import type { BgpPair } from '@rhi/test-support';
 import { test } from 'vitest';
 import { spawnAgent, stopAgent } from './agent-process.js';
+import { segments, timestampPair } from './bird-timestamps.js';
+import type { Segments } from './bird-timestamps.js';
 import { startMachineJitter } from './machine-jitter.js';
 import type { MachineJitter } from './machine-jitter.js';
 
@@ -113,6 +115,10 @@ async function measure(
   let agent: ChildProcess | undefined;
   let injector: BirdRouteInjector | undefined;
   const floor = interleaveFloor ? await startFloor(includeOnTmpfs) : undefined;
+  // Where the time goes, from BIRD's own clocks: only where a floor runs beside the agent to compare with.
+  const clocks = floor && { agent: await timestampPair(pair), floor: await timestampPair(floor.pair) };
+  const changes: { startedAt: number; seenAfter: number }[] = [];
+  const floorChanges: { startedAt: number; seenAfter: number }[] = [];
   try {
     if (mode === 'floor') {
       injector = await floorInjector(pair);
@@ -170,6 +176,7 @@ stateDir: ${dir}
       if (watched === 'both') inBird.push(a);
       if (follower) ring.push(ringLineAt - t0);
       onPeer.push(b);
+      changes.push({ startedAt: performance.timeOrigin + t0, seenAfter: b });
       // Late duplicates would show up in this pause, before the next change. Its random part spans a full
       // poll period, so that changes fall at every phase of the agent's 250 ms polling.
       await sleep(150 + Math.random() * 250);
@@ -177,12 +184,19 @@ stateDir: ${dir}
       if (floor) {
         const t1 = performance.now();
         void floor.injector.set(down ? [] : [ROUTE]);
-        onFloorPeer.push(await until(floor.peer, !down, t1));
+        const seenAfter = await until(floor.peer, !down, t1);
+        onFloorPeer.push(seenAfter);
+        floorChanges.push({ startedAt: performance.timeOrigin + t1, seenAfter });
         await sleep(150 + Math.random() * 250);
       }
     }
     follower?.destroy();
-    return { inBird, onPeer, updates, ring, onFloorPeer, machine: await jitter.stop() };
+    const machine = await jitter.stop();
+    const split = clocks && {
+      agent: await segments(clocks.agent, changes),
+      floor: await segments(clocks.floor, floorChanges),
+    };
+    return { inBird, onPeer, updates, ring, onFloorPeer, machine, split };
   } finally {
     if (agent) await stopAgent(agent);
     node.close();
@@ -196,6 +210,22 @@ stateDir: ${dir}
 /** The machine in the same minutes: how late a process that sleeps 1 ms at a time woke up. */
 const machineRow = (m: MachineJitter) =>
   `  machine: a 1 ms sleeper woke ${[m.p50, m.p99, m.p999, m.max].map((x) => x.toFixed(1)).join(' / ')} ms late (p50 / p99 / p99.9 / max), ${Math.round(m.stallsPerMinute)} times a minute over 5 ms`;
+
+/** p50 / p99 / max of each segment, through the agent and on the floor's pair. */
+const splitRows = (split: { agent: Segments; floor: Segments }) => {
+  const stats = (xs: number[]) => [50, 99, 100].map((p) => percentile(xs, p).toFixed(2)).join(' / ');
+  const names = [
+    ['toConfigure', 'command to BIRD running configure'],
+    ['bgp', 'BIRD to the peer (BGP)'],
+    ['toPoll', "peer to the benchmark's poll"],
+  ] as const;
+  return [
+    `  BIRD's clocks, p50 / p99 / max ms (${split.agent.bgp.length} and ${split.floor.bgp.length} changes matched): agent | floor`,
+    ...names.map(
+      ([k, label]) => `    ${label.padEnd(36)}${stats(split.agent[k]).padEnd(24)}| ${stats(split.floor[k])}`,
+    ),
+  ];
+};
 
 test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms with the event ring)`, async () => {
   const rows: string[] = [
@@ -236,7 +266,9 @@ test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms 
       );
     }
     rows.push(machineRow(r.machine));
-    process.stderr.write(`${rows.slice(-series.length - 1).join('\n')}\n`);
+    const split = r.split ? splitRows(r.split) : [];
+    rows.push(...split);
+    process.stderr.write(`${rows.slice(-series.length - 1 - split.length).join('\n')}\n`);
   }
   console.log(rows.join('\n'));
 }, 900_000);
