@@ -27,6 +27,8 @@ import type { MachineJitter } from './machine-jitter.js';
 // ring line from the thread that ran the command to the follower's thread costs several ms by itself
 // (README, "Decision latency"). Each setup also runs a process that sleeps 1 ms at a time and reports
 // how late it woke (machine-jitter.ts): on a VM, the stalls it sees are in every row of the same minutes.
+// Where a floor runs beside the agent, both pairs' BIRDs log with microsecond timestamps, which split each
+// change into segments (bird-timestamps.ts).
 
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 200);
 const POLL_GAP_MS = 2;
