@@ -29,10 +29,13 @@ describe.runIf(built)('the rhi-agent binary', () => {
   let output = '';
   const state = async (file: string) =>
     JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, unknown>;
+  // Every agent started, so that one left running by a failed test is stopped too.
+  const started: ChildProcess[] = [];
   const startAgent = () => {
     agent = spawn(process.execPath, [bin, 'run', '--config', configPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    started.push(agent);
     agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   };
@@ -82,7 +85,7 @@ stateDir: ${dir}
   });
 
   afterAll(async () => {
-    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
+    for (const a of started) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
     await Promise.allSettled([haproxy?.stop(), pair?.stop(), backends?.close()]);
     await rm(dir, { recursive: true, force: true });
   });
