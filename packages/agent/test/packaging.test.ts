@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,5 +32,70 @@ describe('the systemd unit', () => {
   it('sets NODE_OPTIONS as one assignment (systemd splits unquoted values at spaces)', async () => {
     const line = (await readFile(unit, 'utf8')).split('\n').find((l) => l.includes('NODE_OPTIONS'));
     expect(line).toMatch(/^Environment="NODE_OPTIONS=[^"]+"$/);
+  });
+});
+
+describe('packaging/install.sh', () => {
+  const script = fileURLToPath(new URL('../packaging/install.sh', import.meta.url));
+  const built = existsSync(fileURLToPath(new URL('../dist/rhi-agent.mjs', import.meta.url)));
+  if (!built) console.warn('skipping the install check: dist/ is missing (nx builds before test)');
+  const install = (root: string, node: string) =>
+    spawnSync(script, ['--root', root, '--node', node], { encoding: 'utf8' });
+
+  it.runIf(built)(
+    'installs a self-contained agent that runs with no node on PATH, and keeps /etc/rhi',
+    async () => {
+      const root = await mkdtemp(join(tmpdir(), 'rhi-install-'));
+      try {
+        expect(install(root, process.execPath).status).toBe(0);
+        // Only the one-file build and its launcher: no node_modules to resolve anything from.
+        expect((await readdir(join(root, 'usr/lib/rhi-agent'), { recursive: true })).sort()).toEqual([
+          'bin',
+          'bin/rhi-agent.js',
+          'dist',
+          'dist/rhi-agent.mjs',
+          'package.json',
+        ]);
+        const run = (...args: string[]) =>
+          spawnSync(join(root, 'usr/bin/rhi-agent'), args, {
+            encoding: 'utf8',
+            env: { PATH: '/usr/bin:/bin' },
+          });
+        expect(run('--help').stdout).toContain('rhi-agent: route health injection');
+        // The example config and rules as installed: valid, and the checklist runs (HAProxy is absent here).
+        const check = run(
+          'check',
+          '--config',
+          join(root, 'etc/rhi/agent.yaml'),
+          '--set',
+          `rules.file=${join(root, 'etc/rhi/rules.cfg')}`,
+        );
+        expect(check.stdout).toContain('[ ok ] configuration is valid');
+        expect(check.stdout).toMatch(/\[ ok \] rules file .*: \d+ rules/);
+        expect(check.status).toBe(1);
+
+        await appendFile(join(root, 'etc/rhi/agent.yaml'), '# edited\n');
+        const again = install(root, process.execPath);
+        expect(again.status).toBe(0);
+        expect(again.stdout).toContain(`kept ${join(root, 'etc/rhi/agent.yaml')}`);
+        expect(await readFile(join(root, 'etc/rhi/agent.yaml'), 'utf8')).toMatch(/# edited\n$/);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.runIf(built)('refuses a Node other than 24, naming it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rhi-install-'));
+    try {
+      const oldNode = join(root, 'node');
+      await writeFile(oldNode, '#!/bin/sh\necho 20\n', { mode: 0o755 });
+      const run = install(root, oldNode);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`rhi-agent runs on Node 24; ${oldNode} is 20.x`);
+      expect(existsSync(join(root, 'usr/bin/rhi-agent'))).toBe(false);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
