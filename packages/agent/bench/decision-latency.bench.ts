@@ -58,12 +58,9 @@ async function until(client: BirdClient, want: boolean, t0: number): Promise<num
 }
 
 /** The peer's count of BGP updates and withdraws received from the node. */
-async function updatesReceived(peer: BirdClient): Promise<number> {
-  const text = (await peer.command('show protocols all node1')).lines.map((l) => l.text).join('\n');
-  const updates = /Import updates:\s+(\d+)/.exec(text)?.[1];
-  const withdraws = /Import withdraws:\s+(\d+)/.exec(text)?.[1];
-  if (updates === undefined || withdraws === undefined) throw new Error(`no route stats in:\n${text}`);
-  return Number(updates) + Number(withdraws);
+async function received(pair: BgpPair): Promise<number> {
+  const { updates, withdraws } = await pair.routerReceived();
+  return updates + withdraws;
 }
 
 /** The floor's injector: bird-client alone on the pair's node BIRD, holding the route. */
@@ -166,7 +163,7 @@ stateDir: ${dir}
     const jitter = startMachineJitter();
     for (let i = 0; i < ROUNDS; i++) {
       const down = i % 2 === 0;
-      const before = await updatesReceived(peer);
+      const before = await received(pair);
       ringLineAt = NaN;
       const t0 = performance.now();
       if (injector) void injector.set(down ? [] : [ROUTE]);
@@ -182,7 +179,7 @@ stateDir: ${dir}
       // Late duplicates would show up in this pause, before the next change. Its random part spans a full
       // poll period, so that changes fall at every phase of the agent's 250 ms polling.
       await sleep(150 + Math.random() * 250);
-      updates.push((await updatesReceived(peer)) - before);
+      updates.push((await received(pair)) - before);
       if (floor) {
         const t1 = performance.now();
         void floor.injector.set(down ? [] : [ROUTE]);

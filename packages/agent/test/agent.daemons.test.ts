@@ -62,14 +62,6 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
       },
     };
   };
-  // The BGP updates and withdraws the peer has received from the node.
-  const peerUpdates = async () => {
-    const text = await peer.command('show protocols all node1');
-    const updates = /Import updates:\s+(\d+)/.exec(text)?.[1];
-    const withdraws = /Import withdraws:\s+(\d+)/.exec(text)?.[1];
-    if (updates === undefined || withdraws === undefined) throw new Error(`no route stats in:\n${text}`);
-    return { updates: Number(updates), withdraws: Number(withdraws) };
-  };
   // When the BGP session last came up, in ms of the day (BIRD prints it with a jitter of about 1 ms).
   const bgpSince = async () => {
     const m = /up\s+(\d+):(\d+):(\d+\.\d+)\s+Established/.exec(await peer.command('show protocols node1'));
@@ -144,7 +136,7 @@ stateDir: ${dir}
 
   it('withdraws a VIP when its backend dies, and brings it back after the rise, one BGP update each', async () => {
     const since = await bgpSince();
-    const before = await peerUpdates();
+    const before = await pair.routerReceived();
     await backends.stop(0);
     await peerHas([VIP1]);
     expect(records).toContainEqual(
@@ -156,11 +148,14 @@ stateDir: ${dir}
       }),
     );
     await new Promise((r) => setTimeout(r, 300));
-    expect(await peerUpdates()).toEqual({ updates: before.updates, withdraws: before.withdraws + 1 });
+    expect(await pair.routerReceived()).toEqual({ updates: before.updates, withdraws: before.withdraws + 1 });
     await backends.start(0);
     await peerHas([VIP1, VIP2]);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await peerUpdates()).toEqual({ updates: before.updates + 1, withdraws: before.withdraws + 1 });
+    expect(await pair.routerReceived()).toEqual({
+      updates: before.updates + 1,
+      withdraws: before.withdraws + 1,
+    });
     expect(Math.abs((await bgpSince()) - since)).toBeLessThanOrEqual(5);
   });
 

@@ -15,6 +15,8 @@ export interface BgpPair {
   readonly includePath: string;
   /** The IPv4 prefixes the router holds, sorted. */
   routerRoutes(): Promise<string[]>;
+  /** The BGP updates and withdraws the router has received from the node (its import counters). */
+  routerReceived(): Promise<{ updates: number; withdraws: number }>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,13 @@ protocol bgp node1 {
       [...(await router.command('show route')).matchAll(/^(?:1007-| )(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)]
         .map((m) => m[1] ?? '')
         .sort(),
+    routerReceived: async () => {
+      const text = await router.command('show protocols all node1');
+      const updates = /Import updates:\s+(\d+)/.exec(text)?.[1];
+      const withdraws = /Import withdraws:\s+(\d+)/.exec(text)?.[1];
+      if (updates === undefined || withdraws === undefined) throw new Error(`no route stats in:\n${text}`);
+      return { updates: Number(updates), withdraws: Number(withdraws) };
+    },
     stop: async () => {
       await Promise.allSettled([node.stop(), router.stop()]);
       if (tmpfsDir) await rm(tmpfsDir, { recursive: true, force: true });
