@@ -30,7 +30,7 @@ export async function timestampPair(pair: BgpPair): Promise<{ node: string; rout
 }
 
 /** Epoch milliseconds of the log lines that match. */
-export async function loggedAt(file: string, pattern: RegExp): Promise<number[]> {
+async function loggedAt(file: string, pattern: RegExp): Promise<number[]> {
   return (await readFile(file, 'utf8'))
     .split('\n')
     .filter((line) => pattern.test(line))

@@ -114,11 +114,12 @@ async function measure(
   let agent: ChildProcess | undefined;
   let injector: BirdRouteInjector | undefined;
   const floor = interleaveFloor ? await startFloor(includeOnTmpfs) : undefined;
-  // Where the time goes, from BIRD's own clocks: only where a floor runs beside the agent to compare with.
-  const clocks = floor && { agent: await timestampPair(pair), floor: await timestampPair(floor.pair) };
   const changes: { startedAt: number; seenAfter: number }[] = [];
   const floorChanges: { startedAt: number; seenAfter: number }[] = [];
+  let jitter: ReturnType<typeof startMachineJitter> | undefined;
   try {
+    // Where the time goes, from BIRD's own clocks: only where a floor runs beside the agent to compare with.
+    const clocks = floor && { agent: await timestampPair(pair), floor: await timestampPair(floor.pair) };
     if (mode === 'floor') {
       injector = await floorInjector(pair);
     } else {
@@ -160,7 +161,7 @@ stateDir: ${dir}
       if (Number.isNaN(ringLineAt) && lines.some((l) => l.includes('be_app/s1')))
         ringLineAt = performance.now();
     });
-    const jitter = startMachineJitter();
+    jitter = startMachineJitter();
     for (let i = 0; i < ROUNDS; i++) {
       const down = i % 2 === 0;
       const before = await received(pair);
@@ -197,6 +198,7 @@ stateDir: ${dir}
     };
     return { inBird, onPeer, updates, ring, onFloorPeer, machine, split };
   } finally {
+    await jitter?.stop().catch(() => undefined);
     if (agent) await stopAgent(agent);
     node.close();
     peer.close();
@@ -251,8 +253,8 @@ test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms 
       ['peer', r.onPeer] as const,
       ['floor', r.onFloorPeer] as const,
     ].filter(([, xs]) => xs.length > 0);
-    for (const [where, xs] of series) {
-      rows.push(
+    const block = series.map(
+      ([where, xs]) =>
         `${mode.padEnd(14)}${(tmpfs ? 'tmpfs' : 'ext4').padEnd(9)}${watched.padEnd(8)}${String(nbthread ?? availableParallelism()).padEnd(9)}${where.padEnd(6)}${[
           50, 90, 99, 100,
         ]
@@ -262,12 +264,10 @@ test(`decision latency, ${ROUNDS} state changes per mode (goal: p99 under 15 ms 
             ? `(no line seen for ${xs.filter(Number.isNaN).length})`
             : ''
         }`,
-      );
-    }
-    rows.push(machineRow(r.machine));
-    const split = r.split ? splitRows(r.split) : [];
-    rows.push(...split);
-    process.stderr.write(`${rows.slice(-series.length - 1 - split.length).join('\n')}\n`);
+    );
+    block.push(machineRow(r.machine), ...(r.split ? splitRows(r.split) : []));
+    rows.push(...block);
+    process.stderr.write(`${block.join('\n')}\n`);
   }
   console.log(rows.join('\n'));
 }, 900_000);

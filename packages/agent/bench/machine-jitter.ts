@@ -14,8 +14,10 @@ export interface MachineJitter {
 
 // A process of its own (not a thread of the benchmark), so that it is scheduled like BIRD or HAProxy are.
 // It sleeps in Atomics.wait (a futex with a timeout, as a C daemon would) and yields to its event loop
-// every 100 sleeps so that SIGTERM, which asks for the summary, gets through.
+// every 100 sleeps so that SIGTERM, which asks for the summary, gets through; it ends by itself if the
+// benchmark is gone (killed or crashed), instead of spinning on as an orphan.
 const PROBE = `
+const parent = process.ppid;
 const cell = new Int32Array(new SharedArrayBuffer(4));
 const late = [];
 const started = performance.now();
@@ -33,13 +35,14 @@ const burst = () => {
     Atomics.wait(cell, 0, 0, 1);
     late.push(performance.now() - t - 1);
   }
+  if (process.ppid !== parent) process.exit(0);
   setImmediate(burst);
 };
 burst();
 `;
 
 /**
- * Starts the probe; `stop()` ends it and returns what it saw. On a VM the hypervisor can take a vCPU away
+ * Starts the probe; `stop()` ends it and returns what it saw (again on a second call). On a VM the hypervisor can take a vCPU away
  * for several ms: this shows how often that happened while a setup ran, which is the floor under every
  * latency measured in the same minutes.
  */
