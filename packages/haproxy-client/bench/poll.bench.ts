@@ -3,8 +3,8 @@ import { HaproxyClient } from '../src/index.js';
 import type { Backends, HaproxyInstance } from '@rhi/test-support';
 import { startBackends, startHaproxy } from '@rhi/test-support';
 
-// One frontends+backends-only poll (`show info;show stat -1 3 -1`) of a config with 1,000 backends, and
-// one limited to the 20 proxies rules would name (`show info;show stat fe 1 -1;show stat be_0 2 -1;...`).
+// One frontends+backends-only poll (`show stat -1 3 -1;show info`) of a config with 1,000 backends, and
+// one limited to the 20 proxies rules would name (`show stat fe 1 -1;show stat be_0 2 -1;...;show info`).
 let backends: Backends;
 let haproxy: HaproxyInstance;
 let client: HaproxyClient;

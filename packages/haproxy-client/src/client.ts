@@ -124,36 +124,42 @@ export class HaproxyClient {
   }
 
   /**
-   * One round trip turned into a health snapshot: `show info;show stat -1 <mask> -1`, or with `proxies`
-   * `show info;show stat <proxy> <mask> -1;...`. When the per-proxy replies are ambiguous (a frontend and
+   * One round trip turned into a health snapshot: `show stat -1 <mask> -1;show info`, or with `proxies`
+   * `show stat <proxy> <mask> -1;...;show info`. When the per-proxy replies are ambiguous (a frontend and
    * a backend share a name, a numeric name), a second round trip reads every proxy and filters here; the
    * client then learns the proxies' ids and selects them by id in later reads.
+   *
+   * `show info` comes last: HAProxy runs the commands of one line one after the other, and a reload can
+   * stop the worker between them. `Stopping` never goes back to 0 and is set before the worker stops its
+   * listeners, so a `show stat` that saw them stopped (frontends `STOP`) is always followed by a `show info`
+   * that says `Stopping: 1`. In the other order, a read could pair `Stopping: 0` with `STOP`.
    */
   async readHealth(options: ReadHealthOptions = {}): Promise<HealthSnapshot> {
     const withServers = options.withServers ?? true;
     const { proxies } = options;
     if (proxies !== undefined) {
       const queries = selectionQueries(proxies, withServers, this.#proxyIds);
-      const list = [commands.showInfo(), ...queries.map((q) => q.command)];
+      const list = [...queries.map((q) => q.command), commands.showInfo()];
       if (
         queries.length <= MAX_SELECTED_PROXIES &&
         commands.joinCommands(list).length <= MAX_SELECTION_LINE
       ) {
-        const [info, ...replies] = (await this.#runEach(list)).map(join);
-        const infoError = parseCommandError(list[0]!, info!);
+        const replies = (await this.#runEach(list)).map(join);
+        const info = replies.pop()!;
+        const infoError = parseCommandError(commands.showInfo(), info);
         if (infoError) throw infoError;
         const table = selectionTable(queries, replies);
         if (table !== null) {
-          return buildHealthSnapshot(parseInfo(info!), table, { readAt: this.#now(), withServers, proxies });
+          return buildHealthSnapshot(parseInfo(info), table, { readAt: this.#now(), withServers, proxies });
         }
       }
     }
     const types: StatObjectType[] = ['backend', ...(withServers ? (['server'] as const) : [])];
     if (proxies === undefined || proxies.frontends.length > 0) types.unshift('frontend');
-    const list = [commands.showInfo(), commands.showStat(types)];
-    const [info, stat] = await this.#runEach(list);
+    const list = [commands.showStat(types), commands.showInfo()];
+    const [stat, info] = await this.#runEach(list);
     // A large `show stat` stays in pieces; an error reply is one short piece.
-    for (const [i, reply] of [info!, stat!].entries()) {
+    for (const [i, reply] of [stat!, info!].entries()) {
       const error = reply.length === 1 ? parseCommandError(list[i]!, reply[0]!) : null;
       if (error) throw error;
     }

@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UnreachableEvent } from '../src/index.js';
+import type { SnapshotEvent, UnreachableEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
-import { FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
-import type { Backends, HaproxyInstance } from '@rhi/test-support';
+import { CountingClient, FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
+import type { Backends, HaproxyInstance, ReloadOptions } from '@rhi/test-support';
 import { startBackends, startHaproxy, waitFor } from '@rhi/test-support';
 import { recordingLogger } from './support/log-sink.js';
 
@@ -22,7 +22,7 @@ describe('watch() polling a real HAProxy', () => {
   let backends: Backends;
   let haproxy: HaproxyInstance;
   let feed: FeedRecorder;
-  let client: HaproxyClient;
+  let client: CountingClient;
   const log = recordingLogger();
 
   beforeAll(async () => {
@@ -39,7 +39,12 @@ backend be
     server s2 127.0.0.1:${p1} ${check}
 `,
     });
-    client = new HaproxyClient({ socket: haproxy.adminSocket, retries: 1, retryDelayMs: 20, timeoutMs: 500 });
+    client = new CountingClient({
+      socket: haproxy.adminSocket,
+      retries: 1,
+      retryDelayMs: 20,
+      timeoutMs: 500,
+    });
     feed = new FeedRecorder(client, { intervalMs: 50, graceMs: 400, logger: log.logger });
   });
 
@@ -134,7 +139,7 @@ backend be
       return last?.type === 'snapshot' && last.snapshot.backends['be']?.serversUp === 2 ? true : undefined;
     });
     const from = feed.mark();
-    await new Promise((r) => setTimeout(r, 500));
+    await client.moreReads(10);
     expect(feed.events.slice(from)).toEqual([]);
   });
 
@@ -156,28 +161,137 @@ backend be
   });
 });
 
-describe('watch() across master-worker reloads', () => {
+// A reload stops the old worker while it may be answering a read: HAProxy runs the commands of one line
+// one after the other. Backends ahead of `fe` make `show stat` long and put fe's row at its end, so that
+// the stop lands inside reads often: with `show info` first (the old order), 20 reloads gave 6 reads (-sf)
+// and 9 (master-worker) that paired `Stopping: 0` with `fe` at `STOP`, a false down.
+const PADDING_BACKENDS = 300;
+const RELOADS = 10;
+
+const reloadStyles: readonly {
+  readonly style: string;
+  readonly masterWorker: boolean;
+  readonly reload: ReloadOptions;
+}[] = [
+  { style: 'master-worker, SIGUSR2', masterWorker: true, reload: {} },
+  { style: 'master-worker, reload on the master CLI', masterWorker: true, reload: { viaMasterCli: true } },
+  { style: '-sf <pid> -x <socket>', masterWorker: false, reload: {} },
+  { style: '-st <pid> -x <socket>', masterWorker: false, reload: { hardStop: true } },
+];
+
+describe.each(reloadStyles)('watch() across reloads: $style', ({ masterWorker, reload }) => {
   let backends: Backends;
   let haproxy: HaproxyInstance;
-  let client: HaproxyClient;
+  let client: CountingClient;
+  let feed: FeedRecorder;
+  let goodConfig: string;
 
   beforeAll(async () => {
     backends = await startBackends(2);
     const [p0, p1] = backends.ports;
+    const padding = Array.from(
+      { length: PADDING_BACKENDS },
+      (_, i) => `backend pad${i}\n    server s 127.0.0.1:${p0}\n`,
+    ).join('');
     haproxy = await startHaproxy({
-      masterWorker: true,
+      masterWorker,
       sections: (dir) => `
+${padding}
 frontend fe
     bind unix@${dir}/fe.sock
     default_backend be
 backend be
     server s1 127.0.0.1:${p0} ${check}
     server s2 127.0.0.1:${p1} ${check}
+`,
+    });
+    goodConfig = haproxy.config;
+    client = new CountingClient({ socket: haproxy.adminSocket });
+    feed = new FeedRecorder(client, { intervalMs: 0, graceMs: 2000, eventsRing: 'events' });
+    await feed.until('a settled worker', settled());
+  });
+
+  afterAll(async () => {
+    await feed?.stop();
+    await haproxy?.stop();
+    await backends?.close();
+  });
+
+  /**
+   * A worker whose servers have all passed a check since it started: a new worker starts them at the
+   * lowest health that is still up (`UP 1/2`), so its first reads change until every check has run.
+   */
+  function settled(pid?: number) {
+    return snapshotWhere(
+      (e) =>
+        (pid === undefined || e.snapshot.process.pid === pid) &&
+        Object.values(e.snapshot.backends['be']?.servers ?? {}).every((srv) => srv.status === 'UP'),
+    );
+  }
+
+  /** Every snapshot from `from` on: no unreachable, never a stopping worker, fe and be up throughout. */
+  function expectNoFalseDown(from: number): SnapshotEvent[] {
+    const events = feed.events.slice(from);
+    expect(events.filter((e) => e.type === 'unreachable')).toEqual([]);
+    const snapshots = events.filter(isSnapshot);
+    for (const e of snapshots) {
+      expect(e.snapshot.process.stopping).toBe(false);
+      expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
+      expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 2 });
+    }
+    return snapshots;
+  }
+
+  it(`reads through ${RELOADS} reloads with zero false downs, and lets old workers exit`, async () => {
+    const from = feed.mark();
+    const pids = [await haproxy.workerPid()];
+    for (let i = 0; i < RELOADS; i++) {
+      pids.push(await haproxy.reload(reload));
+      // Let the feed read the new worker a few times before the next reload.
+      await client.moreReads(3);
+    }
+    await feed.until('the last worker, settled', settled(pids.at(-1)), from);
+    const snapshots = expectNoFalseDown(from);
+    expect(new Set(snapshots.map((e) => e.snapshot.process.pid))).toEqual(new Set(pids.slice(1)));
+    await waitFor('old workers to exit', async () =>
+      pids.slice(0, -1).every(processExited) ? true : undefined,
+    );
+  });
+
+  it('keeps reading the old worker through a reload HAProxy rejects (invalid config)', async () => {
+    const before = await haproxy.workerPid();
+    const from = feed.mark();
+    await writeFile(haproxy.configPath, `${goodConfig}backend broken\n    server x 127.0.0.1:1 nonsense\n`);
+    try {
+      expect(await haproxy.reloadRejected(reload)).toBe(before);
+    } finally {
+      await writeFile(haproxy.configPath, goodConfig);
+    }
+    await client.moreReads(20);
+    expect(feed.events.slice(from)).toEqual([]);
+    // And the next good reload goes through.
+    const pid = await haproxy.reload(reload);
+    await feed.until('the new worker, settled', settled(pid), from);
+    expectNoFalseDown(from);
+  });
+});
+
+describe('watch() when a reload renames a proxy', () => {
+  let backends: Backends;
+  let haproxy: HaproxyInstance;
+
+  beforeAll(async () => {
+    backends = await startBackends(1);
+    const [p0] = backends.ports;
+    haproxy = await startHaproxy({
+      masterWorker: true,
+      sections: `
+backend be
+    server s1 127.0.0.1:${p0} ${check}
 backend be_extra
     server s1 127.0.0.1:${p0} ${check}
 `,
     });
-    client = new HaproxyClient({ socket: haproxy.adminSocket });
   });
 
   afterAll(async () => {
@@ -185,42 +299,11 @@ backend be_extra
     await backends?.close();
   });
 
-  it('polls through three reloads with zero false downs, and lets old workers exit', async () => {
-    const feed = new FeedRecorder(client, { intervalMs: 10, graceMs: 2000, eventsRing: 'events' });
-    try {
-      await feed.until(
-        'all up',
-        snapshotWhere((e) => e.snapshot.backends['be']?.serversUp === 2),
-      );
-      const pids = [await haproxy.workerPid()];
-      for (let i = 0; i < 3; i++) pids.push(await haproxy.reload());
-      await feed.until(
-        'the last worker',
-        snapshotWhere((e) => e.snapshot.process.pid === pids[3]),
-      );
-      const snapshots = feed.events.filter(isSnapshot);
-      expect(feed.events.filter((e) => e.type === 'unreachable')).toEqual([]);
-      for (const e of snapshots) {
-        // A worker being replaced reports its frontends as STOP: such reads must never come out.
-        expect(e.snapshot.process.stopping).toBe(false);
-        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
-        expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 2 });
-      }
-      expect(new Set(snapshots.map((e) => e.snapshot.process.pid))).toEqual(new Set(pids));
-      await waitFor('old workers to exit', async () =>
-        pids.slice(0, 3).every(processExited) ? true : undefined,
-      );
-    } finally {
-      await feed.stop();
-    }
-  });
-
-  it('reports proxies that vanish after a reload (master CLI reload command)', async () => {
-    const feed = new FeedRecorder(client, { intervalMs: 20 });
+  it('reports the proxy that vanished and the one that appeared (master CLI reload command)', async () => {
+    const feed = new FeedRecorder(new HaproxyClient({ socket: haproxy.adminSocket }), { intervalMs: 20 });
     try {
       await feed.until('first snapshot', isSnapshot);
-      const config = await readFile(haproxy.configPath, 'utf8');
-      await writeFile(haproxy.configPath, config.replace('backend be_extra', 'backend be_renamed'));
+      await writeFile(haproxy.configPath, haproxy.config.replace('backend be_extra', 'backend be_renamed'));
       const from = feed.mark();
       await haproxy.reload({ viaMasterCli: true });
       const renamed = await feed.until(
@@ -236,63 +319,10 @@ backend be_extra
   });
 });
 
-describe('watch() across -sf reloads (no master)', () => {
-  let backends: Backends;
-  let haproxy: HaproxyInstance;
-
-  beforeAll(async () => {
-    backends = await startBackends(1);
-    const [p0] = backends.ports;
-    haproxy = await startHaproxy({
-      masterWorker: false,
-      sections: (dir) => `
-frontend fe
-    bind unix@${dir}/fe.sock
-    default_backend be
-backend be
-    server s1 127.0.0.1:${p0} ${check}
-`,
-    });
-  });
-
-  afterAll(async () => {
-    await haproxy?.stop();
-    await backends?.close();
-  });
-
-  it('polls through three -sf -x reloads with zero false downs, and lets old processes exit', async () => {
-    const client = new HaproxyClient({ socket: haproxy.adminSocket });
-    const feed = new FeedRecorder(client, { intervalMs: 10, graceMs: 2000, eventsRing: 'events' });
-    try {
-      await feed.until(
-        's1 up',
-        snapshotWhere((e) => e.snapshot.backends['be']?.serversUp === 1),
-      );
-      const pids = [await haproxy.workerPid()];
-      for (let i = 0; i < 3; i++) pids.push(await haproxy.reload());
-      await feed.until(
-        'the last process',
-        snapshotWhere((e) => e.snapshot.process.pid === pids[3]),
-      );
-      expect(feed.events.filter((e) => e.type === 'unreachable')).toEqual([]);
-      for (const e of feed.events.filter(isSnapshot)) {
-        expect(e.snapshot.process.stopping).toBe(false);
-        expect(e.snapshot.frontends['fe']).toEqual({ up: true, reason: 'OPEN', sessions: 0 });
-        expect(e.snapshot.backends['be']).toMatchObject({ up: true, serversUp: 1 });
-      }
-      await waitFor('old processes to exit', async () =>
-        pids.slice(0, 3).every(processExited) ? true : undefined,
-      );
-    } finally {
-      await feed.stop();
-    }
-  });
-});
-
 describe('watch() in event mode', () => {
   let backends: Backends;
   let haproxy: HaproxyInstance;
-  let client: HaproxyClient;
+  let client: CountingClient;
   let feed: FeedRecorder;
 
   beforeAll(async () => {
@@ -309,7 +339,7 @@ backend be
     server s1 127.0.0.1:${p0} ${check}
 `,
     });
-    client = new HaproxyClient({ socket: haproxy.adminSocket });
+    client = new CountingClient({ socket: haproxy.adminSocket });
     // Polling is slowed to a minute: every change seen below comes through the events ring.
     feed = new FeedRecorder(client, { intervalMs: 60_000, eventsRing: 'events' });
     await feed.until('first snapshot', isSnapshot);
@@ -359,8 +389,8 @@ backend be
       return last?.snapshot.backends['be']?.servers?.['s1']?.usable === true ? true : undefined;
     });
     // A ring line that arrives during a read is left to the read that follows it, not patched: let the
-    // feed be idle when the change comes.
-    await new Promise((r) => setTimeout(r, 100));
+    // feed be idle when the change comes (it polls once a minute, so idle is between ring-triggered reads).
+    await waitFor('the feed to be idle', () => (client.readsInFlight === 0 ? true : undefined));
     let from = feed.mark();
     await client.setServerHealth('be', 's1', 'down');
     const early = await feed.until(
@@ -408,7 +438,9 @@ backend be
   });
 
   it('re-attaches after stats timeout closes the idle follower', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
+    const follows = client.follows;
+    // `stats timeout 1s`: HAProxy closes the idle follower, and the feed opens a new one.
+    await waitFor('the feed to re-attach', () => (client.follows > follows ? true : undefined), 5000);
     await changeAndSee();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyNames, SnapshotEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
-import { FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
+import { CountingClient, FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
 import type { Backends, HaproxyInstance } from '@rhi/test-support';
 import { startBackends, startHaproxy, waitFor } from '@rhi/test-support';
 
@@ -156,7 +156,8 @@ backend be_extra
 
   it('yields for sessions only when asked to (trackSessions)', async () => {
     const tracking = new FeedRecorder(client, { intervalMs: 20, proxies, trackSessions: true });
-    const plain = new FeedRecorder(client, { intervalMs: 20, proxies });
+    const plainClient = new CountingClient({ socket: haproxy.adminSocket });
+    const plain = new FeedRecorder(plainClient, { intervalMs: 20, proxies });
     try {
       await tracking.until('first snapshot', isSnapshot);
       await plain.until('first snapshot', isSnapshot);
@@ -168,6 +169,8 @@ backend be_extra
         from,
       );
       expect(busy.changes.frontends.changed).toEqual(['fe']);
+      // The plain feed reads the session too, and must not yield for it.
+      await plainClient.moreReads(2);
       held.destroy();
       await tracking.until(
         'no session',
@@ -184,7 +187,8 @@ backend be_extra
   it('tracks connections only while the trackSessions function says so', async () => {
     let tracking = false;
     const noFrontends = { frontends: [], backends: ['be'] };
-    const feed = new FeedRecorder(client, {
+    const counting = new CountingClient({ socket: haproxy.adminSocket });
+    const feed = new FeedRecorder(counting, {
       intervalMs: 20,
       proxies: noFrontends,
       trackSessions: () => tracking,
@@ -197,6 +201,8 @@ backend be_extra
           ? true
           : undefined,
       );
+      // The feed reads the connection too, and must not yield for it while tracking is off.
+      await counting.moreReads(2);
       held.destroy();
       await waitFor('no connection', async () =>
         (await client.readHealth({ proxies: noFrontends })).process.currentConnections === 0
@@ -205,6 +211,9 @@ backend be_extra
       );
       expect(feed.events).toHaveLength(1);
       tracking = true;
+      // The first read with tracking on is yielded whatever changed: it tells the current count (none).
+      const first = await feed.until('the first read while tracking', isSnapshot, feed.mark());
+      expect(first.snapshot.process.currentConnections).toBe(0);
       const from = feed.mark();
       held = await holdSession(join(haproxy.dir, 'fe.sock'));
       const busy = await feed.until(

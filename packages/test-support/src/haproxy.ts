@@ -38,6 +38,14 @@ function waitForMaster(masterSocket: string, workerPid: number): Promise<true> {
   });
 }
 
+/** The master's count of failed reloads (`show proc`: `<pid> master <reloads> [failed: <n>] ...`). */
+async function failedReloads(masterSocket: string): Promise<number> {
+  const procs = await statsCommand(masterSocket, 'show proc', 2000);
+  const m = /^\d+ +master +\d+ \[failed: (\d+)\]/m.exec(procs);
+  if (!m) throw new Error(`no master line in show proc: ${procs}`);
+  return Number(m[1]);
+}
+
 export interface HaproxyOptions {
   /**
    * Frontend/backend sections, or a function of the instance's temp dir (to bind frontends to
@@ -50,6 +58,14 @@ export interface HaproxyOptions {
   readonly statsTimeout?: string;
   /** `nbthread`; default HAProxy's own (one thread per CPU). */
   readonly nbthread?: number;
+}
+
+/** How `reload()` reloads. */
+export interface ReloadOptions {
+  /** Master-worker: send `reload` on the master CLI instead of SIGUSR2. */
+  readonly viaMasterCli?: boolean;
+  /** Without master-worker: `-st` (the old process stops at once) instead of `-sf`. */
+  readonly hardStop?: boolean;
 }
 
 export interface HaproxyInstance {
@@ -70,9 +86,16 @@ export interface HaproxyInstance {
   /**
    * Reload and resolve with the new worker's pid once it answers: SIGUSR2 to the master in master-worker
    * mode, otherwise a new process started with `-sf <old pid> -x <admin socket>` (the stats socket has
-   * `expose-fd listeners`). `viaMasterCli` sends `reload` on the master CLI instead of SIGUSR2.
+   * `expose-fd listeners`).
    */
-  reload(options?: { readonly viaMasterCli?: boolean }): Promise<number>;
+  reload(options?: ReloadOptions): Promise<number>;
+  /**
+   * Reload with a config HAProxy rejects (write it to `configPath` first). Resolves with the worker's pid
+   * once HAProxy has given up on the new config: the new process exited with an error (without
+   * master-worker), or the master's `show proc` counts one more failed reload. Throws if a new worker
+   * took over or the old one stopped answering.
+   */
+  reloadRejected(options?: ReloadOptions): Promise<number>;
   /** Sends one line to the admin socket (`disable server be/s1`, ...) and returns the reply. */
   command(line: string): Promise<string>;
   stop(): Promise<void>;
@@ -123,6 +146,14 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
   };
   const first = launch([]);
 
+  /** Starts a reload of the worker `before`; without master-worker, returns the new process. */
+  const startReload = async (before: number, reload: ReloadOptions): Promise<Daemon | undefined> => {
+    if (masterSocket === undefined)
+      return launch([reload.hardStop ? '-st' : '-sf', String(before), '-x', adminSocket]);
+    if (reload.viaMasterCli) await statsCommand(masterSocket, 'reload');
+    else first.child.kill('SIGUSR2');
+    return undefined;
+  };
   const workerPid = async (): Promise<number> => {
     const info = await statsCommand(adminSocket, 'show info', 2000);
     const m = /^Pid: (\d+)$/m.exec(info);
@@ -158,9 +189,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     workerPid,
     reload: async (reloadOptions = {}) => {
       const before = await workerPid();
-      if (masterSocket === undefined) launch(['-sf', String(before), '-x', adminSocket]);
-      else if (reloadOptions.viaMasterCli) await statsCommand(masterSocket, 'reload');
-      else first.child.kill('SIGUSR2');
+      await startReload(before, reloadOptions);
       const pid = await waitFor('a new worker after reload', async () => {
         const now = await workerPid();
         return now !== before ? now : undefined;
@@ -168,6 +197,24 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
       // The master re-executes itself on reload; the next SIGUSR2 is only safe once its CLI lists the worker.
       if (masterSocket !== undefined) await waitForMaster(masterSocket, pid);
       return pid;
+    },
+    reloadRejected: async (reloadOptions = {}) => {
+      const before = await workerPid();
+      if (masterSocket === undefined) {
+        const next = await startReload(before, reloadOptions);
+        await next?.exited;
+        if (next?.child.exitCode === 0) throw new Error(`the reload did not fail: ${next.log}`);
+      } else {
+        const failed = await failedReloads(masterSocket);
+        await startReload(before, reloadOptions);
+        await waitFor('the master to count a failed reload', async () =>
+          (await failedReloads(masterSocket)) > failed ? true : undefined,
+        );
+        await waitForMaster(masterSocket, before);
+      }
+      const after = await workerPid();
+      if (after !== before) throw new Error(`worker ${after} replaced ${before} after a rejected reload`);
+      return after;
     },
     command: (line) => statsCommand(adminSocket, line),
     stop,

@@ -1,6 +1,6 @@
 export type { Backends, BirdInstance, NatsInstance } from './daemons.js';
 export { birdCommand, startBackends, startBird, startNats } from './daemons.js';
-export type { HaproxyInstance, HaproxyOptions } from './haproxy.js';
+export type { HaproxyInstance, HaproxyOptions, ReloadOptions } from './haproxy.js';
 export { startHaproxy, statsCommand } from './haproxy.js';
 export type { BgpPair } from './bgp-pair.js';
 export { startBgpPair } from './bgp-pair.js';

@@ -1,5 +1,7 @@
-import type { FeedEvent, HaproxyClient, SnapshotEvent, WatchOptions } from '../../src/index.js';
-import { watch } from '../../src/index.js';
+import type { FeedEvent, Follower, HealthSnapshot, ReadHealthOptions, RingEvent } from '../../src/index.js';
+import type { SnapshotEvent, WatchOptions } from '../../src/index.js';
+import { HaproxyClient, watch } from '../../src/index.js';
+import { waitFor } from '@rhi/test-support';
 
 export const isSnapshot = (e: FeedEvent): e is SnapshotEvent => e.type === 'snapshot';
 
@@ -8,6 +10,38 @@ export const snapshotWhere =
   (test: (e: SnapshotEvent) => boolean) =>
   (e: FeedEvent): e is SnapshotEvent =>
     isSnapshot(e) && test(e);
+
+/**
+ * A client that counts what the feed does with it: reads completed and under way, and event followers
+ * opened. Tests wait on these instead of sleeping: "ten more reads and no event" is an absence that a slow
+ * machine cannot fake.
+ */
+export class CountingClient extends HaproxyClient {
+  reads = 0;
+  readsInFlight = 0;
+  follows = 0;
+
+  override async readHealth(options?: ReadHealthOptions): Promise<HealthSnapshot> {
+    this.readsInFlight++;
+    try {
+      return await super.readHealth(options);
+    } finally {
+      this.readsInFlight--;
+      this.reads++;
+    }
+  }
+
+  override followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
+    this.follows++;
+    return super.followEvents(ring, onEvent);
+  }
+
+  /** Resolves once `count` more reads have completed (the feed has looked, and looked again). */
+  async moreReads(count: number, timeoutMs?: number): Promise<void> {
+    const target = this.reads + count;
+    await waitFor(`${count} more reads`, () => (this.reads >= target ? true : undefined), timeoutMs, 5);
+  }
+}
 
 /** Runs `watch()` in the background and records every event, for tests to wait on. */
 export class FeedRecorder {
