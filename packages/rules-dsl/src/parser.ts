@@ -117,7 +117,6 @@ function looksLikeAddress(text: string, start: number, end: number): boolean {
 
 class Parser {
   private pos = 0;
-  private depth = 0;
   private failed = false;
   private readonly lineStarts: Int32Array;
   /** Index in lineStarts of the line last found by lineOf(). */
@@ -125,6 +124,8 @@ class Parser {
   readonly diagnostics: Diagnostic[] = [];
   readonly program = new RuleProgram();
   readonly source: SourceIndex;
+  /** The offset of each '(' of the current rule still open, innermost last. */
+  private readonly opens = new ScratchStack<number>();
   /** Where the code of each argument read so far starts and ends (two numbers per argument). */
   private readonly argCode = new ScratchStack<number>();
   /** The tables met so far (the first few also in a list, searched in place of cutting the name out). */
@@ -272,34 +273,70 @@ class Parser {
     this.pos = nl < 0 ? this.text.length : nl;
   }
 
-  /** Whether the line that starts at `from` (after blank and comment lines) begins a new rule. */
-  private nextLineStartsRule(from: number): boolean {
+  /**
+   * Where the new rule begins when the line that starts at `from` (after blank and comment lines) begins
+   * one; -1 when it does not.
+   */
+  private nextRuleAt(from: number): number {
     let i = from;
     for (;;) {
       while (i < this.text.length && (isSpace(this.text.charCodeAt(i)) || this.text[i] === '\n')) i++;
-      if (i >= this.text.length) return false;
+      if (i >= this.text.length) return -1;
       if (this.text[i] !== '#') break;
       const nl = this.text.indexOf('\n', i);
-      if (nl < 0) return false;
+      if (nl < 0) return -1;
       i = nl;
     }
     const nl = this.text.indexOf('\n', i);
     const line = this.text.slice(i, nl < 0 ? this.text.length : nl);
     const hash = line.indexOf('#');
-    return /(^|[^<>=])=($|[^=])/.test(hash < 0 ? line : line.slice(0, hash));
+    return /(^|[^<>=])=($|[^=])/.test(hash < 0 ? line : line.slice(0, hash)) ? i : -1;
+  }
+
+  /** Whether the rule ends here with a '(' open: at the end of the file, or where a new rule begins. */
+  private endsOpen(): boolean {
+    if (this.opens.size === 0) return false;
+    const c = this.peek();
+    return c === undefined || (c === '\n' && this.nextRuleAt(this.pos + 1) >= 0);
+  }
+
+  /**
+   * Reports the innermost '(' still open where its rule ends. The place the parser stopped is on a later
+   * line, or even past the last one, and says nothing about which '(' lacks its ')'.
+   */
+  private unclosed(): never {
+    const { opens } = this;
+    const inner = opens.at(opens.size - 1) ?? this.pos;
+    const outer = opens.at(0) ?? inner;
+    const others = opens.size - 1;
+    const around =
+      others === 0
+        ? ''
+        : others === 1
+          ? `, nor is '(' at ${this.place(outer)}`
+          : `, nor are the ${others} around it, from ${this.place(outer)}`;
+    const next = this.peek() === '\n' ? this.nextRuleAt(this.pos + 1) : -1;
+    const why = next < 0 ? '' : ` (line ${this.lineOf(next)} starts a new rule)`;
+    this.fatal('RULE_SYNTAX', `'(' at ${this.place(inner)} is never closed${around}${why}`, inner);
+  }
+
+  /** `line:column` of an offset, as diagnostics give it. */
+  private place(offset: number): string {
+    const line = this.lineOf(offset);
+    return `${line}:${offset - (this.lineStarts[line - 1] ?? 0) + 1}`;
   }
 
   /** Skips spaces; inside parentheses also newlines and comments, unless the next line starts a new rule. */
   private ws(): void {
     for (;;) {
       this.skipSpaces();
-      if (this.depth === 0) return;
+      if (this.opens.size === 0) return;
       const c = this.peek();
       if (c === '#') {
         const s = this.pos;
         this.skipComment();
         this.inner.set(s, this.text.slice(s, this.pos).trimEnd());
-      } else if (c === '\n' && !this.nextLineStartsRule(this.pos + 1)) {
+      } else if (c === '\n' && this.nextRuleAt(this.pos + 1) < 0) {
         this.pos++;
       } else {
         return;
@@ -311,8 +348,9 @@ class Parser {
     const start = this.pos;
     this.failed = false;
     if (this.inner.size) this.inner.clear();
-    // An error may have left a half-read list on the stack.
+    // An error may have left a half-read list, and parentheses still open, on the stacks.
     this.argCode.clear();
+    this.opens.clear();
     this.program.begin();
     let read = false;
     let commentStart = NO_COMMENT;
@@ -345,17 +383,16 @@ class Parser {
     } else {
       this.source.addInvalidRule(line, endLine);
     }
-    this.depth = 0;
   }
 
   /** After an error: skip the rest of the statement (continuation lines included). */
   private recover(): void {
-    let depth = this.depth;
+    let depth = this.opens.size;
     while (this.pos < this.text.length) {
       const c = this.text[this.pos];
       if (c === '#') this.skipComment();
       else if (c === '\n') {
-        if (depth <= 0 || this.nextLineStartsRule(this.pos + 1)) return;
+        if (depth <= 0 || this.nextRuleAt(this.pos + 1) >= 0) return;
         this.pos++;
       } else {
         if (c === '(') depth++;
@@ -554,11 +591,10 @@ class Parser {
       this.fatal('RULE_TOO_DEEP', `expressions are nested deeper than ${this.maxDepth} levels`, start);
     }
     if (!isIdentStart(this.code())) {
-      const c = this.peek();
-      const missing = this.depth > 0 && (c === undefined || c === '\n') ? " (is a ')' missing?)" : '';
+      if (this.endsOpen()) this.unclosed();
       this.fatal(
         'RULE_SYNTAX',
-        `expected an aggregator such as all(...) or a term such as b:<backend>, found ${this.describeHere()}${missing}`,
+        `expected an aggregator such as all(...) or a term such as b:<backend>, found ${this.describeHere()}`,
         start,
       );
     }
@@ -583,12 +619,15 @@ class Parser {
     }
     if (word === 'true' || word === 'false') {
       if (open) {
+        this.opens.push(this.pos);
         this.pos++;
-        this.depth++;
         this.ws();
-        if (this.peek() !== ')') this.fatal('RULE_ARITY', `${word}() takes no arguments`, this.pos);
+        if (this.peek() !== ')') {
+          if (this.endsOpen()) this.unclosed();
+          this.fatal('RULE_ARITY', `${word}() takes no arguments`, this.pos);
+        }
         this.pos++;
-        this.depth--;
+        this.opens.pop();
       } else {
         this.pos = afterWord;
       }
@@ -602,16 +641,19 @@ class Parser {
       this.program.emit(word === 'true' ? OP_TRUE : OP_FALSE);
       return;
     }
-    if (!open)
+    if (!open) {
+      if (this.endsOpen()) this.unclosed();
       this.fatal('RULE_SYNTAX', `expected '(' after '${word}', found ${this.describeHere()}`, this.pos);
+    }
     const openAt = this.pos;
+    this.opens.push(openAt);
     this.pos++;
-    this.depth++;
     this.ws();
     let n: number | undefined;
     let nText = '';
     let nAt = this.pos;
     if (word === 'atleast' && this.peek() !== ')') {
+      if (this.endsOpen()) this.unclosed();
       nAt = this.pos;
       while (isDigit(this.code())) this.pos++;
       const digits = this.text.slice(nAt, this.pos);
@@ -627,13 +669,15 @@ class Parser {
       this.ws();
       if (this.peek() === ')')
         this.fatal('RULE_EMPTY_ARGS', `atleast(${digits}) has no terms to count`, this.pos);
-      if (this.peek() !== ',')
+      if (this.peek() !== ',') {
+        if (this.endsOpen()) this.unclosed();
         this.fatal('RULE_SYNTAX', `expected ',' after the count, found ${this.describeHere()}`, this.pos);
+      }
       this.pos++;
       this.ws();
     }
     const args = this.args(level, word, openAt);
-    this.depth--;
+    this.opens.pop();
     const { program } = this;
     if (word === 'not') {
       if (args !== 1)
@@ -718,11 +762,10 @@ class Parser {
         return count;
       }
       if (c !== ',') {
+        if (this.endsOpen()) this.unclosed();
         this.fatal(
           'RULE_SYNTAX',
-          c === undefined || c === '\n'
-            ? `missing ')' to close '${word}(' at ${this.lineOf(openAt) === this.lineOf(this.pos) ? '' : `line ${this.lineOf(openAt)}, `}column ${openAt - (this.lineStarts[this.lineOf(openAt) - 1] ?? 0) + 1}`
-            : `expected ',' or ')' in ${word}(...), found ${this.describeHere()}`,
+          `expected ',' or ')' in ${word}(...), found ${this.describeHere()}`,
           this.pos,
         );
       }

@@ -96,6 +96,22 @@ describe('rhi-rules lint', () => {
     );
   });
 
+  it('puts the caret under a parenthesis that is never closed', () => {
+    const r = run(['lint', 'open.cfg'], {
+      'open.cfg': '198.18.200.1 = all(b:be_static,\n198.18.200.2 = any(b:be_app)\n',
+    });
+    expect(r.code).toBe(EXIT.findings);
+    expect(r.stderr).toBe(
+      [
+        "open.cfg:1:19: error RULE_SYNTAX: '(' at 1:19 is never closed (line 2 starts a new rule)",
+        ' 1 | 198.18.200.1 = all(b:be_static,',
+        '   |                   ^',
+        '1 error, 0 warnings',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('exits 2 on a file it cannot read, and without files', () => {
     expect(run(['lint', 'nope.cfg'])).toMatchObject({ code: EXIT.usage, stdout: '' });
     expect(run(['lint', 'nope.cfg']).stderr).toContain("cannot read rules file 'nope.cfg': ENOENT");

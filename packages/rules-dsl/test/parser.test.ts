@@ -213,8 +213,97 @@ describe('parse: expressions', () => {
 
   it('stops a rule with a missing parenthesis at the next rule, which still parses', () => {
     const result = parse('198.18.200.1 = all(b:a,\n  b:b\n198.18.200.2 = any(b:c)\n', { file: 'x.rules' });
-    expect(result.diagnostics).toMatchObject([{ code: 'RULE_SYNTAX', line: 2 }]);
+    expect(result.diagnostics).toMatchObject([{ code: 'RULE_SYNTAX', line: 1, column: 19 }]);
     expect(result.ruleSet.rules.map((r) => r.routes[0]?.prefix)).toEqual(['198.18.200.2/32']);
+  });
+});
+
+describe('parse: a parenthesis never closed', () => {
+  it.each([
+    [
+      'a trailing comma, then a new rule',
+      '198.18.200.1 = all(b:be_static,\n198.18.200.2 = any(b:be_app)\n',
+      [1, 19, "'(' at 1:19 is never closed (line 2 starts a new rule)"],
+    ],
+    [
+      'a closed inner call at the end of the file',
+      '198.18.200.1 = all(b:a, any(b:b, b:c)',
+      [1, 19, "'(' at 1:19 is never closed"],
+    ],
+    [
+      'a closed inner call, then a final newline',
+      '198.18.200.1 = all(b:a, any(b:b, b:c)\n',
+      [1, 19, "'(' at 1:19 is never closed"],
+    ],
+    [
+      'a missing term after a trailing comma',
+      '198.18.200.1 = all(b:a, any(b:b,\n',
+      [1, 28, "'(' at 1:28 is never closed, nor is '(' at 1:19"],
+    ],
+    [
+      'three open calls',
+      '198.18.200.1 = all(any(not(b:a\n',
+      [1, 27, "'(' at 1:27 is never closed, nor are the 2 around it, from 1:19"],
+    ],
+    [
+      'continuation lines, then a new rule',
+      '198.18.200.1 = all(b:a,\n  b:b\n198.18.200.2 = any(b:c)\n',
+      [1, 19, "'(' at 1:19 is never closed (line 3 starts a new rule)"],
+    ],
+    [
+      'blank and comment lines before the new rule',
+      '198.18.200.1 = all(b:a,\n\n  # note\n198.18.200.2 = any(b:c)\n',
+      [1, 19, "'(' at 1:19 is never closed (line 4 starts a new rule)"],
+    ],
+    [
+      'a comment, then the end of the file',
+      '198.18.200.1 = all(b:a,\n  # a comment, then the end of the file\n',
+      [1, 19, "'(' at 1:19 is never closed"],
+    ],
+    [
+      'an open call on a continuation line',
+      '198.18.200.1 = all(\n  b:a, any(\n    b:b\n\n',
+      [2, 11, "'(' at 2:11 is never closed, nor is '(' at 1:19"],
+    ],
+    ['not( with nothing after it', '198.18.200.1 = not(\n', [1, 19, "'(' at 1:19 is never closed"]],
+    ['atleast( without a count', '198.18.200.1 = atleast(', [1, 23, "'(' at 1:23 is never closed"]],
+    ['atleast( with a count only', '198.18.200.1 = atleast(2\n', [1, 23, "'(' at 1:23 is never closed"]],
+    [
+      'atleast( with terms, then a new rule',
+      '198.18.200.1 = atleast(2, b:a, b:b\n198.18.200.2 = any(b:c)\n',
+      [1, 23, "'(' at 1:23 is never closed (line 2 starts a new rule)"],
+    ],
+    [
+      'true( inside an open call',
+      '198.18.200.1 = all(b:a, true(\n',
+      [1, 29, "'(' at 1:29 is never closed, nor is '(' at 1:19"],
+    ],
+    ['an aggregator without its (', '198.18.200.1 = all(b:a, any\n', [1, 19, "'(' at 1:19 is never closed"]],
+    ['a space before the (', '198.18.200.1 = any (b:a', [1, 20, "'(' at 1:20 is never closed"]],
+    [
+      'CRLF line endings',
+      '198.18.200.1 = all(b:a,\r\n198.18.200.2 = any(b:c)\r\n',
+      [1, 19, "'(' at 1:19 is never closed (line 2 starts a new rule)"],
+    ],
+  ] as const)('points at the ( for %s', (_, text, [line, column, message]) => {
+    expect(errors(text)).toEqual([
+      {
+        severity: 'error',
+        code: 'RULE_SYNTAX',
+        message,
+        file: 't.rules',
+        line,
+        column,
+        length: 1,
+        lineText: text.split('\n')[line - 1]?.replace(/\r$/, ''),
+      },
+    ]);
+  });
+
+  it('still reads the rule on the next line', () => {
+    const result = parse('198.18.200.1 = all(b:be_static,\n198.18.200.2 = any(b:be_app)\n');
+    expect(result.ruleSet.rules.map((r) => r.routes[0]?.prefix)).toEqual(['198.18.200.2/32']);
+    expect(result.locations).toEqual([{ line: 2, column: 1 }]);
   });
 });
 
