@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { BirdInstance } from '@rhi/test-support';
+import { bgpChannelStats, waitFor, type BgpRouteCounts, type BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInjectorPair } from '../test/support/injector-pair.js';
+import { readPairLog, startInjectorPair } from '../test/support/injector-pair.js';
+import { RecordingBirdClient } from '../test/support/recording-client.js';
 import { BirdClient } from './client.js';
 import { BirdConfigError, BirdInvalidInputError, BirdVerifyError } from './errors.js';
 import { BirdRouteInjector } from './injector.js';
@@ -13,11 +13,11 @@ import { renderInclude, type DesiredRoute, type IncludeLayout } from './render-i
 const layout: IncludeLayout = { tables: { vol1: {} } };
 let bird: BirdInstance;
 let peer: BirdInstance;
-let client: BirdClient;
+let client: RecordingBirdClient;
 let peerClient: BirdClient;
 let injector: BirdRouteInjector;
 let includePath: string;
-let sessionSince: { injector: string; peer: string };
+let sessionsAtStart: Sessions;
 
 const v4 = (prefix: string, bgp?: DesiredRoute['bgp']): DesiredRoute => ({
   table: 'vol1',
@@ -68,46 +68,80 @@ async function peerView(): Promise<string[]> {
     .sort();
 }
 
-async function untilPeerHas(routes: readonly DesiredRoute[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function untilPeerHas(routes: readonly DesiredRoute[]): Promise<void> {
+  const want = onPeer(routes);
   let seen: string[] = [];
-  while (Date.now() < deadline) {
-    seen = await peerView();
-    if (JSON.stringify(seen) === JSON.stringify(onPeer(routes))) return;
-    await sleep(20);
+  try {
+    await waitFor(`the peer to hold exactly these ${want.length} routes`, async () => {
+      seen = await peerView();
+      return JSON.stringify(seen) === JSON.stringify(want) ? true : undefined;
+    });
+  } catch (err) {
+    expect(seen, (err as Error).message).toEqual(want);
+    throw err;
   }
-  expect(seen).toEqual(onPeer(routes));
 }
 
-async function sessionSinces(): Promise<{ injector: string; peer: string }> {
+/** How many times each side's BGP session has come up since its BIRD first started. */
+interface Sessions {
+  readonly injector: number;
+  readonly peer: number;
+}
+
+/** From each BIRD's own log: `debug { states }` logs `<protocol>: State changed to up` once per session. */
+async function sessionsUp(): Promise<Sessions> {
+  const ups = async (instance: BirdInstance, protocol: string) =>
+    (await readPairLog(instance)).filter((r) => r.message === `${protocol}: State changed to up`).length;
+  return { injector: await ups(bird, 'peer1'), peer: await ups(peer, 'injector') };
+}
+
+async function bothEstablished(): Promise<boolean> {
   const [mine] = await client.showProtocols({ name: 'peer1' });
   const [theirs] = await peerClient.showProtocols({ name: 'injector' });
-  expect([mine?.info, theirs?.info]).toEqual(['Established', 'Established']);
-  return { injector: mine?.since ?? '', peer: theirs?.since ?? '' };
+  return mine?.info === 'Established' && theirs?.info === 'Established';
 }
 
-function millisOfDay(since: string): number {
-  const m = /^(\d\d):(\d\d):(\d\d)\.(\d{3})$/.exec(since);
-  if (!m) throw new Error(`unexpected Since ${since}`);
-  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]);
+/** Waits for a session that came up after `before` on both sides, and returns the new counts. */
+function untilEstablished(before: Sessions = { injector: 0, peer: 0 }): Promise<Sessions> {
+  return waitFor('a new BGP session, established on both sides', async () => {
+    if (!(await bothEstablished())) return undefined;
+    const now = await sessionsUp();
+    return now.injector > before.injector && now.peer > before.peer ? now : undefined;
+  });
 }
 
-async function untilEstablished(): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const [theirs] = await peerClient.showProtocols({ name: 'injector' });
-    if (theirs?.info === 'Established') return;
-    await sleep(50);
-  }
-  throw new Error('BGP session did not come up');
+/** Per channel, the BGP updates and withdraws the injector sent and those the peer received. */
+async function routeCounts(): Promise<{
+  sent: Record<string, BgpRouteCounts>;
+  received: Record<string, BgpRouteCounts>;
+}> {
+  const [mine, theirs] = await Promise.all([
+    bgpChannelStats(bird, 'peer1'),
+    bgpChannelStats(peer, 'injector'),
+  ]);
+  const pick = (stats: typeof mine, side: 'exported' | 'imported') =>
+    Object.fromEntries(Object.entries(stats).map(([channel, s]) => [channel, s[side]]));
+  return { sent: pick(mine, 'exported'), received: pick(theirs, 'imported') };
+}
+
+function countsSince(before: Record<string, BgpRouteCounts>, now: Record<string, BgpRouteCounts>) {
+  return Object.fromEntries(
+    Object.entries(now).map(([channel, c]) => [
+      channel,
+      {
+        updates: c.updates - (before[channel]?.updates ?? 0),
+        withdraws: c.withdraws - (before[channel]?.withdraws ?? 0),
+      },
+    ]),
+  );
 }
 
 beforeAll(async () => {
-  ({ bird, peer, includePath } = await startInjectorPair());
-  client = new BirdClient({ socketPath: bird.socket });
+  ({ bird, peer, includePath } = await startInjectorPair({ logs: true }));
+  client = new RecordingBirdClient({ socketPath: bird.socket });
   peerClient = new BirdClient({ socketPath: peer.socket });
   injector = new BirdRouteInjector({ client, includePath, layout });
-  await untilEstablished();
-  sessionSince = await sessionSinces();
+  sessionsAtStart = await untilEstablished();
 });
 
 afterAll(async () => {
@@ -126,21 +160,33 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
 
   it('does not write or reconfigure when nothing changed', async () => {
     const before = await stat(includePath);
-    const reconfigured = (await client.showStatus()).lastReconfiguration;
+    const sent = client.sent.length;
+    const logged = (await readPairLog(bird)).length;
     expect(await injector.set([...A].reverse())).toEqual({ wrote: false, configured: false });
-    expect((await stat(includePath)).mtimeMs).toBe(before.mtimeMs);
-    expect((await client.showStatus()).lastReconfiguration).toBe(reconfigured);
+    const after = await stat(includePath);
+    // A write renames a new file over the include: a new inode, whatever the clock's granularity.
+    expect({ ino: after.ino, mtimeMs: after.mtimeMs }).toEqual({ ino: before.ino, mtimeMs: before.mtimeMs });
+    expect(client.sent.slice(sent).filter((line) => line.startsWith('configure'))).toEqual([]);
+    // BIRD answers one connection's commands in order and logs a command (and `Reconfiguring`) before it
+    // answers: once this reply is in, the log holds whatever was sent before it.
+    await client.showStatus();
+    const since = (await readPairLog(bird)).slice(logged);
+    expect(
+      since.filter((r) => r.message.startsWith('CLI: configure') || r.message === 'Reconfiguring'),
+    ).toEqual([]);
   });
 
-  it('withdraws and adds only the changed routes; the unchanged ones keep their age on the peer', async () => {
-    const since = async () =>
-      millisOfDay((await peerClient.showRoute({ prefix: '198.18.10.2/32' }))[0]?.since ?? '');
-    const kept = await since();
-    await sleep(100);
+  it('withdraws and adds only the changed routes; the unchanged ones are not announced again', async () => {
+    const before = await routeCounts();
     expect(await injector.set(B)).toEqual({ wrote: true, configured: true, outcome: 'reconfigured' });
     await untilPeerHas(B);
-    // A re-announcement would move it by 100 ms or more; display jitter is about 1 ms.
-    expect(Math.abs((await since()) - kept)).toBeLessThanOrEqual(5);
+    // A to B withdraws 198.18.10.1 and announces 198.18.10.3, nothing else. Re-announcing 198.18.10.2 or
+    // the IPv6 route, or restarting the protocol, would count more. BIRD has counted what it sent by the
+    // time it answers `configure`; the peer has counted both changes once it holds B.
+    const changed = { ipv4: { updates: 1, withdraws: 1 }, ipv6: { updates: 0, withdraws: 0 } };
+    const now = await routeCounts();
+    expect(countsSince(before.sent, now.sent)).toEqual(changed);
+    expect(countsSince(before.received, now.received)).toEqual(changed);
   });
 
   it('changes MED, local preference and communities on the peer', async () => {
@@ -182,11 +228,10 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
   });
 
   it('never reset the BGP session', async () => {
-    // BIRD prints Since by converting its monotonic clock at display time, so it jitters by a millisecond;
-    // a reset moves it by at least the connect delay (1 s here).
-    const now = await sessionSinces();
-    expect(Math.abs(millisOfDay(now.injector) - millisOfDay(sessionSince.injector))).toBeLessThanOrEqual(5);
-    expect(Math.abs(millisOfDay(now.peer) - millisOfDay(sessionSince.peer))).toBeLessThanOrEqual(5);
+    // Any reset, from either side and for any reason, logs a new `State changed to up` when it recovers,
+    // and leaves the session not Established until then.
+    expect(await bothEstablished()).toBe(true);
+    expect(await sessionsUp()).toEqual(sessionsAtStart);
   });
 
   it('tells whether the BIRD config includes the file and exports the protocols', async () => {
@@ -202,12 +247,14 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
   });
 
   it('repairs a BIRD restart that loaded a stale include', async () => {
+    const sessions = await sessionsUp();
     await bird.halt();
     await writeFile(includePath, renderInclude(A, layout).text);
     await bird.start();
     expect(await injector.reconcile()).toEqual({ wrote: true, configured: true, outcome: 'reconfigured' });
     expect(await readFile(includePath, 'utf8')).toBe(renderInclude(C, layout).text);
-    await untilEstablished();
+    // The new session, not the peer's last view of the old one.
+    await untilEstablished(sessions);
     await untilPeerHas(C);
     expect(await injector.reconcile()).toEqual({ wrote: false, configured: false });
   });

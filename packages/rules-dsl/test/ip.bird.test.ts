@@ -1,10 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { Daemon, waitFor } from '@rhi/test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefix } from '../src/index.js';
@@ -58,7 +57,7 @@ function prefixes(): Map<string, string> {
 }
 
 let dir = '';
-let bird: ChildProcess | undefined;
+let bird: Daemon | undefined;
 let socket = '';
 const expected = prefixes();
 
@@ -71,45 +70,42 @@ beforeAll(async () => {
       .map(([p]) => `  route ${p} blackhole;`)
       .join('\n');
   const config = [
+    // Without a log line BIRD logs to syslog, and without /dev/log to /dev/console (slow on a serial console).
+    'log stderr all;',
     'router id 198.18.0.1;',
     `protocol static s4 {\n  ipv4;\n${routes('ipv4')}\n}`,
     `protocol static s6 {\n  ipv6;\n${routes('ipv6')}\n}`,
     '',
   ].join('\n');
   await writeFile(join(dir, 'bird.conf'), config);
-  bird = spawn(BIRD, ['-f', '-c', join(dir, 'bird.conf'), '-s', socket], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    if (
-      await stat(socket).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-    await sleep(50);
-  }
-  throw new Error('bird did not open its control socket');
+  const daemon = Daemon.spawn(BIRD, ['-f', '-c', join(dir, 'bird.conf'), '-s', socket]);
+  bird = daemon;
+  await waitFor('bird to answer on its control socket', async () => {
+    if (!daemon.running) throw new Error(`bird exited: ${daemon.log}`);
+    const { stdout } = await run(BIRDC, ['-s', socket, 'show', 'status']);
+    return stdout.includes('Daemon is up and running') ? true : undefined;
+  });
 });
 
 afterAll(async () => {
-  bird?.kill('SIGTERM');
+  await bird?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('canonical prefixes against BIRD 2', () => {
   it('are the prefixes BIRD prints in show route', async () => {
-    let shown = new Set<string>();
-    for (let i = 0; i < 50; i++) {
-      const { stdout } = await run(BIRDC, ['-s', socket, 'show', 'route']);
-      shown = new Set(
-        stdout
-          .split('\n')
-          .map((l) => /^(\S+\/\d+)\s/.exec(l)?.[1])
-          .filter((p): p is string => p !== undefined),
-      );
-      if (shown.size >= expected.size) break;
-      await sleep(50);
-    }
-    expect([...shown].sort()).toEqual([...expected.keys()].sort());
+    // The two static protocols need not start in the same round of BIRD's loop: wait until BIRD holds as
+    // many routes as the config has, then compare the text.
+    await waitFor(`BIRD to hold all ${expected.size} routes`, async () => {
+      const { stdout } = await run(BIRDC, ['-s', socket, 'show', 'route', 'count']);
+      const total = /Total: (\d+) of/.exec(stdout)?.[1];
+      return total !== undefined && Number(total) >= expected.size ? true : undefined;
+    });
+    const { stdout } = await run(BIRDC, ['-s', socket, 'show', 'route']);
+    const shown = stdout
+      .split('\n')
+      .map((l) => /^(\S+\/\d+)\s/.exec(l)?.[1])
+      .filter((p): p is string => p !== undefined);
+    expect(shown.sort()).toEqual([...expected.keys()].sort());
   });
 });

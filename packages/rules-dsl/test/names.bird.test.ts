@@ -27,8 +27,10 @@ async function birdAccepts(tables: readonly string[], file: string): Promise<boo
   try {
     await run(BIRD, ['-p', '-c', path]);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Exit status 1 is a rejected config; anything else (no binary, killed) must not read as a refusal.
+    if ((err as { code?: unknown }).code === 1) return false;
+    throw err;
   }
 }
 

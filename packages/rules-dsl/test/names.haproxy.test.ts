@@ -42,8 +42,10 @@ async function haproxyAccepts(names: readonly string[], file: string): Promise<b
   try {
     await run(HAPROXY, ['-c', '-q', '-f', path]);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Exit status 1 is a rejected config; anything else (no binary, killed) must not read as a refusal.
+    if ((err as { code?: unknown }).code === 1) return false;
+    throw err;
   }
 }
 

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BirdInstance } from './daemons.js';
+import { bgpChannelStats } from './bgp-stats.js';
 import { startBird } from './daemons.js';
 import { loopbackPair, waitFor } from './util.js';
 
@@ -17,7 +18,32 @@ export interface BgpPair {
   routerRoutes(): Promise<string[]>;
   /** The BGP updates and withdraws the router has received from the node (its import counters). */
   routerReceived(): Promise<{ updates: number; withdraws: number }>;
+  /**
+   * With `routeLog`: every route the router's session with the node brought in or took away, in order,
+   * stamped by the router's BIRD itself (epoch ms, microsecond resolution).
+   */
+  routerRouteLog(): Promise<RouteLogEntry[]>;
   stop(): Promise<void>;
+}
+
+/** One line of the router's route log: `node1.ipv4 > added|removed [...] <prefix> ...`. */
+export interface RouteLogEntry {
+  /** Epoch ms, from BIRD's `timeformat log "%s.%6f"`. */
+  readonly at: number;
+  readonly op: 'added' | 'removed';
+  readonly prefix: string;
+}
+
+const ROUTE_LOG_LINE = /^(\d+\.\d+) <TRACE> node1\.ipv4 > (added|removed) \[[^\]]*\] (\S+)/;
+
+/** Parses the router's route log (lines of other kinds are skipped). Pure. */
+export function parseRouteLog(text: string): RouteLogEntry[] {
+  const entries: RouteLogEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = ROUTE_LOG_LINE.exec(line);
+    if (m) entries.push({ at: Number(m[1]) * 1000, op: m[2] as 'added' | 'removed', prefix: m[3]! });
+  }
+  return entries;
 }
 
 /**
@@ -29,6 +55,8 @@ export interface BgpPair {
 export async function startBgpPair(options: {
   readonly exports: readonly string[];
   readonly includeOnTmpfs?: boolean;
+  /** The router logs each route of the session to a file, with microsecond timestamps (`routerRouteLog`). */
+  readonly routeLog?: boolean;
 }): Promise<BgpPair> {
   const link = loopbackPair();
   const filter = options.exports.map((p) => `proto = "${p}"`).join(' || ');
@@ -48,13 +76,16 @@ protocol bgp router1 {
 }
 `,
   });
+  const routeLog = (d: string) => join(d, 'routes.log');
   const router = await startBird({
     name: 'router',
-    config: () => `router id 198.18.0.1;
+    config: (
+      d,
+    ) => `${options.routeLog ? `log "${routeLog(d)}" all;\ntimeformat log "%s.%6f";\n` : ''}router id 198.18.0.1;
 protocol device { scan time 10; }
 protocol bgp node1 {
   local ${link.remote} port ${link.port} as 65001; neighbor ${link.local} port ${link.port} as 65001;
-  strict bind yes; multihop 2; ${TIMERS}
+  strict bind yes; multihop 2; ${TIMERS}${options.routeLog ? '\n  debug { routes };' : ''}
   ipv4 { import all; export none; };
 }
 `,
@@ -71,11 +102,13 @@ protocol bgp node1 {
         .map((m) => m[1] ?? '')
         .sort(),
     routerReceived: async () => {
-      const text = await router.command('show protocols all node1');
-      const updates = /Import updates:\s+(\d+)/.exec(text)?.[1];
-      const withdraws = /Import withdraws:\s+(\d+)/.exec(text)?.[1];
-      if (updates === undefined || withdraws === undefined) throw new Error(`no route stats in:\n${text}`);
-      return { updates: Number(updates), withdraws: Number(withdraws) };
+      const ipv4 = (await bgpChannelStats(router, 'node1'))['ipv4'];
+      if (ipv4 === undefined) throw new Error('the router has no ipv4 channel on node1');
+      return ipv4.imported;
+    },
+    routerRouteLog: async () => {
+      if (!options.routeLog) throw new Error('startBgpPair: routerRouteLog needs { routeLog: true }');
+      return parseRouteLog(await readFile(routeLog(router.dir), 'utf8'));
     },
     stop: async () => {
       await Promise.allSettled([node.stop(), router.stop()]);

@@ -58,6 +58,14 @@ export interface HaproxyOptions {
   readonly statsTimeout?: string;
   /** `nbthread`; default HAProxy's own (one thread per CPU). */
   readonly nbthread?: number;
+  /**
+   * Keep server states across reloads as Debian's `seamless_reload.txt` says: `server-state-file` and
+   * `load-server-state-from-file global`, and `reload()` first saves `show servers state` (read from a
+   * worker that is not stopping) to that file. Without it, a new worker starts every checked server up.
+   */
+  readonly serverState?: boolean;
+  /** More lines for the `global` section, e.g. a `log` target. */
+  readonly global?: readonly string[];
 }
 
 /** How `reload()` reloads. */
@@ -111,6 +119,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
   const tcpPort = await freePort();
   const tcp6Port = await freePort('::1');
   const adminSocket = join(dir, 'admin.sock');
+  const serverStateFile = join(dir, 'server-state');
   const config = [
     'global',
     `    stats socket ${adminSocket} level admin expose-fd listeners`,
@@ -120,11 +129,14 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     `    stats socket ipv6@[::1]:${tcp6Port} level admin`,
     `    stats timeout ${options.statsTimeout ?? '30s'}`,
     ...(options.nbthread === undefined ? [] : [`    nbthread ${options.nbthread}`]),
+    ...(options.serverState ? [`    server-state-file ${serverStateFile}`] : []),
+    ...(options.global ?? []).map((line) => `    ${line}`),
     '    log ring@events local0 notice',
     'ring events',
     '    format rfc5424',
     '    size 65536',
     'defaults',
+    ...(options.serverState ? ['    load-server-state-from-file global'] : []),
     '    mode http',
     '    log global',
     '    timeout connect 1s',
@@ -148,11 +160,20 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
 
   /** Starts a reload of the worker `before`; without master-worker, returns the new process. */
   const startReload = async (before: number, reload: ReloadOptions): Promise<Daemon | undefined> => {
+    if (options.serverState) await saveServerState();
     if (masterSocket === undefined)
       return launch([reload.hardStop ? '-st' : '-sf', String(before), '-x', adminSocket]);
     if (reload.viaMasterCli) await statsCommand(masterSocket, 'reload');
     else first.child.kill('SIGUSR2');
     return undefined;
+  };
+  // `show info` after the command: a worker that answered it while stopping (an earlier reload's) says so.
+  const saveServerState = async (): Promise<void> => {
+    const reply = await waitFor('server states from a worker that is not stopping', async () => {
+      const text = await statsCommand(adminSocket, 'show servers state;show info', 2000);
+      return /^Stopping: 0$/m.test(text) ? text : undefined;
+    });
+    await writeFile(serverStateFile, reply.slice(0, reply.indexOf('\n\n') + 1));
   };
   const workerPid = async (): Promise<number> => {
     const info = await statsCommand(adminSocket, 'show info', 2000);
