@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ViteUserConfig } from 'vitest/config';
 
@@ -13,7 +13,24 @@ export const sourceAliases = Object.fromEntries(
   ]),
 );
 
-/** The vitest settings every package shares; a package config spreads this and adds its own. */
+/**
+ * With RHI_TEST_REPORT_DIR set (scripts/soak-tests.sh sets it), each package's run also writes vitest's
+ * `json` report to `<dir>/<package>.json` (e.g. `agent.json` for `@rhi/agent`), next to the usual console
+ * output. Unset, the reporters are vitest's defaults. vitest runs in the package's directory (nx runs
+ * `npm run test` there), so that directory's package.json names the package.
+ */
+function reportSettings(): NonNullable<ViteUserConfig['test']> {
+  const dir = process.env.RHI_TEST_REPORT_DIR;
+  if (!dir) return {};
+  const { name } = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { name: string };
+  const file = `${name.replace(/^@rhi\//, '').replace(/[^\w.-]+/g, '_')}.json`;
+  return { reporters: ['default', ['json', { outputFile: resolve(root, dir, file) }]] };
+}
+
+/**
+ * The vitest settings every package shares; a package config spreads this and adds its own (a package
+ * that sets its own `test` should spread `sharedConfig.test` into it, which carries the soak reports).
+ */
 export const sharedConfig: ViteUserConfig = {
   resolve: { alias: sourceAliases },
   test: {
@@ -21,6 +38,7 @@ export const sharedConfig: ViteUserConfig = {
     benchmark: { include: ['bench/**/*.bench.ts'] },
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    ...reportSettings(),
   },
 };
 
