@@ -7,7 +7,7 @@ import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
 import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
 import type { BgpPair } from '@rhi/test-support';
 import { test } from 'vitest';
-import { spawnAgent, stopAgent } from './agent-process.js';
+import { spawnAgent, stopAgent } from '../test/support/agent-process.js';
 import { segments, timestampPair } from './bird-timestamps.js';
 import type { Segments } from './bird-timestamps.js';
 import { startMachineJitter } from './machine-jitter.js';

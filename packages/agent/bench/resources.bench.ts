@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startBgpPair, startHaproxy, startNats, waitFor } from '@rhi/test-support';
 import { test } from 'vitest';
-import { spawnAgent, stopAgent } from './agent-process.js';
+import { spawnAgent, stopAgent } from '../test/support/agent-process.js';
 
 // The agent's footprint: the built `rhi-agent run` with the Node options of the systemd unit, connected
 // to nats-server, against HAProxy configs of 10, 1,000 and 10,000 backends of one server each, and 100

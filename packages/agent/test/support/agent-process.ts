@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../bin/rhi-agent.js', import.meta.url));
-const unit = fileURLToPath(new URL('../packaging/rhi-agent.service', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/rhi-agent.js', import.meta.url));
+const unit = fileURLToPath(new URL('../../packaging/rhi-agent.service', import.meta.url));
 
 /**
  * How the systemd unit starts the agent: the Node flags of the bin's `#!/usr/bin/env -S node ...` line
