@@ -31,10 +31,21 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Starts on a free port. `freePort()` releases the port before nats-server binds it, so another process
+   * may take it in between: then it tries another one.
+   */
   static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort());
-    await server.start();
-    return server;
+    for (let attempt = 1; ; attempt++) {
+      const server = new NatsServer(await freePort());
+      try {
+        await server.start();
+        return server;
+      } catch (err) {
+        await server.destroy();
+        if (attempt === 3 || !/address already in use/.test((err as Error).message)) throw err;
+      }
+    }
   }
 
   async start(): Promise<void> {
