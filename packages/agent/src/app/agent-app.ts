@@ -152,6 +152,8 @@ export class AgentApp {
     const drain = await this.store.loadDrain(problems);
     for (const p of problems)
       this.logger.warn({ event: 'stateUnreadable', file: p.file, reason: p.reason }, 'ignoring a state file');
+    // Drained before the first plan: a node drained before a restart must not announce for a moment.
+    if (drain?.drained) this.loop.drain(drain.reason ?? 'drained before restart');
     if (config.rules.fromController && persisted?.source === 'controller') {
       await this.judge((ctx) => acceptSignedRuleSet(persisted.envelope, this.trustedKeys, ctx), 'persisted');
     }
@@ -164,7 +166,6 @@ export class AgentApp {
     }
     if (!this.current)
       this.logger.warn({ event: 'noRuleSet' }, 'no rule set yet: nothing is advertised until one arrives');
-    if (drain?.drained) this.loop.drain(drain.reason ?? 'drained before restart');
   }
 
   /**
