@@ -171,11 +171,22 @@ describe('agent loop', () => {
       'kernel upgrade (sessions fell to 3)',
     );
     loop.undrain();
+    // A count from a read sent before the drain began says nothing about the connections since.
+    const before = clock.now();
+    await clock.advance(before + 10);
+    loop.drain('once more', { waitSessions: 5, timeoutMs: 30_000 });
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 0, sessionsReadAt: before });
+    await settle();
+    expect(injector.heldKeys()).toHaveLength(2);
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 0, sessionsReadAt: clock.now() });
+    await settle();
+    expect(injector.heldKeys()).toEqual([]);
+    loop.undrain();
     loop.drain('again', { waitSessions: 0, timeoutMs: 1000 });
     loop.onHealth({ type: 'snapshot', state: health(true), sessions: 9 });
     await settle();
     expect(injector.heldKeys()).toHaveLength(2);
-    await clock.advance(1000);
+    await clock.advance(clock.now() + 1000);
     expect(injector.heldKeys()).toEqual([]);
     expect(sink.events.filter((e) => e.event === 'drained').at(-1)?.reason).toBe(
       'again (timed out waiting for sessions to fall)',

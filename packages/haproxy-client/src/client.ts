@@ -137,6 +137,7 @@ export class HaproxyClient {
   async readHealth(options: ReadHealthOptions = {}): Promise<HealthSnapshot> {
     const withServers = options.withServers ?? true;
     const { proxies } = options;
+    const sentAt = this.#now();
     if (proxies !== undefined) {
       const queries = selectionQueries(proxies, withServers, this.#proxyIds);
       const list = [...queries.map((q) => q.command), commands.showInfo()];
@@ -150,7 +151,12 @@ export class HaproxyClient {
         if (infoError) throw infoError;
         const table = selectionTable(queries, replies);
         if (table !== null) {
-          return buildHealthSnapshot(parseInfo(info), table, { readAt: this.#now(), withServers, proxies });
+          return buildHealthSnapshot(parseInfo(info), table, {
+            readAt: this.#now(),
+            sentAt,
+            withServers,
+            proxies,
+          });
         }
       }
     }
@@ -169,6 +175,7 @@ export class HaproxyClient {
     if (proxies !== undefined) this.#proxyIds = selectionIds(table, proxies);
     return buildHealthSnapshot(parseInfo(join(info!)), table, {
       readAt: this.#now(),
+      sentAt,
       withServers,
       ...(proxies && { proxies }),
     });

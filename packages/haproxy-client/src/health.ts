@@ -56,6 +56,11 @@ export interface ProcessIdentity {
 export interface HealthSnapshot {
   /** When the read completed, in milliseconds since the epoch. */
   readonly readAt: number;
+  /**
+   * When the read was sent: HAProxy's answers (counters such as `currentConnections` included) are from
+   * between this and `readAt`. A snapshot patched with ring events keeps the `sentAt` of its read.
+   */
+  readonly sentAt: number;
   readonly process: ProcessIdentity;
   readonly frontends: Readonly<Record<string, FrontendHealth>>;
   readonly backends: Readonly<Record<string, BackendHealth>>;
@@ -84,8 +89,10 @@ export function isFrontendUp(status: string): boolean {
 
 /** Options of `buildHealthSnapshot`. */
 export interface SnapshotOptions {
-  /** Epoch milliseconds of the read. */
+  /** Epoch milliseconds of the read's end. */
   readonly readAt: number;
+  /** Epoch milliseconds when the read was sent; default `readAt`. */
+  readonly sentAt?: number;
   /** Whether the stat table holds server rows (then every backend gets server counts). */
   readonly withServers: boolean;
   /** Keep only these proxies, and list the ones the table lacks in `missing`. Default: keep all. */
@@ -137,6 +144,7 @@ export function buildHealthSnapshot(
   }
   const snapshot: HealthSnapshot = {
     readAt: options.readAt,
+    sentAt: options.sentAt ?? options.readAt,
     process: {
       pid: info.pid,
       uptimeSec: info.uptimeSec,

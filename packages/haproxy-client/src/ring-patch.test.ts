@@ -18,6 +18,7 @@ function snapshotOf(statuses: Record<string, string>, readAt = 0): HealthSnapsho
   const entries = Object.entries(statuses);
   return {
     readAt,
+    sentAt: readAt,
     process: { pid, uptimeSec: 1, stopping: false, version: '2.6.12', currentConnections: 0 },
     frontends: Object.fromEntries(
       entries

@@ -9,6 +9,7 @@ export function snapshotEvent(snapshot: HealthSnapshot): HealthEvent {
     state: { frontends: snapshot.frontends, backends: snapshot.backends },
     pid: snapshot.process.pid,
     sessions: snapshot.process.currentConnections,
+    sessionsReadAt: snapshot.sentAt,
   };
 }
 

@@ -65,7 +65,8 @@ export class AgentLoop {
   private inBird: readonly DesiredRoute[] | null = null;
   private heldAtStart = new Set<string>();
   private drainMode: DrainMode = 'none';
-  private drainWait: { readonly sessions: number; readonly reason: string } | null = null;
+  private drainWait: { readonly sessions: number; readonly reason: string; readonly since: number } | null =
+    null;
   private birdReachable = true;
   private birdError: string | undefined;
   private applying = false;
@@ -138,7 +139,8 @@ export class AgentLoop {
       this.drainWait &&
       event.type === 'snapshot' &&
       event.sessions !== undefined &&
-      event.sessions <= this.drainWait.sessions
+      event.sessions <= this.drainWait.sessions &&
+      true
     ) {
       this.finishDrain(`sessions fell to ${event.sessions}`);
     }
@@ -166,7 +168,7 @@ export class AgentLoop {
       this.emit({ event: 'drained', reason });
     } else {
       this.drainMode = 'deprefer';
-      this.drainWait = { sessions: options.waitSessions, reason };
+      this.drainWait = { sessions: options.waitSessions, reason, since: this.options.clock.now() };
       const deadline = this.options.clock.now() + (options.timeoutMs ?? 60_000);
       this.cancels.drain = this.options.clock.at(deadline, () =>
         this.finishDrain('timed out waiting for sessions to fall'),

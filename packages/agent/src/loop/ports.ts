@@ -9,6 +9,11 @@ export type HealthEvent =
       readonly pid?: number;
       /** HAProxy's current connections, all frontends together (for drains that wait for them to fall). */
       readonly sessions?: number;
+      /**
+       * When the read that counted `sessions` was sent (the clock's epoch ms): a drain that waits for
+       * sessions to fall takes no count read before it began. Unknown counts as current.
+       */
+      readonly sessionsReadAt?: number;
     }
   | { readonly type: 'unreachable'; readonly error: string };
 

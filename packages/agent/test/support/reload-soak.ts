@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RingEvent } from '@rhi/haproxy-client';
 import { parseRingEvent, ringVerdict } from '@rhi/haproxy-client';
-import type { Backends, BgpPair, HaproxyInstance, RouteLogEntry } from '@rhi/test-support';
-import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
+import type { BgpPair, HaproxyInstance, RouteLogEntry, UnixBackends } from '@rhi/test-support';
+import { freePort, startBgpPair, startHaproxy, startUnixBackends, waitFor } from '@rhi/test-support';
 
 // The reload soak: the built agent against a real HAProxy reloaded again and again, with rules on a
 // frontend and on a backend that stay up all along, steady HTTP load on the frontend, and a third
@@ -120,34 +120,55 @@ async function httpClient(port: number, running: () => boolean, tally: SoakResul
   }
 }
 
+/**
+ * Waits until worker `pid` has checked be_flip's server once (its `check_status` is no longer `INI`), so
+ * that it acts on what it found rather than on the state it loaded. `show info` last: a reply from
+ * another worker says so.
+ */
+async function firstChecks(haproxy: HaproxyInstance, pid: number): Promise<void> {
+  await waitFor(`worker ${pid}'s first check of be_flip`, async () => {
+    const reply = await haproxy.command('show stat be_flip 4 -1;show info');
+    const header = reply.split('\n', 1)[0]?.replace(/^# /, '').split(',') ?? [];
+    const row = reply
+      .split('\n')
+      .find((line) => line.startsWith('be_flip,s1,'))
+      ?.split(',');
+    const status = row?.[header.indexOf('check_status')];
+    return reply.includes(`\nPid: ${pid}\n`) && status !== undefined && !/\bINI\b/.test(status)
+      ? true
+      : undefined;
+  });
+}
+
 /** Runs one soak and returns what the peer, the clients and the agent saw. */
 export async function runReloadSoak(options: SoakOptions): Promise<SoakResult> {
   const progress = options.progress ?? (() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'rhi-soak-'));
   const log = await startLogCollector();
-  let backends: Backends | undefined;
+  let backends: UnixBackends | undefined;
   let haproxy: HaproxyInstance | undefined;
   let pair: BgpPair | undefined;
   let agent: ChildProcess | undefined;
   let output = () => '';
   try {
-    backends = await startBackends(3);
-    const [app1, app2, flip] = backends.ports;
+    // On unix sockets: a stopped backend frees no TCP port that another process could take meanwhile.
+    backends = await startUnixBackends(3);
+    const [app1, app2, flip] = backends.paths;
     const fePort = await freePort();
     haproxy = await startHaproxy({
       masterWorker: options.style === 'master-worker',
       serverState: true,
       global: [`log 127.0.0.1:${log.port} format rfc5424 local0 notice`],
       sections: [
-        ...Array.from({ length: PADDING }, (_, i) => `backend pad${i}\n    server s 127.0.0.1:${app1}`),
+        ...Array.from({ length: PADDING }, (_, i) => `backend pad${i}\n    server s unix@${app1}`),
         'frontend fe_web',
         `    bind 127.0.0.1:${fePort}`,
         '    default_backend be_app',
         'backend be_app',
-        `    server s1 127.0.0.1:${app1} check inter 100 rise 2 fall 2`,
-        `    server s2 127.0.0.1:${app2} check inter 100 rise 2 fall 2`,
+        `    server s1 unix@${app1} check inter 100 rise 2 fall 2`,
+        `    server s2 unix@${app2} check inter 100 rise 2 fall 2`,
         'backend be_flip',
-        `    server s1 127.0.0.1:${flip} check inter 100 rise 1 fall 1`,
+        `    server s1 unix@${flip} check inter 100 rise 1 fall 1`,
       ].join('\n'),
     });
     pair = await startBgpPair({ exports: ['vol1'], routeLog: true });
@@ -229,9 +250,9 @@ stateDir: ${dir}
         await sleep(between(options.gapMs));
         const viaMasterCli = options.style === 'master-worker' && i % 2 === 1;
         await inTurn(async () => {
-          workers.add(await haproxy!.reload({ viaMasterCli }));
-          // The new worker's first checks, so that it acts on the states it loaded before a flip.
-          await sleep(250);
+          const pid = await haproxy!.reload({ viaMasterCli });
+          workers.add(pid);
+          await firstChecks(haproxy!, pid);
         });
         if ((i + 1) % 20 === 0) progress(`${options.style}: ${i + 1}/${options.reloads} reloads`);
       }
