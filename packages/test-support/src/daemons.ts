@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from './process.js';
-import { freePort, waitFor } from './util.js';
+import { freePort, GiveUp, waitFor } from './util.js';
 
 /**
  * Sends one command on a BIRD control socket: waits for the `0001` greeting, sends, and reads up to the
@@ -92,7 +92,7 @@ export async function startBird(options: {
       join(dir, `${options.name}.pid`),
     ]);
     await waitFor(`bird ${options.name} to greet`, async () => {
-      if (!daemon.running) throw new Error(`bird exited: ${daemon.log}`);
+      if (!daemon.running) throw new GiveUp(`bird exited: ${daemon.log}`);
       const reply = await birdCommand(socket, 'show status', 500);
       return /^0013 /m.test(reply) ? true : undefined;
     });
@@ -131,7 +131,7 @@ export interface NatsInstance {
 
 export async function startNats(): Promise<NatsInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'rhi-nats-'));
-  const port = await freePort();
+  let port = await freePort();
   const user = 'rhi';
   const password = 'rhi-test-secret';
   let daemon: Daemon | null = null;
@@ -151,11 +151,20 @@ export async function startNats(): Promise<NatsInstance> {
     ]);
     daemon = d;
     await waitFor('nats-server to be ready', () => {
-      if (!d.running) throw new Error(`nats-server exited: ${d.log}`);
+      if (!d.running) throw new GiveUp(`nats-server exited: ${d.log}`);
       return d.log.includes('Server is ready') ? true : undefined;
     });
   };
-  await start();
+  // freePort() releases the port before nats-server binds it; another process may take it in between.
+  for (let tries = 1; ; tries++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (tries >= 3 || !(err instanceof GiveUp) || !/address already in use/.test(err.message)) throw err;
+      port = await freePort();
+    }
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     user,

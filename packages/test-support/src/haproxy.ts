@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from './process.js';
-import { freePort, waitFor } from './util.js';
+import { freePort, GiveUp, waitFor } from './util.js';
 
 /**
  * Sends one line to a HAProxy stats or master socket (unix path, or a TCP port on 127.0.0.1), half-closes,
@@ -109,27 +109,21 @@ export interface HaproxyInstance {
   stop(): Promise<void>;
 }
 
-/**
- * Starts a real HAProxy (`haproxy -W -db -S <master>`, or `haproxy -db` without master-worker) with admin,
- * operator and user stats sockets (unix), admin sockets on 127.0.0.1 and ::1, a `ring events` fed with
- * state changes in `format rfc5424` (see the haproxy-client README), and the caller's `sections`.
- */
-export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInstance> {
-  const dir = await mkdtemp(join(tmpdir(), 'rhi-haproxy-'));
-  const tcpPort = await freePort();
-  const tcp6Port = await freePort('::1');
-  const adminSocket = join(dir, 'admin.sock');
-  const serverStateFile = join(dir, 'server-state');
-  const config = [
+/** The config file: the harness's global section and defaults, then the caller's sections. */
+function haproxyConfig(
+  options: HaproxyOptions,
+  at: { dir: string; adminSocket: string; serverStateFile: string; tcpPort: number; tcp6Port: number },
+): string {
+  return [
     'global',
-    `    stats socket ${adminSocket} level admin expose-fd listeners`,
-    `    stats socket ${join(dir, 'operator.sock')} level operator`,
-    `    stats socket ${join(dir, 'user.sock')} level user`,
-    `    stats socket ipv4@127.0.0.1:${tcpPort} level admin`,
-    `    stats socket ipv6@[::1]:${tcp6Port} level admin`,
+    `    stats socket ${at.adminSocket} level admin expose-fd listeners`,
+    `    stats socket ${join(at.dir, 'operator.sock')} level operator`,
+    `    stats socket ${join(at.dir, 'user.sock')} level user`,
+    `    stats socket ipv4@127.0.0.1:${at.tcpPort} level admin`,
+    `    stats socket ipv6@[::1]:${at.tcp6Port} level admin`,
     `    stats timeout ${options.statsTimeout ?? '30s'}`,
     ...(options.nbthread === undefined ? [] : [`    nbthread ${options.nbthread}`]),
-    ...(options.serverState ? [`    server-state-file ${serverStateFile}`] : []),
+    ...(options.serverState ? [`    server-state-file ${at.serverStateFile}`] : []),
     ...(options.global ?? []).map((line) => `    ${line}`),
     '    log ring@events local0 notice',
     'ring events',
@@ -142,11 +136,21 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     '    timeout connect 1s',
     '    timeout client 5s',
     '    timeout server 5s',
-    typeof options.sections === 'string' ? options.sections : options.sections(dir),
+    typeof options.sections === 'string' ? options.sections : options.sections(at.dir),
     '',
   ].join('\n');
+}
+
+/**
+ * Starts a real HAProxy (`haproxy -W -db -S <master>`, or `haproxy -db` without master-worker) with admin,
+ * operator and user stats sockets (unix), admin sockets on 127.0.0.1 and ::1, a `ring events` fed with
+ * state changes in `format rfc5424` (see the haproxy-client README), and the caller's `sections`.
+ */
+export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInstance> {
+  const dir = await mkdtemp(join(tmpdir(), 'rhi-haproxy-'));
+  const adminSocket = join(dir, 'admin.sock');
+  const serverStateFile = join(dir, 'server-state');
   const configPath = join(dir, 'haproxy.cfg');
-  await writeFile(configPath, config);
   const masterSocket = (options.masterWorker ?? true) ? join(dir, 'master.sock') : undefined;
   const args = masterSocket ? ['-W', '-db', '-S', masterSocket, '-f', configPath] : ['-db', '-f', configPath];
   // Without master-worker, each reload is a process of its own; stop() stops them all.
@@ -156,7 +160,48 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     processes.push(daemon);
     return daemon;
   };
-  const first = launch([]);
+  const workerPid = async (): Promise<number> => {
+    const info = await statsCommand(adminSocket, 'show info', 2000);
+    const m = /^Pid: (\d+)$/m.exec(info);
+    if (!m) throw new Error(`no Pid in show info: ${info}`);
+    return Number(m[1]);
+  };
+  const stop = async (): Promise<void> => {
+    for (const daemon of processes) await daemon.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  // The TCP stats ports come from freePort(), which releases a port before HAProxy binds it: another
+  // process may take it in between. HAProxy then exits at once ("cannot bind socket"), and the start is
+  // tried again on new ports.
+  const attempt = async () => {
+    const tcpPort = await freePort();
+    const tcp6Port = await freePort('::1');
+    const config = haproxyConfig(options, { dir, adminSocket, serverStateFile, tcpPort, tcp6Port });
+    await writeFile(configPath, config);
+    const first = launch([]);
+    const pid = await waitFor('haproxy to answer on its stats socket', async () => {
+      if (!first.running) throw new GiveUp(`haproxy exited: ${first.log}`);
+      return workerPid();
+    });
+    return { tcpPort, tcp6Port, config, first, pid };
+  };
+  let started: Awaited<ReturnType<typeof attempt>> | undefined;
+  try {
+    for (let tries = 1; started === undefined; tries++) {
+      try {
+        started = await attempt();
+      } catch (err) {
+        if (tries >= 3 || !(err instanceof GiveUp) || !/cannot bind socket/.test(err.message)) throw err;
+      }
+    }
+    // A master handles SIGUSR2 only once its own loop runs, which is when its CLI answers.
+    if (masterSocket !== undefined) await waitForMaster(masterSocket, started.pid);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const { tcpPort, tcp6Port, config, first } = started;
 
   /** Starts a reload of the worker `before`; without master-worker, returns the new process. */
   const startReload = async (before: number, reload: ReloadOptions): Promise<Daemon | undefined> => {
@@ -175,27 +220,6 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     });
     await writeFile(serverStateFile, reply.slice(0, reply.indexOf('\n\n') + 1));
   };
-  const workerPid = async (): Promise<number> => {
-    const info = await statsCommand(adminSocket, 'show info', 2000);
-    const m = /^Pid: (\d+)$/m.exec(info);
-    if (!m) throw new Error(`no Pid in show info: ${info}`);
-    return Number(m[1]);
-  };
-  const stop = async (): Promise<void> => {
-    for (const daemon of processes) await daemon.stop();
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    const pid = await waitFor('haproxy to answer on its stats socket', async () => {
-      if (!first.running) throw new Error(`haproxy exited: ${first.log}`);
-      return workerPid();
-    });
-    // A master handles SIGUSR2 only once its own loop runs, which is when its CLI answers.
-    if (masterSocket !== undefined) await waitForMaster(masterSocket, pid);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   return {
     dir,
     adminSocket,

@@ -12,4 +12,4 @@ export { holdPort, retryOnPortClash } from './ports.js';
 export type { UnixBackends } from './unix-backends.js';
 export { startUnixBackends } from './unix-backends.js';
 export { Daemon } from './process.js';
-export { freePort, loopbackPair, waitFor } from './util.js';
+export { freePort, GiveUp, loopbackPair, waitFor } from './util.js';

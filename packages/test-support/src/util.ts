@@ -24,7 +24,13 @@ export function loopbackPair(): { local: string; remote: string; port: number } 
   };
 }
 
-/** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; errors count as "not yet". */
+/** Thrown by a `waitFor` probe to stop waiting at once: the condition can no longer come true. */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; errors count as "not yet",
+ * except `GiveUp`, which is thrown at once (e.g. the daemon being waited for has exited).
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
@@ -38,6 +44,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     if (Date.now() > deadline)
