@@ -85,29 +85,31 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
     const current = { follower: f, pid };
     const openedAt = now();
     follower = current;
-    f.closed.then(
-      () => {
-        if (follower !== current) return;
-        follower = null;
-        // HAProxy closed it (idle `stats timeout`, worker stopping): re-read and re-attach now, unless it
-        // closes right away every time, in which case the regular poll retries.
-        if (now() - openedAt >= REATTACH_MIN_LIFETIME_MS) wake.trigger();
-      },
-      (err: unknown) => {
-        if (follower === current) follower = null;
-        if (
-          err instanceof HaproxyError &&
-          err.code !== 'HAPROXY_SOCKET_MISSING' &&
-          err.code !== 'HAPROXY_CONNECTION_FAILED'
-        ) {
-          eventsDisabled = true;
-          logger?.warn(
-            { event: 'haproxyEventsDisabled', op: 'followEvents', err },
-            'cannot follow the events ring',
-          );
-        }
-      },
-    );
+    // HAProxy closed it (idle `stats timeout`, worker stopping), or the connection broke (a reset, the
+    // socket gone for a moment): re-read and re-attach now, unless it ends right away every time, in
+    // which case the regular poll retries.
+    const reattach = (): void => {
+      if (follower !== current) return;
+      follower = null;
+      if (now() - openedAt >= REATTACH_MIN_LIFETIME_MS) wake.trigger();
+    };
+    f.closed.then(reattach, (err: unknown) => {
+      if (
+        err instanceof HaproxyError &&
+        (err.code === 'HAPROXY_SOCKET_MISSING' || err.code === 'HAPROXY_CONNECTION_FAILED')
+      ) {
+        reattach();
+        return;
+      }
+      if (follower === current) follower = null;
+      if (err instanceof HaproxyError) {
+        eventsDisabled = true;
+        logger?.warn(
+          { event: 'haproxyEventsDisabled', op: 'followEvents', err },
+          'cannot follow the events ring',
+        );
+      }
+    });
     // Anything between the last read and the attach would be missed: read once more.
     wake.trigger();
   };

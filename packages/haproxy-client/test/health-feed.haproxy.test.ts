@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SnapshotEvent, UnreachableEvent } from '../src/index.js';
-import { HaproxyClient } from '../src/index.js';
+import type { Follower, RingEvent, SnapshotEvent, UnreachableEvent } from '../src/index.js';
+import { HaproxyClient, HaproxyConnectionFailedError } from '../src/index.js';
 import { CountingClient, FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
 import type { Backends, HaproxyInstance, ReloadOptions } from '@rhi/test-support';
 import { startBackends, startHaproxy, waitFor } from '@rhi/test-support';
@@ -442,6 +442,31 @@ backend be
     // `stats timeout 1s`: HAProxy closes the idle follower, and the feed opens a new one.
     await waitFor('the feed to re-attach', () => (client.follows > follows ? true : undefined), 5000);
     await changeAndSee();
+  });
+
+  it('re-attaches when the follower connection breaks (a reset, not a close)', async () => {
+    // The first follower of this client breaks 200 ms after it opens, as a reset connection does.
+    class BreakingClient extends CountingClient {
+      override followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
+        const real = super.followEvents(ring, onEvent);
+        if (this.follows > 1) return real;
+        const closed = new Promise<void>((_resolve, reject) =>
+          setTimeout(() => {
+            real.close();
+            reject(new HaproxyConnectionFailedError(this.socket, { cause: new Error('ECONNRESET') }));
+          }, 200),
+        );
+        return { closed, close: real.close };
+      }
+    }
+    const breaking = new BreakingClient({ socket: haproxy.adminSocket });
+    const own = new FeedRecorder(breaking, { intervalMs: 60_000, eventsRing: 'events' });
+    try {
+      await own.until('first snapshot', isSnapshot);
+      await waitFor('a second follower', () => (breaking.follows >= 2 ? true : undefined), 5000);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('re-attaches to the new worker after a reload', async () => {

@@ -89,7 +89,7 @@ export interface HaproxyInstance {
   readonly masterSocket: string | undefined;
   readonly configPath: string;
   readonly config: string;
-  /** The worker's pid, from `show info`. */
+  /** The pid of the worker in charge (not a stopping one), from `show info`. */
   workerPid(): Promise<number>;
   /**
    * Reload and resolve with the new worker's pid once it answers: SIGUSR2 to the master in master-worker
@@ -160,12 +160,14 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     processes.push(daemon);
     return daemon;
   };
-  const workerPid = async (): Promise<number> => {
+  // The worker in charge: right after a reload, the stopping one may still answer on the shared socket.
+  const workerInCharge = async (): Promise<number | undefined> => {
     const info = await statsCommand(adminSocket, 'show info', 2000);
     const m = /^Pid: (\d+)$/m.exec(info);
     if (!m) throw new Error(`no Pid in show info: ${info}`);
-    return Number(m[1]);
+    return /^Stopping: 0$/m.test(info) ? Number(m[1]) : undefined;
   };
+  const workerPid = (): Promise<number> => waitFor('a worker that is not stopping', workerInCharge);
   const stop = async (): Promise<void> => {
     for (const daemon of processes) await daemon.stop();
     await rm(dir, { recursive: true, force: true });
@@ -182,7 +184,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
     const first = launch([]);
     const pid = await waitFor('haproxy to answer on its stats socket', async () => {
       if (!first.running) throw new GiveUp(`haproxy exited: ${first.log}`);
-      return workerPid();
+      return workerInCharge();
     });
     return { tcpPort, tcp6Port, config, first, pid };
   };
@@ -236,7 +238,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
       const before = await workerPid();
       await startReload(before, reloadOptions);
       const pid = await waitFor('a new worker after reload', async () => {
-        const now = await workerPid();
+        const now = await workerInCharge();
         return now !== before ? now : undefined;
       });
       // The master re-executes itself on reload; the next SIGUSR2 is only safe once its CLI lists the worker.
