@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
 import { benchConfig } from '../../vitest.shared.js';
 
-export default defineConfig(benchConfig);
+// One bench file at a time: on this project's 2-CPU VM two files running side by side time each other.
+export default defineConfig({ ...benchConfig, test: { ...benchConfig.test, fileParallelism: false } });

@@ -14,7 +14,7 @@ export type {
 } from './ast.js';
 export { DEFAULT_TABLE } from './ast.js';
 export type { Diagnostic, DiagnosticCode } from './diagnostics.js';
-export { DIAGNOSTIC_CODES, formatDiagnostic, formatDiagnostics } from './diagnostics.js';
+export { DIAGNOSTIC_CODES, countDiagnostics, formatDiagnostic, formatDiagnostics } from './diagnostics.js';
 export type { Decision, Explanation } from './evaluate.js';
 export { evaluate, renderExplanation } from './evaluate.js';
 export { format, formatAttributes, formatExpr, formatRoute, formatRule } from './format.js';
@@ -24,6 +24,8 @@ export { ruleSetHash } from './hash.js';
 export type { BackendHealth, FrontendHealth, HealthState } from './health.js';
 export type { ParsedPrefix, PrefixError } from './ip.js';
 export { parsePrefix, prefixContains } from './ip.js';
+export type { ParseLimits } from './limits.js';
+export { DEFAULT_LIMITS, DEPTH_CEILING } from './limits.js';
 export type { ParseOptions, ParseResult, RuleLocation, SourceItem } from './parser.js';
 export { parse } from './parser.js';
 export { ExprSchema, HealthStateSchema, RuleSetSchema } from './schema.js';

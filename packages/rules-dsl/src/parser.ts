@@ -3,6 +3,8 @@ import { DEFAULT_TABLE } from './ast.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 import { formatExpr } from './format.js';
 import { IPv4Scanner, IPv6Scanner, parsePrefix } from './ip.js';
+import type { ParseLimits } from './limits.js';
+import { limitsOf } from './limits.js';
 import { PROXY_NAME, nearest, tableNameProblem } from './names.js';
 import { RouteIndex } from './route-index.js';
 import {
@@ -20,12 +22,10 @@ import { ScratchStack } from './scratch-stack.js';
 import { NO_COMMENT, SourceIndex } from './source-index.js';
 import { TermTable } from './term-table.js';
 
-/** Options of {@link parse}. */
-export interface ParseOptions {
+/** Options of {@link parse}: a file name and any of the {@link ParseLimits} (the rest are the defaults). */
+export interface ParseOptions extends Partial<ParseLimits> {
   /** File name used in diagnostics (default `<input>`). */
   readonly file?: string;
-  /** Deepest nesting of aggregators accepted (default 32). */
-  readonly maxDepth?: number;
 }
 
 /** Where a rule of the rule set came from: 1-based line and column of its first character. */
@@ -59,6 +59,10 @@ export interface ParseResult {
   readonly ruleSet: RuleSet;
   /** `locations[i]` is where `ruleSet.rules[i]` starts. Built on first access. */
   readonly locations: readonly RuleLocation[];
+  /**
+   * In file order: at most `maxDiagnostics` errors and as many warnings, then, when more were found, a
+   * `RULE_TOO_MANY_DIAGNOSTICS` warning that counts the rest (see `countDiagnostics`).
+   */
   readonly diagnostics: readonly Diagnostic[];
   /** True when there is no error (warnings allowed). */
   readonly ok: boolean;
@@ -69,6 +73,11 @@ export interface ParseResult {
 const AGGREGATORS = ['all', 'any', 'not', 'atleast', 'true', 'false'] as const;
 const ATTRIBUTES = ['med', 'local-pref', 'community', 'large-community'] as const;
 const U32 = 0xffffffff;
+/**
+ * Arguments of a list compared pairwise for repeats (at most about 2,000 comparisons); a longer list gets
+ * a map of hashes. A map for every list over 16 arguments made 10,000 rules of 37 terms allocate 40 MB.
+ */
+const PAIRWISE = 64;
 
 class Abort {}
 
@@ -115,9 +124,52 @@ function looksLikeAddress(text: string, start: number, end: number): boolean {
   return mark;
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** The length of `text` in UTF-8 (a lone surrogate counts 3 bytes, as its replacement character has). */
+function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Whether `text` is over `maxBytes` in UTF-8, found without encoding it (and at once when it is far over). */
+function overBytes(text: string, maxBytes: number): boolean {
+  // Every UTF-16 code unit is at least one byte, and at most three.
+  if (text.length > maxBytes) return true;
+  return text.length * 3 > maxBytes && utf8Length(text) > maxBytes;
+}
+
 class Parser {
   private pos = 0;
   private failed = false;
+  /** Errors found so far (listed or not). */
+  errors = 0;
+  private listedErrors = 0;
+  private listedWarnings = 0;
+  private omittedErrors = 0;
+  private omittedWarnings = 0;
+  /** Where the first diagnostic left out of the list points. */
+  private firstOmitted = -1;
+  /** Rules (statements) begun, routes (networks) read in all of them, terms read in the current one. */
+  private ruleCount = 0;
+  private routeCount = 0;
+  private termCount = 0;
+  /** Set when a rule-set limit is crossed: nothing more is read. */
+  private stopped = false;
+  /** The last scan of nextRuleAt(): from where, to the offset of the line it looked at, and its answer. */
+  private scanFrom = -1;
+  private scanTo = -1;
+  private scanResult = -1;
   private readonly lineStarts: Int32Array;
   /** Index in lineStarts of the line last found by lineOf(). */
   private lastLine = 0;
@@ -144,11 +196,14 @@ class Parser {
   /** Comments inside the current statement, by offset (ws() may pass the same one twice after a backtrack). */
   private readonly inner = new Map<number, string>();
 
+  private readonly maxDepth: number;
+
   constructor(
     private readonly text: string,
     private readonly file: string,
-    private readonly maxDepth: number,
+    private readonly limits: ParseLimits,
   ) {
+    this.maxDepth = limits.maxDepth;
     // Counted first, so that the line starts go into one array of the right size.
     let lines = 1;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) lines++;
@@ -164,9 +219,50 @@ class Parser {
     if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1;
     for (;;) {
       this.skipBlankLines();
-      if (this.pos >= this.text.length) return;
+      if (this.pos >= this.text.length) break;
+      if (this.ruleCount === this.limits.maxRules) {
+        this.stop(
+          'RULE_SET_TOO_MANY_RULES',
+          `more than ${this.limits.maxRules} rules (the limit, maxRules): this is rule ${this.ruleCount + 1}; the rest of the file is not read`,
+          this.pos,
+        );
+        break;
+      }
+      this.ruleCount++;
       this.statement();
+      if (this.stopped) break;
     }
+    this.noteOmitted();
+  }
+
+  /** Refuses a text over `maxBytes` without reading it: one diagnostic, on its first line. */
+  refuseTooLarge(): void {
+    this.stop(
+      'RULE_SET_TOO_LARGE',
+      `the rule set is larger than ${this.limits.maxBytes} bytes (the limit, maxBytes); none of it is read`,
+      0,
+    );
+  }
+
+  /** Ends a list that had to leave diagnostics out with a warning that counts them. */
+  private noteOmitted(): void {
+    const errors = this.omittedErrors;
+    const warnings = this.omittedWarnings;
+    if (!errors && !warnings) return;
+    const count = (n: number, word: string) => `${n} more ${word}${n === 1 ? '' : 's'}`;
+    const what = [errors ? count(errors, 'error') : '', warnings ? count(warnings, 'warning') : '']
+      .filter(Boolean)
+      .join(' and ');
+    const line = this.lineOf(this.firstOmitted);
+    const max = this.limits.maxDiagnostics;
+    this.diagnostics.push({
+      ...this.at(this.firstOmitted, line),
+      severity: 'warning',
+      code: 'RULE_TOO_MANY_DIAGNOSTICS',
+      message: `${what} from here on are not listed; at most ${max} errors and ${max} warnings are (the limit, maxDiagnostics)`,
+      length: 1,
+      omitted: { errors, warnings },
+    });
   }
 
   private lineOf(offset: number): number {
@@ -194,34 +290,71 @@ class Parser {
   private lineText(line: number): string {
     const start = this.lineStarts[line - 1] ?? 0;
     const next = this.lineStarts[line];
-    return this.text.slice(start, next === undefined ? this.text.length : next - 1).replace(/\r$/, '');
+    let end = next === undefined ? this.text.length : next - 1;
+    if (end > start && this.text.charCodeAt(end - 1) === 13) end--;
+    return this.text.slice(start, end);
   }
 
+  /** The place of a diagnostic at `offset`, on `line`. */
+  private at(offset: number, line: number): Pick<Diagnostic, 'file' | 'line' | 'column' | 'lineText'> {
+    const lineText = this.lineText(line);
+    return {
+      file: this.file,
+      line,
+      // A line's text leaves out a final '\r': an offset past it points just after the visible text.
+      column: Math.min(offset - (this.lineStarts[line - 1] ?? 0) + 1, lineText.length + 1),
+      lineText,
+    };
+  }
+
+  /** Whether a diagnostic of this severity would still be listed (past maxDiagnostics it is only counted). */
+  private listed(severity: 'error' | 'warning'): boolean {
+    const max = this.limits.maxDiagnostics;
+    return (severity === 'error' ? this.listedErrors : this.listedWarnings) < max;
+  }
+
+  /** Records a diagnostic; past maxDiagnostics it is only counted, unless it must be `always` listed. */
   private report(
     severity: 'error' | 'warning',
     code: DiagnosticCode,
     message: string,
     offset: number,
     length = 1,
+    always = false,
   ) {
-    const line = this.lineOf(offset);
-    const lineText = this.lineText(line);
+    if (severity === 'error') {
+      this.failed = true;
+      this.errors++;
+    }
+    if (!always && !this.listed(severity)) {
+      if (severity === 'error') this.omittedErrors++;
+      else this.omittedWarnings++;
+      if (this.firstOmitted < 0) this.firstOmitted = offset;
+      return;
+    }
+    if (severity === 'error') this.listedErrors++;
+    else this.listedWarnings++;
+    const { file, line, column, lineText } = this.at(offset, this.lineOf(offset));
     this.diagnostics.push({
       severity,
       code,
       message,
-      file: this.file,
+      file,
       line,
-      // A line's text leaves out a final '\r': an offset past it points just after the visible text.
-      column: Math.min(offset - (this.lineStarts[line - 1] ?? 0) + 1, lineText.length + 1),
+      column,
       length: Math.max(1, length),
       lineText,
     });
-    if (severity === 'error') this.failed = true;
   }
 
   private error(code: DiagnosticCode, message: string, offset: number, length = 1): void {
     this.report('error', code, message, offset, length);
+  }
+
+  /** A rule-set limit crossed: the parser reads no further, and says why even past maxDiagnostics. */
+  private stop(code: DiagnosticCode, message: string, offset: number, length = 1): void {
+    this.stopped = true;
+    this.report('error', code, message, offset, length, true);
   }
 
   private fatal(code: DiagnosticCode, message: string, offset: number, length = 1): never {
@@ -278,19 +411,33 @@ class Parser {
    * one; -1 when it does not.
    */
   private nextRuleAt(from: number): number {
+    // Asked at every line start inside a rule, so the answer of the last scan is kept: any line start it
+    // skipped (blank and comment lines) has the same answer. Scanning again from each of them made a
+    // rule holding many comment lines quadratic (40,000 of them took 20 s).
+    if (from >= this.scanFrom && from <= this.scanTo) return this.scanResult;
     let i = from;
+    let result = -1;
     for (;;) {
       while (i < this.text.length && (isSpace(this.text.charCodeAt(i)) || this.text[i] === '\n')) i++;
-      if (i >= this.text.length) return -1;
-      if (this.text[i] !== '#') break;
+      if (i >= this.text.length) break;
+      if (this.text[i] !== '#') {
+        const nl = this.text.indexOf('\n', i);
+        const line = this.text.slice(i, nl < 0 ? this.text.length : nl);
+        const hash = line.indexOf('#');
+        if (/(^|[^<>=])=($|[^=])/.test(hash < 0 ? line : line.slice(0, hash))) result = i;
+        break;
+      }
       const nl = this.text.indexOf('\n', i);
-      if (nl < 0) return -1;
+      if (nl < 0) {
+        i = this.text.length;
+        break;
+      }
       i = nl;
     }
-    const nl = this.text.indexOf('\n', i);
-    const line = this.text.slice(i, nl < 0 ? this.text.length : nl);
-    const hash = line.indexOf('#');
-    return /(^|[^<>=])=($|[^=])/.test(hash < 0 ? line : line.slice(0, hash)) ? i : -1;
+    this.scanFrom = from;
+    this.scanTo = i;
+    this.scanResult = result;
+    return result;
   }
 
   /** Whether the rule ends here with a '(' open: at the end of the file, or where a new rule begins. */
@@ -347,6 +494,7 @@ class Parser {
   private statement(): void {
     const start = this.pos;
     this.failed = false;
+    this.termCount = 0;
     if (this.inner.size) this.inner.clear();
     // An error may have left a half-read list, and parentheses still open, on the stacks.
     this.argCode.clear();
@@ -443,6 +591,15 @@ class Parser {
           `expected a network (address or CIDR), found ${this.describeHere()}`,
           this.pos,
         );
+      }
+      if (++this.routeCount > this.limits.maxRoutes) {
+        this.stop(
+          'RULE_SET_TOO_MANY_ROUTES',
+          `more than ${this.limits.maxRoutes} routes (the limit, maxRoutes); the rest of the file is not read`,
+          start,
+          end - start,
+        );
+        throw new Abort();
       }
       if (this.target(start, this.pos)) routes++;
       this.ws();
@@ -590,6 +747,13 @@ class Parser {
     if (level > this.maxDepth) {
       this.fatal('RULE_TOO_DEEP', `expressions are nested deeper than ${this.maxDepth} levels`, start);
     }
+    if (++this.termCount > this.limits.maxTermsPerRule) {
+      this.fatal(
+        'RULE_TOO_MANY_TERMS',
+        `more than ${this.limits.maxTermsPerRule} terms in one rule, aggregators included (the limit, maxTermsPerRule)`,
+        start,
+      );
+    }
     if (!isIdentStart(this.code())) {
       if (this.endsOpen()) this.unclosed();
       this.fatal(
@@ -726,7 +890,7 @@ class Parser {
     const ranges = this.argCode;
     const base = ranges.size;
     const { program } = this;
-    let keys: Set<string> | undefined;
+    let hashes: Map<number, number> | undefined;
     if (this.peek() === ')') {
       if (word !== 'not')
         this.fatal('RULE_EMPTY_ARGS', `${word}() needs at least one term`, openAt, this.pos - openAt + 1);
@@ -737,16 +901,21 @@ class Parser {
       const codeAt = program.length;
       this.expr(level + 1);
       const codeEnd = program.length;
-      if (!keys && ranges.size - base > 32) {
-        keys = new Set<string>();
-        for (let i = base; i < ranges.size; i += 2)
-          keys.add(this.codeKey(ranges.at(i) ?? 0, ranges.at(i + 1) ?? 0));
+      if (!hashes && ranges.size - base > 2 * PAIRWISE) {
+        hashes = new Map<number, number>();
+        for (let i = base; i < ranges.size; i += 2) {
+          const hash = this.codeHash(ranges.at(i) ?? 0, ranges.at(i + 1) ?? 0);
+          if (!hashes.has(hash)) hashes.set(hash, i);
+        }
       }
-      if (this.repeats(base, codeAt, codeEnd, keys)) {
+      if (this.repeats(base, codeAt, codeEnd, hashes)) {
+        // Past maxDiagnostics the warning is only counted: its term is not printed.
         this.report(
           'warning',
           'RULE_REPEATED_TERM',
-          `'${formatExpr(program.pendingExpr(codeAt, codeEnd))}' appears twice in ${word}()`,
+          this.listed('warning')
+            ? `'${formatExpr(program.pendingExpr(codeAt, codeEnd))}' appears twice in ${word}()`
+            : '',
           at,
           this.pos - at,
         );
@@ -777,32 +946,46 @@ class Parser {
   /**
    * Whether the argument whose code is `[start, end)` repeats one read before in the same list (code
    * ranges from `base` up on the argument stack). Equal code is the same term: proxy terms are numbered
-   * by name and threshold. Short lists (the usual case) are compared pairwise without allocating; long
-   * ones get a set of keys, so that a huge list stays linear.
+   * by name and threshold. Lists of up to {@link PAIRWISE} arguments (all real ones) are compared pairwise
+   * without allocating; longer ones also keep, by a hash of each argument's code, where the first argument
+   * with that hash is on the stack, so that a huge list stays linear (and allocates no key per argument).
    */
-  private repeats(base: number, start: number, end: number, keys: Set<string> | undefined): boolean {
-    if (keys) {
-      const key = this.codeKey(start, end);
-      if (keys.has(key)) return true;
-      keys.add(key);
-      return false;
-    }
+  private repeats(
+    base: number,
+    start: number,
+    end: number,
+    hashes: Map<number, number> | undefined,
+  ): boolean {
     const ranges = this.argCode;
-    const { program } = this;
-    for (let i = base; i < ranges.size; i += 2) {
-      const from = ranges.at(i) ?? 0;
-      if ((ranges.at(i + 1) ?? 0) - from !== end - start) continue;
-      let k = 0;
-      while (k < end - start && program.at(from + k) === program.at(start + k)) k++;
-      if (k === end - start) return true;
+    if (hashes) {
+      const hash = this.codeHash(start, end);
+      const first = hashes.get(hash);
+      if (first === undefined) {
+        // Where this argument goes on the stack next.
+        hashes.set(hash, ranges.size);
+        return false;
+      }
+      if (this.sameCode(first, start, end)) return true;
+      // Two different arguments with one hash: compare with every one, as for a short list.
     }
+    for (let i = base; i < ranges.size; i += 2) if (this.sameCode(i, start, end)) return true;
     return false;
   }
 
-  private codeKey(start: number, end: number): string {
-    const parts = new Array<number>(end - start);
-    for (let i = start; i < end; i++) parts[i - start] = this.program.at(i);
-    return parts.join(',');
+  /** Whether the argument at `index` of the argument stack has the code `[start, end)`. */
+  private sameCode(index: number, start: number, end: number): boolean {
+    const { program } = this;
+    const from = this.argCode.at(index) ?? 0;
+    if ((this.argCode.at(index + 1) ?? 0) - from !== end - start) return false;
+    let k = 0;
+    while (k < end - start && program.at(from + k) === program.at(start + k)) k++;
+    return k === end - start;
+  }
+
+  private codeHash(start: number, end: number): number {
+    let hash = TermTable.seed;
+    for (let i = start; i < end; i++) hash = TermTable.step(hash, this.program.at(i));
+    return hash;
   }
 
   /** Reads a proxy term (after its kind, `b` or `f`) into the pending code. */
@@ -1055,11 +1238,23 @@ class Parser {
 
 /**
  * Parses a rules file (a superset of HAProxy Enterprise's hapee-rhi.cfg). Never throws: all problems of
- * the file are reported at once as diagnostics, and the valid rules are still returned.
+ * the file are reported at once as diagnostics, and the valid rules are still returned. A text over the
+ * {@link ParseLimits} (by default `DEFAULT_LIMITS`) is refused with a diagnostic: over `maxBytes`
+ * it is not read at all, and the parser stops where it crosses `maxRules` or `maxRoutes`.
  */
 export function parse(text: string, options: ParseOptions = {}): ParseResult {
-  const parser = new Parser(text, options.file ?? '<input>', options.maxDepth ?? 32);
-  parser.run();
+  const limits = limitsOf(options);
+  const file = options.file ?? '<input>';
+  let parser: Parser;
+  if (overBytes(text, limits.maxBytes)) {
+    // Only the first line is looked at, for the diagnostic to quote.
+    const nl = text.indexOf('\n');
+    parser = new Parser(nl < 0 ? text : text.slice(0, nl), file, limits);
+    parser.refuseTooLarge();
+  } else {
+    parser = new Parser(text, file, limits);
+    parser.run();
+  }
   const { diagnostics, program, source } = parser;
   let rules: readonly Rule[] | undefined;
   let locations: readonly RuleLocation[] | undefined;
@@ -1080,7 +1275,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       return (locations ??= source.locations());
     },
     diagnostics,
-    ok: !diagnostics.some((d) => d.severity === 'error'),
+    ok: parser.errors === 0,
     get items() {
       return (items ??= source.items(ruleSet.rules));
     },

@@ -1,12 +1,35 @@
 import { z } from 'zod';
 import type { Expr, RuleSet } from './ast.js';
 import type { HealthState } from './health.js';
+import { DEPTH_CEILING } from './limits.js';
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 const u16 = z.number().int().min(0).max(0xffff);
 
-/** zod schema of an expression (recursive). */
-export const ExprSchema: z.ZodType<Expr> = z.lazy(() =>
+/**
+ * Whether `value` nests `arg`/`args` deeper than {@link DEPTH_CEILING} levels, found without recursion (a
+ * deeper value would overflow the stack of the recursive schema below, and of everything after it).
+ */
+function tooDeep(value: unknown): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length) {
+    const node = values.pop();
+    const depth = (depths.pop() ?? 0) + 1;
+    if (typeof node !== 'object' || node === null) continue;
+    const { arg, args } = node as { arg?: unknown; args?: unknown };
+    const children = Array.isArray(args) ? (args as unknown[]) : arg === undefined ? [] : [arg];
+    if (children.length && depth > DEPTH_CEILING) return true;
+    for (const child of children) {
+      values.push(child);
+      depths.push(depth);
+    }
+  }
+  return false;
+}
+
+/** The shape of an expression, checked by recursion (only ever reached through {@link ExprSchema}). */
+const ExprShape: z.ZodType<Expr> = z.lazy(() =>
   z.discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('proxy'),
@@ -16,16 +39,28 @@ export const ExprSchema: z.ZodType<Expr> = z.lazy(() =>
         .strictObject({ kind: z.enum(['count', 'percent']), value: z.number().int().min(1) })
         .optional(),
     }),
-    z.strictObject({ type: z.enum(['all', 'any']), args: z.array(ExprSchema).min(1) }),
-    z.strictObject({ type: z.literal('not'), arg: ExprSchema }),
+    z.strictObject({ type: z.enum(['all', 'any']), args: z.array(ExprShape).min(1) }),
+    z.strictObject({ type: z.literal('not'), arg: ExprShape }),
     z.strictObject({
       type: z.literal('atleast'),
       n: z.number().int().min(1),
-      args: z.array(ExprSchema).min(1),
+      args: z.array(ExprShape).min(1),
     }),
     z.strictObject({ type: z.literal('const'), value: z.boolean() }),
   ]),
 );
+
+/**
+ * zod schema of an expression. Nesting deeper than `DEPTH_CEILING` levels is refused before the (recursive)
+ * shape check, so that no value from the wire can overflow the stack.
+ */
+export const ExprSchema: z.ZodType<Expr> = z
+  .unknown()
+  .refine((value) => !tooDeep(value), {
+    message: `expression nested deeper than ${DEPTH_CEILING} levels`,
+    abort: true,
+  })
+  .pipe(ExprShape);
 
 /** zod schema of a compiled rule set: the shape only; {@link validateRuleSet} also checks its meaning. */
 export const RuleSetSchema: z.ZodType<RuleSet> = z.strictObject({

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RuleSet } from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
 import { format } from './format.js';
+import type { ParseLimits } from './limits.js';
 import { parse } from './parser.js';
 import { RuleSetSchema } from './schema.js';
 
@@ -13,16 +14,21 @@ export type ValidateResult =
 /**
  * Checks a compiled rule set that arrived from outside (JSON over the wire): its shape with zod, then its
  * meaning by re-parsing its canonical text (bad prefixes, host bits, duplicates, table names, quorum
- * counts), so that a rule set accepted here is exactly one the parser could have produced.
+ * counts), so that a rule set accepted here is exactly one the parser could have produced. The re-parse
+ * applies the parse limits (the defaults, or `limits`) to the canonical text.
  */
-export function validateRuleSet(value: unknown, file = '<rule set>'): ValidateResult {
+export function validateRuleSet(
+  value: unknown,
+  file = '<rule set>',
+  limits: Partial<ParseLimits> = {},
+): ValidateResult {
   const shape = RuleSetSchema.safeParse(value);
   if (!shape.success) {
     const issues = shape.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     return { ok: false, issues, diagnostics: [] };
   }
   const text = format(shape.data);
-  const reparsed = parse(text, { file });
+  const reparsed = parse(text, { ...limits, file });
   if (!reparsed.ok) {
     const issues = reparsed.diagnostics
       .filter((d) => d.severity === 'error')

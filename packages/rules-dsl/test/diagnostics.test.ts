@@ -89,6 +89,6 @@ describe('DIAGNOSTIC_CODES', () => {
       Object.keys(DIAGNOSTIC_CODES).filter((c) =>
         DIAGNOSTIC_CODES[c as keyof typeof DIAGNOSTIC_CODES].startsWith('warning:'),
       ),
-    ).toEqual(['RULE_DEFAULT_ROUTE', 'RULE_CONSTANT', 'RULE_REPEATED_TERM']);
+    ).toEqual(['RULE_DEFAULT_ROUTE', 'RULE_CONSTANT', 'RULE_REPEATED_TERM', 'RULE_TOO_MANY_DIAGNOSTICS']);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { DiagnosticCode } from '../src/index.js';
+import type { DiagnosticCode, ParseLimits } from '../src/index.js';
 import {
   DIAGNOSTIC_CODES,
   format,
@@ -42,6 +42,18 @@ function expectFile(path: string, actual: string | undefined): void {
     );
     expect(actual).toBe(readFileSync(path, 'utf8'));
   }
+}
+
+/** The limits a fixture sets in a comment line such as `# limits: maxRules=3, maxBytes=100`. */
+function limitsOf(source: string): Partial<ParseLimits> {
+  const line = /^# limits: (.*)$/m.exec(source)?.[1];
+  if (!line) return {};
+  return Object.fromEntries(
+    line.split(',').map((pair) => {
+      const [key, value] = pair.split('=').map((s) => s.trim());
+      return [key, Number(value)];
+    }),
+  );
 }
 
 const codeOfFile = (name: string): DiagnosticCode | undefined => {
@@ -93,7 +105,7 @@ describe('invalid fixtures', () => {
   it.each(files)('%s', (name) => {
     const base = join(fixtures, 'invalid', name.replace(/\.rules$/, ''));
     const source = readFileSync(join(fixtures, 'invalid', name), 'utf8');
-    const result = parse(source, { file: name });
+    const result = parse(source, { file: name, ...limitsOf(source) });
     expect(result.diagnostics.length).toBeGreaterThan(0);
     expectFile(`${base}.diagnostics`, `${formatDiagnostics(result.diagnostics)}\n`);
 

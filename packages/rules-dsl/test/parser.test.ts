@@ -405,4 +405,18 @@ describe('parse: the result', () => {
     const long = parse(`198.18.200.1 = any(${[...names, 'b:be_3'].join(', ')})\n`).diagnostics;
     expect(long.map((d) => d.message)).toEqual(["'b:be_3' appears twice in any()"]);
   });
+
+  it('finds every repeat in a list longer than is compared pairwise (by hashes of the terms)', () => {
+    // 300 terms over 97 distinct ones, plain, with thresholds and compound: each repeat is found once.
+    const terms = Array.from({ length: 300 }, (_, i) => {
+      const k = (i * 37) % 97;
+      return k % 3 === 0 ? `b:be_${k}` : k % 3 === 1 ? `b:be_${k % 5}>=${k}` : `all(b:be_${k}, f:fe)`;
+    });
+    const seen = new Set<string>();
+    const expected = terms.flatMap((t, i) => (seen.has(t) ? [i] : (seen.add(t), [])));
+    const starts = terms.map((_, i) => 20 + terms.slice(0, i).reduce((n, t) => n + t.length + 2, 0));
+    const found = parse(`198.18.200.1 = any(${terms.join(', ')})\n`, { maxDiagnostics: 1000 }).diagnostics;
+    expect(found.map((d) => d.column)).toEqual(expected.map((i) => starts[i]));
+    expect(found.every((d) => d.code === 'RULE_REPEATED_TERM')).toBe(true);
+  });
 });

@@ -79,7 +79,8 @@ describe('parsed rule sets (compact program, objects built on first read)', () =
       `198.19.0.1 = any(${names.join(', ')})`,
       ...Array.from({ length: 1500 }, (_, i) => `198.20.${i >> 8}.${i & 255} = all(b:be_a, not(b:be_b))`),
     ];
-    const { ruleSet, ok } = parse(lines.join('\n'));
+    // 3000 terms (9000 integers of code) are over the default maxTermsPerRule, and over a chunk.
+    const { ruleSet, ok } = parse(lines.join('\n'), { maxTermsPerRule: 3001 });
     expect(ok).toBe(true);
     expect(ruleSet.rules).toHaveLength(3001);
     const long = ruleSet.rules[1500]?.expr;

@@ -1,18 +1,36 @@
 import { parseArgs } from 'node:util';
 import type { Decision } from '../evaluate.js';
 import { evaluate, renderExplanation } from '../evaluate.js';
-import { formatDiagnostics } from '../diagnostics.js';
+import { countDiagnostics, formatDiagnostics } from '../diagnostics.js';
 import { formatRoute } from '../format.js';
 import { formatSource } from '../format-source.js';
 import type { HealthState } from '../health.js';
 import { parsePrefix } from '../ip.js';
+import type { ParseLimits } from '../limits.js';
+import { DEFAULT_LIMITS, DEPTH_CEILING } from '../limits.js';
 import type { ParseResult } from '../parser.js';
 import { parse } from '../parser.js';
 import { HealthStateSchema } from '../schema.js';
 import type { CliIO } from './io.js';
 
-/** Exit codes: 0 fine, 1 findings (invalid rules, would reformat, unknown prefix), 2 usage or I/O error. */
+/**
+ * Exit codes: 0 fine, 1 findings (invalid rules, a rule set over a limit, would reformat, unknown prefix),
+ * 2 usage, I/O or internal error.
+ */
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+
+/** The largest state file read (a state of 100,000 backends is about 10 MB). */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
+
+/** The options that override a parse limit, and the limit each sets. */
+const LIMIT_OPTIONS = {
+  'max-bytes': 'maxBytes',
+  'max-rules': 'maxRules',
+  'max-routes': 'maxRoutes',
+  'max-depth': 'maxDepth',
+  'max-terms': 'maxTermsPerRule',
+  'max-diagnostics': 'maxDiagnostics',
+} as const satisfies Record<string, keyof ParseLimits>;
 
 const USAGE = `rhi-rules: check, format and evaluate rhi route rules (a superset of HAProxy Enterprise's hapee-rhi.cfg)
 
@@ -25,22 +43,36 @@ Usage:
 
 A file name of '-' reads standard input. The state file looks like
   {"frontends":{"fe_web":{"up":true}},"backends":{"be_app":{"up":true,"serversUp":2,"serversTotal":3}}}
-Exit status: 0 fine, 1 findings (invalid rules, would reformat, no such prefix), 2 usage or I/O error.
+
+Limits (a rules file over one is refused; the defaults are the agent's):
+  --max-bytes <n>        size of the rules file in bytes        (default ${DEFAULT_LIMITS.maxBytes})
+  --max-rules <n>        rules                                  (default ${DEFAULT_LIMITS.maxRules})
+  --max-routes <n>       routes of all rules together           (default ${DEFAULT_LIMITS.maxRoutes})
+  --max-depth <n>        nesting of aggregators, at most ${DEPTH_CEILING}    (default ${DEFAULT_LIMITS.maxDepth})
+  --max-terms <n>        terms of one rule, aggregators too     (default ${DEFAULT_LIMITS.maxTermsPerRule})
+  --max-diagnostics <n>  errors, and warnings, listed           (default ${DEFAULT_LIMITS.maxDiagnostics})
+
+Exit status: 0 fine, 1 findings (invalid rules, a limit crossed, would reformat, no such prefix),
+2 usage, I/O or internal error.
 `;
 
 class UsageError extends Error {}
 
-function read(io: CliIO, path: string, what: string): string {
+/**
+ * Reads at most `maxBytes` + 1 bytes of a file: enough for the parser to see that a larger one is over
+ * its limit, without holding (or waiting for the end of) a huge or endless input.
+ */
+function read(io: CliIO, path: string, what: string, maxBytes: number): string {
   try {
-    return io.readFile(path);
+    return io.readFile(path, maxBytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${what} '${path}': ${code ?? (err as Error).message}`);
   }
 }
 
-function parseFile(io: CliIO, path: string): ParseResult {
-  return parse(read(io, path, 'rules file'), { file: path });
+function parseFile(io: CliIO, path: string, limits: ParseLimits): ParseResult {
+  return parse(read(io, path, 'rules file', limits.maxBytes), { file: path, ...limits });
 }
 
 function reportIfInvalid(io: CliIO, result: ParseResult): boolean {
@@ -48,8 +80,23 @@ function reportIfInvalid(io: CliIO, result: ParseResult): boolean {
   return !result.ok;
 }
 
+/** The parse limits: the defaults, with those given as options (whole numbers) in their place. */
+function limitsFrom(values: Partial<Record<keyof typeof LIMIT_OPTIONS, string>>): ParseLimits {
+  const limits: { -readonly [K in keyof ParseLimits]: number } = { ...DEFAULT_LIMITS };
+  for (const [option, key] of Object.entries(LIMIT_OPTIONS)) {
+    const value = values[option as keyof typeof LIMIT_OPTIONS];
+    if (value === undefined) continue;
+    if (!/^\d{1,15}$/.test(value)) throw new UsageError(`--${option} takes a whole number, not '${value}'`);
+    limits[key] = Number(value);
+  }
+  if (limits.maxDepth > DEPTH_CEILING) throw new UsageError(`--max-depth is at most ${DEPTH_CEILING}`);
+  return limits;
+}
+
 function readState(io: CliIO, path: string): HealthState {
-  const text = read(io, path, 'state file');
+  const text = read(io, path, 'state file', MAX_STATE_BYTES);
+  if (Buffer.byteLength(text) > MAX_STATE_BYTES)
+    throw new UsageError(`${path}: larger than ${MAX_STATE_BYTES} bytes; not read`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -65,36 +112,43 @@ function readState(io: CliIO, path: string): HealthState {
 }
 
 function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  // A loop, not Math.max(...column): spreading a long column as arguments overflows the stack.
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, c) => (widths[c] = Math.max(widths[c] ?? 0, cell.length)));
   return rows
     .map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  '))
     .join('\n');
 }
 
-function lint(io: CliIO, files: readonly string[]): number {
+function lint(io: CliIO, files: readonly string[], limits: ParseLimits): number {
   if (!files.length) throw new UsageError('lint needs at least one file');
   let invalid = false;
   for (const file of files) {
-    const result = parseFile(io, file);
+    const result = parseFile(io, file, limits);
     invalid = reportIfInvalid(io, result) || invalid;
     if (result.ok) {
       const routes = result.ruleSet.rules.reduce((n, r) => n + r.routes.length, 0);
       const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
       const rules = count(result.ruleSet.rules.length, 'rule');
-      io.stdout(
-        `${file}: ok, ${rules}, ${count(routes, 'route')}, ${count(result.diagnostics.length, 'warning')}\n`,
-      );
+      const { warnings } = countDiagnostics(result.diagnostics);
+      io.stdout(`${file}: ok, ${rules}, ${count(routes, 'route')}, ${count(warnings, 'warning')}\n`);
     }
   }
   return invalid ? EXIT.findings : EXIT.ok;
 }
 
-function fmt(io: CliIO, files: readonly string[], check: boolean, write: boolean): number {
+function fmt(
+  io: CliIO,
+  files: readonly string[],
+  check: boolean,
+  write: boolean,
+  limits: ParseLimits,
+): number {
   if (check && write) throw new UsageError('fmt takes --check or --write, not both');
   if (files.length !== 1) throw new UsageError('fmt takes exactly one file');
   const file = files[0] ?? '';
   if (write && file === '-') throw new UsageError('fmt --write needs a file, not standard input');
-  const result = formatSource(read(io, file, 'rules file'), { file });
+  const result = formatSource(read(io, file, 'rules file', limits.maxBytes), { file, ...limits });
   if (!result.ok) {
     io.stderr(`${formatDiagnostics(result.diagnostics)}\n`);
     return EXIT.findings;
@@ -124,9 +178,10 @@ function decide(
   io: CliIO,
   file: string,
   statePath: string | undefined,
+  limits: ParseLimits,
 ): { decisions: Decision[]; result: ParseResult } | number {
   if (!statePath) throw new UsageError('--state <state.json> is required');
-  const result = parseFile(io, file);
+  const result = parseFile(io, file, limits);
   if (reportIfInvalid(io, result)) return EXIT.findings;
   return { decisions: evaluate(result.ruleSet, readState(io, statePath)), result };
 }
@@ -136,9 +191,10 @@ function evalCommand(
   files: readonly string[],
   statePath: string | undefined,
   json: boolean,
+  limits: ParseLimits,
 ): number {
   if (files.length !== 1) throw new UsageError('eval takes exactly one rules file');
-  const outcome = decide(io, files[0] ?? '', statePath);
+  const outcome = decide(io, files[0] ?? '', statePath, limits);
   if (typeof outcome === 'number') return outcome;
   const { decisions } = outcome;
   if (json) {
@@ -162,10 +218,11 @@ function explain(
   files: readonly string[],
   statePath: string | undefined,
   prefix: string | undefined,
+  limits: ParseLimits,
 ): number {
   if (files.length !== 1) throw new UsageError('explain takes exactly one rules file');
   const file = files[0] ?? '';
-  const outcome = decide(io, file, statePath);
+  const outcome = decide(io, file, statePath, limits);
   if (typeof outcome === 'number') return outcome;
   let selected = outcome.decisions;
   if (prefix !== undefined) {
@@ -206,6 +263,12 @@ export function main(argv: readonly string[], io: CliIO): number {
         check: { type: 'boolean' },
         write: { type: 'boolean', short: 'w' },
         help: { type: 'boolean', short: 'h' },
+        'max-bytes': { type: 'string' },
+        'max-rules': { type: 'string' },
+        'max-routes': { type: 'string' },
+        'max-depth': { type: 'string' },
+        'max-terms': { type: 'string' },
+        'max-diagnostics': { type: 'string' },
       },
     });
     const [command, ...files] = positionals;
@@ -213,15 +276,16 @@ export function main(argv: readonly string[], io: CliIO): number {
       io.stdout(USAGE);
       return EXIT.ok;
     }
+    const limits = limitsFrom(values);
     switch (command) {
       case 'lint':
-        return lint(io, files);
+        return lint(io, files, limits);
       case 'fmt':
-        return fmt(io, files, values.check ?? false, values.write ?? false);
+        return fmt(io, files, values.check ?? false, values.write ?? false, limits);
       case 'eval':
-        return evalCommand(io, files, values.state, values.json ?? false);
+        return evalCommand(io, files, values.state, values.json ?? false, limits);
       case 'explain':
-        return explain(io, files, values.state, values.prefix);
+        return explain(io, files, values.state, values.prefix, limits);
       case undefined:
         throw new UsageError('missing command');
       default:
@@ -232,6 +296,8 @@ export function main(argv: readonly string[], io: CliIO): number {
       io.stderr(`rhi-rules: ${(err as Error).message}\nRun 'rhi-rules --help' for usage.\n`);
       return EXIT.usage;
     }
-    throw err;
+    // A bug, not the input's fault: one line, no stack trace.
+    io.stderr(`rhi-rules: internal error (please report it): ${String(err)}\n`);
+    return EXIT.usage;
   }
 }
