@@ -123,16 +123,22 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
           ? patchWithRingEvents(state.last, ringEvents, readSentAt, now())
           : undefined;
       if (patched) {
-        const step = feedOnRead(state, patched, now(), graceMs, { sessions: sessionsTracked() });
+        // A patch carries the last read's counts: it neither starts nor stops tracking them.
+        const step = feedOnRead(state, patched, now(), graceMs, {
+          sessions: state.trackingSessions === true,
+        });
         state = step.state;
         if (step.event?.type === 'snapshot') yield { ...step.event, ringEvents };
       }
       reading = true;
       readSentAt = now();
+      // Asked when the read is sent: a read sent before tracking began says nothing of the counts since,
+      // and must not be the first tracked read (which is yielded whatever changed).
+      const tracking = sessionsTracked();
       try {
         const snapshot = await client.readHealth({ withServers, ...(proxies && { proxies }) });
         reading = false;
-        const step = feedOnRead(state, snapshot, now(), graceMs, { sessions: sessionsTracked() });
+        const step = feedOnRead(state, snapshot, now(), graceMs, { sessions: tracking });
         state = step.state;
         if (step.event) yield step.event;
         if (!snapshot.process.stopping) attach(snapshot.process.pid);

@@ -3,7 +3,7 @@ import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProxyNames, SnapshotEvent } from '../src/index.js';
+import type { HealthSnapshot, ProxyNames, ReadHealthOptions, SnapshotEvent } from '../src/index.js';
 import { HaproxyClient } from '../src/index.js';
 import { CountingClient, FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
 import type { Backends, HaproxyInstance } from '@rhi/test-support';
@@ -223,6 +223,39 @@ backend be_extra
       );
       expect(busy.changes).toMatchObject({ connectionsChanged: true, processChanged: false });
       held.destroy();
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  it('takes the first tracked read from a read sent once tracking is on, not one already under way', async () => {
+    // Tracking turns on while a read is under way (a drain starting): that read's counts predate it.
+    let tracking = false;
+    let underWay: Promise<HealthSnapshot> | undefined;
+    class FlippingClient extends CountingClient {
+      flipDuringRead = false;
+      override readHealth(options?: ReadHealthOptions): Promise<HealthSnapshot> {
+        const read = super.readHealth(options);
+        if (this.flipDuringRead) {
+          this.flipDuringRead = false;
+          tracking = true;
+          underWay = read;
+        }
+        return read;
+      }
+    }
+    const flipping = new FlippingClient({ socket: haproxy.adminSocket });
+    const feed = new FeedRecorder(flipping, { intervalMs: 20, proxies, trackSessions: () => tracking });
+    try {
+      await feed.until('first snapshot', isSnapshot);
+      const from = feed.mark();
+      flipping.flipDuringRead = true;
+      const first = await feed.until(
+        'a snapshot while tracking',
+        snapshotWhere(() => true),
+        from,
+      );
+      expect(first.snapshot).not.toBe(await underWay);
     } finally {
       await feed.stop();
     }
