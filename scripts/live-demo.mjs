@@ -43,7 +43,7 @@ bird: { socket: ${bird.socket}, include: ${pair.includePath}, tables: { vol1: {}
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.200.0/24]
 damping: { rise: { count: 1, ms: 500 }, fall: { count: 1, ms: 0 }, holdDown: false }
-admin: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0, socket: ${join(dir, 'admin.sock')} }
 stateDir: ${dir}
 `,
   'demo.yaml',

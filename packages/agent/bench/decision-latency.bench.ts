@@ -132,7 +132,7 @@ bird: { socket: ${pair.node.socket}, include: ${pair.includePath}, tables: { vol
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.200.0/24]
 damping: { rise: { count: 1, ms: 0 }, fall: { count: 1, ms: 0 }, holdDown: false }
-admin: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0, socket: ${join(dir, 'admin.sock')} }
 stateDir: ${dir}
 `,
       );

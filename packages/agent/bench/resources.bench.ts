@@ -49,7 +49,7 @@ haproxy: { sockets: [${haproxy.adminSocket}], ${setup === 'event ring' ? 'eventR
 bird: { socket: ${pair.node.socket}, include: ${pair.includePath}, tables: { vol1: {} } }
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.0.0/15]
-admin: { listen: 127.0.0.1:${await freePort()} }
+admin: { listen: 127.0.0.1:${await freePort()}, socket: ${join(dir, 'admin.sock')} }
 stateDir: ${dir}
 nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password} }
 `,

@@ -5,7 +5,8 @@
 #   /etc/systemd/system/rhi-agent.service, /etc/tmpfiles.d/rhi-agent.conf
 #   /etc/rhi/agent.yaml, /etc/rhi/rules.cfg   the examples, only where no file is there yet
 #   /usr/share/doc/rhi-agent/examples/        the examples, always (bird.conf snippet included)
-# and, on this machine only (no --root), the system user `rhi` in the groups `haproxy` and `bird`.
+# and, on this machine only (no --root), the system user `rhi` in the groups `haproxy` and `bird`. The
+# group `rhi` is the operators': it reads /etc/rhi and may use the admin socket (rhi-agent drain).
 # Idempotent: run it again after an upgrade; it never overwrites /etc/rhi. It enables and starts nothing.
 set -euo pipefail
 
@@ -100,4 +101,5 @@ rhi-agent installed under ${root} (Node $("$node" --version) at $node). Next:
   1. edit /etc/rhi/agent.yaml and /etc/rhi/rules.cfg; add include "/run/rhi/rhi-routes.conf"; to bird.conf
   2. rhi-agent check
   3. systemctl enable --now rhi-agent
+  4. operators who may drain the node: usermod -a -G rhi <user> (rhi-agent drain uses /run/rhi/admin.sock)
 EOF

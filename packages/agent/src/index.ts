@@ -20,26 +20,43 @@ export { AgentLoop } from './loop/agent-loop.js';
 export type {
   AgentSnapshot,
   AgentTransition,
+  ApplyResult,
   Clock,
+  DrainStatus,
   HealthEvent,
   HeldRoutes,
+  RefusedRoute,
   RouteInjector,
   StatusSink,
 } from './loop/ports.js';
+export { InjectorFailure } from './loop/ports.js';
 export type { NodeIdentity } from './nats/messages.js';
 export { toAgentEvent, toNodeStatus } from './nats/messages.js';
 export type { NatsLinkOptions } from './nats/nats-link.js';
 export { NatsLink } from './nats/nats-link.js';
-export type { AcceptContext, Acceptance, CurrentRuleSet, RejectionCode } from './core/accept-rule-set.js';
+export type {
+  AcceptContext,
+  Acceptance,
+  CurrentRuleSet,
+  RejectionCode,
+  TableView,
+} from './core/accept-rule-set.js';
 export { acceptRulesFile, acceptSignedRuleSet } from './core/accept-rule-set.js';
 export type { PersistedDrain, PersistedRuleSet, StateProblem } from './state/state-store.js';
 export { PersistedDrainSchema, PersistedRuleSetSchema, StateStore } from './state/state-store.js';
 export { AgentMetrics } from './admin/metrics.js';
-export type { AdminSources } from './admin/server.js';
+export type { AdminEndpoint, AdminSources } from './admin/server.js';
+export type { SocketAccess } from './admin/control-socket.js';
+export {
+  AdminSocketInUseError,
+  AdminSocketSetupError,
+  listenControlSocket,
+  resolveGroup,
+} from './admin/control-socket.js';
 export { createAdminServer, listen, parseListen } from './admin/server.js';
 export type { AgentAppOptions, DrainRequest } from './app/agent-app.js';
 export { AgentApp } from './app/agent-app.js';
-export { birdPort, layoutFor } from './app/bird-port.js';
+export { birdPort, layoutFor, tableView } from './app/bird-port.js';
 export type { CheckItem } from './cli/check.js';
 export { renderChecks, runChecks } from './cli/check.js';
 export { AGENT_VERSION, main } from './cli/main.js';

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { AcceptContext } from '../src/core/accept-rule-set.js';
 import { acceptRulesFile, acceptSignedRuleSet } from '../src/core/accept-rule-set.js';
 import { allowlist } from '../src/core/allowlist.js';
+import { tableView } from '../src/app/bird-port.js';
+import type { AgentConfig } from '../src/config/schema.js';
 
 const keys = generateKeyPairSync('ed25519');
 const privateKeyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -22,6 +24,22 @@ const ctx = (over: Partial<AcceptContext> = {}): AcceptContext => ({
   ...over,
 });
 const ruleSet = (text: string) => parse(text).ruleSet;
+const bird = (tables: AgentConfig['bird']['tables']): AgentConfig['bird'] => ({
+  dialect: 'bird2',
+  socket: '/run/bird/bird.ctl',
+  include: '/run/rhi/rhi-routes.conf',
+  config: '/etc/bird/bird.conf',
+  tables,
+  reconcileIntervalMs: 30_000,
+});
+/** bird.tables lists vol2; BIRD's config has its session `router1` and a filter `vips`. */
+const tables = tableView(
+  bird({ vol2: { gateway: '198.18.0.254' } }),
+  new Map([
+    ['router1', 'protocol'],
+    ['vips', 'filter'],
+  ]),
+);
 const signed = (text: string, serial: number) =>
   JSON.parse(JSON.stringify(signRuleSet(ruleSet(text), { privateKeyPem, keyId: 'ops', serial }))) as unknown;
 
@@ -79,5 +97,87 @@ describe('accepting rule sets', () => {
       ok: false,
       code: 'RULESET_MALFORMED',
     });
+  });
+
+  it.each([
+    ['an empty file', ''],
+    ['a comment-only file', '# rules moved to the controller\n\n# nothing here\n'],
+  ])('refuses %s (it would withdraw every route) unless rules.allowEmpty', (_label, text) => {
+    expect(acceptRulesFile(text, 'rules.cfg', ctx())).toEqual({
+      ok: false,
+      code: 'RULESET_EMPTY',
+      reason: expect.stringMatching(
+        /^rules\.cfg has no rule: it would withdraw every route.*rhi-agent drain/,
+      ),
+    });
+    expect(acceptRulesFile(text, 'rules.cfg', ctx({ allowEmpty: true }))).toMatchObject({ ok: true });
+  });
+
+  it('refuses an empty signed rule set from the controller too', () => {
+    expect(acceptSignedRuleSet(signed('# nothing\n', 3), trusted, ctx())).toMatchObject({
+      ok: false,
+      code: 'RULESET_EMPTY',
+      reason: expect.stringMatching(/^controller rule set \(serial 3\) has no rule/),
+    });
+    expect(acceptSignedRuleSet(signed('', 3), trusted, ctx({ allowEmpty: true }))).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it("refuses a table that cannot be rendered, naming each rule's place", () => {
+    const text = [
+      '198.18.200.1 = all(b:be_app)',
+      '# a comment shifts the lines',
+      '  vol1_v6%198.18.200.2 = all(b:be_app)',
+      'router1%198.18.200.3 = all(b:be_app)',
+      `${'t'.repeat(62)}%198.18.200.4 = all(b:be_app)`,
+      'vips%198.18.200.5 = all(b:be_app)',
+      'vol2%198.18.200.6, vol1_v6%198.18.200.7 = all(b:be_app)',
+      '',
+    ].join('\n');
+    const a = acceptRulesFile(text, 'rules.cfg', ctx({ tables }));
+    expect(a).toMatchObject({ ok: false, code: 'RULESET_BAD_TABLE' });
+    if (!a.ok)
+      expect(a.reason.split('\n')).toEqual([
+        "rules.cfg:3:3: table 'vol1_v6' cannot be rendered: its ipv4 protocol vol1_v6 is also a protocol of table vol1",
+        "rules.cfg:4:1: table 'router1' cannot be rendered: its ipv4 protocol name router1 is already defined in BIRD's config (protocol)",
+        `rules.cfg:5:1: table '${'t'.repeat(62)}' cannot be rendered: its ipv6 protocol name '${'t'.repeat(62)}_v6' is 65 characters long; BIRD symbols have at most 64`,
+        "rules.cfg:6:1: table 'vips' cannot be rendered: its ipv4 protocol name vips is already defined in BIRD's config (filter)",
+      ]);
+  });
+
+  it('names the rule of a signed rule set by its line in the canonical text', () => {
+    const a = acceptSignedRuleSet(
+      signed('198.18.200.1 = all(b:be_app)\nrouter1%198.18.200.3 = all(b:be_app)\n', 4),
+      trusted,
+      ctx({ tables }),
+    );
+    expect(a).toMatchObject({
+      ok: false,
+      code: 'RULESET_BAD_TABLE',
+      reason: expect.stringMatching(
+        /^controller rule set \(serial 4\):2:1: table 'router1' cannot be rendered/,
+      ),
+    });
+  });
+
+  it('warns where a table bird.tables does not list is first used: it gets the default next hop', () => {
+    const text =
+      'vol2%198.18.200.1 = all(b:be_app)\n198.18.200.2 = all(b:be_app)\n2001:db8::1%eth0 = all(b:be_app)\n';
+    const a = acceptRulesFile(text, 'rules.cfg', ctx({ tables }));
+    expect(a).toMatchObject({ ok: true });
+    if (a.ok)
+      expect(a.warnings).toEqual([
+        "rules.cfg:2:1: table 'vol1' is not in bird.tables: its routes get the default next hop, in protocols vol1, vol1_v6 (the BIRD config must export them)",
+        "rules.cfg:3:1: table 'eth0' is not in bird.tables: its routes get the default next hop, in protocols eth0, eth0_v6 (the BIRD config must export them)",
+        "eth0%2001:db8::1/128 is outside this node's allowlist and will not be advertised",
+      ]);
+  });
+
+  it("warns that a clash with BIRD's own names is found only at apply when BIRD could not be read", () => {
+    const blind = tableView(bird({ vol1: {} }), null);
+    const a = acceptRulesFile('router1%198.18.200.3 = all(b:be_app)\n', 'rules.cfg', ctx({ tables: blind }));
+    expect(a).toMatchObject({ ok: true });
+    if (a.ok) expect(a.warnings).toContainEqual(expect.stringMatching(/^BIRD's symbols could not be read/));
   });
 });

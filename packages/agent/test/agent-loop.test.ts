@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { allowlist } from '../src/core/allowlist.js';
 import type { DampingConfig } from '../src/core/damping.js';
 import { AgentLoop } from '../src/loop/agent-loop.js';
+import { InjectorFailure } from '../src/loop/ports.js';
 import { FakeClock, FakeInjector, RecordingSink, recordingLogger, settle } from './support/fakes.js';
 
 const rules = parse(
@@ -109,7 +110,10 @@ describe('agent loop', () => {
   });
 
   it('keeps retrying with backoff while BIRD refuses, and never loses the desired state', async () => {
-    const { clock, injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    const { clock, injector, loop, sink, records } = await setup([
+      'vol1%198.18.200.1/32',
+      'vol2%198.18.200.2/32',
+    ]);
     loop.onHealth({ type: 'snapshot', state: health(true) });
     injector.failNext = 3;
     loop.onHealth({ type: 'snapshot', state: health(false) });
@@ -122,6 +126,90 @@ describe('agent loop', () => {
     await clock.advance(700);
     expect(injector.heldKeys()).toEqual(['vol2%198.18.200.2/32']);
     expect(sink.names().filter((n) => n.startsWith('bird'))).toEqual(['birdUnreachable', 'birdReachable']);
+    // Three failed applies, one error logged with its stack; the retries only at debug level.
+    expect(records.filter((r) => r['err'] !== undefined)).toEqual([
+      expect.objectContaining({ event: 'birdUnreachable', level: 40 }),
+    ]);
+    expect(records.filter((r) => r['event'] === 'birdStillFailing')).toHaveLength(2);
+  });
+
+  it('hands the injector the tables the rule set uses', async () => {
+    const { injector, loop } = await setup();
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    expect(injector.tables.at(-1)).toEqual(['vol1', 'vol2']);
+    loop.setRuleSet(parse('eth0%2001:db8::1 = true\n198.18.200.1 = true\n').ruleSet, {
+      source: 'file',
+      serial: 0,
+    });
+    await settle();
+    expect(injector.tables.at(-1)).toEqual(['eth0', 'vol1']);
+  });
+
+  it('leaves out a route the injector refuses, tells it once, and applies the rest', async () => {
+    const { clock, injector, loop, sink, records } = await setup();
+    injector.refuse = (r) => (r.table === 'vol2' ? "table 'vol2' cannot be rendered: ..." : undefined);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await clock.advance(1000);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32']);
+    const refused = {
+      table: 'vol2',
+      prefix: '198.18.200.2/32',
+      family: 'ipv4',
+      reason: "table 'vol2' cannot be rendered: ...",
+    };
+    expect(loop.snapshot().refused).toEqual([refused]);
+    expect(loop.snapshot().inBird?.map((r) => r.prefix)).toEqual(['198.18.200.1/32']);
+    // Another apply (198.18.200.1 withdrawn, then back): still told once.
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await settle();
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await clock.advance(3000);
+    expect(injector.sets.length).toBeGreaterThanOrEqual(3);
+    expect(sink.events.filter((e) => e.event === 'routeRefused')).toEqual([
+      expect.objectContaining({ table: 'vol2', prefix: '198.18.200.2/32', reason: refused.reason }),
+    ]);
+    expect(records.filter((r) => r['event'] === 'routeRefused')).toEqual([
+      expect.objectContaining({
+        level: 50,
+        table: 'vol2',
+        prefix: '198.18.200.2/32',
+        reason: refused.reason,
+      }),
+    ]);
+    expect(loop.snapshot().bird).toEqual({ reachable: true });
+    injector.refuse = () => undefined;
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await settle();
+    expect(loop.snapshot().refused).toEqual([]);
+    expect(records).toContainEqual(expect.objectContaining({ event: 'routeRefusalCleared', table: 'vol2' }));
+  });
+
+  it('reports BIRD refusing its config as birdConfigError, once with its error, never as unreachable', async () => {
+    const { clock, injector, loop, sink, records } = await setup([
+      'vol1%198.18.200.1/32',
+      'vol2%198.18.200.2/32',
+    ]);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    const message = 'BIRD configuration error: /etc/bird/bird.conf:23:1 syntax error';
+    injector.failWith = new InjectorFailure('config', 'BIRD_CONFIG_INVALID', message);
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await clock.advance(100 + 200 + 400 + 800);
+    expect(injector.heldKeys()).toHaveLength(2);
+    expect(loop.snapshot().bird).toEqual({ reachable: true, error: message });
+    expect(records.filter((r) => r['err'] !== undefined)).toEqual([
+      expect.objectContaining({ event: 'birdConfigError', code: 'BIRD_CONFIG_INVALID', level: 50 }),
+    ]);
+    expect(records.filter((r) => r['event'] === 'birdStillFailing').length).toBeGreaterThanOrEqual(3);
+    injector.failWith = null;
+    await clock.advance(clock.now() + 800);
+    expect(injector.heldKeys()).toEqual(['vol2%198.18.200.2/32']);
+    expect(loop.snapshot().bird).toEqual({ reachable: true });
+    expect(sink.names().filter((n) => n.startsWith('bird'))).toEqual([
+      'birdConfigError',
+      'birdConfigAccepted',
+    ]);
   });
 
   it('coalesces changes that arrive while BIRD is busy: the newest desired set wins', async () => {
@@ -191,6 +279,28 @@ describe('agent loop', () => {
     expect(sink.events.filter((e) => e.event === 'drained').at(-1)?.reason).toBe(
       'again (timed out waiting for sessions to fall)',
     );
+  });
+
+  it('reports a drain in its snapshot: the count awaited, the last one read since it began, the deadline', async () => {
+    const { clock, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    const before = clock.now();
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 40, sessionsReadAt: before });
+    expect(loop.snapshot().drain).toBeNull();
+    await clock.advance(before + 10);
+    loop.drain('upgrade', { waitSessions: 5, timeoutMs: 30_000 });
+    const waiting = { mode: 'deprefer', reason: 'upgrade', waitSessions: 5, deadline: before + 10 + 30_000 };
+    expect(loop.snapshot().drain).toEqual(waiting);
+    // A read sent before the drain began is not its progress.
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 40, sessionsReadAt: before });
+    expect(loop.snapshot().drain).toEqual(waiting);
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 12, sessionsReadAt: clock.now() });
+    expect(loop.snapshot().drain).toEqual({ ...waiting, sessions: 12 });
+    loop.onHealth({ type: 'snapshot', state: health(true), sessions: 2, sessionsReadAt: clock.now() });
+    expect(loop.snapshot().drain).toEqual({ mode: 'withdraw', reason: 'upgrade (sessions fell to 2)' });
+    loop.undrain();
+    expect(loop.snapshot().drain).toBeNull();
+    loop.drain('maintenance');
+    expect(loop.snapshot().drain).toEqual({ mode: 'withdraw', reason: 'maintenance' });
   });
 
   it('repairs BIRD when it drifted (restarted with nothing)', async () => {

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { connect as connectSocket } from 'node:net';
 import { join } from 'node:path';
@@ -65,10 +66,15 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
       const got = await peerRoutes();
       return JSON.stringify(got) === JSON.stringify([...want].sort()) ? got : undefined;
     });
+  /** A control request on the admin socket (TCP refuses them). */
   const admin = (path: string, body?: unknown) =>
-    fetch(`http://127.0.0.1:${running().adminAddress?.port}${path}`, {
-      method: 'POST',
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    new Promise<{ status: number }>((resolve, reject) => {
+      const req = request({ socketPath: config.admin.socket, method: 'POST', path }, (res) => {
+        res.resume();
+        res.once('end', () => resolve({ status: res.statusCode ?? 0 }));
+      });
+      req.once('error', reject);
+      req.end(body === undefined ? '' : JSON.stringify(body));
     });
   const connections = async () => Number(/^CurrConns: (\d+)$/m.exec(await haproxy.command('show info'))?.[1]);
   /** One worker's pid and its servers' status and last check, from `show stat;show info` in one round trip. */
@@ -186,7 +192,7 @@ rules: { file: ${rulesFile}, fromController: true, trustedKeys: { ops: ${join(di
 allowlist: [198.18.200.0/24]
 damping: { rise: { count: 1, ms: 300 }, fall: { count: 1, ms: 0 }, holdDown: false }
 nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password}, heartbeatMs: 1000 }
-admin: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0, socket: ${join(dir, 'admin.sock')} }
 stateDir: ${dir}
 `,
       'agent.yaml',

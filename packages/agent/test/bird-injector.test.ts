@@ -1,5 +1,13 @@
+import {
+  BirdConfigError,
+  BirdConnectionError,
+  BirdIncludeWriteError,
+  BirdReplyError,
+  BirdTimeoutError,
+  BirdVerifyError,
+} from '@rhi/bird-client';
 import { describe, expect, it } from 'vitest';
-import { fromBirdRoute, toBirdRoute } from '../src/adapters/bird-injector.js';
+import { fromBirdRoute, injectorFailure, toBirdRoute } from '../src/adapters/bird-injector.js';
 
 describe('bird-client route mapping', () => {
   it('carries BGP attributes both ways', () => {
@@ -28,5 +36,24 @@ describe('bird-client route mapping', () => {
     const route = { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' as const };
     expect(toBirdRoute(route)).toEqual(route);
     expect(fromBirdRoute({ ...route, bgp: {} })).toEqual(route);
+  });
+});
+
+describe("bird-client's errors as the loop reports them", () => {
+  it.each([
+    [new BirdConnectionError('/run/bird/bird.ctl', 'connect ENOENT'), 'unreachable', 'BIRD_CONNECTION'],
+    [new BirdTimeoutError('configure', 5000, '/run/bird/bird.ctl'), 'unreachable', 'BIRD_TIMEOUT'],
+    [new BirdConfigError('bird.conf:3:1 syntax error', 'bird.conf', 3, 1), 'config', 'BIRD_CONFIG_INVALID'],
+    [new BirdVerifyError('vol1', ['198.18.200.1/32'], []), 'config', 'BIRD_VERIFY_FAILED'],
+    [new BirdIncludeWriteError('/run/rhi/rhi-routes.conf'), 'config', 'BIRD_INCLUDE_WRITE'],
+    [new BirdReplyError('configure', 8007, 'Access denied'), 'config', 'BIRD_REPLY_ERROR'],
+    [
+      new BirdReplyError('show route', 8004, 'Stopped due to reconfiguration'),
+      'unreachable',
+      'BIRD_REPLY_ERROR',
+    ],
+    [new Error('something else'), 'unreachable', 'UNKNOWN'],
+  ])('%s', (err, kind, code) => {
+    expect(injectorFailure(err)).toMatchObject({ kind, code, message: err.message, cause: err });
   });
 });

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,12 @@ if (!built)
   );
 
 const VIP = '198.18.200.1/32';
+// As root, the tests also run the CLI as other users (setpriv): `nobody` alone, and `nobody` in the admin
+// socket's group `daemon`, which the agent (root here) gives the socket. As another user they cannot.
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+const SOCKET_GROUP = 'daemon';
+const SOCKET_GID = 1;
 
 describe.runIf(built)('the rhi-agent binary', () => {
   let backends: Backends;
@@ -36,6 +43,9 @@ describe.runIf(built)('the rhi-agent binary', () => {
   let dir: string;
   let configPath: string;
   let adminPort: number;
+  let adminSocket: string;
+  /** HAProxy's frontend fe_web, bound on a unix socket. */
+  let webSocket: string;
   let agent: ChildProcess;
   /** What the running agent printed (stdout and stderr). */
   let output = '';
@@ -59,7 +69,7 @@ bird: { socket: ${pair.node.socket}, include: ${pair.includePath}, config: ${pai
 rules: { file: ${join(dir, 'rules.cfg')} }
 allowlist: [198.18.200.0/24]
 damping: { rise: { count: 1, ms: 0 } }
-admin: { listen: 127.0.0.1:${port} }
+admin: { listen: 127.0.0.1:${port}, socket: ${adminSocket}${asRoot ? `, socketGroup: ${SOCKET_GROUP}` : ''} }
 stateDir: ${dir}
 `,
     );
@@ -107,6 +117,48 @@ stateDir: ${dir}
       encoding: 'utf8',
       timeout: 20_000,
     });
+  /** The CLI as user nobody, with `groups` as its supplementary groups (root only). */
+  const cliAs = (groups: readonly number[], ...args: string[]) =>
+    spawnSync(
+      'setpriv',
+      [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        ...(groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups']),
+        process.execPath,
+        bin,
+        ...args,
+        '--config',
+        configPath,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+  /** The CLI started in the background, with what it printed so far. */
+  const cliInBackground = (...args: string[]) => {
+    const child = spawn(process.execPath, [bin, ...args, '--config', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(child);
+    const run = { child, stdout: '', stderr: '', exited: new Promise<number | null>(() => undefined) };
+    run.exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
+    child.stdout.on('data', (c: Buffer) => (run.stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString()));
+    return run;
+  };
+  /** A client connection to fe_web, open once HAProxy counts it. */
+  const holdConnection = async () => {
+    const held = connect(webSocket);
+    await new Promise((resolve, reject) => held.once('connect', resolve).once('error', reject));
+    await waitFor('HAProxy to count the connection', async () =>
+      /^CurrConns: 1$/m.test(await haproxy.command('show info')) ? true : undefined,
+    );
+    return held;
+  };
+  const drained = () => {
+    const status = cli('status');
+    expect(status.status).toBe(0);
+    return /^drained:\s+yes$/m.test(status.stdout);
+  };
   const routerHas = (want: string[]) =>
     waitFor(`the router to hold ${want.join(', ') || 'nothing'}`, async () =>
       JSON.stringify(await pair.routerRoutes()) === JSON.stringify(want) ? true : undefined,
@@ -120,18 +172,23 @@ stateDir: ${dir}
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rhi-cli-it-'));
+    // Other users' CLI must read the config and reach the socket; the socket's own mode decides the rest.
+    if (asRoot) await chmod(dir, 0o755);
+    adminSocket = join(dir, 'admin.sock');
     backends = await startBackends(1);
     // startHaproxy binds ports that freePort() chose and released: retried on a clash.
     haproxy = await retryOnPortClash(() =>
       startHaproxy({
-        sections: (haproxyDir) =>
-          [
+        sections: (haproxyDir) => {
+          webSocket = join(haproxyDir, 'web.sock');
+          return [
             'frontend fe_web',
             `    bind unix@${join(haproxyDir, 'web.sock')}`,
             '    default_backend be_app',
             'backend be_app',
             `    server s1 127.0.0.1:${backends.ports[0]} check inter 100 fall 1 rise 1`,
-          ].join('\n'),
+          ].join('\n');
+        },
       }),
     );
     pair = await startBgpPair({ exports: ['vol1'] });
@@ -197,6 +254,136 @@ stateDir: ${dir}
     await routerHas([VIP]);
     expect(await state('drain.json')).toMatchObject({ drained: false });
     expect(output).not.toContain('stateWriteFailed');
+  });
+
+  it('refuses a drain over TCP, where any local process (or a forged request) reaches it: 403, nothing changes', async () => {
+    const before = await routerCaughtUp(pair);
+    for (const path of ['/drain', '/undrain']) {
+      const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toBe(
+        `POST ${path} is accepted only on the admin socket ${adminSocket}, where its file permissions decide who may use it`,
+      );
+    }
+    expect(drained()).toBe(false);
+    expect(await state('drain.json')).toMatchObject({ drained: false });
+    // The reads stay open on TCP.
+    expect((await fetch(`http://127.0.0.1:${adminPort}/status`)).status).toBe(200);
+    expect(await routerCaughtUp(pair)).toEqual(before);
+    expect(await pair.routerRoutes()).toEqual([VIP]);
+  });
+
+  it.runIf(asRoot)(
+    'drains for a member of the admin socket group, and tells anyone else what is missing',
+    async () => {
+      const before = await routerCaughtUp(pair);
+      const outsider = cliAs([], 'drain', '--reason', 'not mine');
+      expect(drained()).toBe(false);
+      expect(outsider.stderr).toBe(
+        `rhi-agent: permission denied on ${adminSocket} (mode 0660, group ${SOCKET_GROUP}): run as root or as a member of group ${SOCKET_GROUP}\n`,
+      );
+      expect(outsider.status).toBe(1);
+      expect(cliAs([], 'undrain').status).toBe(1);
+      expect(await routerCaughtUp(pair)).toEqual(before);
+      expect(await pair.routerRoutes()).toEqual([VIP]);
+      const socket = await stat(adminSocket);
+      expect({ mode: socket.mode & 0o7777, gid: socket.gid, isSocket: socket.isSocket() }).toEqual({
+        mode: 0o660,
+        gid: SOCKET_GID,
+        isSocket: true,
+      });
+
+      const member = cliAs([SOCKET_GID], 'drain', '--reason', 'operator');
+      expect(member.stderr).toBe('');
+      expect(member.status).toBe(0);
+      // The CLI returns once BIRD holds none of the routes.
+      expect(await pair.node.command('show route protocol vol1')).not.toContain(VIP);
+      expect(await state('drain.json')).toMatchObject({ drained: true, reason: 'operator' });
+      expect(cliAs([SOCKET_GID], 'undrain').status).toBe(0);
+      await routerHas([VIP]);
+    },
+  );
+
+  it('drain --wait-sessions waits until the routes are withdrawn, printing progress', async () => {
+    await routerHas([VIP]);
+    const held = await holdConnection();
+    let run: ReturnType<typeof cliInBackground> | undefined;
+    try {
+      run = cliInBackground('drain', '--reason', 'upgrade', '--wait-sessions', '0', '--timeout', '60');
+      const current = run;
+      // Progress: the connection counted since the drain began.
+      await waitFor('the CLI to report the open connection', () =>
+        /HAProxy has 1 connection, waiting for 0/.test(current.stdout) || current.child.exitCode !== null
+          ? true
+          : undefined,
+      );
+      expect(run.stdout).toMatch(/^draining \(upgrade\): 1 route de-preferred/m);
+      // The connection is open, so the drain cannot have finished: the CLI still waits.
+      expect(run.child.exitCode).toBeNull();
+      expect(await pair.routerRoutes()).toEqual([VIP]);
+    } finally {
+      held.destroy();
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.stdout).toMatch(/^drained: routes withdrawn; reason: upgrade \(sessions fell to 0\)$/m);
+    expect(run.stderr).toBe('');
+    // Returned only once BIRD holds none of the routes.
+    expect(await pair.node.command('show route protocol vol1')).not.toContain(VIP);
+    expect(cli('undrain').status).toBe(0);
+    await routerHas([VIP]);
+  });
+
+  it('drain --no-wait returns at once, the drain going on in the agent', async () => {
+    const held = await holdConnection();
+    try {
+      const run = cli('drain', '--wait-sessions', '0', '--no-wait');
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(
+        /^draining: routes de-preferred, withdrawn once HAProxy's connections fall to 0/m,
+      );
+      expect(drained()).toBe(true);
+      expect(await pair.routerRoutes()).toEqual([VIP]);
+    } finally {
+      held.destroy();
+    }
+    await routerHas([]);
+    expect(cli('undrain').status).toBe(0);
+    await routerHas([VIP]);
+  });
+
+  it('refuses --timeout without --wait-sessions, draining nothing', async () => {
+    const run = cli('drain', '--timeout', '30');
+    expect(run.stderr).toBe(
+      'rhi-agent: --timeout bounds the wait for sessions to fall: give it with --wait-sessions N\n',
+    );
+    expect(run.status).toBe(2);
+    expect(drained()).toBe(false);
+  });
+
+  it('tells the operator when no agent listens on the admin socket', () => {
+    const missing = join(dir, 'nowhere', 'admin.sock');
+    const run = cli('undrain', '--set', `admin.socket=${missing}`);
+    expect(run.stderr).toBe(
+      `rhi-agent: no admin socket at ${missing}: is the agent running? (systemctl status rhi-agent)\n`,
+    );
+    expect(run.status).toBe(2);
+  });
+
+  it('explains that a route outside the allowlist is blocked, whatever its rule says', async () => {
+    const rules = join(dir, 'outside.cfg');
+    await writeFile(rules, '198.18.200.1 = all(b:be_app)\n198.18.201.1 = all(b:be_app)\n');
+    for (const args of [[], ['198.18.201.1']]) {
+      const explain = cli('explain', ...args, '--set', `rules.file=${rules}`);
+      expect(explain.stderr).toBe('');
+      expect(explain.status).toBe(0);
+      expect(explain.stdout).not.toMatch(/198\.18\.201\.1\/32: advertise/);
+      expect(explain.stdout).toContain(
+        `198.18.201.1/32: blocked by the allowlist (198.18.200.0/24): never advertised; its rule holds (rule at ${rules}:2)`,
+      );
+    }
+    expect(cli('explain', '--set', `rules.file=${rules}`).stdout).toContain(
+      `198.18.200.1/32: advertise (rule at ${rules}:1)`,
+    );
   });
 
   it('fails the checklist when a protocol that carries routes is not exported', async () => {

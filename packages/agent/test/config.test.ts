@@ -39,7 +39,38 @@ describe('agent configuration', () => {
     });
     expect(config.policies.withdrawOnStop).toBe(true);
     expect(config.nats).toBeUndefined();
-    expect(config.admin.listen).toBe('127.0.0.1:9180');
+    expect(config.admin).toEqual({
+      listen: '127.0.0.1:9180',
+      socket: '/run/rhi/admin.sock',
+      socketMode: 0o660,
+    });
+  });
+
+  it('takes the admin socket mode as chmod does, and refuses one that lets everyone drain', () => {
+    const mode = (value: string) =>
+      parseConfig(`${minimal}admin: { socketMode: ${value} }\n`, 'agent.yaml').admin.socketMode;
+    // YAML reads an unquoted 0660 as the number 660: the same mode.
+    expect([mode("'0660'"), mode('0660'), mode('660'), mode("'600'")]).toEqual([0o660, 0o660, 0o660, 0o600]);
+    expect(parseConfig(`${minimal}admin: { listen: 127.0.0.1:1 }\n`, 'agent.yaml').admin).toEqual({
+      listen: '127.0.0.1:1',
+      socket: '/run/rhi/admin.sock',
+      socketMode: 0o660,
+    });
+    expect(issues(`${minimal}admin: { socketMode: '0666' }\n`)).toEqual([
+      {
+        path: 'admin.socketMode',
+        message: 'lets every local user drain this node: drop the write bit for others',
+        line: 6,
+        column: 22,
+      },
+    ]);
+    expect(
+      issues(`${minimal}admin: { socketMode: rw-rw----, socketGroup: 'a b', socket: run/admin.sock }\n`),
+    ).toEqual([
+      expect.objectContaining({ path: 'admin.socket', message: 'expected an absolute path' }),
+      expect.objectContaining({ path: 'admin.socketMode', message: "expected a file mode such as '0660'" }),
+      expect.objectContaining({ path: 'admin.socketGroup' }),
+    ]);
   });
 
   it('polls every 250 ms without the event ring and every 2 s with it, unless told otherwise', () => {
@@ -91,6 +122,51 @@ describe('agent configuration', () => {
     const found = issues(text);
     expect(found[0]?.path).toBe(path);
     expect(found[0]?.message).toContain(message);
+  });
+
+  it('takes rules file changes after 2 s of quiet, and no empty rule set, unless told otherwise', () => {
+    expect(parseConfig(minimal, 'agent.yaml').rules).toMatchObject({ allowEmpty: false, settleMs: 2000 });
+    const rules = parseConfig(
+      minimal.replace(
+        '{ file: /etc/rhi/rules.cfg }',
+        '{ file: /etc/rhi/rules.cfg, allowEmpty: true, settleMs: 500 }',
+      ),
+      'agent.yaml',
+    ).rules;
+    expect(rules).toMatchObject({ allowEmpty: true, settleMs: 500 });
+  });
+
+  it('refuses a route table that cannot be rendered, or a gateway of the wrong family, at its place', () => {
+    const withTables = (tables: string) =>
+      minimal.replace('include: /etc/bird/rhi.conf }', `include: /etc/bird/rhi.conf, tables: ${tables} }`);
+    expect(issues(withTables(`{ vol-1: {}, bgp: {}, ${'t'.repeat(62)}: {} }`))).toEqual([
+      expect.objectContaining({
+        path: 'bird.tables.vol-1',
+        message: "table 'vol-1' must be a BIRD symbol ([A-Za-z_][A-Za-z0-9_]*)",
+        line: 3,
+      }),
+      expect.objectContaining({
+        path: 'bird.tables.bgp',
+        message: "route table name 'bgp' is a BIRD keyword",
+      }),
+      expect.objectContaining({
+        path: `bird.tables.${'t'.repeat(62)}`,
+        message: expect.stringContaining(
+          `its ipv6 protocol name '${'t'.repeat(62)}_v6' is 65 characters long`,
+        ),
+      }),
+    ]);
+    expect(issues(withTables('{ vol1: {}, vol1_v6: {} }'))).toEqual([
+      expect.objectContaining({
+        path: 'bird.tables.vol1_v6',
+        message:
+          "table 'vol1_v6' cannot be rendered: its ipv4 protocol vol1_v6 is also a protocol of table vol1",
+      }),
+    ]);
+    expect(issues(withTables('{ vol1: { gateway: 2001:db8::1, gateway6: 198.18.0.1 } }'))).toEqual([
+      expect.objectContaining({ path: 'bird.tables.vol1.gateway', message: 'expected an IPv4 address' }),
+      expect.objectContaining({ path: 'bird.tables.vol1.gateway6', message: 'expected an IPv6 address' }),
+    ]);
   });
 
   it('reports YAML syntax errors with their place', () => {

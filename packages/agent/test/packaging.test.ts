@@ -1,10 +1,34 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { listenControlSocket } from '../src/admin/control-socket.js';
+import { parseConfig } from '../src/config/load.js';
+
+/** The admin socket settings a configuration that does not mention them gets. */
+const adminDefaults = parseConfig(
+  `node: { name: lb-1 }
+haproxy: { sockets: [/run/haproxy/admin.sock] }
+bird: { socket: /run/bird/bird.ctl, include: /run/rhi/rhi-routes.conf }
+rules: { file: /etc/rhi/rules.cfg }
+allowlist: [198.18.200.0/24]
+`,
+  'agent.yaml',
+).admin;
 
 const unit = fileURLToPath(new URL('../packaging/rhi-agent.service', import.meta.url));
 const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
@@ -27,6 +51,11 @@ describe('the systemd unit', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("may write in the admin socket's directory", async () => {
+    const line = (await readFile(unit, 'utf8')).split('\n').find((l) => l.startsWith('ReadWritePaths='));
+    expect(line?.slice('ReadWritePaths='.length).split(' ')).toContain(dirname(adminDefaults.socket));
   });
 
   it('sets NODE_OPTIONS as one assignment (systemd splits unquoted values at spaces)', async () => {
@@ -98,4 +127,64 @@ describe('packaging/install.sh', () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+});
+
+describe('packaging/rhi-agent.tmpfiles.conf', () => {
+  const conf = fileURLToPath(new URL('../packaging/rhi-agent.tmpfiles.conf', import.meta.url));
+  const haveTmpfiles = spawnSync('systemd-tmpfiles', ['--version']).status === 0;
+  const asRoot = process.getuid?.() === 0;
+  if (!haveTmpfiles || !asRoot)
+    console.warn('skipping the tmpfiles check: it needs systemd-tmpfiles and root (to act as other users)');
+  const RHI = 990;
+  const BIRD = 991;
+  const NOBODY = 65534;
+  /** Runs `script` in Node as user nobody with `groups`; its exit status and output. */
+  const as = (groups: readonly number[], script: string) =>
+    spawnSync(
+      'setpriv',
+      [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        ...(groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups']),
+        process.execPath,
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+
+  it.runIf(haveTmpfiles && asRoot)(
+    'lets the group rhi reach the admin socket and BIRD read the include; nobody else either',
+    async () => {
+      const root = await mkdtemp(join(tmpdir(), 'rhi-tmpfiles-'));
+      const server = createServer();
+      try {
+        await chmod(root, 0o755);
+        await mkdir(join(root, 'etc'));
+        await writeFile(
+          join(root, 'etc/passwd'),
+          `root:x:0:0::/root:/bin/sh\nrhi:x:${RHI}:${RHI}::/var/lib/rhi:/bin/false\n`,
+        );
+        await writeFile(join(root, 'etc/group'), `root:x:0:\nrhi:x:${RHI}:\nbird:x:${BIRD}:\n`);
+        const created = spawnSync('systemd-tmpfiles', ['--create', `--root=${root}`, conf], {
+          encoding: 'utf8',
+        });
+        expect(created.stderr).toBe('');
+        expect(created.status).toBe(0);
+        // The agent's socket where the defaults put it, as the agent sets it up (mode, then the group rhi).
+        const socket = join(root, adminDefaults.socket);
+        await listenControlSocket(server, socket, { mode: adminDefaults.socketMode, gid: RHI });
+        const reach = `require('node:net').connect(${JSON.stringify(socket)}).on('connect', () => process.exit(0)).on('error', (e) => { console.log(e.code); process.exit(1); })`;
+        expect(as([RHI], reach)).toMatchObject({ status: 0 });
+        expect(as([], reach)).toMatchObject({ status: 1, stdout: 'EACCES\n' });
+        expect(as([BIRD], reach)).toMatchObject({ status: 1, stdout: 'EACCES\n' });
+        const read = `require('node:fs').readFileSync(${JSON.stringify(join(root, 'run/rhi/rhi-routes.conf'))}); process.exit(0)`;
+        expect(as([BIRD], read).status).toBe(0);
+        expect(as([RHI], read).status).not.toBe(0);
+      } finally {
+        await new Promise((r) => server.close(r));
+        await rm(root, { recursive: true, force: true });
+      }
+    },
+  );
 });

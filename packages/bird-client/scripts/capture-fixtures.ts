@@ -157,6 +157,7 @@ try {
     ['restart', 'restart vol1'],
     ['disable-no-match', 'disable "zz*"'],
     ['eval', 'eval 1+2'],
+    ['show-symbols', 'show symbols'],
   ];
   for (const [name, command] of injectorCommands) await save(name, await a.run(command));
 

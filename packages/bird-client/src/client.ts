@@ -24,6 +24,7 @@ import {
   type BirdProtocolActionResult,
 } from './parse-configure.js';
 import { parseShowProtocols, type BirdProtocol } from './parse-protocols.js';
+import { parseShowSymbols, type BirdSymbol } from './parse-symbols.js';
 import { parseShowRoute, parseShowRouteCount, type BirdRoute, type BirdRouteCount } from './parse-routes.js';
 import { parseBanner, parseShowStatus, type BirdStatus } from './parse-status.js';
 import { BirdReplyReader, type BirdReply } from './reply-reader.js';
@@ -102,6 +103,11 @@ export class BirdClient {
 
   async showStatus(): Promise<BirdStatus> {
     return parseShowStatus(await this.command(birdCommands.showStatus()));
+  }
+
+  /** `show symbols`: every symbol of the running configuration (protocols, filters, tables, constants...). */
+  async showSymbols(): Promise<BirdSymbol[]> {
+    return parseShowSymbols(await this.command(birdCommands.showSymbols()));
   }
 
   async showProtocols(options: ShowProtocolsOptions = {}): Promise<BirdProtocol[]> {

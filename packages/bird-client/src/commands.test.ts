@@ -5,6 +5,8 @@ import { BirdInvalidInputError } from './errors.js';
 describe('birdCommands', () => {
   it.each([
     [birdCommands.showStatus(), 'show status'],
+    [birdCommands.showSymbols(), 'show symbols'],
+    [birdCommands.showRoute({ protocol: 'p'.repeat(64) }), `show route protocol ${'p'.repeat(64)}`],
     [birdCommands.showProtocols(), 'show protocols'],
     [birdCommands.showProtocols({ all: true, name: 'peer1' }), 'show protocols all peer1'],
     [birdCommands.showProtocols({ name: 'vol*' }), 'show protocols "vol*"'],
@@ -30,6 +32,8 @@ describe('birdCommands', () => {
   it.each([
     () => birdCommands.showRoute({ protocol: 'vol1 all; down' }),
     () => birdCommands.showRoute({ table: 'master4"' }),
+    // BIRD refuses symbols above 64 characters ("Symbol too long").
+    () => birdCommands.showRoute({ protocol: 'p'.repeat(65) }),
     () => birdCommands.showRoute({ prefix: '198.18.0.1/24' }),
     () => birdCommands.showProtocols({ name: 'a"b' }),
     () => birdCommands.disable('x\ndown'),

@@ -3,11 +3,21 @@ import { parseAddress, parsePrefix } from './prefix.js';
 
 const SYMBOL = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PATTERN = /^[A-Za-z0-9_*?]+$/;
+/** BIRD refuses longer symbols with "Symbol too long" (`SYM_MAX_LEN`, conf/conf.h). */
+export const MAX_SYMBOL_LENGTH = 64;
+
+/** Why `name` cannot be a BIRD symbol (protocol or table name), or undefined when it can. */
+export function symbolProblem(name: string): string | undefined {
+  if (!SYMBOL.test(name)) return 'must be a BIRD symbol ([A-Za-z_][A-Za-z0-9_]*)';
+  if (name.length > MAX_SYMBOL_LENGTH)
+    return `is ${name.length} characters long; BIRD symbols have at most ${MAX_SYMBOL_LENGTH}`;
+  return undefined;
+}
 
 /** Throws unless `name` is a plain BIRD symbol (protocol or table name). */
 export function assertSymbol(field: string, name: string): string {
-  if (!SYMBOL.test(name))
-    throw new BirdInvalidInputError(field, name, 'must be a BIRD symbol ([A-Za-z_][A-Za-z0-9_]*)');
+  const problem = symbolProblem(name);
+  if (problem) throw new BirdInvalidInputError(field, name, problem);
   return name;
 }
 
@@ -45,6 +55,7 @@ export interface ConfigureOptions {
 /** Pure builders of BIRD control-socket command lines (without the newline). */
 export const birdCommands = {
   showStatus: (): string => 'show status',
+  showSymbols: (): string => 'show symbols',
   showProtocols: (options: ShowProtocolsOptions = {}): string =>
     [
       'show protocols',

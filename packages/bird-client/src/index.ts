@@ -1,6 +1,8 @@
 export { BirdClient, MAX_COMMAND_BYTES, type BirdClientOptions } from './client.js';
 export {
   birdCommands,
+  MAX_SYMBOL_LENGTH,
+  symbolProblem,
   type ConfigureOptions,
   type ShowProtocolsOptions,
   type ShowRouteOptions,
@@ -25,7 +27,12 @@ export {
   BirdTimeoutError,
   BirdVerifyError,
 } from './errors.js';
-export { BirdRouteInjector, type BirdApplyResult, type BirdRouteInjectorOptions } from './injector.js';
+export {
+  BirdRouteInjector,
+  type BirdApplyResult,
+  type BirdRouteInjectorOptions,
+  type BirdSetOptions,
+} from './injector.js';
 export {
   parseConfigError,
   parseConfigureReply,
@@ -47,20 +54,26 @@ export {
   type ParseShowRouteOptions,
 } from './parse-routes.js';
 export { parseBanner, parseShowStatus, type BirdStatus } from './parse-status.js';
+export { parseShowSymbols, type BirdSymbol } from './parse-symbols.js';
 export { parsePrefix, type BirdFamily, type ParsedPrefix } from './prefix.js';
 export {
   DEFAULT_NEXT_HOP,
   DEFAULT_PROTOCOL_NAMES,
+  includeProtocols,
   normalizeRoute,
   ownedProtocols,
+  partitionRoutes,
   planProtocols,
   protocolNameFor,
+  renderableLayout,
   renderInclude,
   type BirdRouteBgp,
   type DesiredRoute,
   type IncludeLayout,
   type NormalizedBgp,
   type NormalizedRoute,
+  type RefusedRoute,
+  type RefusedTable,
   type RenderedInclude,
   type RenderedProtocol,
   type StaticNextHop,

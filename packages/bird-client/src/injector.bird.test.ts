@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPairLog, startInjectorPair } from '../test/support/injector-pair.js';
 import { RecordingBirdClient } from '../test/support/recording-client.js';
 import { BirdClient } from './client.js';
-import { BirdConfigError, BirdInvalidInputError, BirdVerifyError } from './errors.js';
+import { BirdConfigError, BirdVerifyError } from './errors.js';
 import { BirdRouteInjector } from './injector.js';
 import { bgpAttributesOf } from './parse-routes.js';
 import { renderInclude, type DesiredRoute, type IncludeLayout } from './render-include.js';
@@ -222,9 +222,55 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
     expect(await injector.set(C)).toEqual({ wrote: false, configured: false });
   });
 
-  it('rejects an invalid route without touching the file', async () => {
-    await expect(injector.set([v4('198.18.10.1/24')])).rejects.toBeInstanceOf(BirdInvalidInputError);
-    expect(await readFile(includePath, 'utf8')).toBe(renderInclude(C, layout).text);
+  it('leaves out a route it cannot render and applies the rest', async () => {
+    const bad = v4('198.18.10.1/24');
+    const result = await injector.set([...C.slice(1), bad]);
+    expect(result).toMatchObject({ wrote: true, configured: true });
+    expect(result.refused).toEqual([{ route: bad, reason: expect.stringContaining('host bits') }]);
+    expect(await readFile(includePath, 'utf8')).toBe(renderInclude(C.slice(1), layout).text);
+    await untilPeerHas(C.slice(1));
+    expect(await injector.set(C)).toEqual({ wrote: true, configured: true, outcome: 'reconfigured' });
+    await untilPeerHas(C);
+  });
+
+  it("owns the tables it is given besides the layout's, with the default next hop; read back after a restart", async () => {
+    const vol3 = { table: 'vol3', prefix: '198.18.30.1/32', family: 'ipv4' } as const;
+    expect(await injector.set([...C, vol3], { tables: ['vol3'] })).toMatchObject({ configured: true });
+    expect(await client.command('show route protocol vol3 all')).toMatchObject({
+      lines: expect.arrayContaining([expect.objectContaining({ text: expect.stringMatching(/dev lo/) })]),
+    });
+    // A new injector with the same layout (an agent that restarted) finds vol3's route in the include.
+    const fresh = new BirdRouteInjector({ client, includePath, layout });
+    expect((await fresh.read()).map((r) => `${r.table}%${r.prefix}`).sort()).toEqual(
+      [...C, vol3].map((r) => `${r.table}%${r.prefix}`).sort(),
+    );
+    // Only vol1 is exported to the peer.
+    await untilPeerHas(C);
+    expect(await injector.set(C)).toMatchObject({ wrote: true, configured: true });
+    expect((await client.showProtocols()).map((p) => p.name)).not.toContain('vol3');
+  });
+
+  it("refuses a table whose protocol name BIRD's config already has, reading BIRD's symbols only for new protocols", async () => {
+    const clash = { table: 'peer1', prefix: '198.18.30.1/32', family: 'ipv4' } as const;
+    const symbols = () => client.sent.filter((line) => line === 'show symbols').length;
+    const before = symbols();
+    const result = await injector.set([...C, clash], { tables: ['peer1'] });
+    expect(result.refused).toEqual([
+      {
+        route: clash,
+        reason: expect.stringMatching(
+          /^table 'peer1' cannot be rendered: .*peer1 is already defined in BIRD's config \(protocol\)/,
+        ),
+      },
+    ]);
+    expect(symbols()).toBe(before + 1);
+    // The same protocols with other routes: the failover path sends no `show symbols`.
+    expect(await injector.set([...B, clash], { tables: ['peer1'] })).toMatchObject({ configured: true });
+    expect(symbols()).toBe(before + 1);
+    await untilPeerHas(B);
+    expect(await injector.set(C)).toMatchObject({ configured: true });
+    await untilPeerHas(C);
+    expect(await bothEstablished()).toBe(true);
   });
 
   it('never reset the BGP session', async () => {

@@ -14,11 +14,15 @@ import { readInclude, writeIncludeAtomically } from './include-file.js';
 import { SerialQueue } from './serial-queue.js';
 import { diffProtocol, heldRoutes, routeChanges, routeSignature, toDesiredRoute } from './route-diff.js';
 import {
+  includeProtocols,
   ownedProtocols,
+  renderableLayout,
   renderInclude,
   type DesiredRoute,
   type IncludeLayout,
   type NormalizedRoute,
+  type RefusedRoute,
+  type RefusedTable,
   type RenderedInclude,
   type RenderedProtocol,
 } from './render-include.js';
@@ -33,6 +37,15 @@ export interface BirdRouteInjectorOptions {
   readonly settleTimeoutMs?: number;
 }
 
+/** What `set()` is given besides the routes. */
+export interface BirdSetOptions {
+  /**
+   * Tables to own besides the layout's, with the layout's default next hop: e.g. every table the rules
+   * in force use. Kept until the next `set()` (for `reconcile()` and `read()`).
+   */
+  readonly tables?: readonly string[];
+}
+
 /** What `set()`/`reconcile()` did. */
 export interface BirdApplyResult {
   /** The include file was rewritten. */
@@ -41,7 +54,23 @@ export interface BirdApplyResult {
   readonly configured: boolean;
   /** BIRD's answer to `configure`, when sent: `reconfigured`, or `in-progress`/`queued` (then waited out). */
   readonly outcome?: BirdConfigureOutcome;
+  /** Routes left out of the include, each with its reason; present when there are some. The rest was applied. */
+  readonly refused?: readonly RefusedRoute[];
 }
+
+/** A desired set ready to apply: the include for the routes that can be rendered, and the others. */
+interface Plan {
+  readonly layout: IncludeLayout;
+  /** The protocols the tables would have before BIRD's symbols were consulted. */
+  readonly names: string;
+  readonly rendered: RenderedInclude;
+  readonly refused: readonly RefusedRoute[];
+}
+
+const protocolNames = (layout: IncludeLayout) =>
+  ownedProtocols(layout)
+    .map((p) => p.name)
+    .join(' ');
 
 const POLL_MS = 5;
 /** Up to this many changed routes per protocol are verified one by one; more read the whole protocol back. */
@@ -54,7 +83,11 @@ const TARGETED_VERIFY_LIMIT = 32;
  */
 export class BirdRouteInjector {
   private applied: RenderedInclude | undefined;
-  private desired: RenderedInclude | undefined;
+  private desired: Plan | undefined;
+  /** The protocols (before refusals) of the last verified apply, checked against BIRD's symbols then. */
+  private checkedNames: string | undefined;
+  /** BIRD's symbols that are not ours, as read then. */
+  private foreign = new Map<string, string>();
   private readonly queue = new SerialQueue();
   private readonly settleTimeoutMs: number;
 
@@ -65,15 +98,27 @@ export class BirdRouteInjector {
   /**
    * Declares the complete set of routes. Unchanged since the last verified apply: no write, no configure.
    * The first call also reconciles: it rewrites the file or reconfigures only if disk or BIRD differ.
-   * Invalid routes reject with BirdInvalidInputError before anything is touched. After a failure (e.g.
+   * A route that cannot be rendered (bad prefix or attribute, a table or family the include cannot
+   * carry) is left out and returned in `refused`; the others are applied. A table whose protocol names
+   * BIRD's config already uses for something else is refused with its routes: checked with `show symbols`
+   * whenever the set of protocols differs from the last verified apply's. After a failure (e.g.
    * BirdConfigError) the routes stay desired, and `reconcile()` retries them.
    */
-  async set(routes: readonly DesiredRoute[]): Promise<BirdApplyResult> {
-    const rendered = renderInclude(routes, this.options.layout);
-    return this.serial(async () => {
-      this.desired = rendered;
-      if (this.applied?.text === rendered.text) return { wrote: false, configured: false };
-      return this.converge(rendered, this.applied === undefined);
+  async set(routes: readonly DesiredRoute[], options: BirdSetOptions = {}): Promise<BirdApplyResult> {
+    const tables = options.tables ?? [];
+    return this.serial(() => {
+      // BIRD's symbols are read only when the protocols differ from the last verified apply's (a new
+      // table, or after a failure): on the failover path, which changes routes only, the include is
+      // written in the caller's turn.
+      const names = protocolNames(renderableLayout(this.options.layout, tables).layout);
+      if (this.applied !== undefined && names === this.checkedNames)
+        return this.applyPlan(
+          plan(routes, renderableLayout(this.options.layout, tables, this.foreign), names),
+        );
+      return this.foreignSymbols().then((foreign) => {
+        this.foreign = foreign;
+        return this.applyPlan(plan(routes, renderableLayout(this.options.layout, tables, foreign), names));
+      });
     });
   }
 
@@ -81,23 +126,52 @@ export class BirdRouteInjector {
   reconcile(): Promise<BirdApplyResult> {
     return this.serial(async () => {
       if (!this.desired) return { wrote: false, configured: false };
-      return this.converge(this.desired, true);
+      return withRefused(await this.converge(this.desired, true), this.desired.refused);
     });
   }
 
-  /** The routes BIRD holds right now in the injector's protocols. */
+  /**
+   * The routes BIRD holds right now in the injector's protocols: the layout's, the tables of the last
+   * `set()`, and those the include file on disk declares (after a restart, the tables of before).
+   */
   async read(): Promise<DesiredRoute[]> {
-    const held = await Promise.all(
-      ownedProtocols(this.options.layout).map(async (p) => (await this.held(p)) ?? []),
-    );
+    const layout = this.desired?.layout ?? renderableLayout(this.options.layout).layout;
+    const onDisk = await readInclude(this.options.includePath);
+    const protocols = new Map(ownedProtocols(layout).map((p) => [p.name, p]));
+    for (const p of includeProtocols(onDisk ?? '', this.options.layout))
+      if (!protocols.has(p.name)) protocols.set(p.name, p);
+    const held = await Promise.all([...protocols.values()].map(async (p) => (await this.held(p)) ?? []));
     return held.flat().map(toDesiredRoute);
+  }
+
+  /**
+   * What BIRD's running config defines (name to kind, e.g. `filter`, `protocol`), less the protocols our
+   * include file declares: the names a new table's protocols must not take. An older BIRD without
+   * `show symbols` gives none.
+   */
+  async foreignSymbols(): Promise<Map<string, string>> {
+    let symbols;
+    try {
+      symbols = await this.options.client.showSymbols();
+    } catch (err) {
+      if (err instanceof BirdCommandSyntaxError) return new Map();
+      throw err;
+    }
+    const ours = new Set(
+      includeProtocols((await readInclude(this.options.includePath)) ?? '', this.options.layout).map(
+        (p) => p.name,
+      ),
+    );
+    return new Map(
+      symbols.filter((s) => s.kind !== 'undefined' && !ours.has(s.name)).map((s) => [s.name, s.kind]),
+    );
   }
 
   /**
    * Tells an operator whether BIRD's config at `configPath` includes our file and exports our protocols, and
    * whether the running BIRD has them. Follows plain `include "file";` lines (not globs), up to 16 files.
    */
-  async checkConfig(configPath: string): Promise<BirdConfigCheck> {
+  async checkConfig(configPath: string, options: BirdSetOptions = {}): Promise<BirdConfigCheck> {
     const files: BirdConfigFile[] = [];
     const queue = [configPath];
     const own = resolve(this.options.includePath);
@@ -111,7 +185,8 @@ export class BirdRouteInjector {
       queue.push(...includeTargets(file).filter((t) => !t.includes('*')));
     }
     const running = new Set((await this.options.client.showProtocols()).map((p) => p.name));
-    const protocols = ownedProtocols(this.options.layout).map((p) => p.name);
+    const layout = renderableLayout(this.options.layout, options.tables).layout;
+    const protocols = ownedProtocols(layout).map((p) => p.name);
     return checkBirdConfig(files, { includePath: this.options.includePath, protocols, running });
   }
 
@@ -119,9 +194,20 @@ export class BirdRouteInjector {
     return this.queue.run(task);
   }
 
-  private async converge(rendered: RenderedInclude, checkAll: boolean): Promise<BirdApplyResult> {
+  private async applyPlan(plan: Plan): Promise<BirdApplyResult> {
+    this.desired = plan;
+    if (this.applied?.text === plan.rendered.text) {
+      this.checkedNames = plan.names;
+      return withRefused({ wrote: false, configured: false }, plan.refused);
+    }
+    return withRefused(await this.converge(plan, this.applied === undefined), plan.refused);
+  }
+
+  private async converge(plan: Plan, checkAll: boolean): Promise<BirdApplyResult> {
     try {
-      return await this.apply(rendered, checkAll);
+      const result = await this.apply(plan.rendered, checkAll);
+      this.checkedNames = plan.names;
+      return result;
     } catch (err) {
       // The file or BIRD may now hold something in between: the next call checks both from scratch.
       this.applied = undefined;
@@ -146,8 +232,9 @@ export class BirdRouteInjector {
       } catch (err) {
         if (err instanceof BirdConfigError && wrote) {
           writeIncludeAtomically(includePath, onDisk);
-          logger?.warn(
-            { event: 'birdConfigRejected', op: 'configure', err },
+          // The caller gets the error; this only tells that the include was put back.
+          logger?.debug(
+            { event: 'birdConfigRejected', op: 'configure', reason: err.message },
             'BIRD rejected the configuration; include restored',
           );
         }
@@ -270,4 +357,19 @@ function changesSince(before: RenderedInclude, after: RenderedInclude): ChangePl
     if (changes.upserted.length > 0 || changes.removed.length > 0) plan.set(protocol.name, changes);
   }
   return plan;
+}
+
+function withRefused(result: BirdApplyResult, refused: readonly RefusedRoute[]): BirdApplyResult {
+  return refused.length ? { ...result, refused } : result;
+}
+
+/** The include for the routes that can be rendered under the widened layout, and the refused ones. */
+function plan(
+  routes: readonly DesiredRoute[],
+  widened: { layout: IncludeLayout; refused: readonly RefusedTable[] },
+  names: string,
+): Plan {
+  const refused: RefusedRoute[] = [];
+  const rendered = renderInclude(routes, widened.layout, { refused, tables: widened.refused });
+  return { layout: widened.layout, names, rendered, refused };
 }

@@ -1,4 +1,4 @@
-import { assertSymbol } from './commands.js';
+import { assertSymbol, symbolProblem } from './commands.js';
 import { BirdInvalidInputError } from './errors.js';
 import { parseAddress, parsePrefix, type BirdFamily } from './prefix.js';
 
@@ -123,6 +123,115 @@ function sortTuples(values: string[]): string[] {
   return [...new Set(values)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+/** A table the injector leaves out of the include, and why. */
+export interface RefusedTable {
+  readonly table: string;
+  readonly reason: string;
+}
+
+/** A route the injector leaves out of the include, and why; the other routes are applied. */
+export interface RefusedRoute {
+  readonly route: DesiredRoute;
+  readonly reason: string;
+}
+
+/**
+ * The layout widened by `extraTables` (each with the layout's default next hop), less every table that
+ * cannot be rendered: one whose protocol name is no BIRD symbol (or longer than BIRD's 64 characters),
+ * is already another table's protocol (table `vol1_v6`'s IPv4 protocol is `vol1`'s IPv6 one), or is
+ * already something else in BIRD's config (`foreign`: name to kind, from `show symbols`, less our own
+ * protocols), or whose next hop does not fit its family. The layout's own tables claim names first, then
+ * the others in name order. Pure.
+ */
+export function renderableLayout(
+  layout: IncludeLayout,
+  extraTables: readonly string[] = [],
+  foreign: ReadonlyMap<string, string> = new Map(),
+): { layout: IncludeLayout; refused: RefusedTable[] } {
+  const families = layout.families ?? ['ipv4', 'ipv6'];
+  const claimed = new Map<string, string>();
+  const tables: Record<string, TableOptions> = {};
+  const refused: RefusedTable[] = [];
+  const own = Object.keys(layout.tables).sort();
+  const others = [...new Set(extraTables)].filter((t) => !Object.hasOwn(layout.tables, t)).sort();
+  for (const table of [...own, ...others]) {
+    const options = layout.tables[table] ?? {};
+    const names = families.map((family) => ({
+      family,
+      name: (layout.protocolNames?.[family] ?? DEFAULT_PROTOCOL_NAMES[family]).replaceAll('{table}', table),
+    }));
+    const problem = names
+      .map(({ family, name }) => {
+        const symbol = symbolProblem(name);
+        if (symbol) return `its ${family} protocol name '${name}' ${symbol}`;
+        const other = claimed.get(name);
+        if (other !== undefined) return `its ${family} protocol ${name} is also a protocol of table ${other}`;
+        const kind = foreign.get(name);
+        if (kind !== undefined)
+          return `its ${family} protocol name ${name} is already defined in BIRD's config (${kind})`;
+        try {
+          nextHopText(options[family] ?? layout.defaultNextHop ?? DEFAULT_NEXT_HOP, family, name);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return undefined;
+      })
+      .find((p) => p !== undefined);
+    if (problem) {
+      refused.push({ table, reason: `table '${table}' cannot be rendered: ${problem}` });
+      continue;
+    }
+    for (const { name } of names) claimed.set(name, table);
+    tables[table] = options;
+  }
+  return { layout: { ...layout, tables }, refused };
+}
+
+/**
+ * Where {@link planProtocols} and {@link renderInclude} put the routes they leave out (a bad prefix or
+ * attribute, a table the layout lacks, a family the include does not carry, a prefix given twice with
+ * different attributes: the first stays). Without one, they throw on the first such route.
+ */
+export interface RefusalCollector {
+  readonly refused: RefusedRoute[];
+  /** Tables {@link renderableLayout} refused: their routes are refused with the table's reason. */
+  readonly tables?: readonly RefusedTable[];
+}
+
+/** Splits desired routes into those `renderInclude(routes, layout)` takes and those it would refuse. */
+export function partitionRoutes(
+  routes: readonly DesiredRoute[],
+  layout: IncludeLayout,
+  refusedTables: readonly RefusedTable[] = [],
+): { routes: DesiredRoute[]; refused: RefusedRoute[] } {
+  const collect: RefusalCollector = { refused: [], tables: refusedTables };
+  planProtocols(routes, layout, collect);
+  const out = new Set(collect.refused.map((r) => r.route));
+  return { routes: routes.filter((r) => !out.has(r)), refused: collect.refused };
+}
+
+/**
+ * The protocols an include file rendered under `layout` declares, with their table and family (the name
+ * templates read backwards). Lines it does not recognise are skipped. Pure.
+ */
+export function includeProtocols(
+  text: string,
+  layout: IncludeLayout,
+): { name: string; table: string; family: BirdFamily }[] {
+  const found: { name: string; table: string; family: BirdFamily }[] = [];
+  for (const m of text.matchAll(/^protocol static ([A-Za-z_][A-Za-z0-9_]*) \{\n(?: {2}(ipv4|ipv6);)?/gm)) {
+    const name = m[1] ?? '';
+    const family = (m[2] as BirdFamily | undefined) ?? layout.families?.[0] ?? 'ipv4';
+    const [before = '', after = ''] = (
+      layout.protocolNames?.[family] ?? DEFAULT_PROTOCOL_NAMES[family]
+    ).split('{table}');
+    if (name.length <= before.length + after.length || !name.startsWith(before) || !name.endsWith(after))
+      continue;
+    found.push({ name, table: name.slice(before.length, name.length - after.length), family });
+  }
+  return found;
+}
+
 /** Validates and canonicalises one desired route; throws BirdInvalidInputError. */
 export function normalizeRoute(route: DesiredRoute): NormalizedRoute {
   assertSymbol('table', route.table);
@@ -181,13 +290,21 @@ function attributeBlock(bgp: NormalizedBgp): string {
   return ` { ${statements.join(' ')} };`;
 }
 
-/** Validates desired routes and groups them into the layout's protocols (sorted, de-duplicated). */
-export function planProtocols(routes: readonly DesiredRoute[], layout: IncludeLayout): RenderedProtocol[] {
+/**
+ * Validates desired routes and groups them into the layout's protocols (sorted, de-duplicated). A route
+ * that cannot be rendered throws, or with `collect` is left out and collected.
+ */
+export function planProtocols(
+  routes: readonly DesiredRoute[],
+  layout: IncludeLayout,
+  collect?: RefusalCollector,
+): RenderedProtocol[] {
   const byName = new Map<string, Map<string, NormalizedRoute>>();
   const owned = ownedProtocols(layout);
   for (const { name } of owned) byName.set(name, new Map());
   const names = new Map(owned.map((p) => [`${p.table}/${p.family}`, p.name]));
-  for (const route of routes) {
+  const tableReasons = new Map((collect?.tables ?? []).map((t) => [t.table, t.reason]));
+  const place = (route: DesiredRoute): void => {
     if (!Object.hasOwn(layout.tables, route.table))
       throw new BirdInvalidInputError('table', route.table, "is not one of the injector's tables");
     const normalized = normalizeValidTable(route);
@@ -210,6 +327,22 @@ export function planProtocols(routes: readonly DesiredRoute[], layout: IncludeLa
       );
     }
     bucket.set(normalized.key, normalized);
+  };
+  for (const route of routes) {
+    if (collect === undefined) {
+      place(route);
+      continue;
+    }
+    const tableReason = tableReasons.get(route.table);
+    if (tableReason !== undefined) {
+      collect.refused.push({ route, reason: tableReason });
+      continue;
+    }
+    try {
+      place(route);
+    } catch (err) {
+      collect.refused.push({ route, reason: (err as Error).message });
+    }
   }
   return owned.map(({ name, table, family }) => ({
     name,
@@ -222,9 +355,16 @@ export function planProtocols(routes: readonly DesiredRoute[], layout: IncludeLa
   }));
 }
 
-/** Renders the include file: one `protocol static` per owned table and family. Pure and deterministic. */
-export function renderInclude(routes: readonly DesiredRoute[], layout: IncludeLayout): RenderedInclude {
-  const protocols = planProtocols(routes, layout);
+/**
+ * Renders the include file: one `protocol static` per owned table and family. Pure and deterministic. A
+ * route that cannot be rendered throws, or with `collect` is left out and collected.
+ */
+export function renderInclude(
+  routes: readonly DesiredRoute[],
+  layout: IncludeLayout,
+  collect?: RefusalCollector,
+): RenderedInclude {
+  const protocols = planProtocols(routes, layout, collect);
   const lines = ['# Managed by @rhi/bird-client (rhi-agent). Do not edit: every change rewrites this file.'];
   for (const protocol of protocols) {
     const hop = nextHopText(protocol.nextHop, protocol.family, protocol.name);

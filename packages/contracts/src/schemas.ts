@@ -93,6 +93,11 @@ export const EVENT_NAMES = [
   'haproxyReachable',
   'birdUnreachable',
   'birdReachable',
+  /** BIRD answers but refuses its configuration (e.g. 8002 in bird.conf): nothing changes until it is fixed. */
+  'birdConfigError',
+  'birdConfigAccepted',
+  /** A route left out of BIRD because it cannot be rendered; the node's other routes are applied. */
+  'routeRefused',
 ] as const;
 
 /** One transition on one node. */

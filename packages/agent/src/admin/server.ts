@@ -40,13 +40,21 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? '', port: Number(m[2]) };
 }
 
+/** Which endpoint a server is: TCP serves the reads only; the control socket serves the controls too. */
+export type AdminEndpoint =
+  | { readonly controls: true }
+  /** `controlSocket` is named in the 403 that answers a control request here. */
+  | { readonly controls: false; readonly controlSocket: string };
+
 /**
- * The admin HTTP endpoint (bind it to localhost: it has no authentication, and anyone who can reach it
- * can drain the node): `GET /metrics` (Prometheus), `GET /status` (the agent's state as JSON),
- * `GET /healthz` (200 while the agent can read HAProxy and reach BIRD, else 503 with the reasons), and
- * `POST /drain`, `POST /undrain` for `rhi-agent drain|undrain`.
+ * The admin HTTP endpoint: `GET /metrics` (Prometheus), `GET /status` (the agent's state as JSON),
+ * `GET /healthz` (200 while the agent can read HAProxy and reach BIRD, else 503 with the reasons), and,
+ * on the control socket only, `POST /drain`, `POST /undrain` for `rhi-agent drain|undrain`. The reads
+ * need no credential. The controls do: on TCP anyone on the host can connect (and a web application
+ * tricked into a request, SSRF), so there they get 403; the control socket's file mode and group decide
+ * who can connect.
  */
-export function createAdminServer(sources: AdminSources): Server {
+export function createAdminServer(sources: AdminSources, endpoint: AdminEndpoint): Server {
   const control = async (path: string, req: IncomingMessage) => {
     if (path === '/undrain') {
       if (!sources.undrain) throw new Error('undrain is not available');
@@ -69,6 +77,11 @@ export function createAdminServer(sources: AdminSources): Server {
       res.end(body);
     };
     if (req.method === 'POST' && (url.pathname === '/drain' || url.pathname === '/undrain')) {
+      if (!endpoint.controls) {
+        req.resume();
+        const error = `POST ${url.pathname} is accepted only on the admin socket ${endpoint.controlSocket}, where its file permissions decide who may use it`;
+        return send(403, 'application/json', `${JSON.stringify({ ok: false, error })}\n`);
+      }
       void control(url.pathname, req).then(
         (result) => send(200, 'application/json', `${JSON.stringify(result)}\n`),
         (err: unknown) =>

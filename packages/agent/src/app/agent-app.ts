@@ -1,32 +1,32 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
-import { watch as watchFs } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, dirname } from 'node:path';
 import type { BirdClient } from '@rhi/bird-client';
 import type { Ack, Command } from '@rhi/contracts';
 import type { HealthSnapshot } from '@rhi/haproxy-client';
 import { HaproxyClient, watch } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import { AgentMetrics } from '../admin/metrics.js';
+import { AdminSocketSetupError, listenControlSocket, resolveGroup } from '../admin/control-socket.js';
 import { createAdminServer, listen } from '../admin/server.js';
 import type { AgentConfig } from '../config/schema.js';
 import { snapshotEvent, toHealthEvent } from '../adapters/haproxy-health.js';
-import type { Acceptance, AcceptContext } from '../core/accept-rule-set.js';
+import type { Acceptance, AcceptContext, TableView } from '../core/accept-rule-set.js';
 import { acceptRulesFile, acceptSignedRuleSet } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
 import type { FeedSelection } from '../core/feed-selection.js';
 import { feedSelection, sameSelection } from '../core/feed-selection.js';
 import { AgentLoop } from '../loop/agent-loop.js';
 import type { AgentSnapshot } from '../loop/ports.js';
+import { InjectorFailure } from '../loop/ports.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { StateStore } from '../state/state-store.js';
 import { birdPort } from './bird-port.js';
 import { FanoutSink } from './fanout-sink.js';
 import { realClock } from './real-clock.js';
+import { RulesFileWatcher } from './rules-file.js';
 
 /** What the agent process is given besides its config. */
 export interface AgentAppOptions {
@@ -83,8 +83,8 @@ export class AgentApp {
   private current: { hash: string; serial: number; fromController: boolean } | null = null;
   private nats: NatsLink | null = null;
   private admin: Server | null = null;
-  private watcher: FSWatcher | null = null;
-  private reloadTimer: NodeJS.Timeout | null = null;
+  private control: Server | null = null;
+  private watcher: RulesFileWatcher | null = null;
   private feed: Promise<void> = Promise.resolve();
   adminAddress: AddressInfo | null = null;
 
@@ -95,6 +95,8 @@ export class AgentApp {
     private readonly trustedKeys: Map<string, KeyObject>,
     readonly metrics: AgentMetrics,
     private readonly birdClients: readonly BirdClient[],
+    /** The injector's tables for the rule-set check, with BIRD's symbols read at that moment. */
+    private readonly birdTables: () => Promise<TableView>,
   ) {
     this.store = new StateStore(options.config.stateDir);
     this.haproxy = new HaproxyClient({
@@ -111,7 +113,7 @@ export class AgentApp {
     const credentials = config.nats?.credentials ? await readCredentials(config.nats.credentials) : undefined;
     const sink = new FanoutSink();
     const metrics = new AgentMetrics();
-    const { port, clients } = birdPort(config.bird, logger);
+    const { port, clients, tables } = birdPort(config.bird, logger);
     const loop = new AgentLoop({
       injector: port,
       sink,
@@ -122,14 +124,15 @@ export class AgentApp {
       reconcileIntervalMs: config.bird.reconcileIntervalMs,
       onApplied: (ms) => metrics.decisionLatency(ms / 1000),
     });
-    const app = new AgentApp(options, loop, sink, trustedKeys, metrics, clients);
+    const app = new AgentApp(options, loop, sink, trustedKeys, metrics, clients, tables);
     sink.add({ status: (s) => metrics.observe(s), event: (e) => metrics.transition(e) });
+    // First: an agent that cannot open its admin endpoints stops before it has announced anything.
+    await app.startAdmin();
     await loop.start();
     await app.restoreState();
     app.startFeed();
-    await app.startAdmin();
     app.startNats(credentials);
-    app.watchRulesFile();
+    await app.watchRulesFile();
     logger.info(
       { event: 'agentStarted', version: options.version, node: config.node.name },
       'rhi-agent running',
@@ -178,13 +181,15 @@ export class AgentApp {
     source: 'file' | 'controller' | 'persisted',
   ): Promise<Acceptance> {
     const run = this.judging.then(async () => {
-      const health = await this.readEverything();
+      const [health, tables] = await Promise.all([this.readEverything(), this.birdTables()]);
       const verdict = this.accept(() =>
         judge({
           current: this.current,
           allowlist: this.loop.allowlist,
           health: health && { frontends: health.frontends, backends: health.backends },
           allowUnknownProxies: this.options.config.rules.allowUnknownProxies,
+          allowEmpty: this.options.config.rules.allowEmpty,
+          tables,
         }),
       );
       if (verdict.ok) this.apply(verdict, source, health);
@@ -238,8 +243,11 @@ export class AgentApp {
     }
   }
 
-  /** Re-reads the rules file (on change, SIGHUP or at boot); a bad file changes nothing. */
-  async reloadRules(why: string): Promise<Acceptance | null> {
+  /**
+   * Re-reads the rules file (SIGHUP or boot; a change the watcher saw settle comes with its `text`); a bad
+   * file changes nothing.
+   */
+  async reloadRules(why: string, given?: string): Promise<Acceptance | null> {
     const file = this.options.config.rules.file;
     if (!file) return null;
     if (this.current?.fromController) {
@@ -252,7 +260,7 @@ export class AgentApp {
     }
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = given ?? (await readFile(file, 'utf8'));
     } catch (err) {
       this.logger.error(
         { event: 'ruleSetRejected', op: 'read', file, err },
@@ -274,25 +282,17 @@ export class AgentApp {
     return verdict;
   }
 
-  private watchRulesFile(): void {
+  /** A change is taken once the file stayed the same for `rules.settleMs`, or at once when renamed into place. */
+  private async watchRulesFile(): Promise<void> {
     const file = this.options.config.rules.file;
     if (!file) return;
-    try {
-      // Watch the directory: editors and config managers replace the file rather than write into it.
-      this.watcher = watchFs(dirname(file), (_event, name) => {
-        if (name !== basename(file)) return;
-        if (this.reloadTimer) clearTimeout(this.reloadTimer);
-        this.reloadTimer = setTimeout(() => void this.reloadRules('file changed'), 200);
-      });
-      this.watcher.on('error', (err) =>
-        this.logger.warn(
-          { event: 'rulesWatchFailed', err },
-          'cannot watch the rules file; SIGHUP reloads it',
-        ),
-      );
-    } catch (err) {
-      this.logger.warn({ event: 'rulesWatchFailed', err }, 'cannot watch the rules file; SIGHUP reloads it');
-    }
+    this.watcher = new RulesFileWatcher({
+      file,
+      settleMs: this.options.config.rules.settleMs,
+      logger: this.logger,
+      take: (text) => void this.reloadRules('file changed', text),
+    });
+    await this.watcher.start();
   }
 
   /** (Re)starts the health feed on the current selection; a replaced feed's late events are dropped. */
@@ -324,14 +324,35 @@ export class AgentApp {
     this.feed = Promise.all([this.feed, feed]).then(() => undefined);
   }
 
+  /** The reads on TCP (`admin.listen`), and the reads and controls on the control socket (`admin.socket`). */
   private async startAdmin(): Promise<void> {
-    this.admin = createAdminServer({
+    const { listen: address, socket, socketMode, socketGroup } = this.options.config.admin;
+    const sources = {
       metrics: this.metrics,
       snapshot: () => this.snapshot(),
-      drain: (request) => this.drain(request),
+      drain: (request: DrainRequest) => this.drain(request),
       undrain: () => this.undrain(),
-    });
-    this.adminAddress = await listen(this.admin, this.options.config.admin.listen);
+    };
+    this.admin = createAdminServer(sources, { controls: false, controlSocket: socket });
+    this.adminAddress = await listen(this.admin, address);
+    try {
+      const gid = socketGroup === undefined ? process.getgid?.() : await resolveGroup(socketGroup);
+      if (gid === null || gid === undefined)
+        throw new AdminSocketSetupError(
+          socket,
+          'group',
+          `socketGroup: no group '${socketGroup}' on this machine`,
+        );
+      this.control = createAdminServer(sources, { controls: true });
+      await listenControlSocket(this.control, socket, {
+        mode: socketMode,
+        gid,
+        ...(socketGroup === undefined ? {} : { group: String(socketGroup) }),
+      });
+    } catch (err) {
+      this.admin.close();
+      throw err;
+    }
   }
 
   private startNats(credentials: Uint8Array | undefined): void {
@@ -442,22 +463,27 @@ export class AgentApp {
     );
     this.abort.abort();
     this.watcher?.close();
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
     try {
       await this.loop.stop(withdraw);
     } catch (err) {
+      const config = err instanceof InjectorFailure && err.kind === 'config';
       this.logger.error(
-        { event: 'birdUnreachable', op: 'withdrawOnStop', err },
+        { event: config ? 'birdConfigError' : 'birdUnreachable', op: 'withdrawOnStop', err },
         'could not withdraw the routes before stopping',
       );
     }
     await this.feed;
     await this.nats?.close();
     for (const client of this.birdClients) client.close();
-    await new Promise<void>((resolve) => {
-      if (!this.admin) return resolve();
-      this.admin.close(() => resolve());
-      this.admin.closeAllConnections();
-    });
+    await Promise.all(
+      [this.admin, this.control].map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (!server) return resolve();
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 }

@@ -1,10 +1,11 @@
-import { BirdClient, BirdRouteInjector } from '@rhi/bird-client';
+import { BirdClient, BirdRouteInjector, ownedProtocols, renderableLayout } from '@rhi/bird-client';
 import type { IncludeLayout, StaticNextHop } from '@rhi/bird-client';
 import type { Logger } from 'pino';
 import { BirdInjectorPort } from '../adapters/bird-injector.js';
 import type { AgentConfig } from '../config/schema.js';
+import type { TableView } from '../core/accept-rule-set.js';
 import type { DesiredRoute } from '../core/planner.js';
-import type { HeldRoutes, RouteInjector } from '../loop/ports.js';
+import type { ApplyResult, HeldRoutes, RouteInjector } from '../loop/ports.js';
 
 const hop = (ip: string | undefined): StaticNextHop | undefined => (ip ? { via: ip } : undefined);
 
@@ -23,17 +24,52 @@ export function layoutFor(
   return { tables, dialect: config.dialect, ...(families ? { families } : {}) };
 }
 
+/**
+ * The tables as the rule-set check sees them: the configured ones, and per table the protocols it would
+ * get and why it cannot be rendered, against BIRD's own symbols when they could be read (`foreign`).
+ */
+export function tableView(
+  config: AgentConfig['bird'],
+  foreign: ReadonlyMap<string, string> | null,
+  families?: readonly ('ipv4' | 'ipv6')[],
+): TableView {
+  const layout = layoutFor(config, families);
+  return {
+    configured: new Set(Object.keys(layout.tables)),
+    symbolsChecked: foreign !== null,
+    judge: (tables) => {
+      const widened = renderableLayout(layout, tables, foreign ?? undefined);
+      const problems = new Map(widened.refused.map((r) => [r.table, r.reason]));
+      const protocols = ownedProtocols(renderableLayout(layout, tables).layout);
+      return new Map(
+        tables.map((table) => {
+          const problem = problems.get(table);
+          const names = protocols.filter((p) => p.table === table).map((p) => p.name);
+          return [table, problem === undefined ? { protocols: names } : { protocols: names, problem }];
+        }),
+      );
+    },
+  };
+}
+
 /** BIRD 1.6 runs IPv4 and IPv6 in two daemons: one injector each, routes split by family. */
 class SplitInjector implements RouteInjector {
   constructor(
     private readonly v4: RouteInjector,
     private readonly v6: RouteInjector,
   ) {}
-  async set(routes: readonly DesiredRoute[]): Promise<void> {
-    await Promise.all([
-      this.v4.set(routes.filter((r) => r.family === 'ipv4')),
-      this.v6.set(routes.filter((r) => r.family === 'ipv6')),
+  async set(routes: readonly DesiredRoute[], tables: readonly string[]): Promise<ApplyResult> {
+    const [a, b] = await Promise.all([
+      this.v4.set(
+        routes.filter((r) => r.family === 'ipv4'),
+        tables,
+      ),
+      this.v6.set(
+        routes.filter((r) => r.family === 'ipv6'),
+        tables,
+      ),
     ]);
+    return { refused: [...a.refused, ...b.refused] };
   }
   async held(): Promise<HeldRoutes> {
     const [a, b] = await Promise.all([this.v4.held(), this.v6.held()]);
@@ -44,26 +80,48 @@ class SplitInjector implements RouteInjector {
   }
 }
 
-/** The injector for the agent's config, and the BIRD client(s) behind it (to close on stop). */
+/**
+ * The injector for the agent's config, the BIRD client(s) behind it (to close on stop), and `tables()`,
+ * which reads BIRD's symbols (null when BIRD cannot be read) for the rule-set check's view of the tables.
+ */
 export function birdPort(
   config: AgentConfig['bird'],
   logger: Logger,
-): { port: RouteInjector; clients: BirdClient[] } {
+): { port: RouteInjector; clients: BirdClient[]; tables: () => Promise<TableView> } {
   const clients: BirdClient[] = [];
+  const injectors: BirdRouteInjector[] = [];
   const make = (socketPath: string, includePath: string, families?: readonly ('ipv4' | 'ipv6')[]) => {
     const client = new BirdClient({ socketPath, logger });
     clients.push(client);
-    return new BirdRouteInjector({ client, includePath, layout: layoutFor(config, families), logger });
+    const injector = new BirdRouteInjector({
+      client,
+      includePath,
+      layout: layoutFor(config, families),
+      logger,
+    });
+    injectors.push(injector);
+    return injector;
+  };
+  const families = config.dialect === 'bird1' && !config.socket6 ? (['ipv4'] as const) : undefined;
+  const tables = async () => {
+    try {
+      const foreign = new Map<string, string>();
+      for (const injector of injectors)
+        for (const [k, v] of await injector.foreignSymbols()) foreign.set(k, v);
+      return tableView(config, foreign, families);
+    } catch {
+      return tableView(config, null, families);
+    }
   };
   if (config.dialect === 'bird2') {
     const injector = make(config.socket, config.include);
-    return { port: new BirdInjectorPort(injector), clients };
+    return { port: new BirdInjectorPort(injector), clients, tables };
   }
   if (!config.socket6) {
     const injector = make(config.socket, config.include, ['ipv4']);
-    return { port: new BirdInjectorPort(injector), clients };
+    return { port: new BirdInjectorPort(injector), clients, tables };
   }
   const v4 = make(config.socket, config.include, ['ipv4']);
   const v6 = make(config.socket6, config.include.replace(/(\.conf)?$/, '6$1'), ['ipv6']);
-  return { port: new SplitInjector(new BirdInjectorPort(v4), new BirdInjectorPort(v6)), clients };
+  return { port: new SplitInjector(new BirdInjectorPort(v4), new BirdInjectorPort(v6)), clients, tables };
 }

@@ -4,7 +4,7 @@ import type { BirdConfigCheck } from '@rhi/bird-client';
 import { HaproxyClient } from '@rhi/haproxy-client';
 import { formatDiagnostics, parse } from '@rhi/rules-dsl';
 import { readFile } from 'node:fs/promises';
-import { layoutFor } from '../app/bird-port.js';
+import { layoutFor, tableView } from '../app/bird-port.js';
 import type { AgentConfig } from '../config/schema.js';
 import { allowlist } from '../core/allowlist.js';
 import { proxyNames, unknownProxies } from '../core/proxy-names.js';
@@ -27,6 +27,8 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
     readonly family: 'ipv4' | 'ipv6';
     readonly prefix: string;
   }[] = [];
+  /** Each table the rules use, with the place of the first rule that uses it. */
+  const tables = new Map<string, string>();
   const file = config.rules.file;
   if (file) {
     try {
@@ -57,6 +59,11 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
             : { verdict: 'ok', what: 'every route is inside the allowlist' },
         );
         proxies = proxyNames(result.ruleSet);
+        result.ruleSet.rules.forEach((rule, i) => {
+          const at = result.locations[i];
+          for (const r of rule.routes)
+            if (!tables.has(r.table)) tables.set(r.table, `${file}:${at?.line ?? 0}:${at?.column ?? 0}`);
+        });
       }
     } catch (err) {
       items.push({ verdict: 'fail', what: `cannot read rules file ${file}`, detail: message(err) });
@@ -95,9 +102,15 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
     layout: layoutFor(config.bird),
   });
   try {
+    const foreign = await injector.foreignSymbols().catch(() => null);
+    const verdicts = tableView(config.bird, foreign).judge([...tables.keys()]);
+    items.push(...describeTables(config, tables, verdicts));
+    const renderable = [...verdicts].filter(([, v]) => v.problem === undefined).map(([t]) => t);
     const layout = layoutFor(config.bird);
     const needed = new Set(routes.map((r) => protocolNameFor(layout, r.table, r.family)));
-    items.push(...describeBirdCheck(await injector.checkConfig(config.bird.config), needed));
+    items.push(
+      ...describeBirdCheck(await injector.checkConfig(config.bird.config, { tables: renderable }), needed),
+    );
   } catch (err) {
     items.push({
       verdict: 'fail',
@@ -123,6 +136,33 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
       : { verdict: 'warn', what: 'no NATS: the agent works alone, with no fleet view or rule-set pushes' },
   );
   return items;
+}
+
+/** The rules' route tables: refused when they cannot be rendered, told when bird.tables does not list them. */
+function describeTables(
+  config: AgentConfig,
+  tables: ReadonlyMap<string, string>,
+  verdicts: ReturnType<ReturnType<typeof tableView>['judge']>,
+): CheckItem[] {
+  return [...tables].flatMap(([table, place]): CheckItem[] => {
+    const verdict = verdicts.get(table);
+    if (verdict?.problem)
+      return [
+        {
+          verdict: 'fail',
+          what: `table ${table} cannot be rendered: the agent refuses rules that use it`,
+          detail: `${place}: ${verdict.problem}`,
+        },
+      ];
+    if (Object.hasOwn(config.bird.tables, table)) return [];
+    return [
+      {
+        verdict: 'warn',
+        what: `table ${table} is not in bird.tables: its routes get the default next hop (via "lo"), in ${verdict?.protocols.join(', ') ?? table}`,
+        detail: `first used at ${place}; list it in bird.tables for a gateway`,
+      },
+    ];
+  });
 }
 
 /**

@@ -1,14 +1,19 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { HaproxyClient } from '@rhi/haproxy-client';
 import { evaluate, formatRoute, parse, parsePrefix, renderExplanation } from '@rhi/rules-dsl';
 import { pino } from 'pino';
+import { AdminSocketInUseError, AdminSocketSetupError } from '../admin/control-socket.js';
 import { AgentApp } from '../app/agent-app.js';
 import type { ConfigOverride } from '../config/load.js';
 import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
+import { allowlist } from '../core/allowlist.js';
 import type { AgentSnapshot } from '../loop/ports.js';
+import { AdminClient, AdminRefusedError, AdminUnreachableError, permissionDenied } from './admin-client.js';
 import { renderChecks, runChecks } from './check.js';
+import { drainProgress, drainStarted } from './drain-progress.js';
 
 /** The agent's version, reported in status messages. */
 export const AGENT_VERSION = '0.1.0';
@@ -20,8 +25,14 @@ Usage:
   rhi-agent check    [--config F]                          checklist: config, rules, allowlist, HAProxy, BIRD
   rhi-agent explain  [--config F] [<prefix>]               why each route is (not) advertised, from live HAProxy
   rhi-agent status   [--config F] [--json]                 the running agent's state
-  rhi-agent drain    [--config F] [--reason R] [--wait-sessions N --timeout SECONDS]
+  rhi-agent drain    [--config F] [--reason R] [--wait-sessions N [--timeout SECONDS]] [--no-wait]
   rhi-agent undrain  [--config F]
+
+drain withdraws every route; with --wait-sessions N it first de-prefers them and withdraws them once
+HAProxy's connections fall to N, or after --timeout (default 60 s). It waits until BIRD holds none of
+the routes, printing progress, unless --no-wait (Ctrl-C stops the waiting, not the drain). drain and
+undrain go through the admin socket (admin.socket, /run/rhi/admin.sock): run them as root or as a
+member of its group (rhi).
 
 --config defaults to $RHI_CONFIG or /etc/rhi/agent.yaml. Any setting can be overridden with
 --set <path>=<value> or an environment variable RHI_<SECTION>__<KEY> (e.g. RHI_HAPROXY__POLL_INTERVAL_MS=100).
@@ -29,56 +40,76 @@ Exit status: 0 fine, 1 a check failed or the agent refused, 2 usage or configura
 `;
 
 class UsageError extends Error {}
+/** Exit status 1: the agent or the machine refused, or a drain did not finish. */
+class FailedError extends Error {}
+
+/** How often `drain` reads the agent's status while it waits. */
+const DRAIN_POLL_MS = 200;
+/** How long `drain` waits, beyond the agent's own deadline, for BIRD to hold none of the routes. */
+const DRAIN_CONFIRM_MS = 15_000;
 
 async function loadConfig(file: string, sets: readonly string[]): Promise<AgentConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new UsageError(
-      `cannot read the configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES')
+      throw new UsageError(`cannot read the configuration: ${await permissionDenied(file)}`);
+    throw new UsageError(`cannot read the configuration ${file}: ${code ?? (err as Error).message}`);
   }
   const overrides: ConfigOverride[] = [...overridesFromEnv(process.env), ...sets.map(overrideFromFlag)];
   return parseConfig(text, file, overrides);
 }
 
-function adminUrl(config: AgentConfig, path: string): string {
-  const listen = config.admin.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
-  return `http://${listen}${path}`;
-}
-
-async function admin(config: AgentConfig, path: string, init?: RequestInit): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(adminUrl(config, path), init);
-  } catch (err) {
-    throw new UsageError(
-      `the agent does not answer on ${config.admin.listen} (is it running?): ${(err as Error).cause ?? (err as Error).message}`,
-    );
+/**
+ * After `POST /drain`: reads the status over the control socket until BIRD holds none of the routes,
+ * printing each change of progress. Gives up (the drain staying in force) `DRAIN_CONFIRM_MS` after the
+ * agent's own deadline.
+ */
+async function waitForDrain(client: AdminClient, print: (line: string) => void): Promise<void> {
+  let last = '';
+  let limit: number | null = null;
+  for (;;) {
+    const s = (await client.control('GET', '/status')) as AgentSnapshot;
+    if (limit === null) {
+      const started = drainStarted(s);
+      if (started) print(started);
+      const agentLeft = s.drain?.deadline === undefined ? 0 : Math.max(0, s.drain.deadline - s.time);
+      limit = Date.now() + agentLeft + DRAIN_CONFIRM_MS;
+    }
+    const progress = drainProgress(s);
+    if (progress.state === 'undrained') throw new FailedError(progress.line);
+    if (progress.line !== last) print(progress.line);
+    last = progress.line;
+    if (progress.state === 'done') return;
+    if (Date.now() > limit)
+      throw new FailedError(
+        `the drain has not finished: ${progress.line}; it stays in force (rhi-agent status shows it, rhi-agent undrain ends it)`,
+      );
+    await sleep(DRAIN_POLL_MS);
   }
-  const body = (await res.json()) as { ok?: boolean; error?: string };
-  if (!res.ok) throw new UsageError(`the agent refused: ${body.error ?? res.status}`);
-  return body;
 }
 
 function renderStatus(s: AgentSnapshot): string {
   const lines = [
     `rule set: ${s.ruleSet ? `${s.ruleSet.hash.slice(0, 12)} (${s.ruleSet.source}, serial ${s.ruleSet.serial})` : 'none'}`,
     `haproxy:  ${s.haproxy.reachable ? `reachable${s.haproxy.pid ? ` (pid ${s.haproxy.pid})` : ''}` : `UNREACHABLE: ${s.haproxy.error ?? ''}`}`,
-    `bird:     ${s.bird.reachable ? 'reachable' : `UNREACHABLE: ${s.bird.error ?? ''}`}`,
+    `bird:     ${s.bird.reachable ? `reachable${s.bird.error ? `, REFUSING: ${s.bird.error}` : ''}` : `UNREACHABLE: ${s.bird.error ?? ''}`}`,
     `drained:  ${s.drained ? 'yes' : 'no'}`,
     '',
   ];
   const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
+  const refused = new Map((s.refused ?? []).map((r) => [`${r.table}%${r.prefix}`, r.reason]));
   const rows = [['ROUTE', 'RULE', 'ADVERTISED', 'IN BIRD', 'REASON']];
   for (const r of s.routes) {
+    const why = refused.get(`${r.table}%${r.prefix}`);
     rows.push([
       formatRoute(r),
       r.decision ? 'holds' : 'fails',
       r.desired ? 'yes' : 'no',
       inBird === null ? '?' : inBird.has(`${r.table}%${r.prefix}`) ? 'yes' : 'no',
-      r.reason,
+      why === undefined ? r.reason : `REFUSED: ${why}`,
     ]);
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
@@ -99,6 +130,7 @@ async function explain(config: AgentConfig, prefix: string | undefined): Promise
     socket: config.haproxy.sockets[0] ?? '',
     timeoutMs: config.haproxy.timeoutMs,
   }).readHealth();
+  const allowed = allowlist(config.allowlist);
   let decisions = evaluate(result.ruleSet, health);
   if (prefix !== undefined) {
     const parsed = parsePrefix(prefix.includes('%') ? (prefix.split('%')[1] ?? '') : prefix);
@@ -107,10 +139,14 @@ async function explain(config: AgentConfig, prefix: string | undefined): Promise
     if (!decisions.length) throw new UsageError(`no rule controls ${parsed.prefix}`);
   }
   return decisions
-    .map(
-      (d) =>
-        `${formatRoute(d)}: ${d.advertise ? 'advertise' : 'withdraw'} (rule at ${file}:${result.locations[d.rule]?.line ?? '?'})\n${renderExplanation(d.explanation, '  ')}`,
-    )
+    .map((d) => {
+      const rule = `rule at ${file}:${result.locations[d.rule]?.line ?? '?'}`;
+      // The agent never advertises a route outside the allowlist, whatever its rule says.
+      const verdict = allowed.allows(d.prefix)
+        ? `${d.advertise ? 'advertise' : 'withdraw'} (${rule})`
+        : `blocked by the allowlist (${config.allowlist.join(', ')}): never advertised; its rule ${d.advertise ? 'holds' : 'fails'} (${rule})`;
+      return `${formatRoute(d)}: ${verdict}\n${renderExplanation(d.explanation, '  ')}`;
+    })
     .join('\n\n');
 }
 
@@ -150,6 +186,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         reason: { type: 'string' },
         'wait-sessions': { type: 'string' },
         timeout: { type: 'string' },
+        'no-wait': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -174,7 +211,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${await explain(config, rest[0])}\n`);
         return 0;
       case 'status': {
-        const status = (await admin(config, '/status')) as AgentSnapshot;
+        const status = (await new AdminClient(config.admin).read('/status')) as AgentSnapshot;
         process.stdout.write(
           values.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`,
         );
@@ -190,25 +227,30 @@ export async function main(argv: readonly string[]): Promise<number> {
         };
         const waitSessions = number('wait-sessions', values['wait-sessions']);
         const timeout = number('timeout', values.timeout);
+        if (timeout !== undefined && waitSessions === undefined)
+          throw new UsageError(
+            '--timeout bounds the wait for sessions to fall: give it with --wait-sessions N',
+          );
         const request = {
           ...(values.reason === undefined ? {} : { reason: values.reason }),
           ...(waitSessions === undefined ? {} : { waitSessions: Math.floor(waitSessions) }),
           ...(timeout === undefined ? {} : { timeoutMs: Math.round(timeout * 1000) }),
         };
-        await admin(config, '/drain', {
-          method: 'POST',
-          body: JSON.stringify(request),
-          headers: { 'content-type': 'application/json' },
-        });
-        process.stdout.write(
-          waitSessions === undefined
-            ? 'drained: routes withdrawn\n'
-            : 'draining: routes de-preferred, withdrawn once sessions fall\n',
-        );
+        const client = new AdminClient(config.admin);
+        await client.control('POST', '/drain', request);
+        if (values['no-wait']) {
+          process.stdout.write(
+            waitSessions === undefined
+              ? 'drain requested: routes being withdrawn (not waiting: rhi-agent status shows them)\n'
+              : `draining: routes de-preferred, withdrawn once HAProxy's connections fall to ${Math.floor(waitSessions)} (not waiting: rhi-agent status shows the progress)\n`,
+          );
+          return 0;
+        }
+        await waitForDrain(client, (line) => process.stdout.write(`${line}\n`));
         return 0;
       }
       case 'undrain':
-        await admin(config, '/undrain', { method: 'POST' });
+        await new AdminClient(config.admin).control('POST', '/undrain');
         process.stdout.write('undrained\n');
         return 0;
       default:
@@ -219,9 +261,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rhi-agent: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof FailedError ||
+      err instanceof AdminRefusedError ||
+      err instanceof AdminSocketInUseError ||
+      err instanceof AdminSocketSetupError
+    ) {
+      process.stderr.write(`rhi-agent: ${err.message}\n`);
+      return 1;
+    }
+    if (
+      err instanceof UsageError ||
+      err instanceof AdminUnreachableError ||
+      (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`rhi-agent: ${(err as Error).message}\n`);
-      return (err as Error).message.startsWith('the agent refused') ? 1 : 2;
+      return 2;
     }
     throw err;
   }

@@ -1,4 +1,5 @@
-import { parsePrefix } from '@rhi/rules-dsl';
+import { renderableLayout, symbolProblem } from '@rhi/bird-client';
+import { parse, parsePrefix } from '@rhi/rules-dsl';
 import { z } from 'zod';
 
 const token = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, - or _');
@@ -10,15 +11,57 @@ const cidr = z.string().transform((value, ctx) => {
   }
   return parsed.prefix;
 });
-const ip = z
-  .string()
-  .refine((v) => !v.includes('/') && parsePrefix(v).ok, 'expected an IPv4 or IPv6 address');
+const address = (family: 'ipv4' | 'ipv6') =>
+  z.string().refine(
+    (v) => {
+      const parsed = parsePrefix(v);
+      return !v.includes('/') && parsed.ok && parsed.family === family;
+    },
+    `expected an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`,
+  );
 const path = z.string().min(1, 'expected a path').startsWith('/', 'expected an absolute path');
+/**
+ * Route tables with their next hops. Each must be a table a rule can name (the rules file's own check:
+ * BIRD symbol rules and keywords) whose protocols BIRD can take (`{table}` and `{table}_v6`: at most 64
+ * characters, not another table's).
+ */
+const birdTables = z
+  .record(
+    z.string(),
+    z.strictObject({ gateway: address('ipv4').optional(), gateway6: address('ipv6').optional() }),
+  )
+  .superRefine((tables, ctx) => {
+    const named = new Set<string>();
+    for (const name of Object.keys(tables)) {
+      const symbol = symbolProblem(name);
+      const problem =
+        symbol === undefined
+          ? parse(`${name}%192.0.2.1/32 = true\n`).diagnostics.find((d) => d.severity === 'error')?.message
+          : `table '${name}' ${symbol}`;
+      if (problem === undefined) continue;
+      named.add(name);
+      ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+    const { refused } = renderableLayout({
+      tables: Object.fromEntries(Object.keys(tables).map((name) => [name, {}])),
+    });
+    for (const r of refused)
+      if (!named.has(r.table)) ctx.addIssue({ code: 'custom', path: [r.table], message: r.reason });
+  });
 const socketAddress = z
   .string()
   .refine((v) => v.startsWith('/') || /^ipv4@[^:]+:\d+$/.test(v) || /^ipv6@\[[0-9a-fA-F:]+\]:\d+$/.test(v), {
     message: 'expected a unix socket path, ipv4@<host>:<port> or ipv6@[<addr>]:<port>',
   });
+/** A file mode as chmod takes it: '0660', or unquoted 0660 or 660 (YAML reads 0660 as the number 660). */
+const fileMode = z.union([z.string(), z.number().int()]).transform((value, ctx) => {
+  const text = String(value);
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: "expected a file mode such as '0660'" });
+    return z.NEVER;
+  }
+  return Number.parseInt(text, 8);
+});
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 const threshold = z.strictObject({
   count: z.number().int().min(1).default(1),
@@ -63,8 +106,11 @@ export const AgentConfigSchema = z.strictObject({
     include: path,
     /** BIRD's main config file, read by `rhi-agent check` to verify it includes our file and exports our routes. */
     config: path.default('/etc/bird/bird.conf'),
-    /** Route tables: next hop per table; a table not listed gets the injector's default. */
-    tables: z.record(token, z.strictObject({ gateway: ip.optional(), gateway6: ip.optional() })).default({}),
+    /**
+     * Route tables: next hop per table. A table the rules use but this does not list gets the injector's
+     * default next hop (`via "lo"`): listing one is only needed for a gateway.
+     */
+    tables: birdTables.default({}),
     reconcileIntervalMs: ms(1000, 3_600_000).default(30_000),
   }),
   rules: z
@@ -77,6 +123,17 @@ export const AgentConfigSchema = z.strictObject({
       trustedKeys: z.record(z.string().min(1), path).default({}),
       /** Accept rule sets naming proxies the live HAProxy does not know (they count as down). */
       allowUnknownProxies: z.boolean().default(false),
+      /**
+       * Accept a rule set with no rule (an empty or comment-only file, or such a push): it withdraws every
+       * route. Refused by default (`RULESET_EMPTY`): `rhi-agent drain` is the tool for withdrawing all.
+       */
+      allowEmpty: z.boolean().default(false),
+      /**
+       * A change to the rules file is taken once the file has stayed the same (inode, size, mtime and
+       * content) this long, so that one truncated and written again (`cp`, `cat >`, scp) is never read
+       * half-written; a new file renamed into place is taken at once.
+       */
+      settleMs: ms(0, 600_000).default(2000),
     })
     .refine((r) => r.file !== undefined || r.fromController, {
       message: 'give a rules file, or set fromController: true',
@@ -132,9 +189,36 @@ export const AgentConfigSchema = z.strictObject({
     .optional(),
   admin: z
     .strictObject({
-      listen: z.string().regex(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, 'expected <host>:<port>'),
+      /** `GET /metrics`, `/status`, `/healthz`, open to whoever reaches it: keep it on loopback. */
+      listen: z
+        .string()
+        .regex(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, 'expected <host>:<port>')
+        .default('127.0.0.1:9180'),
+      /**
+       * The control socket: the reads and `POST /drain`, `/undrain` (`rhi-agent drain|undrain`), which TCP
+       * refuses. Who may connect is decided by its mode and group, as for HAProxy's stats socket.
+       */
+      socket: path
+        .refine(
+          (p) => Buffer.byteLength(p) <= 100,
+          'expected at most 100 bytes (unix socket paths are short)',
+        )
+        .default('/run/rhi/admin.sock'),
+      socketMode: fileMode
+        .refine(
+          (m) => (m & 0o002) === 0,
+          'lets every local user drain this node: drop the write bit for others',
+        )
+        .default(0o660),
+      /** The socket's group (name or number); default the agent's own group (`rhi` under the systemd unit). */
+      socketGroup: z
+        .union([
+          z.string().regex(/^([A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)$/, 'expected a group name or number'),
+          z.number().int().min(0),
+        ])
+        .optional(),
     })
-    .default({ listen: '127.0.0.1:9180' }),
+    .default({ listen: '127.0.0.1:9180', socket: '/run/rhi/admin.sock', socketMode: 0o660 }),
   /** Where the drain state and the last good rule set are kept. */
   stateDir: path.default('/var/lib/rhi'),
 });

@@ -10,9 +10,11 @@ import type {
   AgentTransition,
   Clock,
   HealthEvent,
+  RefusedRoute,
   RouteInjector,
   StatusSink,
 } from './ports.js';
+import { InjectorFailure } from './ports.js';
 
 /** Settings and ports of the loop. */
 export interface AgentLoopOptions {
@@ -43,11 +45,11 @@ interface ActiveRuleSet extends RuleSetMeta {
   readonly routes: readonly DesiredRoute[];
 }
 
-const setKey = (routes: readonly DesiredRoute[]) =>
-  routes
-    .map((r) => `${routeKey(r)} ${JSON.stringify(r.attributes ?? {})}`)
-    .sort()
-    .join('\n');
+const setKey = (routes: readonly DesiredRoute[], tables: readonly string[]) =>
+  [
+    `tables ${tables.join(' ')}`,
+    ...routes.map((r) => `${routeKey(r)} ${JSON.stringify(r.attributes ?? {})}`).sort(),
+  ].join('\n');
 
 /**
  * The agent's event-driven loop: health event -> evaluate -> damping and policies -> `injector.set()`.
@@ -65,10 +67,23 @@ export class AgentLoop {
   private inBird: readonly DesiredRoute[] | null = null;
   private heldAtStart = new Set<string>();
   private drainMode: DrainMode = 'none';
-  private drainWait: { readonly sessions: number; readonly reason: string; readonly since: number } | null =
-    null;
+  /** The drain's reason; once withdrawn after a wait, with how the wait ended. */
+  private drainReason = '';
+  private drainWait: {
+    readonly sessions: number;
+    readonly reason: string;
+    readonly since: number;
+    readonly deadline: number;
+    /** The last count read since the drain began. */
+    counted?: number;
+  } | null = null;
   private birdReachable = true;
   private birdError: string | undefined;
+  /** The failure the last applies share: told once with its error, then only at debug level. */
+  private failure: { readonly kind: 'unreachable' | 'config'; readonly message: string } | null = null;
+  /** The tables the rule set in force uses: the injector renders them besides the configured ones. */
+  private tables: readonly string[] = [];
+  private refused: readonly RefusedRoute[] = [];
   private applying = false;
   private dirty = false;
   private stopped = false;
@@ -97,7 +112,7 @@ export class AgentLoop {
       this.heldAtStart = new Set(held.routes.map(routeKey));
       this.inBird = held.routes;
     } catch (err) {
-      this.birdDown(err);
+      this.birdFailed(err, 'read');
     }
     this.scheduleReconcile();
   }
@@ -124,6 +139,7 @@ export class AgentLoop {
       r.routes.map((route) => ({ ...route, ...(r.attributes ? { attributes: r.attributes } : {}) })),
     );
     this.active = { ruleSet, hash, routes, appliedAt: this.options.clock.now(), ...meta };
+    this.tables = [...new Set(routes.map((r) => r.table))].sort();
     this.emit({
       event: 'ruleSetApplied',
       reason: `${meta.source} rule set ${hash.slice(0, 12)} (serial ${meta.serial})`,
@@ -139,10 +155,10 @@ export class AgentLoop {
       this.drainWait &&
       event.type === 'snapshot' &&
       event.sessions !== undefined &&
-      event.sessions <= this.drainWait.sessions &&
-      true
+      (event.sessionsReadAt === undefined || event.sessionsReadAt >= this.drainWait.since)
     ) {
-      this.finishDrain(`sessions fell to ${event.sessions}`);
+      this.drainWait.counted = event.sessions;
+      if (event.sessions <= this.drainWait.sessions) this.finishDrain(`sessions fell to ${event.sessions}`);
     }
     if (event.type === 'unreachable' && was?.type !== 'unreachable') {
       this.emit({ event: 'haproxyUnreachable', reason: event.error });
@@ -163,13 +179,14 @@ export class AgentLoop {
   drain(reason: string, options: { readonly waitSessions?: number; readonly timeoutMs?: number } = {}): void {
     if (this.drainMode !== 'none') return;
     this.cancels.drain?.();
+    this.drainReason = reason;
     if (options.waitSessions === undefined) {
       this.drainMode = 'withdraw';
       this.emit({ event: 'drained', reason });
     } else {
       this.drainMode = 'deprefer';
-      this.drainWait = { sessions: options.waitSessions, reason, since: this.options.clock.now() };
       const deadline = this.options.clock.now() + (options.timeoutMs ?? 60_000);
+      this.drainWait = { sessions: options.waitSessions, reason, since: this.options.clock.now(), deadline };
       this.cancels.drain = this.options.clock.at(deadline, () =>
         this.finishDrain('timed out waiting for sessions to fall'),
       );
@@ -198,7 +215,8 @@ export class AgentLoop {
     if (this.drainMode !== 'deprefer' || !this.drainWait) return;
     this.cancels.drain?.();
     this.drainMode = 'withdraw';
-    this.emit({ event: 'drained', reason: `${this.drainWait.reason} (${why})` });
+    this.drainReason = `${this.drainWait.reason} (${why})`;
+    this.emit({ event: 'drained', reason: this.drainReason });
     this.drainWait = null;
     this.replan(false);
   }
@@ -222,8 +240,23 @@ export class AgentLoop {
           : { reachable: false, ...(health ? { error: health.error } : { error: 'no reading yet' }) },
       bird: { reachable: this.birdReachable, ...(this.birdError ? { error: this.birdError } : {}) },
       drained: this.drainMode !== 'none',
+      drain:
+        this.drainMode === 'none'
+          ? null
+          : {
+              mode: this.drainMode,
+              reason: this.drainReason,
+              ...(this.drainWait
+                ? {
+                    waitSessions: this.drainWait.sessions,
+                    deadline: this.drainWait.deadline,
+                    ...(this.drainWait.counted === undefined ? {} : { sessions: this.drainWait.counted }),
+                  }
+                : {}),
+            },
       routes: this.routes,
       inBird: this.inBird,
+      refused: this.refused,
     };
   }
 
@@ -232,7 +265,7 @@ export class AgentLoop {
     this.stopped = true;
     for (const cancel of Object.values(this.cancels)) cancel?.();
     if (!withdraw) return;
-    await this.options.injector.set([]);
+    await this.options.injector.set([], this.tables);
     for (const r of this.inBird ?? []) {
       this.emit({ event: 'routeWithdrawn', table: r.table, prefix: r.prefix, reason: 'agent stopping' });
     }
@@ -256,7 +289,7 @@ export class AgentLoop {
     this.memory = result.memory;
     this.routes = result.routes;
     this.desired = result.desired;
-    if (reading && this.changeSince === null && setKey(result.desired) !== this.appliedKey) {
+    if (reading && this.changeSince === null && setKey(result.desired, this.tables) !== this.appliedKey) {
       this.changeSince = this.options.clock.now();
     }
     this.cancels.recheck?.();
@@ -280,31 +313,30 @@ export class AgentLoop {
       return 'queued';
     }
     const routes = this.desired;
-    const key = setKey(routes);
+    const tables = this.tables;
+    const key = setKey(routes, tables);
     if (key === this.appliedKey) return 'unchanged';
     this.applying = true;
     this.cancels.retry?.();
     this.cancels.retry = null;
-    this.options.injector.set(routes).then(
-      () => {
+    this.options.injector.set(routes, tables).then(
+      (result) => {
         this.applying = false;
         this.appliedKey = key;
-        this.inBird = routes;
+        const refused = new Set(result.refused.map(routeKey));
+        this.inBird = refused.size ? routes.filter((r) => !refused.has(routeKey(r))) : routes;
         if (this.changeSince !== null) {
           this.options.onApplied?.(this.options.clock.now() - this.changeSince);
           this.changeSince = null;
         }
         this.retryDelay = this.options.retry?.initialMs ?? 100;
-        if (!this.birdReachable) {
-          this.birdReachable = true;
-          this.birdError = undefined;
-          this.emit({ event: 'birdReachable', reason: 'BIRD accepted the routes' });
-        }
+        this.birdTook();
+        this.noteRefused(result.refused);
         this.afterApply();
       },
       (err: unknown) => {
         this.applying = false;
-        this.birdDown(err);
+        this.birdFailed(err, 'set');
         const delay = this.retryDelay;
         this.retryDelay = Math.min(delay * 2, this.options.retry?.maxMs ?? 10_000);
         if (!this.stopped)
@@ -324,17 +356,87 @@ export class AgentLoop {
     }
   }
 
-  private birdDown(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
-    this.options.logger.warn(
-      { event: 'birdUnreachable', op: 'set', err },
-      'BIRD did not take the routes; retrying',
-    );
-    this.birdError = message;
-    if (this.birdReachable) {
-      this.birdReachable = false;
-      this.emit({ event: 'birdUnreachable', reason: message });
+  /** An apply went through: a failure before it is over. */
+  private birdTook(): void {
+    const was = this.failure;
+    this.failure = null;
+    this.birdError = undefined;
+    if (!this.birdReachable) {
+      this.birdReachable = true;
+      this.emit({ event: 'birdReachable', reason: 'BIRD accepted the routes' });
     }
+    if (was?.kind === 'config')
+      this.emit({ event: 'birdConfigAccepted', reason: 'BIRD accepted the routes' });
+  }
+
+  /**
+   * An apply, read-back or repair failed. BIRD away is `birdUnreachable`; BIRD refusing its config (or
+   * the include file) is `birdConfigError`. Each failure is logged with its error once; the same failure
+   * again, at every retry, only at debug level.
+   */
+  private birdFailed(err: unknown, op: 'set' | 'read' | 'reconcile'): void {
+    const kind = err instanceof InjectorFailure ? err.kind : 'unreachable';
+    const code = err instanceof InjectorFailure ? err.code : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    const again = this.failure?.kind === kind && this.failure.message === message;
+    this.failure = { kind, message };
+    this.birdError = message;
+    const { logger } = this.options;
+    // bird-client's own error: pino shows its chain of causes, which the wrapper would only repeat.
+    const shown = err instanceof InjectorFailure && err.cause !== undefined ? err.cause : err;
+    if (again) {
+      logger.debug({ event: 'birdStillFailing', op, code, reason: message }, 'BIRD still refuses; retrying');
+      return;
+    }
+    if (kind === 'unreachable') {
+      logger.warn(
+        { event: 'birdUnreachable', op, code, err: shown },
+        'BIRD did not take the routes; retrying',
+      );
+      if (this.birdReachable) {
+        this.birdReachable = false;
+        this.emit({ event: 'birdUnreachable', reason: message });
+      }
+      return;
+    }
+    logger.error(
+      { event: 'birdConfigError', op, code, err: shown },
+      'BIRD refuses its configuration: nothing changes in BIRD until it is fixed; retrying',
+    );
+    if (!this.birdReachable) {
+      this.birdReachable = true;
+      this.emit({ event: 'birdReachable', reason: 'BIRD answers again' });
+    }
+    this.emit({ event: 'birdConfigError', reason: message });
+  }
+
+  /** Tells each route newly left out of BIRD (once, not at every apply), and each one taken again. */
+  private noteRefused(refused: readonly RefusedRoute[]): void {
+    const told = (r: RefusedRoute) => `${r.table}%${r.prefix} ${r.reason}`;
+    const before = new Set(this.refused.map(told));
+    const now = new Set(refused.map(told));
+    for (const r of refused) {
+      if (before.has(told(r))) continue;
+      this.options.logger.error(
+        { event: 'routeRefused', table: r.table, prefix: r.prefix, reason: r.reason },
+        `routeRefused ${r.table}%${r.prefix}: ${r.reason}; the other routes are applied`,
+      );
+      this.options.sink.event({
+        event: 'routeRefused',
+        table: r.table,
+        prefix: r.prefix,
+        reason: r.reason,
+        time: this.options.clock.now(),
+      });
+    }
+    for (const r of this.refused) {
+      if (now.has(told(r))) continue;
+      this.options.logger.info(
+        { event: 'routeRefusalCleared', table: r.table, prefix: r.prefix },
+        `${r.table}%${r.prefix} is no longer refused`,
+      );
+    }
+    this.refused = refused;
   }
 
   private scheduleReconcile(): void {
@@ -351,9 +453,16 @@ export class AgentLoop {
     try {
       await this.options.injector.reconcile();
       this.inBird = (await this.options.injector.held()).routes;
+      if (this.failure) {
+        // BIRD took the routes again: retry the apply that failed now rather than at its backoff.
+        this.birdTook();
+        this.cancels.retry?.();
+        this.cancels.retry = null;
+        this.apply();
+      }
       this.publish();
     } catch (err) {
-      this.birdDown(err);
+      this.birdFailed(err, 'reconcile');
       this.appliedKey = null;
       this.apply();
     }

@@ -22,10 +22,46 @@ export interface HeldRoutes {
   readonly routes: readonly DesiredRoute[];
 }
 
+/** A route the injector left out of an apply (it cannot be rendered), and why; the others were applied. */
+export interface RefusedRoute {
+  readonly table: string;
+  readonly prefix: string;
+  readonly family: 'ipv4' | 'ipv6';
+  readonly reason: string;
+}
+
+/** What an apply did besides making BIRD hold the routes. */
+export interface ApplyResult {
+  /** Routes left out: BIRD holds the others. */
+  readonly refused: readonly RefusedRoute[];
+}
+
+/**
+ * Why an apply failed, for the loop to report it as it is: BIRD away (`unreachable`: retrying is all
+ * there is), or BIRD (or the files it reads) refusing what it was given (`config`: an operator's
+ * mistake, which no retry mends by itself).
+ */
+export class InjectorFailure extends Error {
+  constructor(
+    readonly kind: 'unreachable' | 'config',
+    /** The underlying error's code, e.g. `BIRD_CONFIG_INVALID`, `BIRD_CONNECTION`. */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'InjectorFailure';
+  }
+}
+
 /** The injector port: declarative, the whole desired set each time. */
 export interface RouteInjector {
-  /** Makes BIRD hold exactly `routes`; rejects with an error when BIRD is unreachable or refuses. */
-  set(routes: readonly DesiredRoute[]): Promise<void>;
+  /**
+   * Makes BIRD hold exactly `routes`, owning `tables` (every table the rule set in force uses) besides
+   * the configured ones. A route that cannot be rendered is left out and returned; the rest is applied.
+   * Rejects (preferably with an {@link InjectorFailure}) when BIRD is unreachable or refuses as a whole.
+   */
+  set(routes: readonly DesiredRoute[], tables: readonly string[]): Promise<ApplyResult>;
   /** Reads what BIRD really holds for our protocols (also used at start). */
   held(): Promise<HeldRoutes>;
   /** Re-checks BIRD (and the include file) against the last `set()` and repairs drift. */
@@ -57,11 +93,27 @@ export interface AgentTransition {
     | 'haproxyUnreachable'
     | 'haproxyReachable'
     | 'birdUnreachable'
-    | 'birdReachable';
+    | 'birdReachable'
+    | 'birdConfigError'
+    | 'birdConfigAccepted'
+    | 'routeRefused';
   readonly time: number;
   readonly reason: string;
   readonly table?: string;
   readonly prefix?: string;
+}
+
+/** A drain in force: waiting for HAProxy's connections to fall (routes de-preferred), or withdrawn. */
+export interface DrainStatus {
+  readonly mode: 'deprefer' | 'withdraw';
+  /** The request's reason; once withdrawn after a wait, with how the wait ended. */
+  readonly reason: string;
+  /** While de-preferring: the connection count waited for. */
+  readonly waitSessions?: number;
+  /** While de-preferring: HAProxy's connections as last read since the drain began (none read yet: absent). */
+  readonly sessions?: number;
+  /** While de-preferring: when the routes are withdrawn whatever the connections (the clock's ms). */
+  readonly deadline?: number;
 }
 
 /** The loop's view of itself, published on every change. */
@@ -74,9 +126,13 @@ export interface AgentSnapshot {
     readonly appliedAt: number;
   } | null;
   readonly haproxy: { readonly reachable: boolean; readonly pid?: number; readonly error?: string };
+  /** `error`: why the last apply failed (BIRD away, or reachable but refusing its config). */
   readonly bird: { readonly reachable: boolean; readonly error?: string };
   readonly drained: boolean;
+  readonly drain: DrainStatus | null;
   readonly routes: readonly PlannedRoute[];
   /** What BIRD held at the last successful apply or read-back, or null when unknown. */
   readonly inBird: readonly DesiredRoute[] | null;
+  /** Desired routes the last apply left out because they cannot be rendered (the rest was applied). */
+  readonly refused?: readonly RefusedRoute[];
 }

@@ -13,6 +13,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The wire form (`rhi.v1.status`) of the loop's snapshot. */
 export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, now: number): NodeStatus {
   const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
+  const refused = new Map((s.refused ?? []).map((r) => [`${r.table}%${r.prefix}`, r.reason]));
   return {
     schema: 'rhi.v1.status',
     node: id.node,
@@ -39,7 +40,10 @@ export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, no
       desired: r.desired,
       damping: r.phase,
       allowed: r.allowed,
-      reason: r.reason,
+      // A route left out of BIRD tells why in its reason (the schema has no field for it).
+      reason: refused.has(`${r.table}%${r.prefix}`)
+        ? `refused by the injector: ${refused.get(`${r.table}%${r.prefix}`)}`
+        : r.reason,
       inBird: inBird === null ? null : inBird.has(`${r.table}%${r.prefix}`),
       since: iso(r.since),
     })),

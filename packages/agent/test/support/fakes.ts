@@ -5,6 +5,7 @@ import { routeKey } from '../../src/core/planner.js';
 import type {
   AgentSnapshot,
   AgentTransition,
+  ApplyResult,
   Clock,
   HeldRoutes,
   RouteInjector,
@@ -52,28 +53,42 @@ export const settle = async () => {
 export class FakeInjector implements RouteInjector {
   held_: DesiredRoute[] = [];
   readonly sets: DesiredRoute[][] = [];
+  /** The tables each successful set() was told to own. */
+  readonly tables: string[][] = [];
   /** Every state BIRD went through, as sorted route keys. */
   readonly history: string[][] = [];
   failNext = 0;
+  /** What set() throws while set (BIRD refusing its config, say). */
+  failWith: Error | null = null;
+  /** Why a route cannot be rendered (undefined: it can); a refused route is left out, the rest applied. */
+  refuse: (route: DesiredRoute) => string | undefined = () => undefined;
   unreachable = false;
   /** When set, set() waits for this promise (to test coalescing). */
   gate: Promise<void> | null = null;
   private inFlight = false;
 
-  async set(routes: readonly DesiredRoute[]): Promise<void> {
+  async set(routes: readonly DesiredRoute[], tables: readonly string[] = []): Promise<ApplyResult> {
     if (this.inFlight) throw new Error('impossible: set() called while another set() is in flight');
     this.inFlight = true;
     try {
       if (this.gate) await this.gate;
       if (this.unreachable) throw new Error('connect ENOENT /run/bird/bird.ctl');
+      if (this.failWith) throw this.failWith;
       if (this.failNext > 0) {
         this.failNext--;
         throw new Error('8002 bird.conf:3:1 syntax error');
       }
-      this.sets.push([...routes]);
-      this.held_ = [...routes];
-      this.last = [...routes];
+      const refused = routes.flatMap((r) => {
+        const reason = this.refuse(r);
+        return reason === undefined ? [] : [{ table: r.table, prefix: r.prefix, family: r.family, reason }];
+      });
+      const taken = routes.filter((r) => this.refuse(r) === undefined);
+      this.sets.push([...taken]);
+      this.tables.push([...tables]);
+      this.held_ = [...taken];
+      this.last = [...taken];
       this.history.push(this.heldKeys());
+      return { refused };
     } finally {
       this.inFlight = false;
     }

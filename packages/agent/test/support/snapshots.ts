@@ -22,6 +22,7 @@ export const agentSnapshot = (over: Partial<AgentSnapshot> = {}): AgentSnapshot 
   haproxy: { reachable: true, pid: 9 },
   bird: { reachable: true },
   drained: false,
+  drain: null,
   routes: [plannedRoute()],
   inBird: [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
   ...over,
