@@ -25,6 +25,7 @@ import { AgentApp } from '../src/app/agent-app.js';
 import { parseConfig } from '../src/config/load.js';
 import type { AgentConfig } from '../src/config/schema.js';
 import { recordingLogger } from './support/fakes.js';
+import { agentSettled } from './support/agent-settled.js';
 import { FeedReads } from './support/feed-reads.js';
 
 // The whole agent against real daemons: HAProxy (master-worker, real health checks on real HTTP
@@ -99,21 +100,7 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
         ? true
         : undefined;
     });
-  const routeKey = (r: { table: string; prefix: string; attributes?: object }) =>
-    `${r.table}%${r.prefix} ${JSON.stringify(Object.entries(r.attributes ?? {}).sort())}`;
-  /** The agent waits for no damping timer, and BIRD holds exactly the routes (and attributes) it plans. */
-  const agentSettled = () =>
-    waitFor('the agent to hold in BIRD exactly what it plans', () => {
-      const s = running().snapshot();
-      const planned = s.routes
-        .filter((r) => r.desired)
-        .map(routeKey)
-        .sort();
-      const held = (s.inBird ?? []).map(routeKey).sort();
-      return s.routes.every((r) => r.phase === 'stable') && JSON.stringify(planned) === JSON.stringify(held)
-        ? s
-        : undefined;
-    });
+  const settled = () => agentSettled(running);
   /**
    * Everything the agent does about HAProxy's state after `mark` has reached the router: the agent handled
    * a read since (one `accept` takes), BIRD holds what it plans, and the router has all the node sent.
@@ -121,7 +108,7 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
    */
   const quiet = async (what: string, mark: number, accept?: Parameters<FeedReads['handled']>[2]) => {
     await reads.handled(what, mark, accept);
-    await agentSettled();
+    await settled();
     return routerCaughtUp(pair);
   };
   const natsUp = async (up: boolean) =>
@@ -383,7 +370,7 @@ stateDir: ${dir}
     await peerHas([VIP1, VIP2]);
     expect(await push('198.18.200.1 = all(b:be_app)\n', 8)).toMatchObject({ result: 'applied' });
     await peerHas([VIP1]);
-    await agentSettled();
+    await settled();
     // The router got VIP2's announcement and its withdrawal, and nothing about VIP1.
     expect(await routerCaughtUp(pair)).toEqual({
       updates: before.updates + 1,

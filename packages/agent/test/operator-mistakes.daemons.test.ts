@@ -21,6 +21,7 @@ import { runChecks } from '../src/cli/check.js';
 import { parseConfig } from '../src/config/load.js';
 import type { AgentConfig } from '../src/config/schema.js';
 import { recordingLogger } from './support/fakes.js';
+import { agentSettled } from './support/agent-settled.js';
 import { FeedReads } from './support/feed-reads.js';
 
 // Operator mistakes against real daemons (HAProxy with real health checks, the node's BIRD with the
@@ -77,26 +78,11 @@ describe('rhi-agent under operator mistakes, with real haproxy and bird2', () =>
     await writeFile(temp, text);
     await rename(temp, rulesFile);
   };
-  const routeKey = (r: { table: string; prefix: string; attributes?: object }) =>
-    `${r.table}%${r.prefix} ${JSON.stringify(r.attributes ?? {})}`;
-  /** The agent waits for no damping timer, and BIRD holds exactly the routes it plans (less refused ones). */
-  const agentSettled = () =>
-    waitFor('the agent to hold in BIRD exactly what it plans', () => {
-      const s = running().snapshot();
-      const refused = new Set((s.refused ?? []).map((r) => `${r.table}%${r.prefix}`));
-      const planned = s.routes
-        .filter((r) => r.desired && !refused.has(`${r.table}%${r.prefix}`))
-        .map(routeKey)
-        .sort();
-      const held = (s.inBird ?? []).map(routeKey).sort();
-      return s.routes.every((r) => r.phase === 'stable') && JSON.stringify(planned) === JSON.stringify(held)
-        ? s
-        : undefined;
-    });
+  const settled = () => agentSettled(running);
   /** The agent has read HAProxy since `mark`, BIRD holds what it plans, and the router has all the node sent. */
   const quiet = async (what: string, mark: number) => {
     await reads.handled(what, mark);
-    await agentSettled();
+    await settled();
     return routerCaughtUp(pair);
   };
   /**
@@ -105,14 +91,14 @@ describe('rhi-agent under operator mistakes, with real haproxy and bird2', () =>
    */
   const inForce = async (text: string) => {
     const already = running().snapshot().ruleSet?.hash === ruleSetHash(parse(text).ruleSet);
-    if (already && (await readFile(rulesFile, 'utf8')) === text) return agentSettled();
+    if (already && (await readFile(rulesFile, 'utf8')) === text) return settled();
     const mark = records.length;
     await replaceRules(text);
     await waitFor('the agent to take the renamed rules file', () =>
       eventsSince(mark, 'rulesFileChanged').length ? true : undefined,
     );
     if (!already) await applied(mark, text);
-    return agentSettled();
+    return settled();
   };
 
   beforeAll(async () => {
@@ -196,7 +182,7 @@ stateDir: ${dir}
     });
 
     it('renders a zone-id style IPv6 route (addr%eth0) in a table of its own and warns where it is', async () => {
-      await agentSettled();
+      await settled();
       const before = await routerCaughtUp(pair);
       const mark = records.length;
       const text = `${BOTH}2001:db8:200::1%eth0 = all(b:be_app)\n`;
@@ -277,7 +263,7 @@ stateDir: ${dir}
       await peerHas([VIP1]);
       await backends.start(1);
       await peerHas([VIP1, VIP2]);
-      await agentSettled();
+      await settled();
       expect(refused()).toHaveLength(1);
       await inForce(BOTH);
       // BIRD held the same routes before this apply: wait for the apply itself to clear the refusal.
