@@ -17,6 +17,7 @@ import {
   waitFor,
 } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAsNobody } from './support/as-nobody.js';
 
 // The `rhi-agent` binary itself (built dist/, as installed), against real haproxy and bird2: run under
 // signals, check, status, explain, drain, undrain.
@@ -32,7 +33,6 @@ const VIP = '198.18.200.1/32';
 // As root, the tests also run the CLI as other users (setpriv): `nobody` alone, and `nobody` in the admin
 // socket's group `daemon`, which the agent (root here) gives the socket. As another user they cannot.
 const asRoot = process.getuid?.() === 0;
-const NOBODY = 65534;
 const SOCKET_GROUP = 'daemon';
 const SOCKET_GID = 1;
 
@@ -119,20 +119,7 @@ stateDir: ${dir}
     });
   /** The CLI as user nobody, with `groups` as its supplementary groups (root only). */
   const cliAs = (groups: readonly number[], ...args: string[]) =>
-    spawnSync(
-      'setpriv',
-      [
-        `--reuid=${NOBODY}`,
-        `--regid=${NOBODY}`,
-        ...(groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups']),
-        process.execPath,
-        bin,
-        ...args,
-        '--config',
-        configPath,
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
+    runAsNobody(groups, [process.execPath, bin, ...args, '--config', configPath]);
   /** The CLI started in the background, with what it printed so far. */
   const cliInBackground = (...args: string[]) => {
     const child = spawn(process.execPath, [bin, ...args, '--config', configPath], {

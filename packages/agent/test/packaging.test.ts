@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runAsNobody } from './support/as-nobody.js';
 import { listenControlSocket } from '../src/admin/control-socket.js';
 import { parseConfig } from '../src/config/load.js';
 
@@ -137,21 +138,9 @@ describe('packaging/rhi-agent.tmpfiles.conf', () => {
     console.warn('skipping the tmpfiles check: it needs systemd-tmpfiles and root (to act as other users)');
   const RHI = 990;
   const BIRD = 991;
-  const NOBODY = 65534;
   /** Runs `script` in Node as user nobody with `groups`; its exit status and output. */
   const as = (groups: readonly number[], script: string) =>
-    spawnSync(
-      'setpriv',
-      [
-        `--reuid=${NOBODY}`,
-        `--regid=${NOBODY}`,
-        ...(groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups']),
-        process.execPath,
-        '-e',
-        script,
-      ],
-      { encoding: 'utf8' },
-    );
+    runAsNobody(groups, [process.execPath, '-e', script]);
 
   it.runIf(haveTmpfiles && asRoot)(
     'lets the group rhi reach the admin socket and BIRD read the include; nobody else either',
