@@ -11,3 +11,4 @@ export {
 export type { RuleSetRejection, VerifyResult } from './signing.js';
 export { publicKeyFrom, signingInput, signRuleSet, verifySignedRuleSet } from './signing.js';
 export { ContractInvalidTokenError, jetstream, subjects, TOKEN, WIRE_VERSION } from './subjects.js';
+export { parseRouteId, routeId } from './route-id.js';
