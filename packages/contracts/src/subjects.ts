@@ -44,8 +44,11 @@ export const subjects = {
 export const jetstream = {
   /** Stream over `rhi.v1.events.>`: the fleet's transition history. */
   eventsStream: 'RHI_V1_EVENTS',
-  /** KV bucket: latest status per node (key = node name). */
-  statusBucket: 'rhi_v1_status',
+  /**
+   * Stream over `rhi.v1.status.*` keeping one message per subject: the latest status of every node, as
+   * the agents publish it (they need no JetStream permission). A cold controller starts from it.
+   */
+  statusStream: 'RHI_V1_STATUS',
   /** KV bucket: signed rule sets (key = rule-set hash) and assignments (key = `assign.<node>`). */
   ruleSetBucket: 'rhi_v1_rulesets',
 } as const;
