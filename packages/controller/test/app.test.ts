@@ -1,0 +1,249 @@
+import type { NodeStatus, RouteStatus } from '@rhi/contracts';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tokenHash } from '../src/http/auth.js';
+import { buildApp } from '../src/http/app.js';
+import type { NatsHealth, TimelineQuery } from '../src/ports.js';
+import { FleetView } from '../src/view/fleet-view.js';
+
+const T0 = Date.parse('2026-12-02T10:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const VIEWER = 'viewer-token-0123456789';
+
+const route = (prefix: string, over: Partial<RouteStatus> = {}): RouteStatus => ({
+  table: 'vol1',
+  prefix,
+  family: 'ipv4',
+  decision: 'advertise',
+  desired: true,
+  damping: 'stable',
+  allowed: true,
+  reason: 'b:be_app up',
+  inBird: true,
+  since: iso(T0 - 60_000),
+  ...over,
+});
+const status = (node: string, routes: RouteStatus[], seq = 1): NodeStatus => ({
+  schema: 'rhi.v1.status',
+  node,
+  labels: { site: 'par1' },
+  agentVersion: '0.1.0',
+  time: iso(T0 + seq),
+  seq,
+  ruleSet: { hash: 'a'.repeat(64), serial: 3, source: 'controller', appliedAt: iso(T0 - 120_000) },
+  haproxy: { reachable: true },
+  bird: { reachable: true },
+  drain: { drained: false },
+  routes,
+});
+
+function setup() {
+  let now = T0;
+  let nats: NatsHealth = { up: true };
+  const queries: TimelineQuery[] = [];
+  const view = new FleetView({ heartbeatMs: 5000, minimum: () => 2, now: () => now });
+  view.ingest('rhi.v1.status.lb1', status('lb1', [route('198.18.200.1/32')]), T0);
+  view.ingest(
+    'rhi.v1.status.lb2',
+    status('lb2', [
+      route('198.18.200.1/32', {
+        desired: false,
+        inBird: false,
+        decision: 'withdraw',
+        reason: 'b:be_app down',
+      }),
+    ]),
+    T0,
+  );
+  const app = buildApp({
+    view,
+    timeline: {
+      query: async (q) => {
+        queries.push(q);
+        return {
+          entries: [
+            { seq: 7, time: iso(T0), subject: 'rhi.v1.events.lb1', event: { event: 'routeWithdrawn' } },
+          ],
+          truncated: false,
+        };
+      },
+    },
+    nats: () => nats,
+    tokens: [{ name: 'dashboard', role: 'viewer', sha256: tokenHash(VIEWER) }],
+    metrics: async () => ({ contentType: 'text/plain', text: 'rhi_controller_nodes 2\n' }),
+    logger: pino({ level: 'silent' }),
+    version: '0.1.0',
+  });
+  const get = (url: string, token: string | null = VIEWER) =>
+    app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return {
+    app,
+    view,
+    get,
+    queries,
+    setNow: (t: number) => (now = t),
+    setNats: (h: NatsHealth) => (nats = h),
+  };
+}
+
+let current: ReturnType<typeof setup> | null = null;
+afterEach(async () => {
+  await current?.app.close();
+  current = null;
+});
+const start = () => (current = setup());
+
+describe('controller API', () => {
+  it('refuses every read without a known bearer token, with one error shape', async () => {
+    const { get } = start();
+    for (const [token, code] of [
+      [null, 'AUTH_REQUIRED'],
+      ['wrong-token', 'AUTH_INVALID'],
+    ] as const) {
+      const res = await get('/api/v1/vips', token);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({ error: { code, message: expect.any(String) } });
+    }
+    expect((await get('/metrics', null)).statusCode).toBe(401);
+    expect((await get('/healthz', null)).statusCode).toBe(200);
+    expect((await get('/api/v1/openapi.json', null)).json()).toMatchObject({ openapi: '3.1.0' });
+  });
+
+  it('lists VIPs with their advertisers against the minimum, and one VIP with each node and why', async () => {
+    const { get } = start();
+    const list = await get('/api/v1/vips');
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toMatchObject({
+      stale: false,
+      vips: [
+        {
+          id: 'vol1%198.18.200.1/32',
+          advertisers: 1,
+          minimum: 2,
+          nodes: 2,
+          states: { advertising: 1, withdrawn: 1 },
+        },
+      ],
+    });
+    const one = await get(`/api/v1/vips/${encodeURIComponent('vol1%198.18.200.1/32')}`);
+    expect(
+      one
+        .json()
+        .vip.nodes.map((n: { node: string; state: string; reason: string }) => [n.node, n.state, n.reason]),
+    ).toEqual([
+      ['lb1', 'advertising', 'b:be_app up'],
+      ['lb2', 'withdrawn', 'b:be_app down'],
+    ]);
+    expect((await get(`/api/v1/vips/${encodeURIComponent('vol1%198.18.9.9/32')}`)).json()).toEqual({
+      error: { code: 'VIP_NOT_FOUND', message: 'no node has a rule for vol1%198.18.9.9/32', field: 'id' },
+    });
+    expect((await get('/api/v1/vips/nonsense')).statusCode).toBe(400);
+  });
+
+  it('lists nodes, shows one with its last status, and a lost node as lost', async () => {
+    const { get, setNow } = start();
+    setNow(T0 + 16_000);
+    const nodes = (await get('/api/v1/nodes')).json().nodes;
+    expect(nodes.map((n: { name: string; state: string }) => [n.name, n.state])).toEqual([
+      ['lb1', 'lost'],
+      ['lb2', 'lost'],
+    ]);
+    const one = (await get('/api/v1/nodes/lb1')).json();
+    expect(one.node).toMatchObject({ name: 'lb1', desired: 1, routes: 1, lastHeard: iso(T0) });
+    expect(one.status.routes).toHaveLength(1);
+    expect((await get('/api/v1/nodes/lb9')).json().error.code).toBe('NODE_NOT_FOUND');
+  });
+
+  it('shows the open alerts with their first time', async () => {
+    const { get, view } = start();
+    view.evaluateAlerts();
+    expect((await get('/api/v1/alerts')).json().alerts).toEqual([
+      expect.objectContaining({ kind: 'vipBelowMinimum', subject: 'vol1%198.18.200.1/32', since: iso(T0) }),
+    ]);
+  });
+
+  it('checks timeline queries and names the bad field', async () => {
+    const { get, queries } = start();
+    const ok = await get(
+      `/api/v1/events?node=lb1&vip=${encodeURIComponent('vol1%198.18.200.1/32')}&since=${iso(T0)}&until=${T0 + 1000}`,
+    );
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().events).toHaveLength(1);
+    expect(queries).toEqual([
+      { node: 'lb1', vip: 'vol1%198.18.200.1/32', since: T0, until: T0 + 1000, limit: 1000 },
+    ]);
+    for (const [query, field] of [
+      ['node=a.b', 'node'],
+      ['vip=198.18.200.1', 'vip'],
+      ['since=yesterday', 'since'],
+      ['limit=0', 'limit'],
+      [`since=${T0 + 1}&until=${T0}`, 'until'],
+      ['colour=red', undefined],
+    ] as const) {
+      const res = await get(`/api/v1/events?${query}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('BAD_QUERY');
+      expect(res.json().error.field).toBe(field);
+    }
+  });
+
+  it('serves the last view marked stale with 503 while NATS is unreachable', async () => {
+    const { get, setNats } = start();
+    setNats({ up: false, reason: 'connection refused' });
+    const res = await get('/api/v1/vips');
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({
+      stale: true,
+      vips: [{ id: 'vol1%198.18.200.1/32' }],
+      error: { code: 'NATS_UNAVAILABLE', message: expect.stringContaining('connection refused') },
+    });
+    expect((await get('/healthz', null)).json()).toEqual({ ok: false, reason: 'connection refused' });
+    expect((await get('/api/v1/events')).statusCode).toBe(503);
+  });
+
+  it('streams view changes, and resumes after the last id it gave', async () => {
+    const { app, view } = start();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const read = async (lastId?: string) => {
+      const abort = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/stream`, {
+        headers: { authorization: `Bearer ${VIEWER}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
+        signal: abort.signal,
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      return {
+        until: async (pattern: RegExp) => {
+          while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+          return text;
+        },
+        close: () => abort.abort(),
+      };
+    };
+    const live = await read();
+    view.ingest('rhi.v1.status.lb3', status('lb3', [route('198.18.200.1/32')]), T0);
+    const got = await live.until(/event: node\ndata: .*lb3/);
+    const id = /id: (\d+)\nevent: node\ndata: [^\n]*lb3/.exec(got)?.[1];
+    live.close();
+    view.ingest('rhi.v1.status.lb4', status('lb4', [route('198.18.200.1/32')]), T0);
+    const resumed = await read(id);
+    const missed = await resumed.until(/lb4/);
+    expect(missed).not.toContain('lb3');
+    expect(missed).toMatch(new RegExp(`id: ${Number(id) + 1}\\nevent: node`));
+    resumed.close();
+  });
+
+  it('tells a client resuming from a forgotten id to read the view again', () => {
+    const { view } = start();
+    for (let seq = 2; seq < 1200; seq++)
+      view.ingest(
+        'rhi.v1.status.lb1',
+        status('lb1', [route('198.18.200.1/32', { desired: seq % 2 === 0 })], seq),
+        T0,
+      );
+    expect(view.changesSince(1)).toBeNull();
+    expect(view.changesSince(1150)?.length).toBe(1199 - 1150);
+  });
+});
