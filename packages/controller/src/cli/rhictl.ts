@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import type { VipView } from '../fleet/vip-view.js';
+import type { TimelineEntry } from '../ports.js';
+import type { NodeSummary, VipSummary } from '../view/summaries.js';
+import { ApiCallError, ApiClient } from './api-client.js';
+import type { ApiAlert } from './render.js';
+import { renderAlerts, renderEvent, renderExplain, renderNodes, renderStatus, renderVips } from './render.js';
+
+const USAGE = `rhictl: the rhi fleet, from the controller's API
+
+Usage:
+  rhictl status                        nodes, VIPs and open alerts (exit 1 while an alert is open)
+  rhictl nodes                         every node: liveness, rule set, drain, daemons
+  rhictl vips                          every VIP: advertisers against its minimum
+  rhictl explain <vip> [--node N]      who advertises a VIP (table%prefix, e.g. vol1%198.18.200.1/32) and why not
+  rhictl alerts                        the open alerts (exit 1 while one is open)
+  rhictl events [--node N] [--vip V] [--since T] [--until T] [--limit N] [--follow]
+
+Options: --json (the API's answer as it is), --url U (default $RHICTL_URL or http://127.0.0.1:9190),
+--token-file F (default $RHICTL_TOKEN_FILE; or the token itself in $RHICTL_TOKEN).
+Exit status: 0 fine, 1 an alert is open, 2 usage error, 3 the controller cannot be reached, refused, or
+serves a stale view (it cannot reach NATS), 4 no such node or VIP.
+`;
+
+class UsageError extends Error {}
+
+interface Output {
+  write(text: string): void;
+}
+
+/** Runs `rhictl` with `argv`; resolves with the exit status. */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  out: Output = process.stdout,
+  err: Output = process.stderr,
+): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        url: { type: 'string' },
+        'token-file': { type: 'string' },
+        node: { type: 'string' },
+        vip: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        limit: { type: 'string' },
+        follow: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined) {
+      out.write(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    const tokenFile = values['token-file'] ?? env['RHICTL_TOKEN_FILE'];
+    const token = tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : env['RHICTL_TOKEN'];
+    if (!token) throw new UsageError('no API token: give --token-file, $RHICTL_TOKEN_FILE or $RHICTL_TOKEN');
+    const api = new ApiClient(values.url ?? env['RHICTL_URL'] ?? 'http://127.0.0.1:9190', token);
+    const print = (json: unknown, text: string) =>
+      out.write(`${values.json ? JSON.stringify(json, null, 2) : text}\n`);
+    const staleExit = (stale: boolean, otherwise: number) => (stale ? 3 : otherwise);
+
+    switch (command) {
+      case 'status': {
+        const [nodes, vips, alerts] = await Promise.all([
+          api.get<{ nodes: NodeSummary[] }>('/api/v1/nodes'),
+          api.get<{ vips: VipSummary[] }>('/api/v1/vips'),
+          api.get<{ alerts: ApiAlert[] }>('/api/v1/alerts'),
+        ]);
+        const stale = nodes.stale || vips.stale || alerts.stale;
+        const view = { nodes: nodes.body.nodes, vips: vips.body.vips, alerts: alerts.body.alerts, stale };
+        print(view, renderStatus(view));
+        return staleExit(stale, view.alerts.length ? 1 : 0);
+      }
+      case 'nodes': {
+        const r = await api.get<{ nodes: NodeSummary[] }>('/api/v1/nodes');
+        print(r.body, renderNodes(r.body.nodes, r.stale));
+        return staleExit(r.stale, 0);
+      }
+      case 'vips': {
+        const r = await api.get<{ vips: VipSummary[] }>('/api/v1/vips');
+        print(r.body, renderVips(r.body.vips, r.stale));
+        return staleExit(r.stale, 0);
+      }
+      case 'explain': {
+        const id = rest[0];
+        if (!id) throw new UsageError('explain needs a VIP: rhictl explain vol1%198.18.200.1/32');
+        const r = await api.get<{ vip: VipView }>(`/api/v1/vips/${encodeURIComponent(id)}`);
+        if (values.node !== undefined && !r.body.vip.nodes.some((n) => n.node === values.node)) {
+          err.write(`rhictl: node ${values.node} has no rule for ${id}\n`);
+          return 4;
+        }
+        print(r.body, renderExplain(r.body.vip, values.node, r.stale));
+        return staleExit(r.stale, 0);
+      }
+      case 'alerts': {
+        const r = await api.get<{ alerts: ApiAlert[] }>('/api/v1/alerts');
+        print(r.body, renderAlerts(r.body.alerts, r.stale));
+        return staleExit(r.stale, r.body.alerts.length ? 1 : 0);
+      }
+      case 'events':
+        return await events(api, values, out);
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      err.write(`rhictl: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ApiCallError) {
+      err.write(`rhictl: ${e.message} (${e.code})\n`);
+      return e.status === 404 ? 4 : e.status === 400 ? 2 : 3;
+    }
+    err.write(`rhictl: ${(e as Error).message}\n`);
+    return 3;
+  }
+}
+
+async function events(
+  api: ApiClient,
+  values: {
+    node?: string;
+    vip?: string;
+    since?: string;
+    until?: string;
+    limit?: string;
+    follow?: boolean;
+    json?: boolean;
+  },
+  out: Output,
+): Promise<number> {
+  const query = (since: string | undefined) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries({
+      node: values.node,
+      vip: values.vip,
+      since,
+      until: values.until,
+      limit: values.limit,
+    }))
+      if (v !== undefined) p.set(k, v);
+    return `/api/v1/events?${p.toString()}`;
+  };
+  const show = (e: TimelineEntry) => out.write(`${values.json ? JSON.stringify(e) : renderEvent(e)}\n`);
+  let since = values.since;
+  const seen = new Set<number>();
+  for (;;) {
+    const r = await api.get<{ events: TimelineEntry[]; truncated: boolean }>(query(since));
+    for (const e of r.body.events) {
+      if (seen.has(e.seq)) continue;
+      seen.add(e.seq);
+      show(e);
+      since = String(Date.parse(e.time));
+    }
+    if (!values.follow) return 0;
+    await sleep(1000);
+  }
+}
