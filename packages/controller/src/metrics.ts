@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ALERT_KINDS } from './fleet/alerts.js';
+import type { IngestOutcome } from './fleet/fleet.js';
+import type { FleetView } from './view/fleet-view.js';
+
+/** The controller's Prometheus metrics; the view's gauges are read when scraped. */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  private readonly statuses = new Counter({
+    name: 'rhi_controller_statuses_total',
+    help: 'Status messages ingested, by result (accepted, or dropped: schema, subject, stale)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly lag = new Histogram({
+    name: 'rhi_controller_ingest_lag_seconds',
+    help: 'From an agent publishing a status (its time) to the controller taking it',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor(view: FleetView, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'rhi_controller_vip_advertisers',
+      help: 'Nodes advertising each VIP (BIRD holds it and sends it), against rhi_controller_vip_minimum',
+      labelNames: ['vip'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const v of view.vips()) this.set({ vip: v.id }, v.advertisers);
+      },
+    });
+    new Gauge({
+      name: 'rhi_controller_vip_minimum',
+      help: 'The fewest advertisers each VIP should have',
+      labelNames: ['vip'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const v of view.vips()) this.set({ vip: v.id }, v.minimum);
+      },
+    });
+    new Gauge({
+      name: 'rhi_controller_nodes',
+      help: 'Nodes by state (up, lost)',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const nodes = view.nodes();
+        for (const state of ['up', 'lost'] as const)
+          this.set({ state }, nodes.filter((n) => n.state === state).length);
+      },
+    });
+    new Gauge({
+      name: 'rhi_controller_alerts',
+      help: 'Open alerts by kind',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        const open = view.alerts();
+        for (const kind of ALERT_KINDS) this.set({ kind }, open.filter((a) => a.kind === kind).length);
+      },
+    });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'rhi_controller_' });
+  }
+
+  /** Counts one ingested message; `publishedAt` is the status's own time (epoch ms), when it had one. */
+  ingested(outcome: IngestOutcome, publishedAt: number | undefined, now: number): void {
+    this.statuses.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
+    if (outcome.accepted && publishedAt !== undefined)
+      this.lag.observe(Math.max(0, now - publishedAt) / 1000);
+  }
+
+  async render(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}

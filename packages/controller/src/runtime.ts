@@ -1,0 +1,229 @@
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { subjects } from '@rhi/contracts';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { minimumFor, type ControllerConfig } from './config/schema.js';
+import { DropLog } from './drop-log.js';
+import { TransitionWindow } from './fleet/transitions.js';
+import { buildApp } from './http/app.js';
+import { ControllerMetrics } from './metrics.js';
+import { ensureStatusStream, followStatuses } from './nats/status-stream.js';
+import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
+import type { NatsHealth, Timeline } from './ports.js';
+import { FleetView } from './view/fleet-view.js';
+
+/** What the controller process is given. */
+export interface RuntimeOptions {
+  readonly config: ControllerConfig;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The controller process: the API first (it says why while NATS is away), then NATS, the streams, the
+ * status follower and the alert timer. Everything it knows comes from JetStream; a restart loses nothing.
+ */
+export class ControllerRuntime {
+  private readonly abort = new AbortController();
+  private nc: NatsConnection | null = null;
+  private health: NatsHealth = { up: false, reason: 'not connected yet' };
+  private timer: NodeJS.Timeout | null = null;
+  private readonly drops = new DropLog(10_000);
+  private readonly transitions: TransitionWindow;
+  private following: Promise<void> = Promise.resolve();
+  address: AddressInfo | null = null;
+
+  private constructor(
+    private readonly options: RuntimeOptions,
+    readonly view: FleetView,
+    private readonly metrics: ControllerMetrics,
+    private readonly app: FastifyInstance,
+  ) {
+    this.transitions = new TransitionWindow(options.config.fleet.flapping.windowMs);
+  }
+
+  static async start(options: RuntimeOptions): Promise<ControllerRuntime> {
+    const { config, logger, version } = options;
+    const view = new FleetView({
+      heartbeatMs: config.fleet.heartbeatMs,
+      minimum: minimumFor(config.fleet.minimumAdvertisers),
+      now: () => Date.now(),
+    });
+    const metrics = new ControllerMetrics(view);
+    let runtime: ControllerRuntime | null = null;
+    const timeline: Timeline = {
+      query: (q) => {
+        const nc = runtime?.nc;
+        if (!nc) throw new Error('NATS is not connected');
+        return new JetStreamTimeline(nc).query(q);
+      },
+    };
+    const app = buildApp({
+      view,
+      timeline,
+      nats: () => runtime?.health ?? { up: false, reason: 'starting' },
+      tokens: config.api.tokens,
+      metrics: () => metrics.render(),
+      logger,
+      version,
+    });
+    runtime = new ControllerRuntime(options, view, metrics, app);
+    const [host, port] = splitListen(config.api.listen);
+    await app.listen({ host, port });
+    runtime.address = app.server.address() as AddressInfo;
+    runtime.startAlerts();
+    void runtime.connect();
+    logger.info({ event: 'controllerStarted', version, listen: config.api.listen }, 'rhi-controller running');
+    return runtime;
+  }
+
+  private get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Connects (retrying forever), sets up the streams and follows the statuses. */
+  private async connect(): Promise<void> {
+    const { nats } = this.options.config;
+    for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
+      try {
+        const creds = nats.credentials ? await readFile(nats.credentials) : undefined;
+        const nc = await connect({
+          servers: nats.servers,
+          name: 'rhi-controller',
+          ...(nats.user === undefined ? {} : { user: nats.user, pass: nats.password ?? '' }),
+          ...(nats.token === undefined ? {} : { token: nats.token }),
+          ...(creds ? { authenticator: credsAuthenticator(creds) } : {}),
+          ...(nats.tls
+            ? {
+                tls: {
+                  ...(nats.tls.ca ? { caFile: nats.tls.ca } : {}),
+                  ...(nats.tls.cert ? { certFile: nats.tls.cert } : {}),
+                  ...(nats.tls.key ? { keyFile: nats.tls.key } : {}),
+                },
+              }
+            : {}),
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+        });
+        this.nc = nc;
+        await ensureStatusStream(nc, {
+          replicas: nats.replicas,
+          maxAgeMs: this.options.config.fleet.statusRetentionMs,
+        });
+        await ensureTimeline(nc, {
+          replicas: nats.replicas,
+          retentionMs: this.options.config.fleet.eventRetentionMs,
+        });
+        this.health = { up: true };
+        this.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
+        void this.watchConnection(nc);
+        this.countTransitions(nc);
+        this.following = followStatuses(
+          nc,
+          (s) => this.ingest(s.subject, s.data, s.storedAt),
+          this.abort.signal,
+        ).catch((err: unknown) => {
+          if (!this.abort.signal.aborted)
+            this.logger.error({ event: 'statusFollowFailed', err }, 'status stream stopped');
+        });
+        return;
+      } catch (err) {
+        this.health = { up: false, reason: (err as Error).message };
+        if (attempt === 0 || attempt % 30 === 0)
+          this.logger.error({ event: 'natsUnreachable', err, attempt }, 'cannot connect to NATS; retrying');
+        await this.nc?.close().catch(() => undefined);
+        this.nc = null;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async watchConnection(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        this.health = { up: false, reason: `disconnected from ${s.server}` };
+        this.logger.warn(
+          { event: 'natsDisconnected', server: s.server },
+          'NATS connection lost; serving the last view',
+        );
+      } else if (s.type === 'reconnect') {
+        this.health = { up: true };
+        this.logger.info({ event: 'natsReconnected', server: s.server }, 'NATS connection back');
+      }
+    }
+  }
+
+  private countTransitions(nc: NatsConnection): void {
+    nc.subscribe(subjects.allEvents, {
+      callback: (_err, m) => {
+        const node = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+        try {
+          const e = JSON.parse(decoder.decode(m.data)) as { event?: string };
+          if (e.event === 'routeAnnounced' || e.event === 'routeWithdrawn')
+            this.transitions.add(node, Date.now());
+        } catch {
+          // A malformed event counts for nothing; the timeline keeps it as it came.
+        }
+      },
+    });
+  }
+
+  private ingest(subject: string, data: Uint8Array, storedAt: number): void {
+    const now = Date.now();
+    let payload: unknown;
+    try {
+      payload = JSON.parse(decoder.decode(data));
+    } catch (err) {
+      payload = `not JSON: ${(err as Error).message}`;
+    }
+    const outcome = this.view.ingest(subject, payload, storedAt);
+    const published =
+      typeof payload === 'object' && payload !== null
+        ? Date.parse(String((payload as { time?: unknown }).time))
+        : NaN;
+    this.metrics.ingested(outcome, Number.isNaN(published) ? undefined : published, now);
+    if (!outcome.accepted) {
+      const { log, suppressed } = this.drops.drop(outcome.reason, now);
+      if (log)
+        this.logger.warn(
+          { event: 'statusDropped', reason: outcome.reason, detail: outcome.detail, suppressed },
+          `status dropped (${outcome.reason}): ${outcome.detail}`,
+        );
+    }
+  }
+
+  private startAlerts(): void {
+    const every = Math.min(1000, this.options.config.fleet.heartbeatMs / 2);
+    this.timer = setInterval(() => {
+      const { opened, closed } = this.view.evaluateAlerts(this.transitions.counts(Date.now()));
+      for (const a of opened)
+        this.logger.warn(
+          { event: 'alertOpened', kind: a.kind, subject: a.subject, reason: a.message },
+          a.message,
+        );
+      for (const a of closed)
+        this.logger.info(
+          { event: 'alertClosed', kind: a.kind, subject: a.subject },
+          `resolved: ${a.message}`,
+        );
+    }, every);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    await this.app.close();
+    await this.following;
+    await this.nc?.close().catch(() => undefined);
+  }
+}
+
+function splitListen(listen: string): [string, number] {
+  const at = listen.lastIndexOf(':');
+  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), Number(listen.slice(at + 1))];
+}
