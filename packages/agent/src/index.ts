@@ -37,11 +37,26 @@ export { NatsLink } from './nats/nats-link.js';
 export type {
   AcceptContext,
   Acceptance,
+  Candidate,
   CurrentRuleSet,
+  Examination,
+  ExamineOptions,
+  Refusal,
   RejectionCode,
+  RuleSetLimits,
   TableView,
 } from './core/accept-rule-set.js';
-export { acceptRulesFile, acceptSignedRuleSet } from './core/accept-rule-set.js';
+export {
+  DEFAULT_RULE_SET_LIMITS,
+  acceptRulesFile,
+  acceptSignedRuleSet,
+  examineRulesFile,
+  examineSignedRuleSet,
+  judgeCandidate,
+  parseLimits,
+} from './core/accept-rule-set.js';
+export type { ExaminerOptions, RuleSetExaminer, WorkerExaminerOptions } from './app/rule-set-examiner.js';
+export { InlineExaminer, WorkerExaminer } from './app/rule-set-examiner.js';
 export type { PersistedDrain, PersistedRuleSet, StateProblem } from './state/state-store.js';
 export { PersistedDrainSchema, PersistedRuleSetSchema, StateStore } from './state/state-store.js';
 export { AgentMetrics } from './admin/metrics.js';

@@ -4,7 +4,13 @@ import type { HealthState } from '@rhi/rules-dsl';
 import { parse, ruleSetHash } from '@rhi/rules-dsl';
 import { describe, expect, it } from 'vitest';
 import type { AcceptContext } from '../src/core/accept-rule-set.js';
-import { acceptRulesFile, acceptSignedRuleSet } from '../src/core/accept-rule-set.js';
+import {
+  acceptRulesFile,
+  acceptSignedRuleSet,
+  examineRulesFile,
+  examineSignedRuleSet,
+  judgeCandidate,
+} from '../src/core/accept-rule-set.js';
 import { allowlist } from '../src/core/allowlist.js';
 import { tableView } from '../src/app/bird-port.js';
 import type { AgentConfig } from '../src/config/schema.js';
@@ -31,6 +37,8 @@ const bird = (tables: AgentConfig['bird']['tables']): AgentConfig['bird'] => ({
   config: '/etc/bird/bird.conf',
   tables,
   reconcileIntervalMs: 30_000,
+  timeoutMs: 1000,
+  exportCheckIntervalMs: 10_000,
 });
 /** bird.tables lists vol2; BIRD's config has its session `router1` and a filter `vips`. */
 const tables = tableView(
@@ -179,5 +187,124 @@ describe('accepting rule sets', () => {
     const a = acceptRulesFile('router1%198.18.200.3 = all(b:be_app)\n', 'rules.cfg', ctx({ tables: blind }));
     expect(a).toMatchObject({ ok: true });
     if (a.ok) expect(a.warnings).toContainEqual(expect.stringMatching(/^BIRD's symbols could not be read/));
+  });
+});
+
+describe('rule-set limits (rules.limits)', () => {
+  const limits = { maxBytes: 4096, maxRules: 3, maxRoutes: 4, maxTerms: 5, maxDepth: 2 };
+  const rules = (n: number) =>
+    Array.from({ length: n }, (_, i) => `198.18.200.${i + 1} = all(b:be_app)\n`).join('');
+  it.each([
+    ['maxRules', rules(4), 'rules.cfg:4:1: error RULE_SET_TOO_MANY_RULES'],
+    [
+      'maxRoutes',
+      '198.18.200.1, 198.18.200.2, 198.18.200.3 = b:be_app\n198.18.200.4, 198.18.200.5 = b:be_app\n',
+      'rules.cfg:2:15: error RULE_SET_TOO_MANY_ROUTES',
+    ],
+    [
+      'maxTerms',
+      '198.18.200.1 = any(b:be_app, b:be_app, b:be_app, b:be_app, b:be_app)\n',
+      'rules.cfg:1:60: error RULE_TOO_MANY_TERMS',
+    ],
+    ['maxDepth', '198.18.200.1 = not(not(not(b:be_app)))\n', 'rules.cfg:1:28: error RULE_TOO_DEEP'],
+    [
+      'maxBytes',
+      `# ${'x'.repeat(5000)}\n198.18.200.1 = b:be_app\n`,
+      'rules.cfg:1:1: error RULE_SET_TOO_LARGE',
+    ],
+  ])('refuses a file over %s, naming the limit and the place', (key, text, place) => {
+    const a = acceptRulesFile(text, 'rules.cfg', ctx({ limits }));
+    expect(a).toMatchObject({ ok: false, code: 'RULESET_OVER_LIMIT' });
+    if (!a.ok) {
+      expect(a.reason).toMatch(
+        new RegExp(`^over rules\\.limits\\.${key} \\(${limits[key as keyof typeof limits]}\\); 1 error:\\n`),
+      );
+      expect(a.reason).toContain(place);
+    }
+    // The defaults take it.
+    expect(acceptRulesFile(text, 'rules.cfg', ctx()).ok).toBe(true);
+  });
+
+  it('refuses a signed rule set over a limit, naming the limit and the rule', () => {
+    const a = acceptSignedRuleSet(signed(rules(4), 7), trusted, ctx({ limits }));
+    expect(a).toMatchObject({ ok: false, code: 'RULESET_OVER_LIMIT' });
+    if (!a.ok) {
+      expect(a.reason).toMatch(/^over rules\.limits\.maxRules \(3\); rules\.3: RULE_SET_TOO_MANY_RULES/);
+    }
+    const deep = acceptSignedRuleSet(
+      signed('198.18.200.1 = not(not(not(b:be_app)))\n', 7),
+      trusted,
+      ctx({ limits }),
+    );
+    expect(deep).toMatchObject({ ok: false, code: 'RULESET_OVER_LIMIT' });
+    if (!deep.ok) expect(deep.reason).toMatch(/^over rules\.limits\.maxDepth \(2\); rules\.0: RULE_TOO_DEEP/);
+    expect(acceptSignedRuleSet(signed(rules(4), 7), trusted, ctx()).ok).toBe(true);
+  });
+
+  it('counts every error, past the 100 that are listed', () => {
+    const text = Array.from({ length: 150 }, (_, i) => `198.18.200.${i + 1}/24 = b:be_app\n`).join('');
+    const a = acceptRulesFile(text, 'rules.cfg', ctx());
+    expect(a).toMatchObject({ ok: false, code: 'RULESET_SYNTAX' });
+    if (!a.ok) {
+      expect(a.reason).toMatch(/^150 errors:\n/);
+      expect(a.reason).toMatch(/\n\(and 50 more not listed\)$/);
+    }
+  });
+
+  it('lists the limit first when a file also has other errors', () => {
+    const text = `198.18.200.1/24 = b:be_app\n${rules(3)}`;
+    const a = acceptRulesFile(text, 'rules.cfg', ctx({ limits }));
+    expect(a).toMatchObject({ ok: false, code: 'RULESET_OVER_LIMIT' });
+    if (!a.ok) {
+      const lines = a.reason.split('\n');
+      expect(lines[0]).toBe('over rules.limits.maxRules (3); 2 errors:');
+      expect(lines[1]).toMatch(/^rules\.cfg:4:1: error RULE_SET_TOO_MANY_RULES/);
+    }
+  });
+});
+
+describe('judging in two halves: examination (the worker) and the live checks (the main thread)', () => {
+  it('gives what judging at once gives, file and signed', () => {
+    const text =
+      '198.18.200.1 = all(b:be_app, f:fe_web)\nvol2%198.18.200.2 = b:be_static>=2\n203.0.113.9 = b:be_app\n';
+    const at = ctx({ tables });
+    const examined = examineRulesFile(text, 'rules.cfg', at);
+    expect(examined).toMatchObject({
+      ok: true,
+      candidate: {
+        hash: ruleSetHash(ruleSet(text)),
+        serial: 0,
+        signed: false,
+        label: 'rules.cfg',
+        ruleCount: 3,
+        proxies: ['b:be_app', 'f:fe_web', 'b:be_static'],
+        selection: {
+          proxies: { frontends: ['fe_web'], backends: ['be_app', 'be_static'] },
+          withServers: true,
+        },
+        tables: [
+          { table: 'vol1', place: 'rules.cfg:1:1' },
+          { table: 'vol2', place: 'rules.cfg:2:1' },
+        ],
+        outside: { first: ['vol1%203.0.113.9/32'], count: 1 },
+      },
+    });
+    expect(judgeCandidate(examined, at)).toEqual(acceptRulesFile(text, 'rules.cfg', at));
+    const envelope = signed(text, 9);
+    expect(judgeCandidate(examineSignedRuleSet(envelope, trusted, at), at)).toEqual(
+      acceptSignedRuleSet(envelope, trusted, at),
+    );
+  });
+
+  it('names 20 routes outside the allowlist and counts the rest, so that logging them stays cheap', () => {
+    const text = Array.from({ length: 500 }, (_, i) => `203.0.${i >> 8}.${i & 255} = b:be_app\n`).join('');
+    const a = acceptRulesFile(text, 'rules.cfg', ctx());
+    expect(a.ok).toBe(true);
+    if (a.ok) {
+      expect(a.warnings).toHaveLength(21);
+      expect(a.warnings[20]).toBe(
+        "480 more routes are outside this node's allowlist and will not be advertised",
+      );
+    }
   });
 });

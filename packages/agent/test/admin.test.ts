@@ -13,7 +13,7 @@ import {
   resolveGroup,
 } from '../src/admin/control-socket.js';
 import { AgentMetrics } from '../src/admin/metrics.js';
-import { createAdminServer, listen, parseListen } from '../src/admin/server.js';
+import { createAdminServer, health, listen, parseListen } from '../src/admin/server.js';
 import type { AgentSnapshot } from '../src/loop/ports.js';
 import { agentSnapshot, plannedRoute } from './support/snapshots.js';
 
@@ -67,12 +67,84 @@ describe('admin HTTP', () => {
 
   it('serves the status as JSON and a health check that turns 503 with reasons', async () => {
     expect(((await (await fetch(`${base}/status`)).json()) as AgentSnapshot).routes).toHaveLength(2);
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const fine = await fetch(`${base}/healthz`);
+    expect(fine.status).toBe(200);
+    expect(fine.headers.get('server')).toBe('rhi-agent');
+    expect(await fine.json()).toEqual({ ok: true, status: 'pass', problems: [], warnings: [] });
+    const before = snapshot;
     snapshot = { ...snapshot, bird: { reachable: false, error: 'connect ENOENT /run/bird/bird.ctl' } };
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ ok: false, problems: ['bird: connect ENOENT /run/bird/bird.ctl'] });
+    expect(await res.json()).toEqual({
+      ok: false,
+      status: 'fail',
+      problems: ['bird: connect ENOENT /run/bird/bird.ctl'],
+      warnings: [],
+    });
+    snapshot = before;
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('is 503 while BIRD refuses its configuration, and 200 with a warning while the event ring is refused', () => {
+    const refusing = agentSnapshot({ bird: { reachable: true, error: 'bird.conf:3:1 syntax error' } });
+    expect(health(refusing)).toEqual({
+      status: 'fail',
+      problems: ['bird refuses its configuration: bird.conf:3:1 syntax error'],
+      warnings: [],
+    });
+    const slow = agentSnapshot({
+      haproxy: {
+        reachable: true,
+        eventRing: {
+          name: 'evnets',
+          state: 'unavailable',
+          error: 'HAProxy has no ring "evnets" (No such event sink)',
+        },
+      },
+    });
+    expect(health(slow)).toEqual({
+      status: 'warn',
+      problems: [],
+      warnings: [
+        'haproxy.eventRing: HAProxy has no ring "evnets" (No such event sink): changes are seen at the poll interval only',
+      ],
+    });
+    const pending = agentSnapshot({
+      haproxy: { reachable: true, eventRing: { name: 'events', state: 'pending' } },
+    });
+    expect(health(pending).status).toBe('pass');
+  });
+
+  it('counts BIRD failures and drift repairs, and reports BIRD down while it refuses its configuration', async () => {
+    const own = new AgentMetrics({ defaultMetrics: false });
+    const text = () => own.registry.metrics();
+    own.observe(agentSnapshot({ bird: { reachable: true, error: 'bird.conf:3:1 syntax error' } }));
+    expect(await text()).toContain('rhi_dependency_up{dependency="bird"} 0');
+    own.observe(agentSnapshot());
+    expect(await text()).toContain('rhi_dependency_up{dependency="bird"} 1');
+    for (const event of [
+      'birdUnreachable',
+      'birdConfigError',
+      'birdConfigError',
+      'birdDriftRepaired',
+    ] as const)
+      own.transition({ event, time: 0, reason: 'x' });
+    expect(await text()).toContain('rhi_bird_failures_total{kind="unreachable"} 1');
+    expect(await text()).toContain('rhi_bird_failures_total{kind="config"} 2');
+    expect(await text()).toContain('rhi_bird_drift_repairs_total 1');
+    // The ring: nothing until HAProxy has said, then 1 or 0.
+    own.observe(
+      agentSnapshot({ haproxy: { reachable: true, eventRing: { name: 'events', state: 'pending' } } }),
+    );
+    expect(await text()).not.toContain('rhi_event_ring_followed{');
+    own.observe(
+      agentSnapshot({ haproxy: { reachable: true, eventRing: { name: 'events', state: 'unavailable' } } }),
+    );
+    expect(await text()).toContain('rhi_event_ring_followed{ring="events"} 0');
+    own.observe(
+      agentSnapshot({ haproxy: { reachable: true, eventRing: { name: 'events', state: 'following' } } }),
+    );
+    expect(await text()).toContain('rhi_event_ring_followed{ring="events"} 1');
   });
 
   it('parses listen addresses', () => {

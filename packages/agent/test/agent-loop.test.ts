@@ -1,5 +1,5 @@
 import type { HealthState } from '@rhi/rules-dsl';
-import { parse } from '@rhi/rules-dsl';
+import { format, parse } from '@rhi/rules-dsl';
 import { describe, expect, it } from 'vitest';
 import { allowlist } from '../src/core/allowlist.js';
 import type { DampingConfig } from '../src/core/damping.js';
@@ -185,6 +185,54 @@ describe('agent loop', () => {
     expect(records).toContainEqual(expect.objectContaining({ event: 'routeRefusalCleared', table: 'vol2' }));
   });
 
+  it('tells routeAnnounced only once BIRD holds the route: not for one refused, nor before a failed apply succeeds', async () => {
+    const { clock, injector, loop, sink, records } = await setup();
+    const told = (prefix: string) => sink.events.filter((e) => e.prefix === prefix).map((e) => e.event);
+    const logged = () => records.filter((r) => r['event'] === 'routeAnnounced').map((r) => r['prefix']);
+    const refuseVol2 = (r: { table: string }) =>
+      r.table === 'vol2' ? "table 'vol2' cannot be rendered: ..." : undefined;
+    injector.refuse = refuseVol2;
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await clock.advance(1000);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32']);
+    expect(told('198.18.200.1/32')).toEqual(['routeAnnounced']);
+    expect(told('198.18.200.2/32')).toEqual(['routeRefused']);
+    expect(logged()).toEqual(['198.18.200.1/32']);
+    // Withdrawn while refused: it never was announced, so no withdrawal is told either.
+    loop.onHealth({ type: 'snapshot', state: health(false, false) });
+    await settle();
+    expect(told('198.18.200.1/32')).toEqual(['routeAnnounced', 'routeWithdrawn']);
+    expect(told('198.18.200.2/32')).toEqual(['routeRefused']);
+    // Back, the refusal over, but BIRD away: told once BIRD has taken it, not when planned.
+    injector.refuse = () => undefined;
+    injector.unreachable = true;
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await clock.advance(clock.now() + 1000);
+    expect(told('198.18.200.2/32')).toEqual(['routeRefused']);
+    injector.unreachable = false;
+    await clock.advance(clock.now() + 1000);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    expect(told('198.18.200.2/32')).toEqual(['routeRefused', 'routeAnnounced']);
+    expect(logged()).toEqual(['198.18.200.1/32', '198.18.200.1/32', '198.18.200.2/32']);
+    // An announced route refused later has left BIRD: told as withdrawn, and announced again once taken.
+    injector.refuse = refuseVol2;
+    loop.setRuleSet(parse(`${format(rules)}198.18.200.3 = true\n`).ruleSet, { source: 'file', serial: 0 });
+    await clock.advance(clock.now() + 1000);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol1%198.18.200.3/32']);
+    expect(told('198.18.200.2/32')).toEqual([
+      'routeRefused',
+      'routeAnnounced',
+      'routeRefused',
+      'routeWithdrawn',
+    ]);
+    // The next apply (198.18.200.1 withdrawn) takes it.
+    injector.refuse = () => undefined;
+    loop.onHealth({ type: 'snapshot', state: health(false, true) });
+    await settle();
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.3/32', 'vol2%198.18.200.2/32']);
+    expect(told('198.18.200.2/32').at(-1)).toBe('routeAnnounced');
+  });
+
   it('reports BIRD refusing its config as birdConfigError, once with its error, never as unreachable', async () => {
     const { clock, injector, loop, sink, records } = await setup([
       'vol1%198.18.200.1/32',
@@ -210,6 +258,92 @@ describe('agent loop', () => {
       'birdConfigError',
       'birdConfigAccepted',
     ]);
+  });
+
+  it('tells loudly that BIRD refusing its config made the injector disable protocols, and when they are enabled again', async () => {
+    const { clock, injector, loop, sink, records } = await setup([
+      'vol1%198.18.200.1/32',
+      'vol2%198.18.200.2/32',
+    ]);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    const message = 'BIRD configuration error: /etc/bird/bird.conf:23:1 syntax error';
+    const disabled = [
+      { protocol: 'vol1', table: 'vol1', family: 'ipv4', withdrawn: ['198.18.200.1/32'], alsoWithdrawn: [] },
+      // A protocol that also held a route still wanted: it went with it.
+      {
+        protocol: 'vol2',
+        table: 'vol2',
+        family: 'ipv4',
+        withdrawn: ['198.18.200.9/32'],
+        alsoWithdrawn: ['198.18.200.2/32'],
+      },
+    ] as const;
+    injector.failWith = new InjectorFailure('config', 'BIRD_CONFIG_INVALID', message, { disabled });
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await settle();
+    expect(records.filter((r) => r['event'] === 'birdProtocolDisabled')).toEqual([
+      expect.objectContaining({
+        level: 50,
+        protocol: 'vol1',
+        withdrawn: ['198.18.200.1/32'],
+        reason: message,
+      }),
+      expect.objectContaining({ level: 50, protocol: 'vol2', alsoWithdrawn: ['198.18.200.2/32'] }),
+    ]);
+    expect(loop.snapshot().bird).toEqual({ reachable: true, error: message, disabled: ['vol1', 'vol2'] });
+    expect(loop.snapshot().inBird).toEqual([]);
+    expect(sink.names()).toEqual(
+      expect.arrayContaining([
+        'routeWithdrawn 198.18.200.1/32',
+        'birdProtocolDisabled',
+        'routeWithdrawn 198.18.200.2/32',
+      ]),
+    );
+    // The retries disable nothing more; once an apply goes through, the protocols are enabled again.
+    injector.failWith = new InjectorFailure('config', 'BIRD_CONFIG_INVALID', message);
+    await clock.advance(clock.now() + 100 + 200);
+    expect(records.filter((r) => r['event'] === 'birdProtocolDisabled')).toHaveLength(2);
+    // The dead VIP back (after the rise) while BIRD still refuses: the set BIRD last took is desired again,
+    // but BIRD no longer holds it, so the applies go on until one goes through.
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await clock.advance(clock.now() + 1000);
+    injector.failWith = null;
+    injector.enableNext = ['vol1', 'vol2'];
+    await clock.advance(clock.now() + 800);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    expect(records.filter((r) => r['event'] === 'birdProtocolEnabled')).toEqual([
+      expect.objectContaining({ level: 40, protocol: 'vol1', table: 'vol1' }),
+      expect.objectContaining({ level: 40, protocol: 'vol2', table: 'vol2' }),
+    ]);
+    expect(loop.snapshot().bird).toEqual({ reachable: true });
+    expect(sink.events.filter((e) => e.prefix === '198.18.200.2/32').map((e) => e.event)).toEqual([
+      'routeWithdrawn',
+      'routeAnnounced',
+    ]);
+  });
+
+  it('withdraws on a clean stop through the disabled protocols when BIRD refuses its config', async () => {
+    const { injector, loop, records } = await setup(['vol1%198.18.200.1/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    injector.failWith = new InjectorFailure('config', 'BIRD_CONFIG_INVALID', 'BIRD configuration error', {
+      disabled: [
+        {
+          protocol: 'vol1',
+          table: 'vol1',
+          family: 'ipv4',
+          withdrawn: ['198.18.200.1/32'],
+          alsoWithdrawn: [],
+        },
+      ],
+    });
+    await loop.stop(true);
+    expect(records).toContainEqual(
+      expect.objectContaining({ event: 'birdProtocolDisabled', protocol: 'vol1' }),
+    );
+    injector.failWith = new InjectorFailure('config', 'BIRD_CONFIG_INVALID', 'BIRD configuration error');
+    await expect(loop.stop(true)).rejects.toThrow('BIRD configuration error');
   });
 
   it('coalesces changes that arrive while BIRD is busy: the newest desired set wins', async () => {
@@ -303,13 +437,41 @@ describe('agent loop', () => {
     expect(loop.snapshot().drain).toEqual({ mode: 'withdraw', reason: 'maintenance' });
   });
 
-  it('repairs BIRD when it drifted (restarted with nothing)', async () => {
-    const { clock, injector, loop } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+  it('repairs BIRD when it drifted (restarted with nothing), and tells each repair once', async () => {
+    const { clock, injector, loop, sink, records } = await setup([
+      'vol1%198.18.200.1/32',
+      'vol2%198.18.200.2/32',
+    ]);
     loop.onHealth({ type: 'snapshot', state: health(true) });
     await settle();
     injector.held_ = [];
     await clock.advance(30_000);
     expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    expect(sink.events.filter((e) => e.event === 'birdDriftRepaired')).toEqual([
+      expect.objectContaining({ reason: 'BIRD held nothing' }),
+    ]);
+    expect(records.filter((r) => r['event'] === 'birdDriftRepaired')).toEqual([
+      expect.objectContaining({ level: 30, reason: 'BIRD held nothing' }),
+    ]);
+    // Nothing drifted since: no repair to tell.
+    await clock.advance(30_000);
+    expect(sink.events.filter((e) => e.event === 'birdDriftRepaired')).toHaveLength(1);
+  });
+
+  it('does not take a failed apply carried out by the reconcile for drift', async () => {
+    const { clock, injector, loop, sink } = await setup();
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await clock.advance(1000);
+    expect(injector.heldKeys()).toHaveLength(2);
+    // Every set() fails from now on; the reconcile (which this fake lets through) restores the last one.
+    injector.failWith = new InjectorFailure('config', 'BIRD_CONFIG_INVALID', 'bird.conf:3:1 syntax error');
+    loop.onHealth({ type: 'snapshot', state: health(false) });
+    await settle();
+    injector.held_ = [];
+    await clock.advance(30_000);
+    expect(injector.reconciles.length).toBeGreaterThan(0);
+    expect(sink.names()).toContain('birdConfigError');
+    expect(sink.events.filter((e) => e.event === 'birdDriftRepaired')).toEqual([]);
   });
 
   it('withdraws everything on a clean stop', async () => {

@@ -252,7 +252,12 @@ stateDir: ${dir}
     expect(after).toEqual(before);
     expect(await bgpSessionId(pair)).toBe(session);
     expect(await peerRoutes()).toEqual([VIP1, VIP2]);
-    expect(running().snapshot().haproxy).toEqual({ reachable: true, pid });
+    expect(running().snapshot().haproxy).toEqual({
+      reachable: true,
+      pid,
+      // Followed all along (on the old worker, then the new one): nothing to tell, no degradation.
+      eventRing: { name: 'events', state: 'following', pid: expect.any(Number) },
+    });
   });
 
   it('repairs BIRD after it restarts without its routes', async () => {

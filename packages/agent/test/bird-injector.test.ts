@@ -7,7 +7,7 @@ import {
   BirdVerifyError,
 } from '@rhi/bird-client';
 import { describe, expect, it } from 'vitest';
-import { fromBirdRoute, injectorFailure, toBirdRoute } from '../src/adapters/bird-injector.js';
+import { driftRepaired, fromBirdRoute, injectorFailure, toBirdRoute } from '../src/adapters/bird-injector.js';
 
 describe('bird-client route mapping', () => {
   it('carries BGP attributes both ways', () => {
@@ -55,5 +55,15 @@ describe("bird-client's errors as the loop reports them", () => {
     [new Error('something else'), 'unreachable', 'UNKNOWN'],
   ])('%s', (err, kind, code) => {
     expect(injectorFailure(err)).toMatchObject({ kind, code, message: err.message, cause: err });
+  });
+});
+
+describe('drift repaired by a reconcile', () => {
+  it('tells what differed, and nothing when BIRD and the include were as left', () => {
+    expect(driftRepaired({ wrote: false, configured: false })).toBeUndefined();
+    expect(driftRepaired({ wrote: true, configured: true })).toMatch(/^the include file differed/);
+    expect(driftRepaired({ wrote: false, configured: true })).toMatch(
+      /^BIRD's routes differed from the include/,
+    );
   });
 });

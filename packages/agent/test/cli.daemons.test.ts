@@ -202,9 +202,14 @@ stateDir: ${dir}
     // The router can have the route a moment before the agent has BIRD's answer.
     const status = await waitFor('the status to show the route held', () => {
       const run = cli('status');
-      return run.status === 0 && /198\.18\.200\.1\/32\s+holds\s+yes\s+yes/.test(run.stdout) ? run : undefined;
+      // SENT TO: the router's session, once the agent has asked BIRD what it exports.
+      return run.status === 0 && /198\.18\.200\.1\/32\s+holds\s+yes\s+yes\s+router1\s/.test(run.stdout)
+        ? run
+        : undefined;
     });
-    expect(status.stdout).toMatch(/198\.18\.200\.1\/32\s+holds\s+yes\s+yes\s+f:fe_web up, b:be_app up/);
+    expect(status.stdout).toMatch(
+      /198\.18\.200\.1\/32\s+holds\s+yes\s+yes\s+router1\s+f:fe_web up, b:be_app up/,
+    );
     await waitFor('the agent to log the announcement', () =>
       output.includes('"event":"routeAnnounced"') ? true : undefined,
     );
@@ -230,7 +235,55 @@ stateDir: ${dir}
   it('explains a route from the live HAProxy', () => {
     const explain = cli('explain', '198.18.200.1');
     expect(explain.status).toBe(0);
+    expect(explain.stdout).toContain("the running agent's view");
+    expect(explain.stdout).toContain(`198.18.200.1/32: advertised (rule at ${join(dir, 'rules.cfg')}:1)`);
     expect(explain.stdout).toContain('├─ f:fe_web: true (up (OPEN))');
+  });
+
+  it("explains from the running agent's view: drained, a route is withdrawn though its rule holds", async () => {
+    expect(cli('drain', '--reason', 'explained').status).toBe(0);
+    await routerHas([]);
+    try {
+      const explain = cli('explain');
+      expect(explain.status).toBe(0);
+      expect(explain.stdout).toContain('drain: DRAINED (explained): every route withdrawn');
+      expect(explain.stdout).toContain(
+        `198.18.200.1/32: withdrawn: node drained (explained); its rule holds (rule at ${join(dir, 'rules.cfg')}:1)`,
+      );
+      // The per-term reasons still come from live HAProxy.
+      expect(explain.stdout).toContain('├─ f:fe_web: true (up (OPEN))');
+      expect(explain.stdout).not.toMatch(/198\.18\.200\.1\/32: advertise/);
+    } finally {
+      expect(cli('undrain').status).toBe(0);
+    }
+    await routerHas([VIP]);
+  });
+
+  it('explains the rule set in force, not a rules file the agent refused', async () => {
+    const rules = join(dir, 'rules.cfg');
+    const good = await readFile(rules, 'utf8');
+    const mark = output.length;
+    // Parses, but names a backend HAProxy lacks: the agent refuses it and keeps the rule set in force.
+    await writeFile(rules, '198.18.200.1 = all(b:be_gone)\n');
+    try {
+      await waitFor('the agent to refuse the rules file', () =>
+        output.slice(mark).includes('"event":"ruleSetRejected"') ? true : undefined,
+      );
+      const explain = cli('explain', '198.18.200.1');
+      expect(explain.status).toBe(0);
+      expect(explain.stdout).toContain('198.18.200.1/32: advertised (rule 1 of the rule set in force');
+      expect(explain.stdout).toContain('─ b:be_app: true');
+      expect(explain.stdout).not.toContain('be_gone');
+      // What the file would do, asked for as such.
+      const fromFile = cli('explain', '--from-file', '198.18.200.1');
+      expect(fromFile.stdout).toMatch(
+        /^--from-file: what .* would do with live HAProxy, not what the running agent advertises/,
+      );
+      expect(fromFile.stdout).toContain('198.18.200.1/32: withdraw');
+    } finally {
+      await writeFile(rules, good);
+    }
+    expect(await pair.routerRoutes()).toEqual([VIP]);
   });
 
   it('drains and undrains the running agent', async () => {
@@ -360,7 +413,7 @@ stateDir: ${dir}
     const rules = join(dir, 'outside.cfg');
     await writeFile(rules, '198.18.200.1 = all(b:be_app)\n198.18.201.1 = all(b:be_app)\n');
     for (const args of [[], ['198.18.201.1']]) {
-      const explain = cli('explain', ...args, '--set', `rules.file=${rules}`);
+      const explain = cli('explain', '--from-file', ...args, '--set', `rules.file=${rules}`);
       expect(explain.stderr).toBe('');
       expect(explain.status).toBe(0);
       expect(explain.stdout).not.toMatch(/198\.18\.201\.1\/32: advertise/);
@@ -368,7 +421,7 @@ stateDir: ${dir}
         `198.18.201.1/32: blocked by the allowlist (198.18.200.0/24): never advertised; its rule holds (rule at ${rules}:2)`,
       );
     }
-    expect(cli('explain', '--set', `rules.file=${rules}`).stdout).toContain(
+    expect(cli('explain', '--from-file', '--set', `rules.file=${rules}`).stdout).toContain(
       `198.18.200.1/32: advertise (rule at ${rules}:1)`,
     );
   });
@@ -399,6 +452,15 @@ stateDir: ${dir}
     expect(await pair.node.command('show route protocol vol1')).not.toContain('198.18.200.1/32');
     await routerHas([]);
     expect(output).toContain('"event":"agentStopping"');
+  });
+
+  it('says plainly, with no agent running, that it explains the rules file and not what is advertised', () => {
+    const explain = cli('explain');
+    expect(explain.status).toBe(0);
+    expect(explain.stdout).toMatch(
+      /^the agent does not answer \(.*\): this is what .*rules\.cfg would do with live HAProxy, NOT what is advertised\n/,
+    );
+    expect(explain.stdout).toContain(`198.18.200.1/32: advertise (rule at ${join(dir, 'rules.cfg')}:1)`);
   });
 
   it('keeps the route through a crash and restart: the peer sees no withdraw', async () => {

@@ -173,6 +173,52 @@ describe('agent configuration', () => {
     const found = issues('node: { name: lb-1\nhaproxy: [\n');
     expect(found[0]?.line).toBeGreaterThan(0);
   });
+
+  it('refuses a YAML alias bomb, an alias with no anchor, a huge file and a non-mapping as invalid configuration', () => {
+    const levels = Array.from(
+      { length: 8 },
+      (_, i) => `x${i + 1}: &a${i + 1} [${Array.from({ length: 10 }, () => `*a${i}`).join(', ')}]`,
+    );
+    const bomb = `${minimal}a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n${levels.join('\n')}\n`;
+    expect(issues(bomb)).toEqual([
+      {
+        path: '',
+        message: 'YAML aliases expand this document more than 100 times (an alias bomb?): refused',
+      },
+    ]);
+    expect(issues(`${minimal}stateDir: *nowhere\n`)[0]?.message).toMatch(/alias/i);
+    const huge = `${minimal}${'#'.repeat(300 * 1024)}\n`;
+    expect(issues(huge)).toEqual([
+      { path: '', message: `${huge.length} bytes: a configuration file is at most 262144 bytes` },
+    ]);
+    expect(issues('[1, 2]')).toEqual([
+      { path: '', message: 'expected a mapping of sections (node:, haproxy:, ...)' },
+    ]);
+    // At most 20 syntax errors are listed, then how many more.
+    const mangled = issues(`a: ${'['.repeat(2000)}`);
+    expect(mangled).toHaveLength(21);
+    expect(mangled[20]?.message).toMatch(/^and \d+ more YAML errors$/);
+    // A few anchors and aliases are fine.
+    const shared = parseConfig(
+      `${minimal}damping: { rise: &same { count: 2, ms: 500 }, fall: *same }\n`,
+      'agent.yaml',
+    );
+    expect(shared.damping.fall).toEqual({ count: 2, ms: 500 });
+  });
+
+  it("refuses ports out of range at their place, and takes BIRD's timeout", () => {
+    expect(issues(`${minimal}admin: { listen: 127.0.0.1:70000 }\n`)).toEqual([
+      { path: 'admin.listen', message: 'expected a port from 0 to 65535', line: 6, column: 18 },
+    ]);
+    expect(issues(minimal.replace('[/run/haproxy/admin.sock]', '[ipv4@127.0.0.1:99999]'))[0]).toMatchObject({
+      path: 'haproxy.sockets.0',
+      message: 'expected a port from 1 to 65535',
+    });
+    expect(parseConfig(minimal, 'agent.yaml').bird.timeoutMs).toBe(1000);
+    expect(
+      issues(minimal.replace('include: /etc/bird/rhi.conf', 'include: /etc/bird/rhi.conf, timeoutMs: 5'))[0],
+    ).toMatchObject({ path: 'bird.timeoutMs' });
+  });
 });
 
 describe('configuration overrides', () => {
@@ -202,5 +248,17 @@ describe('configuration overrides', () => {
       parseConfig(minimal, 'agent.yaml', [overrideFromFlag('haproxy.pollIntervalMs=fast')]),
     ).toThrow(/haproxy\.pollIntervalMs/);
     expect(() => overrideFromFlag('nonsense')).toThrow(ConfigInvalidError);
+    // An override that is not YAML, or an alias with no anchor, is a configuration error, not a crash.
+    for (const flag of ['node.name=[', 'node.name=*x']) {
+      const err = (() => {
+        try {
+          parseConfig(minimal, 'agent.yaml', [overrideFromFlag(flag)]);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(ConfigInvalidError);
+      expect(err).toMatchObject({ file: `--set ${flag}`, issues: [{ path: 'node.name' }] });
+    }
   });
 });

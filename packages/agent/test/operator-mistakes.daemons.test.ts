@@ -272,7 +272,7 @@ stateDir: ${dir}
       );
     });
 
-    it('reports BIRD refusing its configuration as a config error, once, not as BIRD unreachable', async () => {
+    it('reports BIRD refusing its configuration as a config error, once, and withdraws a dead VIP all the same', async () => {
       await inForce(BOTH);
       const good = await readFile(bird.configPath, 'utf8');
       const mark = records.length;
@@ -280,6 +280,8 @@ stateDir: ${dir}
       await writeFile(bird.configPath, `${good}\nnonsense;\n`);
       try {
         await backends.stop(1);
+        // No configure goes through, yet VIP2 leaves the router: its protocol vol2 is disabled.
+        await peerHas([VIP1]);
         await waitFor('three failed applies', () =>
           failedConfigures.length >= failed + 3 ? true : undefined,
         );
@@ -288,20 +290,70 @@ stateDir: ${dir}
           expect.objectContaining({ event: 'birdConfigError', code: 'BIRD_CONFIG_INVALID' }),
         ]);
         expect(eventsSince(mark, 'birdUnreachable')).toEqual([]);
+        expect(eventsSince(mark, 'birdProtocolDisabled')).toEqual([
+          expect.objectContaining({
+            level: 50,
+            protocol: 'vol2',
+            table: 'vol2',
+            withdrawn: [VIP2],
+            alsoWithdrawn: [],
+            reason: expect.stringContaining('syntax error'),
+          }),
+        ]);
         expect(running().snapshot().bird).toMatchObject({
           reachable: true,
           error: expect.stringContaining('syntax error'),
+          disabled: ['vol2'],
         });
-        expect(await pair.routerRoutes()).toEqual([VIP1, VIP2]);
+        expect(await bird.command('show protocols vol2')).toMatch(/vol2\s+Static\s+\S+\s+down/);
       } finally {
         await writeFile(bird.configPath, good);
       }
-      await peerHas([VIP1]);
       await waitFor('the agent to tell BIRD took the config again', () =>
         eventsSince(mark, 'birdConfigAccepted').length ? true : undefined,
       );
+      expect(eventsSince(mark, 'birdProtocolEnabled')).toEqual([
+        expect.objectContaining({ protocol: 'vol2', table: 'vol2' }),
+      ]);
       expect(running().snapshot().bird).toEqual({ reachable: true });
       await backends.start(1);
+      await peerHas([VIP1, VIP2]);
+    });
+
+    it('takes the healthy routes of a disabled protocol with it (fail-safe), and brings them back with the config', async () => {
+      const text = `${BOTH}198.18.200.3 = all(b:be_other)\n`;
+      await inForce(text);
+      await peerHas([VIP1, VIP2, VIP3]);
+      const good = await readFile(bird.configPath, 'utf8');
+      const mark = records.length;
+      await writeFile(bird.configPath, `${good}\nprotocol bogus {\n`);
+      try {
+        // be_other dies: VIP3 (vol1) and VIP2 (vol2) must go. Disabling vol1 takes VIP1 along.
+        await backends.stop(1);
+        await peerHas([]);
+        expect(eventsSince(mark, 'birdProtocolDisabled')).toEqual([
+          expect.objectContaining({ protocol: 'vol1', withdrawn: [VIP3], alsoWithdrawn: [VIP1] }),
+          expect.objectContaining({ protocol: 'vol2', withdrawn: [VIP2], alsoWithdrawn: [] }),
+        ]);
+        expect(eventsSince(mark, 'routeWithdrawn').map((r) => r['prefix'])).toEqual(
+          expect.arrayContaining([VIP1, VIP2, VIP3]),
+        );
+        // BGP itself is untouched.
+        expect(await bird.command('show protocols router1')).toContain('Established');
+      } finally {
+        await writeFile(bird.configPath, good);
+      }
+      // The next configure that succeeds brings back what is healthy.
+      await peerHas([VIP1]);
+      await waitFor('both protocols enabled again', () =>
+        eventsSince(mark, 'birdProtocolEnabled').length === 2 ? true : undefined,
+      );
+      await waitFor('VIP1 announced again', () =>
+        eventsSince(mark, 'routeAnnounced').some((r) => r['prefix'] === VIP1) ? true : undefined,
+      );
+      await backends.start(1);
+      await peerHas([VIP1, VIP2, VIP3]);
+      await inForce(BOTH);
       await peerHas([VIP1, VIP2]);
     });
 

@@ -1,5 +1,5 @@
 // Re-captures the reply transcripts in test/fixtures/replies from a real BIRD 2 and its BGP peer.
-// Run as root from the package directory: node scripts/capture-fixtures.ts
+// Run as root from the package directory: node scripts/capture-fixtures.ts (RHI_FIXTURES_OUT=dir: elsewhere)
 // Each fixture holds the raw bytes BIRD wrote for one command (the banner fixture: the greeting).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const out = join(import.meta.dirname, '..', 'test', 'fixtures', 'replies');
+const out = process.env.RHI_FIXTURES_OUT ?? join(import.meta.dirname, '..', 'test', 'fixtures', 'replies');
 const dir = await mkdtemp(join(tmpdir(), 'rhi-bird-capture-'));
 const octet = 1 + Math.floor(Math.random() * 250);
 const local = `127.18.${octet}.1`;
@@ -182,6 +182,18 @@ try {
   await sleep(300);
   await save('configure-after-queue', await a.run('configure'));
   await a.run('echo off');
+
+  // An operator's syntax error in the main config: every `configure` fails, `disable` still works, and the
+  // next `configure` that succeeds restarts the disabled protocol by itself (`enable`: already enabled).
+  const mainConf = join(dir, 'injector.conf');
+  await writeFile(mainConf, `${injectorConf}protocol bogus {\n`);
+  await save('configure-broken-main', await a.run('configure'));
+  await save('disable-while-broken', await a.run('disable vol1'));
+  await save('show-protocols-vol1-disabled', await a.run('show protocols vol1'));
+  await writeFile(mainConf, injectorConf);
+  await save('configure-after-disable', await a.run('configure'));
+  await save('show-protocols-vol1-after-configure', await a.run('show protocols vol1'));
+  await save('enable-after-configure', await a.run('enable vol1'));
 
   await sleep(1000);
   await save('peer-show-route-all', await b.run('show route all'));

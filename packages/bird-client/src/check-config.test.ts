@@ -59,6 +59,28 @@ protocol bgp up1 { ipv4 { export where proto = "vol1"; }; ipv6 { export where pr
     ]);
   });
 
+  it('tells a protocol the agent has not written yet from one BIRD does not run although the include has it', () => {
+    const config = main(
+      'include "rhi-routes.conf";\nprotocol bgp { ipv4 { export where proto ~ "vol*"; }; }',
+    );
+    const first = checkBirdConfig([config], { ...expected, running: new Set(), declared: new Set() });
+    expect(first.ok).toBe(true);
+    expect(first.problems).toEqual([
+      expect.objectContaining({
+        protocol: 'vol1',
+        pending: true,
+        message: expect.stringContaining('rhi-agent run writes it'),
+      }),
+      expect.objectContaining({ protocol: 'vol1_v6', pending: true }),
+    ]);
+    const stuck = checkBirdConfig([config], { ...expected, running: new Set(), declared: new Set(['vol1']) });
+    expect(stuck.ok).toBe(false);
+    expect(stuck.problems[0]).toEqual({
+      message: expect.stringContaining('BIRD is not running protocol vol1'),
+      protocol: 'vol1',
+    });
+  });
+
   it('resolves include targets against the including file', () => {
     expect(
       includeTargets(main('include "a.conf";\n  include "/x/b.conf";\n/* include "c.conf"; */')),

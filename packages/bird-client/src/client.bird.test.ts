@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBird, waitFor, type BirdInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,35 @@ describe('BirdClient against BIRD 2.0.12', () => {
     });
     expect((await quick.showStatus()).state).toBe('up');
     quick.close();
+  });
+
+  it('waits out a configure that takes longer than answerTimeoutMs, and counts a stopped BIRD as hung after it', async () => {
+    const pid = Number(await readFile(join(bird.dir, 'client.pid'), 'utf8'));
+    const patient = new BirdClient({ socketPath: bird.socket, timeoutMs: 5000, answerTimeoutMs: 300 });
+    try {
+      await patient.connect();
+      // A stopped BIRD answers nothing, as one busy parsing a very large configuration would not: the
+      // configure is answered once it runs again, 800 ms later.
+      process.kill(pid, 'SIGSTOP');
+      const resume = setTimeout(() => process.kill(pid, 'SIGCONT'), 800);
+      try {
+        expect((await patient.configure()).outcome).toBe('reconfigured');
+      } finally {
+        clearTimeout(resume);
+        process.kill(pid, 'SIGCONT');
+      }
+      process.kill(pid, 'SIGSTOP');
+      const start = performance.now();
+      try {
+        await expect(patient.showStatus()).rejects.toMatchObject({ code: 'BIRD_TIMEOUT', timeoutMs: 300 });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      expect(performance.now() - start).toBeLessThan(2000);
+      expect((await patient.showStatus()).state).toBe('up');
+    } finally {
+      patient.close();
+    }
   });
 
   it('reports configure check, configure and 8002 with file and line', async () => {

@@ -38,6 +38,14 @@ export interface BirdClientOptions {
   readonly socketPath: string;
   /** Per command, from sending to the final reply line. Default 5000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * How long BIRD may stay silent before it counts as hung: the greeting and every reply but
+   * `configure`'s must begin within this, and go on without a pause this long (a long `show route`
+   * streams, and is not cut short while BIRD keeps sending, up to `timeoutMs`). `configure` is exempt:
+   * BIRD answers it only once it has parsed the whole configuration, which takes longer with many routes
+   * (17 ms for 10,000, 189 ms for 100,000 measured); `timeoutMs` alone bounds it. Default: `timeoutMs`.
+   */
+  readonly answerTimeoutMs?: number;
   readonly logger?: Logger;
   /** Asynchronous `+` lines (log echo, undo timer messages). */
   readonly onAsync?: (text: string) => void;
@@ -46,7 +54,14 @@ export interface BirdClientOptions {
 interface Connection {
   readonly socket: Socket;
   readonly reader: BirdReplyReader;
-  waiter: { resolve: (reply: BirdReply) => void; reject: (err: Error) => void } | undefined;
+  waiter:
+    | {
+        resolve: (reply: BirdReply) => void;
+        reject: (err: Error) => void;
+        /** BIRD sent something: the silence allowed starts again. */
+        heard: () => void;
+      }
+    | undefined;
   closed: boolean;
 }
 
@@ -60,9 +75,11 @@ export class BirdClient {
   private readonly queue = new SerialQueue();
   private versionText: string | undefined;
   private readonly timeoutMs: number;
+  private readonly answerTimeoutMs: number;
 
   constructor(private readonly options: BirdClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.answerTimeoutMs = Math.min(options.answerTimeoutMs ?? this.timeoutMs, this.timeoutMs);
   }
 
   /** The version from the last greeting (`2.0.12`), once connected. */
@@ -174,27 +191,42 @@ export class BirdClient {
 
   /** Connected: the line is written at once, in the caller's turn. */
   private exchange(line: string): Promise<BirdReply> {
+    // BIRD parses the whole configuration before it answers `configure`: no silence limit there.
+    const silence = line.startsWith('configure') ? this.timeoutMs : this.answerTimeoutMs;
     const send = (connection: Connection): Promise<BirdReply> => {
       connection.socket.write(`${line}\n`);
-      return this.nextReply(connection, line);
+      return this.nextReply(connection, line, silence);
     };
     const open = this.connection;
     return open && !open.closed ? send(open) : this.ensureConnected().then(send);
   }
 
-  private nextReply(connection: Connection, command: string): Promise<BirdReply> {
+  /** The next reply on `connection`, within `timeoutMs` in all and with no silence longer than `silenceMs`. */
+  private nextReply(connection: Connection, command: string, silenceMs: number): Promise<BirdReply> {
     return new Promise<BirdReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.drop(new BirdTimeoutError(command, this.timeoutMs, this.options.socketPath));
-      }, this.timeoutMs);
+      const expire = (ms: number) =>
+        setTimeout(() => {
+          this.drop(new BirdTimeoutError(command, ms, this.options.socketPath), connection);
+        }, ms);
+      const timer = expire(this.timeoutMs);
+      let quiet = silenceMs < this.timeoutMs ? expire(silenceMs) : undefined;
+      const done = () => {
+        clearTimeout(timer);
+        clearTimeout(quiet);
+      };
       connection.waiter = {
         resolve: (reply) => {
-          clearTimeout(timer);
+          done();
           resolve(reply);
         },
         reject: (err) => {
-          clearTimeout(timer);
+          done();
           reject(err);
+        },
+        heard: () => {
+          if (quiet === undefined) return;
+          clearTimeout(quiet);
+          quiet = expire(silenceMs);
         },
       };
     });
@@ -224,6 +256,7 @@ export class BirdClient {
     };
     this.connection = connection;
     socket.on('data', (chunk: Buffer) => {
+      connection.waiter?.heard();
       try {
         for (const event of connection.reader.push(chunk)) {
           if (event.kind === 'async') {
@@ -247,7 +280,7 @@ export class BirdClient {
       this.drop(new BirdConnectionError(socketPath, 'socket error', { cause }), connection),
     );
     socket.on('close', () => this.drop(new BirdConnectionError(socketPath, 'connection closed'), connection));
-    const banner = await this.nextReply(connection, '(greeting)');
+    const banner = await this.nextReply(connection, '(greeting)', this.answerTimeoutMs);
     const version = parseBanner(banner);
     if (version === undefined) {
       this.drop(new BirdProtocolError(`${banner.code} ${banner.text}`), connection);

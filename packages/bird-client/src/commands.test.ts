@@ -14,6 +14,10 @@ describe('birdCommands', () => {
     [birdCommands.showRoute({ table: 'master6', all: true }), 'show route table master6 all'],
     [birdCommands.showRoute({ protocol: 'vol1', count: true }), 'show route protocol vol1 count'],
     [birdCommands.showRoute({ for: '198.18.10.2' }), 'show route for 198.18.10.2'],
+    [
+      birdCommands.showRoute({ export: 'upstream1', protocol: 'vol1', count: true }),
+      'show route export upstream1 protocol vol1 count',
+    ],
     [birdCommands.showRoute({ prefix: '2001:2:0::1/128', all: true }), 'show route 2001:2::1/128 all'],
     [birdCommands.configure(), 'configure'],
     [birdCommands.configure({ mode: 'check' }), 'configure check'],

@@ -42,6 +42,8 @@ export interface ShowRouteOptions {
   readonly prefix?: string;
   readonly all?: boolean;
   readonly count?: boolean;
+  /** `export <p>`: only the routes protocol `p` exports (after its export filter). */
+  readonly export?: string;
 }
 
 export interface ConfigureOptions {
@@ -74,6 +76,7 @@ export const birdCommands = {
       );
     }
     if (options.table !== undefined) words.push('table', assertSymbol('table', options.table));
+    if (options.export !== undefined) words.push('export', assertSymbol('export', options.export));
     if (options.protocol !== undefined) words.push('protocol', assertSymbol('protocol', options.protocol));
     if (options.all) words.push('all');
     if (options.count) words.push('count');

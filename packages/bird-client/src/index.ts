@@ -15,6 +15,18 @@ export {
   type BirdConfigFile,
 } from './check-config.js';
 export {
+  exportQueries,
+  judgeExports,
+  nextHopProblem,
+  ROUTING_PROTOCOLS,
+  routers,
+  type BirdRouteExport,
+  type ExportAnswer,
+  type ExportQuery,
+  type TableNextHop,
+} from './export-check.js';
+export { readExports } from './read-exports.js';
+export {
   BirdCommandSyntaxError,
   BirdCommandTooLongError,
   BirdConfigError,
@@ -30,6 +42,7 @@ export {
 export {
   BirdRouteInjector,
   type BirdApplyResult,
+  type BirdDisabledProtocol,
   type BirdRouteInjectorOptions,
   type BirdSetOptions,
 } from './injector.js';

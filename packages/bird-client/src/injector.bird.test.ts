@@ -222,6 +222,39 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
     expect(await injector.set(C)).toEqual({ wrote: false, configured: false });
   });
 
+  it('withdraws with `disable` while a broken config refuses every configure, and enables again after one succeeds', async () => {
+    const good = await readFile(bird.configPath, 'utf8');
+    await writeFile(bird.configPath, `${good}\nnonsense;\n`);
+    try {
+      // 198.18.10.2 must go; BIRD cannot take the include that leaves it out.
+      expect(await injector.set(C.slice(1)).catch((e: unknown) => e)).toBeInstanceOf(BirdConfigError);
+      expect(await injector.disableWithdrawn()).toEqual([
+        {
+          protocol: 'vol1',
+          table: 'vol1',
+          family: 'ipv4',
+          withdrawn: ['198.18.10.2/32'],
+          alsoWithdrawn: ['198.18.10.3/32'],
+        },
+      ]);
+      // The whole IPv4 protocol left the peer, the IPv6 one (nothing to withdraw there) stays.
+      await untilPeerHas(C.filter((r) => r.family === 'ipv6'));
+      expect(await injector.set(C.slice(1)).catch((e: unknown) => e)).toBeInstanceOf(BirdConfigError);
+      expect(await injector.disableWithdrawn()).toEqual([]);
+    } finally {
+      await writeFile(bird.configPath, good);
+    }
+    expect(await injector.set(C.slice(1))).toEqual({
+      wrote: true,
+      configured: true,
+      outcome: 'reconfigured',
+      enabled: ['vol1'],
+    });
+    await untilPeerHas(C.slice(1));
+    expect(await injector.set(C)).toEqual({ wrote: true, configured: true, outcome: 'reconfigured' });
+    await untilPeerHas(C);
+  });
+
   it('leaves out a route it cannot render and applies the rest', async () => {
     const bad = v4('198.18.10.1/24');
     const result = await injector.set([...C.slice(1), bad]);

@@ -3,14 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BirdClient } from './client.js';
 import type { BirdConfigureOutcome } from './parse-configure.js';
-import { BirdCommandSyntaxError, BirdConfigError, BirdVerifyError } from './errors.js';
+import { BirdCommandSyntaxError, BirdConfigError, BirdReplyError, BirdVerifyError } from './errors.js';
 import {
   checkBirdConfig,
   includeTargets,
   type BirdConfigCheck,
   type BirdConfigFile,
 } from './check-config.js';
+import type { BirdRouteExport } from './export-check.js';
 import { readInclude, writeIncludeAtomically } from './include-file.js';
+import { readExports } from './read-exports.js';
+import type { BirdFamily } from './prefix.js';
 import { SerialQueue } from './serial-queue.js';
 import { diffProtocol, heldRoutes, routeChanges, routeSignature, toDesiredRoute } from './route-diff.js';
 import {
@@ -56,6 +59,19 @@ export interface BirdApplyResult {
   readonly outcome?: BirdConfigureOutcome;
   /** Routes left out of the include, each with its reason; present when there are some. The rest was applied. */
   readonly refused?: readonly RefusedRoute[];
+  /** Protocols {@link BirdRouteInjector.disableWithdrawn} had disabled, enabled again after this `configure`. */
+  readonly enabled?: readonly string[];
+}
+
+/** A static protocol disabled because BIRD refused every `configure` while it held a route to withdraw. */
+export interface BirdDisabledProtocol {
+  readonly protocol: string;
+  readonly table: string;
+  readonly family: BirdFamily;
+  /** The routes it held that the last `set()` withdraws: the reason it was disabled. */
+  readonly withdrawn: readonly string[];
+  /** The routes it held that are still desired: withdrawn with it. */
+  readonly alsoWithdrawn: readonly string[];
 }
 
 /** A desired set ready to apply: the include for the routes that can be rendered, and the others. */
@@ -90,6 +106,8 @@ export class BirdRouteInjector {
   private foreign = new Map<string, string>();
   private readonly queue = new SerialQueue();
   private readonly settleTimeoutMs: number;
+  /** Protocols disableWithdrawn() disabled, enabled again after the next successful `configure`. */
+  private readonly disabled = new Set<string>();
 
   constructor(private readonly options: BirdRouteInjectorOptions) {
     this.settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
@@ -187,7 +205,64 @@ export class BirdRouteInjector {
     const running = new Set((await this.options.client.showProtocols()).map((p) => p.name));
     const layout = renderableLayout(this.options.layout, options.tables).layout;
     const protocols = ownedProtocols(layout).map((p) => p.name);
-    return checkBirdConfig(files, { includePath: this.options.includePath, protocols, running });
+    const declared = new Set(
+      includeProtocols((await readInclude(own)) ?? '', this.options.layout).map((p) => p.name),
+    );
+    return checkBirdConfig(files, { includePath: this.options.includePath, protocols, running, declared });
+  }
+
+  /**
+   * Which routing protocols (BGP, OSPF, RIP, Babel) send each route BIRD holds for us, and why the others
+   * do not: what a router can receive, not only what sits in a table. Not serialised with applies (it
+   * must not delay one): null when an apply ran meanwhile, or before the first one.
+   */
+  async exports(): Promise<BirdRouteExport[] | null> {
+    const applied = this.applied;
+    if (!applied) return null;
+    const result = await readExports(this.options.client, applied.protocols);
+    return this.applied === applied ? result : null;
+  }
+
+  /**
+   * The fail-safe for a BIRD that refuses every `configure` (BirdConfigError: an error in its own config,
+   * so no include can be applied, withdrawals included): `disable` each of our static protocols that holds
+   * a route the last `set()` withdraws. BIRD runs `disable` whatever its config file says, and the
+   * protocol's routes leave the routers, the desired ones with it. The next `configure` that succeeds
+   * brings them back (BIRD restarts a protocol disabled from the CLI when it reconfigures it; `enable` is
+   * sent as well). Returns the protocols disabled now.
+   */
+  disableWithdrawn(): Promise<BirdDisabledProtocol[]> {
+    return this.serial(async () => {
+      const plan = this.desired;
+      if (!plan) return [];
+      const wanted = new Map(
+        plan.rendered.protocols.map((p) => [p.name, new Set(p.routes.map((r) => r.prefix))]),
+      );
+      const protocols = new Map(ownedProtocols(plan.layout).map((p) => [p.name, p]));
+      const onDisk = (await readInclude(this.options.includePath)) ?? '';
+      for (const p of includeProtocols(onDisk, this.options.layout))
+        if (!protocols.has(p.name)) protocols.set(p.name, p);
+      const disabled: BirdDisabledProtocol[] = [];
+      let failed: unknown;
+      // A protocol already disabled holds nothing: it is not disabled again.
+      for (const p of protocols.values()) {
+        try {
+          const held = ((await this.held(p)) ?? []).map((r) => r.prefix);
+          const keep = wanted.get(p.name) ?? new Set<string>();
+          const withdrawn = held.filter((prefix) => !keep.has(prefix));
+          if (withdrawn.length === 0) continue;
+          await this.options.client.disable(p.name);
+          this.disabled.add(p.name);
+          const alsoWithdrawn = held.filter((prefix) => keep.has(prefix));
+          disabled.push({ protocol: p.name, table: p.table, family: p.family, withdrawn, alsoWithdrawn });
+        } catch (err) {
+          failed ??= err;
+        }
+      }
+      // Those disabled are told even when another could not be: it is tried again at the next failure.
+      if (failed !== undefined && disabled.length === 0) throw failed;
+      return disabled;
+    });
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -223,8 +298,10 @@ export class BirdRouteInjector {
     if (wrote) writeIncludeAtomically(includePath, rendered.text);
     const plan = checkAll || !this.applied ? undefined : changesSince(this.applied, rendered);
     const changed = plan ? rendered.protocols.filter((p) => plan.has(p.name)) : rendered.protocols;
-    const configured = wrote || (await this.drift(changed)).length > 0;
+    // A protocol disabled as a fail-safe comes back only through a `configure` that succeeds.
+    const configured = wrote || this.disabled.size > 0 || (await this.drift(changed)).length > 0;
     let outcome: BirdConfigureOutcome | undefined;
+    let enabled: string[] = [];
     if (configured) {
       try {
         outcome = (await client.configure()).outcome;
@@ -240,11 +317,32 @@ export class BirdRouteInjector {
         }
         throw err;
       }
+      enabled = await this.enableDisabled();
       await this.verify(changed, plan);
     }
     this.applied = rendered;
     logger?.debug({ event: 'birdRoutesApplied', wrote, configured, outcome }, 'BIRD routes applied');
-    return outcome === undefined ? { wrote, configured } : { wrote, configured, outcome };
+    return {
+      wrote,
+      configured,
+      ...(outcome === undefined ? {} : { outcome }),
+      ...(enabled.length ? { enabled } : {}),
+    };
+  }
+
+  /** After a `configure` that succeeded: `enable` for each protocol disabled as a fail-safe (gone: nothing to do). */
+  private async enableDisabled(): Promise<string[]> {
+    const names = [...this.disabled];
+    for (const name of names) {
+      try {
+        await this.options.client.enable(name);
+      } catch (err) {
+        // 8003 No protocols match: the protocol left the include meanwhile.
+        if (!(err instanceof BirdReplyError && err.replyCode === 8003)) throw err;
+      }
+      this.disabled.delete(name);
+    }
+    return names;
   }
 
   private async waitUntilUp(): Promise<void> {

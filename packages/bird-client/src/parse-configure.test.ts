@@ -14,6 +14,7 @@ describe('parseConfigureReply', () => {
     ['configure-in-progress', 'in-progress', undefined],
     ['configure-queued', 'queued', undefined],
     ['configure-after-queue', 'reconfigured', undefined],
+    ['configure-after-disable', 'reconfigured', undefined],
   ])('%s → %s', (name, outcome, undo) => {
     const result = parseConfigureReply(fixtureReply(name));
     expect(result?.outcome).toBe(outcome);
@@ -43,6 +44,16 @@ describe('parseConfigError', () => {
     expect(error.file).toMatch(/rhi-routes\.conf$/);
   });
 
+  it('reads a syntax error in the main config, which fails every configure', () => {
+    const error = parseConfigError(fixtureReply('configure-broken-main').text);
+    expect(error).toMatchObject({
+      line: 11,
+      column: 10,
+      message: 'syntax error, unexpected CF_SYM_UNDEFINED',
+    });
+    expect(error.file).toMatch(/injector\.conf$/);
+  });
+
   it('reads a missing include', () => {
     const error = parseConfigError(fixtureReply('configure-missing-include').text);
     expect(error.file).toMatch(/injector\.conf$/);
@@ -69,6 +80,10 @@ describe('parseProtocolAction', () => {
     ['enable', 11, 'enabled'],
     ['enable-again', 10, 'already enabled'],
     ['restart', 12, 'restarted'],
+    // While the main config has a syntax error: `disable` works. The next configure that succeeds
+    // restarts the protocol by itself, so `enable` finds it enabled.
+    ['disable-while-broken', 9, 'disabled'],
+    ['enable-after-configure', 10, 'already enabled'],
   ])('%s', (name, replyCode, result) => {
     expect(parseProtocolAction(fixtureReply(name))).toEqual([{ protocol: 'vol1', result, replyCode }]);
   });

@@ -57,8 +57,24 @@ describe('parseShowProtocols', () => {
     expect(peer?.bgpState).toBe('Established');
     expect(peer?.neighborAddress).toMatch(/^127\.18\.\d+\.2$/);
     expect(peer?.channels).toEqual([
-      { name: 'ipv4', state: 'UP', table: 'master4', imported: 0, exported: 3, preferred: 0 },
-      { name: 'ipv6', state: 'UP', table: 'master6', imported: 0, exported: 1, preferred: 0 },
+      {
+        name: 'ipv4',
+        state: 'UP',
+        table: 'master4',
+        imported: 0,
+        exported: 3,
+        preferred: 0,
+        bgpNextHop: [expect.stringMatching(/^127\.18\.\d+\.1$/)],
+      },
+      {
+        name: 'ipv6',
+        state: 'UP',
+        table: 'master6',
+        imported: 0,
+        exported: 1,
+        preferred: 0,
+        bgpNextHop: ['2001:2:ffff::1'],
+      },
     ]);
     expect(protocols.find((p) => p.name === 'vol1')?.channels).toEqual([
       { name: 'ipv4', state: 'UP', table: 'master4', imported: 3, exported: 0, preferred: 3 },
@@ -74,6 +90,12 @@ describe('parseShowProtocols', () => {
     expect(
       parseShowProtocols(fixtureReply('show-protocols-all-peer1')).map((p) => [p.name, p.bgpState]),
     ).toEqual([['peer1', 'Established']]);
+  });
+
+  it('reads a static protocol disabled while the config is broken, and up again after a configure', () => {
+    const state = (name: string) => parseShowProtocols(fixtureReply(name)).map((p) => [p.name, p.state]);
+    expect(state('show-protocols-vol1-disabled')).toEqual([['vol1', 'down']]);
+    expect(state('show-protocols-vol1-after-configure')).toEqual([['vol1', 'up']]);
   });
 
   it('keeps a two-word "iso long" Since apart from Info', () => {

@@ -8,6 +8,8 @@ export interface BirdChannel {
   readonly imported: number | undefined;
   readonly exported: number | undefined;
   readonly preferred: number | undefined;
+  /** BGP channels of an established session: `BGP Next hop:`, the address(es) BIRD sends as next hop. */
+  readonly bgpNextHop: readonly string[] | undefined;
 }
 
 /** One protocol row of `show protocols [all]`; `details` only with `all`. */
@@ -84,6 +86,7 @@ function channels(details: string[]): BirdChannel[] {
       imported: routes ? Number(routes[1]) : undefined,
       exported: routes ? Number(routes[2]) : undefined,
       preferred: routes ? Number(routes[3]) : undefined,
+      bgpNextHop: value('BGP Next hop:')?.split(/\s+/).filter(Boolean),
     });
   };
   for (const raw of details) {

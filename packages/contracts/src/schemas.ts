@@ -44,6 +44,11 @@ export const RouteStatusSchema = z.strictObject({
   reason: z.string(),
   /** Whether BIRD really holds the route (read back), or null when BIRD could not be read. */
   inBird: z.boolean().nullable(),
+  /**
+   * For a route BIRD holds, once checked: the routing protocols (BGP, OSPF, ...) that send it to routers
+   * (empty: no router receives it), and why the others do not.
+   */
+  exported: z.strictObject({ to: z.array(z.string()), problems: z.array(z.string()) }).optional(),
   /** When the desired state last changed. */
   since: isoTime,
 });
@@ -70,11 +75,26 @@ export const NodeStatusSchema = z.strictObject({
     reachable: z.boolean(),
     pid: z.number().int().optional(),
     error: z.string().optional(),
+    /**
+     * The event ring the agent follows for millisecond detection, when configured: `unavailable` while
+     * HAProxy refuses it (detection then falls back to the poll interval), `pending` until it has said.
+     */
+    eventRing: z
+      .strictObject({
+        name: z.string(),
+        state: z.enum(['pending', 'following', 'unavailable']),
+        pid: z.number().int().optional(),
+        error: z.string().optional(),
+        code: z.string().optional(),
+      })
+      .optional(),
   }),
   bird: z.strictObject({
     reachable: z.boolean(),
     version: z.string().optional(),
     error: z.string().optional(),
+    /** Static protocols disabled as a fail-safe while BIRD refuses its config: all their routes withdrawn. */
+    disabled: z.array(z.string()).optional(),
   }),
   drain: z.strictObject({ drained: z.boolean(), since: isoTime.optional(), reason: z.string().optional() }),
   routes: z.array(RouteStatusSchema),
@@ -98,6 +118,23 @@ export const EVENT_NAMES = [
   'birdConfigAccepted',
   /** A route left out of BIRD because it cannot be rendered; the node's other routes are applied. */
   'routeRefused',
+  /**
+   * BIRD refuses every `configure` (an error in its config) and a route had to be withdrawn: the static
+   * protocol holding it was disabled, taking the node's other routes in it along (`table`: its table).
+   */
+  'birdProtocolDisabled',
+  /** A protocol disabled so is enabled again: BIRD took a `configure`, and holds the right routes. */
+  'birdProtocolEnabled',
+  /** BIRD holds a route but sends it to no router (export filter, session down, invalid next hop). */
+  'routeNotExported',
+  /** A route no router received is sent again. */
+  'routeExported',
+  /** BIRD or the include file differed from the routes in force (a hand edit, a lost file): repaired. */
+  'birdDriftRepaired',
+  /** HAProxy refuses to let the agent follow its event ring: changes are seen at the poll interval only. */
+  'eventRingUnavailable',
+  /** The event ring is followed again (e.g. after a reload with a fixed config). */
+  'eventRingFollowed',
 ] as const;
 
 /** One transition on one node. */

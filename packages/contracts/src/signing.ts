@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import type { RuleSet } from '@rhi/rules-dsl';
-import { ruleSetHash, validateRuleSet } from '@rhi/rules-dsl';
+import type { DiagnosticCode, ParseLimits, RuleSet } from '@rhi/rules-dsl';
+import { DEFAULT_LIMITS, countDiagnostics, ruleSetHash, validateRuleSet } from '@rhi/rules-dsl';
 import type { SignedRuleSet } from './schemas.js';
 import { SignedRuleSetSchema } from './schemas.js';
 
@@ -9,6 +9,8 @@ import { SignedRuleSetSchema } from './schemas.js';
 export type RuleSetRejection =
   | 'RULESET_MALFORMED'
   | 'RULESET_INVALID'
+  /** Its canonical text crosses a parse limit (the limits given, else rules-dsl's defaults). */
+  | 'RULESET_OVER_LIMIT'
   | 'RULESET_HASH_MISMATCH'
   | 'RULESET_UNTRUSTED_KEY'
   | 'RULESET_BAD_SIGNATURE';
@@ -16,7 +18,27 @@ export type RuleSetRejection =
 /** The outcome of {@link verifySignedRuleSet}: the verified envelope, or a coded reason. */
 export type VerifyResult =
   | { readonly ok: true; readonly envelope: SignedRuleSet; readonly ruleSet: RuleSet }
-  | { readonly ok: false; readonly code: RuleSetRejection; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: Exclude<RuleSetRejection, 'RULESET_OVER_LIMIT'>;
+      readonly reason: string;
+    }
+  | {
+      readonly ok: false;
+      readonly code: 'RULESET_OVER_LIMIT';
+      readonly reason: string;
+      /** The codes of the limits crossed, e.g. `RULE_SET_TOO_MANY_RULES`. */
+      readonly limits: readonly DiagnosticCode[];
+    };
+
+/** The diagnostics that say a parse limit was crossed. */
+const LIMIT_CODES: ReadonlySet<DiagnosticCode> = new Set([
+  'RULE_SET_TOO_LARGE',
+  'RULE_SET_TOO_MANY_RULES',
+  'RULE_SET_TOO_MANY_ROUTES',
+  'RULE_TOO_MANY_TERMS',
+  'RULE_TOO_DEEP',
+]);
 
 /** The exact bytes an ed25519 signature covers. */
 export function signingInput(e: Pick<SignedRuleSet, 'hash' | 'serial' | 'issuedAt'>): Buffer {
@@ -46,12 +68,25 @@ export function signRuleSet(
 
 /**
  * Checks a signed rule set from the wire: its shape, its meaning (it must be a rule set the parser could
- * produce), its hash, and its signature by one of the trusted keys. Never throws.
+ * produce, within `limits`: rules-dsl's defaults for those not given), its hash, and its signature by one
+ * of the trusted keys. Never throws.
  */
 export function verifySignedRuleSet(
   value: unknown,
   trustedKeys: ReadonlyMap<string, KeyObject>,
+  limits: Partial<ParseLimits> = {},
 ): VerifyResult {
+  // Counted before the shape check, which would otherwise walk every rule of a runaway push.
+  const rules = (value as { ruleSet?: { rules?: unknown } } | null | undefined)?.ruleSet?.rules;
+  const maxRules = limits.maxRules ?? DEFAULT_LIMITS.maxRules;
+  if (Array.isArray(rules) && rules.length > maxRules) {
+    return {
+      ok: false,
+      code: 'RULESET_OVER_LIMIT',
+      reason: `rules.${maxRules}: RULE_SET_TOO_MANY_RULES: ${rules.length} rules, more than ${maxRules} (the limit, maxRules)`,
+      limits: ['RULE_SET_TOO_MANY_RULES'],
+    };
+  }
   const shape = SignedRuleSetSchema.safeParse(value);
   if (!shape.success) {
     const first = shape.error.issues[0];
@@ -59,8 +94,19 @@ export function verifySignedRuleSet(
     return { ok: false, code: 'RULESET_MALFORMED', reason };
   }
   const envelope = shape.data;
-  const valid = validateRuleSet(envelope.ruleSet);
-  if (!valid.ok) return { ok: false, code: 'RULESET_INVALID', reason: valid.issues.join('; ') };
+  const valid = validateRuleSet(envelope.ruleSet, '<rule set>', limits);
+  if (!valid.ok) {
+    const { errors } = countDiagnostics(valid.diagnostics);
+    // The true count: past the cap of listed diagnostics, the rest are only counted.
+    const reason =
+      errors > valid.issues.length
+        ? `${errors} errors, the first ${valid.issues.length}: ${valid.issues.join('; ')}`
+        : valid.issues.join('; ');
+    const crossed = [...new Set(valid.diagnostics.map((d) => d.code).filter((c) => LIMIT_CODES.has(c)))];
+    return crossed.length
+      ? { ok: false, code: 'RULESET_OVER_LIMIT', reason, limits: crossed }
+      : { ok: false, code: 'RULESET_INVALID', reason };
+  }
   const hash = ruleSetHash(valid.ruleSet);
   if (hash !== envelope.hash) {
     return {

@@ -69,3 +69,57 @@ describe('signed rule sets', () => {
     if (!result.ok) expect(result.reason).toContain("did you mean '198.18.0.0/24'");
   });
 });
+
+describe('signed rule sets and the parse limits', () => {
+  const many = (n: number) =>
+    parse(Array.from({ length: n }, (_, i) => `198.18.${i >> 8}.${i & 255} = b:be_app\n`).join('')).ruleSet;
+  const sign = (rules: typeof ruleSet) =>
+    roundTrip(signRuleSet(rules, { privateKeyPem, keyId: 'ops-2026', serial: 3 }));
+
+  it('refuses a rule set over the limits given, with the limits crossed', () => {
+    expect(verifySignedRuleSet(sign(many(6)), trusted, { maxRules: 5 })).toEqual({
+      ok: false,
+      code: 'RULESET_OVER_LIMIT',
+      reason: 'rules.5: RULE_SET_TOO_MANY_RULES: 6 rules, more than 5 (the limit, maxRules)',
+      limits: ['RULE_SET_TOO_MANY_RULES'],
+    });
+    expect(verifySignedRuleSet(sign(many(6)), trusted, { maxRoutes: 5 })).toEqual({
+      ok: false,
+      code: 'RULESET_OVER_LIMIT',
+      reason: expect.stringMatching(/^rules\.5: RULE_SET_TOO_MANY_ROUTES: more than 5 routes/),
+      limits: ['RULE_SET_TOO_MANY_ROUTES'],
+    });
+    expect(verifySignedRuleSet(sign(ruleSet), trusted, { maxDepth: 0 })).toMatchObject({
+      ok: false,
+      code: 'RULESET_OVER_LIMIT',
+      limits: ['RULE_TOO_DEEP'],
+    });
+    expect(verifySignedRuleSet(sign(many(6)), trusted).ok).toBe(true);
+  });
+
+  it('counts the rules of a runaway push before checking its shape', () => {
+    const runaway = {
+      ...sign(ruleSet),
+      ruleSet: { version: 1, rules: Array.from({ length: 20_001 }, () => 'x') },
+    };
+    expect(verifySignedRuleSet(runaway, trusted, { maxRules: 20_000 })).toEqual({
+      ok: false,
+      code: 'RULESET_OVER_LIMIT',
+      reason: 'rules.20000: RULE_SET_TOO_MANY_RULES: 20001 rules, more than 20000 (the limit, maxRules)',
+      limits: ['RULE_SET_TOO_MANY_RULES'],
+    });
+  });
+
+  it('says how many errors there are, past the 100 it lists', () => {
+    const hosts = {
+      version: 1 as const,
+      rules: Array.from({ length: 150 }, (_, i) => ({
+        routes: [{ table: 'vol1', prefix: `198.18.${i}.1/24`, family: 'ipv4' as const }],
+        expr: { type: 'proxy' as const, side: 'backend' as const, name: 'be_app' },
+      })),
+    };
+    const result = verifySignedRuleSet(sign(hosts), trusted);
+    expect(result).toMatchObject({ ok: false, code: 'RULESET_INVALID' });
+    if (!result.ok) expect(result.reason).toMatch(/^150 errors, the first 100: rules\.0: RULE_HOST_BITS/);
+  });
+});

@@ -1,60 +1,20 @@
-import type { NodeStatus, RouteStatus } from '@rhi/contracts';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src/http/auth.js';
 import { buildApp } from '../src/http/app.js';
 import type { NatsHealth, TimelineQuery } from '../src/ports.js';
 import { FleetView } from '../src/view/fleet-view.js';
+import { iso, route, status, T0, withdrawn } from './support/statuses.js';
 
-const T0 = Date.parse('2026-12-02T10:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 const VIEWER = 'viewer-token-0123456789';
-
-const route = (prefix: string, over: Partial<RouteStatus> = {}): RouteStatus => ({
-  table: 'vol1',
-  prefix,
-  family: 'ipv4',
-  decision: 'advertise',
-  desired: true,
-  damping: 'stable',
-  allowed: true,
-  reason: 'b:be_app up',
-  inBird: true,
-  since: iso(T0 - 60_000),
-  ...over,
-});
-const status = (node: string, routes: RouteStatus[], seq = 1): NodeStatus => ({
-  schema: 'rhi.v1.status',
-  node,
-  labels: { site: 'par1' },
-  agentVersion: '0.1.0',
-  time: iso(T0 + seq),
-  seq,
-  ruleSet: { hash: 'a'.repeat(64), serial: 3, source: 'controller', appliedAt: iso(T0 - 120_000) },
-  haproxy: { reachable: true },
-  bird: { reachable: true },
-  drain: { drained: false },
-  routes,
-});
 
 function setup() {
   let now = T0;
   let nats: NatsHealth = { up: true };
   const queries: TimelineQuery[] = [];
   const view = new FleetView({ heartbeatMs: 5000, minimum: () => 2, now: () => now });
-  view.ingest('rhi.v1.status.lb1', status('lb1', [route('198.18.200.1/32')]), T0);
-  view.ingest(
-    'rhi.v1.status.lb2',
-    status('lb2', [
-      route('198.18.200.1/32', {
-        desired: false,
-        inBird: false,
-        decision: 'withdraw',
-        reason: 'b:be_app down',
-      }),
-    ]),
-    T0,
-  );
+  view.ingest('rhi.v1.status.lb1', status('lb1'), T0);
+  view.ingest('rhi.v1.status.lb2', status('lb2', { routes: [withdrawn('198.18.200.1/32')] }), T0);
   const app = buildApp({
     view,
     timeline: {
@@ -223,11 +183,11 @@ describe('controller API', () => {
       };
     };
     const live = await read();
-    view.ingest('rhi.v1.status.lb3', status('lb3', [route('198.18.200.1/32')]), T0);
+    view.ingest('rhi.v1.status.lb3', status('lb3'), T0);
     const got = await live.until(/event: node\ndata: .*lb3/);
     const id = /id: (\d+)\nevent: node\ndata: [^\n]*lb3/.exec(got)?.[1];
     live.close();
-    view.ingest('rhi.v1.status.lb4', status('lb4', [route('198.18.200.1/32')]), T0);
+    view.ingest('rhi.v1.status.lb4', status('lb4'), T0);
     const resumed = await read(id);
     const missed = await resumed.until(/lb4/);
     expect(missed).not.toContain('lb3');
@@ -240,7 +200,11 @@ describe('controller API', () => {
     for (let seq = 2; seq < 1200; seq++)
       view.ingest(
         'rhi.v1.status.lb1',
-        status('lb1', [route('198.18.200.1/32', { desired: seq % 2 === 0 })], seq),
+        status('lb1', {
+          seq,
+          time: iso(T0 + seq),
+          routes: [route('198.18.200.1/32', { desired: seq % 2 === 0 })],
+        }),
         T0,
       );
     expect(view.changesSince(1)).toBeNull();

@@ -1,40 +1,9 @@
-import type { NodeStatus, RouteStatus } from '@rhi/contracts';
+import type { NodeStatus } from '@rhi/contracts';
 import { describe, expect, it } from 'vitest';
 import { alertConditions, Fleet, liveness, trackAlerts, vipViews } from '../src/index.js';
+import { iso, route, status, T0 } from './support/statuses.js';
 
 const HEARTBEAT = 5000;
-const T0 = Date.parse('2026-12-02T10:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-const route = (prefix: string, over: Partial<RouteStatus> = {}): RouteStatus => ({
-  table: 'vol1',
-  prefix,
-  family: prefix.includes(':') ? 'ipv6' : 'ipv4',
-  decision: 'advertise',
-  desired: true,
-  damping: 'stable',
-  allowed: true,
-  reason: 'b:be_app up',
-  inBird: true,
-  since: iso(T0 - 60_000),
-  ...over,
-});
-
-const status = (node: string, over: Partial<NodeStatus> = {}): NodeStatus => ({
-  schema: 'rhi.v1.status',
-  node,
-  labels: { site: 'par1' },
-  agentVersion: '0.1.0',
-  time: iso(T0),
-  seq: 1,
-  ruleSet: { hash: 'a'.repeat(64), serial: 3, source: 'controller', appliedAt: iso(T0 - 120_000) },
-  haproxy: { reachable: true, pid: 100 },
-  bird: { reachable: true },
-  drain: { drained: false },
-  routes: [route('198.18.200.1/32')],
-  ...over,
-});
-
 const subject = (node: string) => `rhi.v1.status.${node}`;
 
 describe('Fleet: status ingest', () => {

@@ -9,37 +9,15 @@ import { buildApp } from '../src/http/app.js';
 import { tokenHash } from '../src/http/auth.js';
 import type { NatsHealth } from '../src/ports.js';
 import { FleetView } from '../src/view/fleet-view.js';
+import { route, status as statusAt, withdrawn } from './support/statuses.js';
 
 // rhictl against a real listening API (over a fleet view fed by hand): what it prints and how it exits.
 
 const TOKEN = 'rhictl-test-token';
 const now = Date.now();
-const route = (prefix: string, over: Partial<RouteStatus> = {}): RouteStatus => ({
-  table: 'vol1',
-  prefix,
-  family: 'ipv4',
-  decision: 'advertise',
-  desired: true,
-  damping: 'stable',
-  allowed: true,
-  reason: 'b:be_app up',
-  inBird: true,
-  since: new Date(now).toISOString(),
-  ...over,
-});
-const status = (node: string, routes: RouteStatus[]): NodeStatus => ({
-  schema: 'rhi.v1.status',
-  node,
-  labels: {},
-  agentVersion: '0.1.0',
-  time: new Date(now).toISOString(),
-  seq: 1,
-  ruleSet: null,
-  haproxy: { reachable: true },
-  bird: { reachable: true },
-  drain: { drained: false },
-  routes,
-});
+/** A status published now (the view's liveness runs on the real clock here), with no rule set. */
+const status = (node: string, routes: RouteStatus[], seq = 1): NodeStatus =>
+  statusAt(node, { routes, seq, time: new Date(now + seq).toISOString(), ruleSet: null, labels: {} });
 
 describe('rhictl', () => {
   const view = new FleetView({ heartbeatMs: 60_000, minimum: () => 1, now: () => Date.now() });
@@ -119,13 +97,7 @@ describe('rhictl', () => {
     expect(fine.code).toBe(0);
     view.ingest(
       'rhi.v1.status.lb1',
-      {
-        ...status('lb1', [
-          route('198.18.200.1/32'),
-          route('198.18.200.2/32', { desired: false, inBird: false, decision: 'withdraw' }),
-        ]),
-        seq: 2,
-      },
+      status('lb1', [route('198.18.200.1/32'), withdrawn('198.18.200.2/32')], 2),
       now,
     );
     view.evaluateAlerts();

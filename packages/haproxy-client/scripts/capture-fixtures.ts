@@ -47,6 +47,7 @@ try {
     'show-info.txt': [admin, 'show info'],
     'show-servers-state.txt': [admin, 'show servers state'],
     'show-events.txt': [admin, 'show events events'],
+    'show-event-sinks.txt': [admin, 'show events'],
     'info-and-stat.txt': [admin, 'show info;show stat -1 3 -1'],
     'version-and-level.txt': [admin, 'show version;show cli level'],
     'stat-selection.txt': [
@@ -68,6 +69,7 @@ try {
     'errors/bad-state.txt': [admin, 'set server be_mixed/up1 state sleepy'],
     'errors/bad-weight.txt': [admin, 'set server be_mixed/up1 weight heavy'],
     'errors/no-such-event-sink.txt': [admin, 'show events nosuch'],
+    'errors/not-a-ring.txt': [admin, 'show events stdout'],
   };
   await mkdir(join(out, 'errors'), { recursive: true });
   for (const [file, [socket, command]] of Object.entries(files)) {

@@ -6,8 +6,8 @@ import * as commands from './commands.js';
 import type { ForcedServerHealth, ServerAdminState, StatObjectType } from './commands.js';
 import type { HaproxyError } from './errors.js';
 import { HaproxyCommandRejectedError, HaproxyMalformedReplyError, parseCommandError } from './errors.js';
-import type { RingEvent } from './events.js';
-import { parseRingEvent } from './events.js';
+import type { EventSink, RingEvent } from './events.js';
+import { parseEventSinks, parseRingEvent } from './events.js';
 import type { HealthSnapshot, ProxyNames } from './health.js';
 import { buildHealthSnapshot } from './health.js';
 import type { ProcessInfo } from './info.js';
@@ -216,26 +216,52 @@ export class HaproxyClient {
     return this.#change(commands.enableFrontend(name));
   }
 
+  /** `show events`: HAProxy's event sinks, rings (`type: 'buffer'`) and fd sinks (level user is enough). */
+  async showEventSinks(): Promise<EventSink[]> {
+    const [reply] = await this.runMany([commands.showEventSinks()]);
+    return parseEventSinks(reply!);
+  }
+
   /**
    * Follows `show events <ring> -w -n` and calls `onEvent` for every new line. Needs operator level.
    * The session ends when HAProxy closes it (idle `stats timeout`, the worker stopping) or on `close()`.
+   * `attached` tells when HAProxy has taken the ring: the line first asks `show events <ring> -n`, whose
+   * empty reply confirms it; a refusal (no such ring, not a ring, level too low) rejects `closed` with
+   * its typed error (`HAPROXY_UNKNOWN_RING`, `HAPROXY_PERMISSION_DENIED`).
    */
   followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
     const command = commands.showEvents(ring);
+    const line = commands.joinCommands([commands.showEvents(ring, { wait: false }), command]);
     let first = true;
     let refused: HaproxyError | null = null;
-    const follower = follow(this.address, command, (line) => {
-      if (first) {
-        first = false;
-        refused = parseCommandError(command, line);
-        if (refused) return follower.close();
-      }
-      if (refused === null) onEvent(parseRingEvent(line));
-    });
-    const closed = follower.closed.then(() => {
-      if (refused) throw refused;
-    });
-    return { closed, close: follower.close };
+    let attach: (ok: boolean) => void = () => undefined;
+    const attached = new Promise<boolean>((resolve) => (attach = resolve));
+    const follower = follow(
+      this.address,
+      line,
+      (text) => {
+        if (first) {
+          first = false;
+          refused = text === '' ? null : parseCommandError(command, text);
+          if (refused) return follower.close();
+          attach(true);
+          if (text === '') return;
+        }
+        if (refused === null && text !== '') onEvent(parseRingEvent(text));
+      },
+      { keepEmptyLines: true },
+    );
+    const closed = follower.closed.then(
+      () => {
+        attach(false);
+        if (refused) throw refused;
+      },
+      (err: unknown) => {
+        attach(false);
+        throw err;
+      },
+    );
+    return { closed, attached, close: follower.close };
   }
 
   /** One round trip; one reply (in pieces) per command, error replies included. */

@@ -13,6 +13,8 @@ describe('command builders', () => {
     [commands.showServersState('be'), 'show servers state be'],
     [commands.showEvents('events'), 'show events events -w -n'],
     [commands.showEvents('events', { fromEnd: false }), 'show events events -w'],
+    [commands.showEvents('events', { wait: false }), 'show events events -n'],
+    [commands.showEventSinks(), 'show events'],
     [commands.disableServer('be', 's1'), 'disable server be/s1'],
     [commands.enableServer('be', 's1'), 'enable server be/s1'],
     [commands.setServerState('be', 's1', 'drain'), 'set server be/s1 state drain'],

@@ -63,9 +63,21 @@ export function showServersState(backend?: string): string {
   return backend === undefined ? 'show servers state' : `show servers state ${escapeArgument(backend)}`;
 }
 
-/** `show events <ring> -w [-n]`: follow a ring; `-n` starts at its end instead of replaying it. */
-export function showEvents(ring: string, options: { readonly fromEnd?: boolean } = {}): string {
-  return `show events ${escapeArgument(ring)} -w${options.fromEnd === false ? '' : ' -n'}`;
+/**
+ * `show events <ring> [-w] [-n]`: follow a ring (`-w`, the default) or dump it; `-n` starts at its end
+ * instead of replaying it. `show events <ring> -n` (no wait) prints nothing but its empty line when the
+ * ring exists: the cheapest way to ask.
+ */
+export function showEvents(
+  ring: string,
+  options: { readonly fromEnd?: boolean; readonly wait?: boolean } = {},
+): string {
+  return `show events ${escapeArgument(ring)}${options.wait === false ? '' : ' -w'}${options.fromEnd === false ? '' : ' -n'}`;
+}
+
+/** `show events`: the list of event sinks (rings and fd sinks), see `parseEventSinks`. */
+export function showEventSinks(): string {
+  return 'show events';
 }
 
 const server = (backend: string, name: string): string =>

@@ -16,10 +16,27 @@ const expected: Readonly<Record<string, HaproxyErrorCode | null>> = {
   'errors/permission-denied.txt': 'HAPROXY_PERMISSION_DENIED',
   'errors/permission-denied-events.txt': 'HAPROXY_PERMISSION_DENIED',
   'errors/unknown-command.txt': 'HAPROXY_UNKNOWN_COMMAND',
-  'errors/no-such-event-sink.txt': 'HAPROXY_COMMAND_REJECTED',
+  'errors/no-such-event-sink.txt': 'HAPROXY_UNKNOWN_RING',
+  'errors/not-a-ring.txt': 'HAPROXY_UNKNOWN_RING',
 };
 
 describe('parseCommandError over captured replies', () => {
+  it('names the ring of a show events that HAProxy refused, and whether the sink exists', () => {
+    expect(
+      parseCommandError('show events evnets -w -n', fixture('errors/no-such-event-sink.txt')),
+    ).toMatchObject({
+      code: 'HAPROXY_UNKNOWN_RING',
+      ring: 'evnets',
+      notARing: false,
+      message: 'HAProxy has no ring "evnets" (No such event sink)',
+    });
+    expect(parseCommandError('show events stdout -w -n', fixture('errors/not-a-ring.txt'))).toMatchObject({
+      ring: 'stdout',
+      notARing: true,
+      message: 'HAProxy\'s sink "stdout" is not a ring (Nothing to report for this sink)',
+    });
+  });
+
   it('has an expectation for every captured error reply', () => {
     expect(Object.keys(expected).sort()).toEqual(errorFixtures().sort());
   });

@@ -7,6 +7,7 @@ export type HaproxyErrorCode =
   | 'HAPROXY_UNKNOWN_COMMAND'
   | 'HAPROXY_UNKNOWN_PROXY'
   | 'HAPROXY_UNKNOWN_SERVER'
+  | 'HAPROXY_UNKNOWN_RING'
   | 'HAPROXY_COMMAND_REJECTED'
   | 'HAPROXY_MALFORMED_REPLY'
   | 'HAPROXY_BAD_ADDRESS'
@@ -106,6 +107,31 @@ export class HaproxyUnknownServerError extends HaproxyError {
   }
 }
 
+/**
+ * `show events <ring>` named no ring: HAProxy has no sink of that name (`No such event sink`), or the sink
+ * is not a ring (`stdout`, `stderr`: `Nothing to report for this sink`).
+ */
+export class HaproxyUnknownRingError extends HaproxyError {
+  readonly code = 'HAPROXY_UNKNOWN_RING' as const;
+  constructor(
+    readonly command: string,
+    /** The sink named in the command (`evnets` in `show events evnets -w -n`). */
+    readonly ring: string,
+    /** True when a sink of that name exists but is not a ring. */
+    readonly notARing: boolean,
+    readonly reply: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      notARing
+        ? `HAProxy's sink "${ring}" is not a ring (${reply})`
+        : `HAProxy has no ring "${ring}" (${reply})`,
+      options,
+    );
+    this.name = 'HaproxyUnknownRingError';
+  }
+}
+
 /** Any other error text in reply to a command that should have answered with an empty line. */
 export class HaproxyCommandRejectedError extends HaproxyError {
   readonly code = 'HAPROXY_COMMAND_REJECTED' as const;
@@ -184,8 +210,10 @@ export function parseCommandError(command: string, reply: string): HaproxyError 
   if (text === 'Permission denied') return new HaproxyPermissionDeniedError(command);
   if (text.startsWith('Unknown command')) return new HaproxyUnknownCommandError(command);
   if (text === 'No such server.') return new HaproxyUnknownServerError(command, text);
-  if (text.startsWith('No such event sink'))
-    return new HaproxyCommandRejectedError(command, text.split('\n')[0]!);
+  if (text.startsWith('No such event sink') || text.startsWith('Nothing to report for this sink')) {
+    const ring = /^show events (\S+)/.exec(command)?.[1] ?? '';
+    return new HaproxyUnknownRingError(command, ring, text.startsWith('Nothing'), text.split('\n')[0]!);
+  }
   if (/^(No such (backend|frontend|proxy)\.|Can't find backend\.)$/.test(text)) {
     return new HaproxyUnknownProxyError(command, text);
   }

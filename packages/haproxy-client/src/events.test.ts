@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../test/support/fixtures.js';
-import { parseRingEvent } from './events.js';
+import { parseEventSinks, parseRingEvent } from './events.js';
 
 describe('parseRingEvent', () => {
   const lines = fixture('show-events.txt')
@@ -39,5 +39,20 @@ describe('parseRingEvent', () => {
       server: 's1',
     });
     expect(parseRingEvent('hello')).toEqual({ message: 'hello' });
+  });
+});
+
+describe('parseEventSinks', () => {
+  it('lists the sinks of the capture, rings as type buffer', () => {
+    expect(parseEventSinks(fixture('show-event-sinks.txt'))).toEqual([
+      { name: 'stdout', type: 'fd', dropped: 0, description: 'standard output (fd#1)' },
+      { name: 'stderr', type: 'fd', dropped: 0, description: 'standard output (fd#2)' },
+      { name: 'buf0', type: 'buffer', dropped: 0, description: 'in-memory ring buffer' },
+      { name: 'events', type: 'buffer', dropped: 0, description: 'events' },
+    ]);
+  });
+
+  it('finds nothing in an error reply', () => {
+    expect(parseEventSinks(fixture('errors/permission-denied-events.txt'))).toEqual([]);
   });
 });

@@ -39,3 +39,22 @@ function subject(message: string): { proxy?: string; server?: string } {
   if (backend) return { proxy: backend[1]! };
   return {};
 }
+
+/** One sink of `show events` (no argument): a ring (`type=buffer`) or a file descriptor (`type=fd`). */
+export interface EventSink {
+  readonly name: string;
+  /** `buffer` for a ring (`ring` sections and `buf0`), `fd` for stdout/stderr. */
+  readonly type: string;
+  readonly dropped: number;
+  readonly description: string;
+}
+
+const SINK_LINE = /^\s+(\S+)\s+: type=(\S+), (\d+) dropped, (.*)$/;
+
+/** Parses the sink list that `show events` without a sink prints; lines of another shape are skipped. */
+export function parseEventSinks(text: string): EventSink[] {
+  return text.split('\n').flatMap((line) => {
+    const m = SINK_LINE.exec(line);
+    return m ? [{ name: m[1]!, type: m[2]!, dropped: Number(m[3]), description: m[4]! }] : [];
+  });
+}

@@ -42,12 +42,23 @@ export interface WatchOptions {
    * before that re-read confirms it.
    */
   readonly eventsRing?: string;
+  /**
+   * Told what became of the ring on each worker: HAProxy confirmed it (`following`), or refused it (no
+   * such ring, not a ring, the socket's level too low: the feed then polls alone until another worker
+   * serves, e.g. after a reload with a fixed config, and tries again there).
+   */
+  readonly onEventsRing?: (status: EventsRingStatus) => void;
   /** Ends the feed. */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
   /** Clock, default `Date.now`. */
   readonly now?: () => number;
 }
+
+/** What the feed's ring follower found on one worker (see `WatchOptions.onEventsRing`). */
+export type EventsRingStatus =
+  | { readonly ring: string; readonly pid: number; readonly following: true }
+  | { readonly ring: string; readonly pid: number; readonly following: false; readonly error: HaproxyError };
 
 /**
  * The health feed: yields a `snapshot` event for the first read and whenever something relevant changes,
@@ -59,14 +70,15 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   const graceMs = options.graceMs ?? 2000;
   const withServers = options.withServers ?? true;
   const now = options.now ?? Date.now;
-  const { signal, logger, eventsRing, proxies } = options;
+  const { signal, logger, eventsRing, proxies, onEventsRing } = options;
   const { trackSessions = false } = options;
   const sessionsTracked = (): boolean =>
     typeof trackSessions === 'function' ? trackSessions() : trackSessions;
   const wake = new Wakeup(signal);
   let state: FeedState = INITIAL_FEED_STATE;
   let follower: { follower: Follower; pid: number } | null = null;
-  let eventsDisabled = false;
+  /** The worker that refused the ring: it is not asked again, another worker is. */
+  let refusedBy: number | null = null;
   // Ring events that arrived while no read was under way; patchWithRingEvents keeps those stamped after
   // the last read was sent.
   let reading = false;
@@ -74,7 +86,7 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
   const fresh: RingEvent[] = [];
 
   const attach = (pid: number): void => {
-    if (eventsRing === undefined || eventsDisabled) return;
+    if (eventsRing === undefined || refusedBy === pid) return;
     if (follower !== null && follower.pid === pid) return;
     // A follower stays on the worker it connected to, and keeps an old worker alive: move it.
     follower?.follower.close();
@@ -85,6 +97,9 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
     const current = { follower: f, pid };
     const openedAt = now();
     follower = current;
+    void f.attached?.then((ok) => {
+      if (ok && follower === current) onEventsRing?.({ ring: eventsRing, pid, following: true });
+    });
     // HAProxy closed it (idle `stats timeout`, worker stopping), or the connection broke (a reset, the
     // socket gone for a moment): re-read and re-attach now, unless it ends right away every time, in
     // which case the regular poll retries.
@@ -103,11 +118,12 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
       }
       if (follower === current) follower = null;
       if (err instanceof HaproxyError) {
-        eventsDisabled = true;
+        refusedBy = pid;
         logger?.warn(
-          { event: 'haproxyEventsDisabled', op: 'followEvents', err },
-          'cannot follow the events ring',
+          { event: 'haproxyEventsDisabled', op: 'followEvents', pid, err },
+          'cannot follow the events ring; polling alone until another worker serves',
         );
+        onEventsRing?.({ ring: eventsRing, pid, following: false, error: err });
       }
     });
     // Anything between the last read and the attach would be missed: read once more.

@@ -17,12 +17,13 @@ export {
   HaproxyTimeoutError,
   HaproxyUnknownCommandError,
   HaproxyUnknownProxyError,
+  HaproxyUnknownRingError,
   HaproxyUnknownServerError,
   HaproxyWorkerStoppingError,
   parseCommandError,
 } from './errors.js';
-export type { RingEvent } from './events.js';
-export { parseRingEvent } from './events.js';
+export type { EventSink, RingEvent } from './events.js';
+export { parseEventSinks, parseRingEvent } from './events.js';
 export type { RingVerdict } from './ring-patch.js';
 export { patchWithRingEvents, ringVerdict } from './ring-patch.js';
 export type { FeedEvent, FeedState, FeedStep, SnapshotEvent, UnreachableEvent } from './feed-state.js';
@@ -40,7 +41,7 @@ export type {
   SnapshotOptions,
 } from './health.js';
 export { buildHealthSnapshot, diffSnapshots, isFrontendUp, isServerUsable } from './health.js';
-export type { WatchOptions } from './health-feed.js';
+export type { EventsRingStatus, WatchOptions } from './health-feed.js';
 export { watch } from './health-feed.js';
 export type { ProcessInfo } from './info.js';
 export { parseInfo } from './info.js';

@@ -89,6 +89,16 @@ describe('EventLineReader', () => {
     }
   });
 
+  it('keeps the empty line that ends a command before the follow, when asked, at every offset', () => {
+    const raw = `\n${fixture('show-events.txt')}`;
+    const expected = raw.split('\n').slice(0, -1);
+    expect(expected[0]).toBe('');
+    for (const chunks of splits(encode(raw))) {
+      const reader = new EventLineReader({ keepEmptyLines: true });
+      expect([...chunks.flatMap((c) => reader.push(c)), reader.end()]).toEqual([...expected, null]);
+    }
+  });
+
   it('returns an unterminated last line from end()', () => {
     const reader = new EventLineReader();
     expect(reader.push(encode('a\nb'))).toEqual(['a']);

@@ -92,16 +92,24 @@ export class ReplyReader {
   }
 }
 
-/** Splits a `show events <ring> -w` stream into lines (without `\n`); empty lines are dropped. */
+/**
+ * Splits a `show events <ring> -w` stream into lines (without `\n`); empty lines are dropped unless
+ * `keepEmptyLines` (the end of a command's reply, before the next command of the line runs).
+ */
 export class EventLineReader {
   readonly #decoder = new TextDecoder('utf-8', { fatal: false });
+  readonly #keepEmpty: boolean;
   #buffer = '';
+
+  constructor(options: { readonly keepEmptyLines?: boolean } = {}) {
+    this.#keepEmpty = options.keepEmptyLines ?? false;
+  }
 
   push(chunk: Uint8Array): string[] {
     this.#buffer += this.#decoder.decode(chunk, { stream: true });
     const lines = this.#buffer.split('\n');
     this.#buffer = lines.pop() ?? '';
-    return lines.filter((l) => l !== '');
+    return this.#keepEmpty ? lines : lines.filter((l) => l !== '');
   }
 
   /** Call at EOF: the last line if it had no newline, else `null`. */

@@ -106,16 +106,26 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
 export interface Follower {
   /** Resolves when HAProxy closes the session (idle `stats timeout`, old worker exiting) or `close()`. */
   readonly closed: Promise<void>;
+  /**
+   * `followEvents`: resolves with true once HAProxy has confirmed the ring (the session then follows
+   * it), or with false when the session ended first (refused: `closed` rejects with why).
+   */
+  readonly attached?: Promise<boolean>;
   close(): void;
 }
 
 /**
- * Opens a session that sends `line` and passes every complete line of output to `onLine`. Connection
- * errors reject `closed`.
+ * Opens a session that sends `line` and passes every complete line of output to `onLine` (empty lines
+ * too with `keepEmptyLines`). Connection errors reject `closed`.
  */
-export function follow(address: SocketAddress, line: string, onLine: (line: string) => void): Follower {
+export function follow(
+  address: SocketAddress,
+  line: string,
+  onLine: (line: string) => void,
+  options: { readonly keepEmptyLines?: boolean } = {},
+): Follower {
   const socket = open(address);
-  const reader = new EventLineReader();
+  const reader = new EventLineReader(options);
   const closed = new Promise<void>((resolve, reject) => {
     socket.on('connect', () => socket.write(`${line}\n`));
     socket.on('data', (chunk: Buffer) => {

@@ -167,9 +167,30 @@ describe('HaproxyClient against a real HAProxy 2.6', () => {
     });
   });
 
-  it('rejects an unknown ring', async () => {
+  it('rejects an unknown ring, and a sink that is not a ring, with the ring named', async () => {
     const follower = client.followEvents('nosuch', () => undefined);
-    expect((await rejection(follower.closed)).code).toBe('HAPROXY_COMMAND_REJECTED');
+    expect(await rejection(follower.closed)).toMatchObject({
+      code: 'HAPROXY_UNKNOWN_RING',
+      ring: 'nosuch',
+      notARing: false,
+    });
+    expect(await follower.attached).toBe(false);
+    const stdout = client.followEvents('stdout', () => undefined);
+    expect(await rejection(stdout.closed)).toMatchObject({ code: 'HAPROXY_UNKNOWN_RING', notARing: true });
+  });
+
+  it('confirms a ring it follows, and lists the sinks', async () => {
+    const follower = client.followEvents('events', () => undefined);
+    expect(await follower.attached).toBe(true);
+    follower.close();
+    await follower.closed;
+    expect((await client.showEventSinks()).filter((s) => s.type === 'buffer').map((s) => s.name)).toEqual([
+      'buf0',
+      'events',
+    ]);
+    // Listing needs no more than level user; following needs operator.
+    const user = new HaproxyClient({ socket: haproxy.userSocket });
+    expect((await user.showEventSinks()).map((s) => s.name)).toContain('events');
   });
 });
 

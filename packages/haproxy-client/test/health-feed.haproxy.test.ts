@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Follower, RingEvent, SnapshotEvent, UnreachableEvent } from '../src/index.js';
+import type { EventsRingStatus, Follower, RingEvent, SnapshotEvent, UnreachableEvent } from '../src/index.js';
 import { HaproxyClient, HaproxyConnectionFailedError } from '../src/index.js';
 import { CountingClient, FeedRecorder, isSnapshot, snapshotWhere } from './support/feed-recorder.js';
 import type { Backends, HaproxyInstance, ReloadOptions } from '@rhi/test-support';
@@ -504,6 +504,39 @@ backend be
       await client.enableServer('be', 's1');
     } finally {
       await polled.stop();
+    }
+  });
+
+  it('tells the worker that has no such ring, polls meanwhile, and follows the ring once a reload brings it', async () => {
+    const statuses: EventsRingStatus[] = [];
+    const own = new FeedRecorder(client, {
+      intervalMs: 50,
+      eventsRing: 'later',
+      onEventsRing: (s) => statuses.push(s),
+    });
+    try {
+      await own.until('first snapshot', isSnapshot);
+      const pid = await haproxy.workerPid();
+      const refused = await waitFor('the refusal', () => statuses.find((s) => !s.following));
+      expect(refused).toMatchObject({ ring: 'later', pid, error: { code: 'HAPROXY_UNKNOWN_RING' } });
+      // The same worker is not asked again: polls go on, and no second follower is opened.
+      const follows = client.follows;
+      await client.moreReads(5);
+      expect(client.follows).toBe(follows);
+      expect(statuses).toHaveLength(1);
+      await writeFile(
+        haproxy.configPath,
+        `${haproxy.config}ring later\n    format rfc5424\n    size 16384\n`,
+      );
+      const next = await haproxy.reload();
+      expect(await waitFor('the ring followed', () => statuses.find((s) => s.following))).toEqual({
+        ring: 'later',
+        pid: next,
+        following: true,
+      });
+    } finally {
+      await own.stop();
+      await writeFile(haproxy.configPath, haproxy.config);
     }
   });
 });

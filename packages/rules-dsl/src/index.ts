@@ -29,5 +29,8 @@ export { DEFAULT_LIMITS, DEPTH_CEILING } from './limits.js';
 export type { ParseOptions, ParseResult, RuleLocation, SourceItem } from './parser.js';
 export { parse } from './parser.js';
 export { ExprSchema, HealthStateSchema, RuleSetSchema } from './schema.js';
+export type { RuleRoute } from './rule-program.js';
+export type { PackedRuleSet } from './transfer.js';
+export { packRuleSet, ruleSetRoutes, unpackRuleSet } from './transfer.js';
 export type { ValidateResult } from './validate.js';
 export { validateRuleSet } from './validate.js';

@@ -265,6 +265,29 @@ export class RuleProgram {
     return values.pop() ?? false;
   }
 
+  /** Every route of every rule, in order, with its rule's attributes; builds no expression. */
+  routes(): RuleRoute[] {
+    const out: RuleRoute[] = [];
+    for (let c = 0; c <= this.chunks.length; c++) {
+      const code = this.chunk(c);
+      const end = this.usedOf(c);
+      for (let at = 0; at < end;) {
+        const exprAt = at + 1 + 3 * (code[at] ?? 0);
+        const exprEnd = exprAt + 1 + (code[exprAt] ?? 0);
+        const index = code[exprEnd] ?? -1;
+        const attributes = index < 0 ? undefined : this.attributes[index];
+        for (let r = at + 1; r < exprAt; r += 3) {
+          const table = this.tables[code[r] ?? 0] as string;
+          const prefix = this.prefixes[code[r + 1] ?? 0] as string;
+          const family = code[r + 2] ? 'ipv6' : 'ipv4';
+          out.push(attributes ? { table, prefix, family, attributes } : { table, prefix, family });
+        }
+        at = exprEnd + 1;
+      }
+    }
+    return out;
+  }
+
   /** The rules as objects: what `ruleSet.rules` of a parse holds. */
   rules(): Rule[] {
     const rules = new Array<Rule>(this.ruleCount);
@@ -333,6 +356,45 @@ export class RuleProgram {
     return expr;
   }
 
+  /**
+   * The program as plain data and typed arrays, for another thread (see `packRuleSet`): the code is
+   * copied at its used length, so the program itself stays usable.
+   */
+  pack(): PackedProgram {
+    const chunks: Int32Array<ArrayBuffer>[] = [];
+    for (let c = 0; c <= this.chunks.length; c++) chunks.push(this.chunk(c).slice(0, this.usedOf(c)));
+    return {
+      ruleCount: this.ruleCount,
+      tables: this.tables,
+      prefixes: this.prefixes,
+      attributes: this.attributes,
+      proxies: this.entries.map((e) => ({ side: e.side, name: e.name })),
+      numbers: this.numbers,
+      chunks,
+    };
+  }
+
+  /** The program that {@link pack} made `packed` of. */
+  static unpack(packed: PackedProgram): RuleProgram {
+    const program = new RuleProgram();
+    // Loops, not push(...list): a spread of 20,000 arguments is near the engine's limit.
+    for (const table of packed.tables) program.tables.push(table);
+    for (const prefix of packed.prefixes) program.prefixes.push(prefix);
+    for (const attributes of packed.attributes) program.attributes.push(attributes);
+    packed.proxies.forEach((p, index) => program.entries.push({ index, side: p.side, name: p.name }));
+    for (const n of packed.numbers) program.numbers.push(n);
+    const chunks = packed.chunks.length ? packed.chunks : [new Int32Array(0)];
+    for (const chunk of chunks.slice(0, -1)) {
+      program.chunks.push(chunk);
+      program.used.push(chunk.length);
+    }
+    const last = chunks[chunks.length - 1] as Int32Array<ArrayBuffer>;
+    program.code = last;
+    program.start = last.length;
+    program.ruleCount = packed.ruleCount;
+    return program;
+  }
+
   /** The shared term object of a proxy entry and threshold code, made on first use. */
   term(index: number, threshold: number): ProxyTerm {
     const entry = this.entries[index] as ProxyEntry;
@@ -351,6 +413,23 @@ export class RuleProgram {
     entry.thresholds = known ? known.concat(term) : [term];
     return term;
   }
+}
+
+/** A route of a rule set, with the attributes of the rule it belongs to. */
+export interface RuleRoute extends Route {
+  readonly attributes?: RouteAttributes;
+}
+
+/** A {@link RuleProgram} as data that `structuredClone` and `postMessage` keep (the chunks can be transferred). */
+export interface PackedProgram {
+  readonly ruleCount: number;
+  readonly tables: readonly string[];
+  readonly prefixes: readonly string[];
+  readonly attributes: readonly RouteAttributes[];
+  readonly proxies: readonly { readonly side: ProxyTerm['side']; readonly name: string }[];
+  readonly numbers: readonly number[];
+  /** The code, each chunk at its used length. */
+  readonly chunks: readonly Int32Array<ArrayBuffer>[];
 }
 
 /** The programs of the rule sets made by `parse`, which `evaluate` runs instead of walking their objects. */

@@ -74,6 +74,8 @@ export async function startBird(options: {
   readonly config: (dir: string) => string;
   /** Files to create in the dir before BIRD starts (e.g. an empty include). */
   readonly files?: Readonly<Record<string, string>>;
+  /** A network namespace to run BIRD in (`ip netns exec`); its control socket is reachable from anywhere. */
+  readonly netns?: string;
 }): Promise<BirdInstance> {
   const dir = await mkdtemp(join(tmpdir(), `rhi-bird-${options.name}-`));
   const socket = join(dir, `${options.name}.ctl`);
@@ -82,15 +84,11 @@ export async function startBird(options: {
   await writeFile(configPath, withLog(options.config(dir)));
   let daemon: Daemon;
   const launch = async () => {
-    daemon = Daemon.spawn('bird', [
-      '-f',
-      '-c',
-      configPath,
-      '-s',
-      socket,
-      '-P',
-      join(dir, `${options.name}.pid`),
-    ]);
+    const args = ['-f', '-c', configPath, '-s', socket, '-P', join(dir, `${options.name}.pid`)];
+    // `ip netns exec` enters the namespace and execs BIRD in the same process: signals reach BIRD.
+    daemon = options.netns
+      ? Daemon.spawn('ip', ['netns', 'exec', options.netns, 'bird', ...args])
+      : Daemon.spawn('bird', args);
     await waitFor(`bird ${options.name} to greet`, async () => {
       if (!daemon.running) throw new GiveUp(`bird exited: ${daemon.log}`);
       const reply = await birdCommand(socket, 'show status', 500);

@@ -13,3 +13,5 @@ export type { UnixBackends } from './unix-backends.js';
 export { startUnixBackends } from './unix-backends.js';
 export { Daemon } from './process.js';
 export { freePort, GiveUp, loopbackPair, waitFor } from './util.js';
+export type { NetnsLink } from './netns.js';
+export { startNetnsLink } from './netns.js';

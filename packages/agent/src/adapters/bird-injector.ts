@@ -1,7 +1,14 @@
 import type { BirdRouteInjector, DesiredRoute as BirdRoute } from '@rhi/bird-client';
-import { BirdError, BirdReplyError } from '@rhi/bird-client';
+import { BirdConfigError, BirdError, BirdReplyError } from '@rhi/bird-client';
 import type { DesiredRoute } from '../core/planner.js';
-import type { ApplyResult, HeldRoutes, RouteInjector } from '../loop/ports.js';
+import type {
+  ApplyResult,
+  DisabledProtocol,
+  HeldRoutes,
+  ReconcileResult,
+  RouteExport,
+  RouteInjector,
+} from '../loop/ports.js';
 import { InjectorFailure } from '../loop/ports.js';
 
 /** The agent's route (rule attributes) in bird-client's form (BGP attributes as text). */
@@ -66,23 +73,58 @@ export function injectorFailure(err: unknown): InjectorFailure {
   });
 }
 
+/**
+ * What a reconcile repaired, in words, or undefined when BIRD and the include file were as the last
+ * apply left them. Pure.
+ */
+export function driftRepaired(result: {
+  readonly wrote: boolean;
+  readonly configured: boolean;
+}): string | undefined {
+  if (result.wrote)
+    return 'the include file differed from the routes in force (edited by hand or lost): rewritten, and BIRD reconfigured';
+  if (result.configured)
+    return "BIRD's routes differed from the include file (BIRD restarted or reconfigured from another file): BIRD reconfigured";
+  return undefined;
+}
+
 /** The loop's injector port over bird-client's declarative injector. */
 export class BirdInjectorPort implements RouteInjector {
   constructor(private readonly injector: BirdRouteInjector) {}
 
   async set(routes: readonly DesiredRoute[], tables: readonly string[]): Promise<ApplyResult> {
+    let result;
     try {
-      const result = await this.injector.set(routes.map(toBirdRoute), { tables });
-      return {
-        refused: (result.refused ?? []).map(({ route, reason }) => ({
-          table: route.table,
-          prefix: route.prefix,
-          family: route.family,
-          reason,
-        })),
-      };
+      result = await this.injector.set(routes.map(toBirdRoute), { tables });
     } catch (err) {
-      throw injectorFailure(err);
+      throw await this.failSafe(err);
+    }
+    return {
+      refused: (result.refused ?? []).map(({ route, reason }) => ({
+        table: route.table,
+        prefix: route.prefix,
+        family: route.family,
+        reason,
+      })),
+      ...(result.enabled?.length ? { enabled: result.enabled } : {}),
+    };
+  }
+
+  /**
+   * BIRD refusing its own config (8002) refuses every `configure`, withdrawals too, and a dead VIP would
+   * stay advertised. Then each static protocol holding a route to withdraw is disabled, its healthy
+   * routes with it: in an active/active fleet the other nodes carry them (README, "Policies").
+   */
+  private async failSafe(err: unknown): Promise<InjectorFailure> {
+    const failure = injectorFailure(err);
+    if (!(err instanceof BirdConfigError)) return failure;
+    const rebuilt = (extra: { disabled?: readonly DisabledProtocol[]; failSafeError?: string }) =>
+      new InjectorFailure(failure.kind, failure.code, failure.message, { cause: err, ...extra });
+    try {
+      const disabled = await this.injector.disableWithdrawn();
+      return disabled.length ? rebuilt({ disabled }) : failure;
+    } catch (disableErr) {
+      return rebuilt({ failSafeError: injectorFailure(disableErr).message });
     }
   }
 
@@ -94,11 +136,24 @@ export class BirdInjectorPort implements RouteInjector {
     }
   }
 
-  async reconcile(): Promise<void> {
+  async reconcile(): Promise<ReconcileResult> {
     try {
-      await this.injector.reconcile();
+      const result = await this.injector.reconcile();
+      const repaired = driftRepaired(result);
+      return {
+        ...(result.enabled?.length ? { enabled: result.enabled } : {}),
+        ...(repaired ? { repaired } : {}),
+      };
     } catch (err) {
       throw injectorFailure(err);
     }
+  }
+
+  async exports(): Promise<RouteExport[] | null> {
+    const exports = await this.injector.exports();
+    return (
+      exports &&
+      exports.map(({ table, prefix, family, to, problems }) => ({ table, prefix, family, to, problems }))
+    );
   }
 }

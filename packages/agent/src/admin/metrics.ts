@@ -30,8 +30,30 @@ export class AgentMetrics {
   });
   private readonly reachable = new Gauge({
     name: 'rhi_dependency_up',
-    help: 'Whether a dependency answers (haproxy, bird, nats)',
+    help: 'Whether a dependency answers and takes what it is given (haproxy, bird: 0 also while BIRD refuses its configuration, nats)',
     labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+  private readonly birdFailures = new Counter({
+    name: 'rhi_bird_failures_total',
+    help: 'Times BIRD became unreachable (kind unreachable) or started refusing its configuration (kind config)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly driftRepairs = new Counter({
+    name: 'rhi_bird_drift_repairs_total',
+    help: 'Reconciles that found BIRD or the include file differing from the routes in force, and repaired them',
+    registers: [this.registry],
+  });
+  private readonly ringFollowed = new Gauge({
+    name: 'rhi_event_ring_followed',
+    help: "Whether HAProxy's event ring (haproxy.eventRing) is followed (1) or refused (0: changes seen at the poll interval only)",
+    labelNames: ['ring'] as const,
+    registers: [this.registry],
+  });
+  private readonly notExported = new Gauge({
+    name: 'rhi_routes_not_exported',
+    help: 'Routes BIRD holds for this node but sends to no router (BGP, OSPF, RIP, Babel), as last checked',
     registers: [this.registry],
   });
   private readonly drained = new Gauge({
@@ -66,8 +88,13 @@ export class AgentMetrics {
       this.decision.set({ table: r.table, prefix: r.prefix }, r.decision ? 1 : 0);
     }
     this.reachable.set({ dependency: 'haproxy' }, s.haproxy.reachable ? 1 : 0);
-    this.reachable.set({ dependency: 'bird' }, s.bird.reachable ? 1 : 0);
+    // BIRD refusing its configuration (`error` while reachable) blocks every change: as good as down.
+    this.reachable.set({ dependency: 'bird' }, s.bird.reachable && s.bird.error === undefined ? 1 : 0);
+    const ring = s.haproxy.eventRing;
+    if (ring && ring.state !== 'pending')
+      this.ringFollowed.set({ ring: ring.name }, ring.state === 'following' ? 1 : 0);
     this.drained.set(s.drained ? 1 : 0);
+    this.notExported.set(s.exports ? s.exports.routes.filter((r) => r.to.length === 0).length : 0);
     this.ruleSet.reset();
     if (s.ruleSet)
       this.ruleSet.set(
@@ -80,6 +107,9 @@ export class AgentMetrics {
     if ((t.event === 'routeAnnounced' || t.event === 'routeWithdrawn') && t.table && t.prefix) {
       this.transitions.inc({ table: t.table, prefix: t.prefix, event: t.event });
     }
+    if (t.event === 'birdUnreachable') this.birdFailures.inc({ kind: 'unreachable' });
+    if (t.event === 'birdConfigError') this.birdFailures.inc({ kind: 'config' });
+    if (t.event === 'birdDriftRepaired') this.driftRepairs.inc();
   }
 
   natsConnected(up: boolean): void {

@@ -8,6 +8,8 @@ import type { AgentMetrics } from './metrics.js';
 export interface AdminSources {
   readonly metrics: AgentMetrics;
   readonly snapshot: () => AgentSnapshot;
+  /** `GET /ruleset`: the rule set in force with its hash, source and serial (`rhi-agent explain`); null: none. */
+  readonly ruleSet?: () => { readonly hash: string; readonly source: string; readonly serial: number } | null;
   /** `POST /drain` with JSON `{reason?, waitSessions?, timeoutMs?}`. */
   readonly drain?: (request: { reason?: string; waitSessions?: number; timeoutMs?: number }) => Promise<void>;
   /** `POST /undrain`. */
@@ -73,7 +75,8 @@ export function createAdminServer(sources: AdminSources, endpoint: AdminEndpoint
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      // `server` tells `rhi-agent check` that the port or socket it finds taken is a running agent's.
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', server: 'rhi-agent' });
       res.end(body);
     };
     if (req.method === 'POST' && (url.pathname === '/drain' || url.pathname === '/undrain')) {
@@ -99,22 +102,50 @@ export function createAdminServer(sources: AdminSources, endpoint: AdminEndpoint
         return;
       case '/status':
         return send(200, 'application/json', `${JSON.stringify(sources.snapshot(), null, 2)}\n`);
+      case '/ruleset':
+        return sources.ruleSet
+          ? send(200, 'application/json', `${JSON.stringify({ ruleSet: sources.ruleSet() })}\n`)
+          : send(404, 'text/plain', 'not found: this endpoint serves no rule set\n');
       case '/healthz': {
-        const s = sources.snapshot();
-        const problems = [
-          ...(s.haproxy.reachable ? [] : [`haproxy: ${s.haproxy.error ?? 'unreachable'}`]),
-          ...(s.bird.reachable ? [] : [`bird: ${s.bird.error ?? 'unreachable'}`]),
-        ];
+        const { status, problems, warnings } = health(sources.snapshot());
         return send(
-          problems.length ? 503 : 200,
+          status === 'fail' ? 503 : 200,
           'application/json',
-          `${JSON.stringify({ ok: !problems.length, problems })}\n`,
+          `${JSON.stringify({ ok: status !== 'fail', status, problems, warnings })}\n`,
         );
       }
       default:
         return send(404, 'text/plain', 'not found: try /metrics, /status or /healthz\n');
     }
   });
+}
+
+/**
+ * What `/healthz` says (the levels of the IETF health check draft, draft-inadarei-api-health-check):
+ * `fail` (503) while HAProxy cannot be read, BIRD does not answer, or BIRD refuses its configuration,
+ * since then no change reaches the routers; `warn` (200: the routes are right, detection is slower) while
+ * HAProxy refuses the event ring; `pass` (200) otherwise. Pure.
+ */
+export function health(s: AgentSnapshot): {
+  status: 'pass' | 'warn' | 'fail';
+  problems: string[];
+  warnings: string[];
+} {
+  const problems = [
+    ...(s.haproxy.reachable ? [] : [`haproxy: ${s.haproxy.error ?? 'unreachable'}`]),
+    ...(s.bird.reachable ? [] : [`bird: ${s.bird.error ?? 'unreachable'}`]),
+    ...(s.bird.reachable && s.bird.error !== undefined
+      ? [`bird refuses its configuration: ${s.bird.error}`]
+      : []),
+  ];
+  const ring = s.haproxy.eventRing;
+  const warnings =
+    ring?.state === 'unavailable'
+      ? [
+          `haproxy.eventRing: ${ring.error ?? `ring '${ring.name}' refused`}: changes are seen at the poll interval only`,
+        ]
+      : [];
+  return { status: problems.length ? 'fail' : warnings.length ? 'warn' : 'pass', problems, warnings };
 }
 
 /** Starts listening; resolves with the bound address (port 0 picks a free one). */

@@ -1,6 +1,3 @@
-import type { KeyObject } from 'node:crypto';
-import { createPublicKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BirdClient } from '@rhi/bird-client';
@@ -9,12 +6,10 @@ import type { HealthSnapshot } from '@rhi/haproxy-client';
 import { HaproxyClient, watch } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import { AgentMetrics } from '../admin/metrics.js';
-import { AdminSocketSetupError, listenControlSocket, resolveGroup } from '../admin/control-socket.js';
-import { createAdminServer, listen } from '../admin/server.js';
 import type { AgentConfig } from '../config/schema.js';
 import { snapshotEvent, toHealthEvent } from '../adapters/haproxy-health.js';
-import type { Acceptance, AcceptContext, TableView } from '../core/accept-rule-set.js';
-import { acceptRulesFile, acceptSignedRuleSet } from '../core/accept-rule-set.js';
+import type { Acceptance, Examination, TableView } from '../core/accept-rule-set.js';
+import { judgeCandidate } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
 import type { FeedSelection } from '../core/feed-selection.js';
 import { feedSelection, sameSelection } from '../core/feed-selection.js';
@@ -24,15 +19,24 @@ import { InjectorFailure } from '../loop/ports.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { StateStore } from '../state/state-store.js';
 import { birdPort } from './bird-port.js';
+import { EventRingSink } from './event-ring-sink.js';
+import { openAdmin, PreflightFailedError, readRunFiles } from './preflight.js';
 import { FanoutSink } from './fanout-sink.js';
 import { realClock } from './real-clock.js';
-import { RulesFileWatcher } from './rules-file.js';
+import type { RuleSetExaminer, WorkerExaminerOptions } from './rule-set-examiner.js';
+import { WorkerExaminer } from './rule-set-examiner.js';
+import { RulesFileWatcher, readBounded } from './rules-file.js';
 
 /** What the agent process is given besides its config. */
 export interface AgentAppOptions {
   readonly config: AgentConfig;
   readonly logger: Logger;
   readonly version: string;
+  /**
+   * Makes what examines new rule sets (parse or verify, hash). Default: a {@link WorkerExaminer}, off the
+   * main thread; tests give one whose worker fails, the benchmark an `InlineExaminer` to compare.
+   */
+  readonly examiner?: (options: WorkerExaminerOptions) => RuleSetExaminer;
 }
 
 /** Drain and undrain requests, from the admin endpoint or NATS. */
@@ -40,31 +44,6 @@ export interface DrainRequest {
   readonly reason?: string;
   readonly waitSessions?: number;
   readonly timeoutMs?: number;
-}
-
-async function readTrustedKeys(keys: Readonly<Record<string, string>>): Promise<Map<string, KeyObject>> {
-  const out = new Map<string, KeyObject>();
-  for (const [id, file] of Object.entries(keys)) {
-    try {
-      out.set(id, createPublicKey(await readFile(file, 'utf8')));
-    } catch (err) {
-      throw new Error(
-        `rules.trustedKeys.${id}: cannot read an ed25519 public key from ${file}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-  return out;
-}
-
-async function readCredentials(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw new Error(`nats.credentials: cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 /**
@@ -86,17 +65,19 @@ export class AgentApp {
   private control: Server | null = null;
   private watcher: RulesFileWatcher | null = null;
   private feed: Promise<void> = Promise.resolve();
+  /** `haproxy.eventRing`'s state, added to every status; null without a ring. */
+  private ring: EventRingSink | null = null;
   adminAddress: AddressInfo | null = null;
 
   private constructor(
     private readonly options: AgentAppOptions,
     readonly loop: AgentLoop,
     private readonly sink: FanoutSink,
-    private readonly trustedKeys: Map<string, KeyObject>,
     readonly metrics: AgentMetrics,
     private readonly birdClients: readonly BirdClient[],
     /** The injector's tables for the rule-set check, with BIRD's symbols read at that moment. */
     private readonly birdTables: () => Promise<TableView>,
+    private readonly examiner: RuleSetExaminer,
   ) {
     this.store = new StateStore(options.config.stateDir);
     this.haproxy = new HaproxyClient({
@@ -109,22 +90,46 @@ export class AgentApp {
   /** Builds and starts everything; resolves once the agent runs (not once NATS or HAProxy answer). */
   static async start(options: AgentAppOptions): Promise<AgentApp> {
     const { config, logger } = options;
-    const trustedKeys = await readTrustedKeys(config.rules.trustedKeys);
-    const credentials = config.nats?.credentials ? await readCredentials(config.nats.credentials) : undefined;
+    // What `rhi-agent check` checks first: a problem here stops the agent before it changes anything.
+    const { files, problems } = await readRunFiles(config);
+    if (problems.length) throw new PreflightFailedError(problems);
+    const { trustedKeys, credentials } = files;
     const sink = new FanoutSink();
+    const ring =
+      config.haproxy.eventRing === undefined
+        ? null
+        : new EventRingSink(sink, {
+            ring: config.haproxy.eventRing,
+            pollIntervalMs: config.haproxy.pollIntervalMs,
+            logger,
+            clock: realClock,
+          });
     const metrics = new AgentMetrics();
     const { port, clients, tables } = birdPort(config.bird, logger);
     const loop = new AgentLoop({
       injector: port,
-      sink,
+      sink: ring ?? sink,
       clock: realClock,
       logger,
       allowlist: allowlist(config.allowlist),
       damping: { ...config.damping, holdDown: config.damping.holdDown || null },
       reconcileIntervalMs: config.bird.reconcileIntervalMs,
+      exportCheck: { intervalMs: config.bird.exportCheckIntervalMs },
       onApplied: (ms) => metrics.decisionLatency(ms / 1000),
     });
-    const app = new AgentApp(options, loop, sink, trustedKeys, metrics, clients, tables);
+    const examinerOptions: WorkerExaminerOptions = {
+      limits: config.rules.limits,
+      allowlist: config.allowlist,
+      trustedKeys,
+      timeoutMs: config.rules.worker.timeoutMs,
+      maxHeapMb: config.rules.worker.maxHeapMb,
+      idleMs: config.rules.worker.idleMs,
+      minRules: config.rules.worker.minRules,
+      logger,
+    };
+    const examiner = (options.examiner ?? ((o) => new WorkerExaminer(o)))(examinerOptions);
+    const app = new AgentApp(options, loop, sink, metrics, clients, tables, examiner);
+    app.ring = ring;
     sink.add({ status: (s) => metrics.observe(s), event: (e) => metrics.transition(e) });
     // First: an agent that cannot open its admin endpoints stops before it has announced anything.
     await app.startAdmin();
@@ -141,7 +146,8 @@ export class AgentApp {
   }
 
   snapshot(): AgentSnapshot {
-    return this.loop.snapshot();
+    const s = this.loop.snapshot();
+    return this.ring ? this.ring.decorate(s) : s;
   }
 
   private get logger(): Logger {
@@ -158,12 +164,12 @@ export class AgentApp {
     // Drained before the first plan: a node drained before a restart must not announce for a moment.
     if (drain?.drained) this.loop.drain(drain.reason ?? 'drained before restart');
     if (config.rules.fromController && persisted?.source === 'controller') {
-      await this.judge((ctx) => acceptSignedRuleSet(persisted.envelope, this.trustedKeys, ctx), 'persisted');
+      await this.judge(() => this.examiner.examineSigned(persisted.envelope), 'persisted');
     }
     if (!this.current && config.rules.file) await this.reloadRules('boot');
     if (!this.current && persisted?.source === 'file') {
       await this.judge(
-        (ctx) => acceptRulesFile(persisted.text, `${persisted.file} (last good copy)`, ctx),
+        () => this.examiner.examineFile(persisted.text, `${persisted.file} (last good copy)`),
         'persisted',
       );
     }
@@ -172,18 +178,23 @@ export class AgentApp {
   }
 
   /**
-   * Judges a rule set against every proxy HAProxy has (one unfiltered read: the feed reads only the rule
-   * set in force's proxies) and applies it when good, one rule set at a time. The same read seeds the
-   * loop, so the new rules never meet a snapshot that lacks their proxies.
+   * Judges a rule set and applies it when good, one rule set at a time: examined by the examiner (in the
+   * worker: parse or verify, hash) while HAProxy is read, then checked against every proxy HAProxy has
+   * (one unfiltered read: the feed reads only the rule set in force's proxies) and BIRD's tables. The same
+   * read seeds the loop, so the new rules never meet a snapshot that lacks their proxies.
    */
   private judge(
-    judge: (ctx: AcceptContext) => Acceptance,
+    examine: () => Promise<Examination>,
     source: 'file' | 'controller' | 'persisted',
   ): Promise<Acceptance> {
     const run = this.judging.then(async () => {
-      const [health, tables] = await Promise.all([this.readEverything(), this.birdTables()]);
+      const [examination, health, tables] = await Promise.all([
+        examine(),
+        this.readEverything(),
+        this.birdTables(),
+      ]);
       const verdict = this.accept(() =>
-        judge({
+        judgeCandidate(examination, {
           current: this.current,
           allowlist: this.loop.allowlist,
           health: health && { frontends: health.frontends, backends: health.backends },
@@ -236,7 +247,8 @@ export class AgentApp {
     this.current = { hash: verdict.hash, serial: verdict.serial, fromController };
     if (health) this.loop.onHealth(snapshotEvent(health));
     this.loop.setRuleSet(verdict.ruleSet, { source, serial: verdict.serial });
-    const selection = feedSelection(verdict.ruleSet);
+    // Worked out in the worker: reading the rules here would build them as objects.
+    const selection = verdict.selection;
     if (!sameSelection(selection, this.selection)) {
       this.selection = selection;
       if (this.feedAbort) this.startFeed();
@@ -247,7 +259,7 @@ export class AgentApp {
    * Re-reads the rules file (SIGHUP or boot; a change the watcher saw settle comes with its `text`); a bad
    * file changes nothing.
    */
-  async reloadRules(why: string, given?: string): Promise<Acceptance | null> {
+  async reloadRules(why: string, given?: Uint8Array): Promise<Acceptance | null> {
     const file = this.options.config.rules.file;
     if (!file) return null;
     if (this.current?.fromController) {
@@ -258,9 +270,10 @@ export class AgentApp {
       );
       return null;
     }
-    let text: string;
+    // Bytes, not decoded: the worker decodes them (4 MiB cost the main thread 15 ms to decode).
+    let text: Uint8Array;
     try {
-      text = given ?? (await readFile(file, 'utf8'));
+      text = given ?? (await readBounded(file, this.options.config.rules.limits.maxBytes));
     } catch (err) {
       this.logger.error(
         { event: 'ruleSetRejected', op: 'read', file, err },
@@ -268,10 +281,16 @@ export class AgentApp {
       );
       return null;
     }
-    const verdict = await this.judge((ctx) => acceptRulesFile(text, file, ctx), 'file');
-    if (verdict.ok && !verdict.unchanged) {
+    // The state file's text is made where the text is: in the worker.
+    let persisted: Uint8Array | undefined;
+    const verdict = await this.judge(async () => {
+      const examination = await this.examiner.examineFile(text, file, { persist: true });
+      persisted = examination.persisted;
+      return examination;
+    }, 'file');
+    if (verdict.ok && !verdict.unchanged && persisted) {
       void this.store
-        .saveRuleSet({ schema: 'rhi.v1.persisted-ruleset', source: 'file', file, text, hash: verdict.hash })
+        .saveRuleSet(persisted)
         .catch((err: unknown) =>
           this.logger.warn(
             { event: 'stateWriteFailed', op: 'saveRuleSet', err },
@@ -289,6 +308,7 @@ export class AgentApp {
     this.watcher = new RulesFileWatcher({
       file,
       settleMs: this.options.config.rules.settleMs,
+      maxBytes: this.options.config.rules.limits.maxBytes,
       logger: this.logger,
       take: (text) => void this.reloadRules('file changed', text),
     });
@@ -314,6 +334,12 @@ export class AgentApp {
         trackSessions: () => this.loop.waitingForSessions,
         logger: this.logger,
         ...(config.haproxy.eventRing ? { eventsRing: config.haproxy.eventRing } : {}),
+        onEventsRing: (s) =>
+          this.ring?.report(
+            s.following
+              ? { following: true, pid: s.pid }
+              : { following: false, pid: s.pid, code: s.error.code, message: s.error.message },
+          ),
       })) {
         if (signal.aborted) break;
         this.loop.onHealth(toHealthEvent(event, this.logger));
@@ -324,35 +350,21 @@ export class AgentApp {
     this.feed = Promise.all([this.feed, feed]).then(() => undefined);
   }
 
-  /** The reads on TCP (`admin.listen`), and the reads and controls on the control socket (`admin.socket`). */
+  /**
+   * The reads on TCP (`admin.listen`), and the reads and controls on the control socket (`admin.socket`),
+   * opened as `rhi-agent check` opens them; a {@link PreflightFailedError} says why they cannot be.
+   */
   private async startAdmin(): Promise<void> {
-    const { listen: address, socket, socketMode, socketGroup } = this.options.config.admin;
-    const sources = {
+    const endpoints = await openAdmin(this.options.config.admin, {
       metrics: this.metrics,
       snapshot: () => this.snapshot(),
+      ruleSet: () => this.loop.ruleSetInForce,
       drain: (request: DrainRequest) => this.drain(request),
       undrain: () => this.undrain(),
-    };
-    this.admin = createAdminServer(sources, { controls: false, controlSocket: socket });
-    this.adminAddress = await listen(this.admin, address);
-    try {
-      const gid = socketGroup === undefined ? process.getgid?.() : await resolveGroup(socketGroup);
-      if (gid === null || gid === undefined)
-        throw new AdminSocketSetupError(
-          socket,
-          'group',
-          `socketGroup: no group '${socketGroup}' on this machine`,
-        );
-      this.control = createAdminServer(sources, { controls: true });
-      await listenControlSocket(this.control, socket, {
-        mode: socketMode,
-        gid,
-        ...(socketGroup === undefined ? {} : { group: String(socketGroup) }),
-      });
-    } catch (err) {
-      this.admin.close();
-      throw err;
-    }
+    });
+    this.admin = endpoints.tcp;
+    this.adminAddress = endpoints.address;
+    this.control = endpoints.control;
   }
 
   private startNats(credentials: Uint8Array | undefined): void {
@@ -392,10 +404,7 @@ export class AgentApp {
             reason: 'this agent does not take rule sets from the controller (rules.fromController)',
           };
         }
-        const verdict = await this.judge(
-          (ctx) => acceptSignedRuleSet(command.ruleSet, this.trustedKeys, ctx),
-          'controller',
-        );
+        const verdict = await this.judge(() => this.examiner.examineSigned(command.ruleSet), 'controller');
         if (!verdict.ok) return { result: 'rejected', reason: `${verdict.code}: ${verdict.reason}` };
         await this.store
           .saveRuleSet({
@@ -472,6 +481,7 @@ export class AgentApp {
         'could not withdraw the routes before stopping',
       );
     }
+    await this.examiner.close();
     await this.feed;
     await this.nats?.close();
     for (const client of this.birdClients) client.close();

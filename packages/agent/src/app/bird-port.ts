@@ -5,7 +5,8 @@ import { BirdInjectorPort } from '../adapters/bird-injector.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { TableView } from '../core/accept-rule-set.js';
 import type { DesiredRoute } from '../core/planner.js';
-import type { ApplyResult, HeldRoutes, RouteInjector } from '../loop/ports.js';
+import type { ApplyResult, HeldRoutes, ReconcileResult, RouteExport, RouteInjector } from '../loop/ports.js';
+import { InjectorFailure } from '../loop/ports.js';
 
 const hop = (ip: string | undefined): StaticNextHop | undefined => (ip ? { via: ip } : undefined);
 
@@ -59,7 +60,7 @@ class SplitInjector implements RouteInjector {
     private readonly v6: RouteInjector,
   ) {}
   async set(routes: readonly DesiredRoute[], tables: readonly string[]): Promise<ApplyResult> {
-    const [a, b] = await Promise.all([
+    const [a, b] = await Promise.allSettled([
       this.v4.set(
         routes.filter((r) => r.family === 'ipv4'),
         tables,
@@ -69,14 +70,39 @@ class SplitInjector implements RouteInjector {
         tables,
       ),
     ]);
-    return { refused: [...a.refused, ...b.refused] };
+    if (a.status === 'fulfilled' && b.status === 'fulfilled') {
+      const enabled = [...(a.value.enabled ?? []), ...(b.value.enabled ?? [])];
+      return { refused: [...a.value.refused, ...b.value.refused], ...(enabled.length ? { enabled } : {}) };
+    }
+    // The first failure, with every protocol either daemon disabled as a fail-safe.
+    const failures = [a, b].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const first = failures[0];
+    const disabled = failures.flatMap((f) => (f instanceof InjectorFailure ? f.disabled : []));
+    if (!(first instanceof InjectorFailure) || disabled.length === first.disabled.length) throw first;
+    throw new InjectorFailure(first.kind, first.code, first.message, {
+      cause: first.cause,
+      disabled,
+      ...(first.failSafeError === undefined ? {} : { failSafeError: first.failSafeError }),
+    });
   }
   async held(): Promise<HeldRoutes> {
     const [a, b] = await Promise.all([this.v4.held(), this.v6.held()]);
     return { routes: [...a.routes, ...b.routes] };
   }
-  async reconcile(): Promise<void> {
-    await Promise.all([this.v4.reconcile(), this.v6.reconcile()]);
+  async reconcile(): Promise<ReconcileResult> {
+    const results = await Promise.all([this.v4.reconcile(), this.v6.reconcile()]);
+    const enabled = results.flatMap((r) => (r ? (r.enabled ?? []) : []));
+    const repaired = results.flatMap((r, i) =>
+      r?.repaired ? [`${i ? 'IPv6' : 'IPv4'} BIRD: ${r.repaired}`] : [],
+    );
+    return {
+      ...(enabled.length ? { enabled } : {}),
+      ...(repaired.length ? { repaired: repaired.join('; ') } : {}),
+    };
+  }
+  async exports(): Promise<RouteExport[] | null> {
+    const [a, b] = await Promise.all([this.v4.exports?.(), this.v6.exports?.()]);
+    return a && b ? [...a, ...b] : null;
   }
 }
 
@@ -91,7 +117,8 @@ export function birdPort(
   const clients: BirdClient[] = [];
   const injectors: BirdRouteInjector[] = [];
   const make = (socketPath: string, includePath: string, families?: readonly ('ipv4' | 'ipv6')[]) => {
-    const client = new BirdClient({ socketPath, logger });
+    // A hung BIRD counts as unreachable after bird.timeoutMs; configure keeps bird-client's 5 s.
+    const client = new BirdClient({ socketPath, logger, answerTimeoutMs: config.timeoutMs });
     clients.push(client);
     const injector = new BirdRouteInjector({
       client,

@@ -97,6 +97,23 @@ export class AdminClient {
     }
   }
 
+  /**
+   * A read from whichever endpoint answers: TCP (`admin.listen`), else the control socket. When neither
+   * does, rejects with the TCP endpoint's error.
+   */
+  async readEither(path: string): Promise<unknown> {
+    try {
+      return await this.read(path);
+    } catch (err) {
+      if (!(err instanceof AdminUnreachableError)) throw err;
+      try {
+        return await this.control('GET', path);
+      } catch {
+        throw err;
+      }
+    }
+  }
+
   /** A request over the control socket: `POST /drain` with a JSON body, `POST /undrain`, `GET /status`. */
   async control(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const socketPath = this.admin.socket;

@@ -6,8 +6,11 @@ import { formatDiagnostics, parse } from '@rhi/rules-dsl';
 import { readFile } from 'node:fs/promises';
 import { layoutFor, tableView } from '../app/bird-port.js';
 import type { AgentConfig } from '../config/schema.js';
+import { parseLimits } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
 import { proxyNames, unknownProxies } from '../core/proxy-names.js';
+import { describeNextHops, tableNextHops } from './check-next-hops.js';
+import { describeEventRing, preflightChecks, tryEventRing } from './check-preflight.js';
 
 /** One line of `rhi-agent check`. */
 export interface CheckItem {
@@ -20,7 +23,10 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 /** Checks everything an operator must get right before `rhi-agent run`; never throws. */
 export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
-  const items: CheckItem[] = [{ verdict: 'ok', what: 'configuration is valid' }];
+  const items: CheckItem[] = [
+    { verdict: 'ok', what: 'configuration is valid' },
+    ...(await preflightChecks(config)),
+  ];
   let proxies: string[] = [];
   let routes: readonly {
     readonly table: string;
@@ -32,7 +38,7 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
   const file = config.rules.file;
   if (file) {
     try {
-      const result = parse(await readFile(file, 'utf8'), { file });
+      const result = parse(await readFile(file, 'utf8'), { file, ...parseLimits(config.rules.limits) });
       if (!result.ok) {
         items.push({
           verdict: 'fail',
@@ -92,10 +98,16 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
           : { verdict: 'ok', what: `all ${proxies.length} proxies the rules name exist in HAProxy` },
       );
     }
+    const ring = config.haproxy.eventRing;
+    if (ring !== undefined) {
+      const client = new HaproxyClient({ socket, timeoutMs: config.haproxy.timeoutMs, retries: 0 });
+      const trial = await tryEventRing(client, ring, config.haproxy.timeoutMs);
+      items.push(describeEventRing(ring, config.haproxy.pollIntervalMs, trial));
+    }
   } catch (err) {
     items.push({ verdict: 'fail', what: `HAProxy does not answer on ${socket}`, detail: message(err) });
   }
-  const client = new BirdClient({ socketPath: config.bird.socket, timeoutMs: 2000 });
+  const client = new BirdClient({ socketPath: config.bird.socket, answerTimeoutMs: config.bird.timeoutMs });
   const injector = new BirdRouteInjector({
     client,
     includePath: config.bird.include,
@@ -110,6 +122,9 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
     const needed = new Set(routes.map((r) => protocolNameFor(layout, r.table, r.family)));
     items.push(
       ...describeBirdCheck(await injector.checkConfig(config.bird.config, { tables: renderable }), needed),
+    );
+    items.push(
+      ...describeNextHops(await client.showProtocols({ all: true }), tableNextHops(config.bird, routes)),
     );
   } catch (err) {
     items.push({
@@ -179,10 +194,10 @@ function describeBirdCheck(check: BirdConfigCheck, needed: ReadonlySet<string>):
         what: `protocol ${p.name} is exported${p.running ? ' and running' : ''}`,
       })),
   ];
-  const problems = check.problems.map(({ message, protocol }): CheckItem => {
+  const problems = check.problems.map(({ message, protocol, pending }): CheckItem => {
     const idle = protocol !== undefined && !needed.has(protocol);
     return {
-      verdict: idle ? 'warn' : 'fail',
+      verdict: idle || pending ? 'warn' : 'fail',
       what: idle ? `${message}; it carries no route of the current rules` : message,
     };
   });

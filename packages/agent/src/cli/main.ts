@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { HaproxyClient } from '@rhi/haproxy-client';
-import { evaluate, formatRoute, parse, parsePrefix, renderExplanation } from '@rhi/rules-dsl';
+import type { HealthState } from '@rhi/rules-dsl';
+import { formatRoute, parse, parsePrefix, ruleSetHash, RuleSetSchema } from '@rhi/rules-dsl';
 import { pino } from 'pino';
 import { AdminSocketInUseError, AdminSocketSetupError } from '../admin/control-socket.js';
 import { AgentApp } from '../app/agent-app.js';
+import { PreflightFailedError } from '../app/preflight.js';
 import type { ConfigOverride } from '../config/load.js';
 import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -13,6 +15,8 @@ import { allowlist } from '../core/allowlist.js';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { AdminClient, AdminRefusedError, AdminUnreachableError, permissionDenied } from './admin-client.js';
 import { renderChecks, runChecks } from './check.js';
+import type { ExplainedRules, RouteMatch } from './explain.js';
+import { explainAgent, explainRules } from './explain.js';
 import { drainProgress, drainStarted } from './drain-progress.js';
 
 /** The agent's version, reported in status messages. */
@@ -23,7 +27,8 @@ const USAGE = `rhi-agent: route health injection for HAProxy, into BIRD
 Usage:
   rhi-agent run      [--config F] [--set path=value ...]   run the agent (foreground; systemd runs this)
   rhi-agent check    [--config F]                          checklist: config, rules, allowlist, HAProxy, BIRD
-  rhi-agent explain  [--config F] [<prefix>]               why each route is (not) advertised, from live HAProxy
+  rhi-agent explain  [--config F] [--from-file] [<prefix>] why each route is (not) advertised: the running
+                                                           agent's view, per-term reasons from live HAProxy
   rhi-agent status   [--config F] [--json]                 the running agent's state
   rhi-agent drain    [--config F] [--reason R] [--wait-sessions N [--timeout SECONDS]] [--no-wait]
   rhi-agent undrain  [--config F]
@@ -33,6 +38,10 @@ HAProxy's connections fall to N, or after --timeout (default 60 s). It waits unt
 the routes, printing progress, unless --no-wait (Ctrl-C stops the waiting, not the drain). drain and
 undrain go through the admin socket (admin.socket, /run/rhi/admin.sock): run them as root or as a
 member of its group (rhi).
+
+explain asks the running agent (admin.listen, else admin.socket) for its rule set in force, damping, drain
+and what BIRD holds; without a running agent, or with --from-file, it says what the rules file would do
+with live HAProxy, which is not what is advertised.
 
 --config defaults to $RHI_CONFIG or /etc/rhi/agent.yaml. Any setting can be overridden with
 --set <path>=<value> or an environment variable RHI_<SECTION>__<KEY> (e.g. RHI_HAPROXY__POLL_INTERVAL_MS=100).
@@ -94,22 +103,34 @@ async function waitForDrain(client: AdminClient, print: (line: string) => void):
 function renderStatus(s: AgentSnapshot): string {
   const lines = [
     `rule set: ${s.ruleSet ? `${s.ruleSet.hash.slice(0, 12)} (${s.ruleSet.source}, serial ${s.ruleSet.serial})` : 'none'}`,
-    `haproxy:  ${s.haproxy.reachable ? `reachable${s.haproxy.pid ? ` (pid ${s.haproxy.pid})` : ''}` : `UNREACHABLE: ${s.haproxy.error ?? ''}`}`,
-    `bird:     ${s.bird.reachable ? `reachable${s.bird.error ? `, REFUSING: ${s.bird.error}` : ''}` : `UNREACHABLE: ${s.bird.error ?? ''}`}`,
+    `haproxy:  ${s.haproxy.reachable ? `reachable${s.haproxy.pid ? ` (pid ${s.haproxy.pid})` : ''}` : `UNREACHABLE: ${s.haproxy.error ?? ''}`}${s.haproxy.eventRing?.state === 'unavailable' ? `, event ring REFUSED: ${s.haproxy.eventRing.error ?? s.haproxy.eventRing.name} (changes seen at the poll interval only)` : ''}`,
+    `bird:     ${s.bird.reachable ? `reachable${s.bird.error ? `, REFUSING: ${s.bird.error}` : ''}` : `UNREACHABLE: ${s.bird.error ?? ''}`}${s.bird.disabled?.length ? `; DISABLED as a fail-safe (their routes withdrawn): ${s.bird.disabled.join(', ')}` : ''}`,
     `drained:  ${s.drained ? 'yes' : 'no'}`,
     '',
   ];
   const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
   const refused = new Map((s.refused ?? []).map((r) => [`${r.table}%${r.prefix}`, r.reason]));
-  const rows = [['ROUTE', 'RULE', 'ADVERTISED', 'IN BIRD', 'REASON']];
+  const exports = new Map((s.exports?.routes ?? []).map((r) => [`${r.table}%${r.prefix}`, r]));
+  const rows = [['ROUTE', 'RULE', 'ADVERTISED', 'IN BIRD', 'SENT TO', 'REASON']];
   for (const r of s.routes) {
-    const why = refused.get(`${r.table}%${r.prefix}`);
+    const key = `${r.table}%${r.prefix}`;
+    const why = refused.get(key);
+    const held = inBird === null ? undefined : inBird.has(key);
+    const sent = exports.get(key);
+    const to = !held ? '-' : sent === undefined ? '?' : sent.to.length ? sent.to.join(',') : 'NONE';
+    const reason =
+      why !== undefined
+        ? `REFUSED: ${why}`
+        : held && sent && sent.to.length === 0
+          ? `NOT SENT TO ANY ROUTER: ${sent.problems.join('; ')}`
+          : r.reason;
     rows.push([
       formatRoute(r),
       r.decision ? 'holds' : 'fails',
       r.desired ? 'yes' : 'no',
-      inBird === null ? '?' : inBird.has(`${r.table}%${r.prefix}`) ? 'yes' : 'no',
-      why === undefined ? r.reason : `REFUSED: ${why}`,
+      held === undefined ? '?' : held ? 'yes' : 'no',
+      to,
+      reason,
     ]);
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
@@ -121,33 +142,107 @@ function renderStatus(s: AgentSnapshot): string {
   ].join('\n');
 }
 
-async function explain(config: AgentConfig, prefix: string | undefined): Promise<string> {
+/** The rules file, parsed, its rules named by their lines; null without `rules.file`. */
+async function rulesFile(config: AgentConfig): Promise<(ExplainedRules & { readonly hash: string }) | null> {
   const file = config.rules.file;
-  if (!file) throw new UsageError('explain needs rules.file in the configuration');
+  if (!file) return null;
   const result = parse(await readFile(file, 'utf8'), { file });
   if (!result.ok) throw new UsageError(`the rules file has errors; run rhi-agent check`);
-  const health = await new HaproxyClient({
-    socket: config.haproxy.sockets[0] ?? '',
-    timeoutMs: config.haproxy.timeoutMs,
-  }).readHealth();
-  const allowed = allowlist(config.allowlist);
-  let decisions = evaluate(result.ruleSet, health);
-  if (prefix !== undefined) {
-    const parsed = parsePrefix(prefix.includes('%') ? (prefix.split('%')[1] ?? '') : prefix);
-    if (!parsed.ok) throw new UsageError(parsed.message);
-    decisions = decisions.filter((d) => d.prefix === parsed.prefix);
-    if (!decisions.length) throw new UsageError(`no rule controls ${parsed.prefix}`);
+  return {
+    ruleSet: result.ruleSet,
+    hash: ruleSetHash(result.ruleSet),
+    where: (i) => `rule at ${file}:${result.locations[i]?.line ?? '?'}`,
+  };
+}
+
+/**
+ * The rule set the running agent has in force: the rules file when it is that one (its lines name the
+ * rules), else the agent's own copy (`GET /ruleset`); null when neither can be had.
+ */
+async function rulesInForce(
+  config: AgentConfig,
+  client: AdminClient,
+  status: AgentSnapshot,
+): Promise<ExplainedRules | null> {
+  const inForce = status.ruleSet;
+  if (!inForce) return null;
+  try {
+    const file = await rulesFile(config);
+    if (file && file.hash === inForce.hash) return file;
+  } catch {
+    // An unreadable or broken file is not what the agent runs: its own copy is.
   }
-  return decisions
-    .map((d) => {
-      const rule = `rule at ${file}:${result.locations[d.rule]?.line ?? '?'}`;
-      // The agent never advertises a route outside the allowlist, whatever its rule says.
-      const verdict = allowed.allows(d.prefix)
-        ? `${d.advertise ? 'advertise' : 'withdraw'} (${rule})`
-        : `blocked by the allowlist (${config.allowlist.join(', ')}): never advertised; its rule ${d.advertise ? 'holds' : 'fails'} (${rule})`;
-      return `${formatRoute(d)}: ${verdict}\n${renderExplanation(d.explanation, '  ')}`;
-    })
-    .join('\n\n');
+  try {
+    const body = (await client.readEither('/ruleset')) as { ruleSet?: { ruleSet?: unknown } | null };
+    const shape = RuleSetSchema.safeParse(body.ruleSet?.ruleSet);
+    if (shape.success && ruleSetHash(shape.data) === inForce.hash) {
+      const what =
+        inForce.serial > 0
+          ? `the controller's rule set (serial ${inForce.serial})`
+          : inForce.source === 'persisted'
+            ? 'the last good copy of the rules file'
+            : 'the rule set in force (the rules file has changed since)';
+      return { ruleSet: shape.data, where: (i) => `rule ${i + 1} of ${what}` };
+    }
+  } catch {
+    // An agent without GET /ruleset: its reasons only.
+  }
+  return null;
+}
+
+/** The routes `explain <prefix>` asks about (`<table>%<prefix>` for one table only). */
+function routeMatch(prefix: string | undefined): RouteMatch {
+  if (prefix === undefined) return () => true;
+  const at = prefix.indexOf('%');
+  const table = at < 0 ? undefined : prefix.slice(0, at);
+  const parsed = parsePrefix(at < 0 ? prefix : prefix.slice(at + 1));
+  if (!parsed.ok) throw new UsageError(parsed.message);
+  return (r) => r.prefix === parsed.prefix && (table === undefined || r.table === table);
+}
+
+/**
+ * Why each route is (not) advertised. While the agent runs, from its own view (the rule set in force,
+ * damping, drain, allowlist, refusals, what BIRD holds: `GET /status`), with the per-term reasons from
+ * live HAProxy; otherwise, or with `--from-file`, what the rules file would do, said to be no more.
+ */
+async function explain(config: AgentConfig, prefix: string | undefined, fromFile: boolean): Promise<string> {
+  const match = routeMatch(prefix);
+  const haproxy = () =>
+    new HaproxyClient({
+      socket: config.haproxy.sockets[0] ?? '',
+      timeoutMs: config.haproxy.timeoutMs,
+    }).readHealth();
+  const file = config.rules.file ?? 'rules.file';
+  let header = `--from-file: what ${file} would do with live HAProxy, not what the running agent advertises`;
+  if (!fromFile) {
+    const client = new AdminClient(config.admin);
+    let status: AgentSnapshot | null = null;
+    try {
+      status = (await client.readEither('/status')) as AgentSnapshot;
+    } catch (err) {
+      if (!(err instanceof AdminUnreachableError)) throw err;
+      header = `the agent does not answer (${err.message}): this is what ${file} would do with live HAProxy, NOT what is advertised`;
+    }
+    if (status) {
+      const rules = await rulesInForce(config, client, status);
+      let health: { state: HealthState } | { error: string };
+      try {
+        health = { state: await haproxy() };
+      } catch (err) {
+        health = { error: (err as Error).message };
+      }
+      const out = explainAgent(status, rules, health, config.allowlist, match);
+      if (prefix !== undefined && out.count === 0)
+        throw new UsageError(`no rule of the rule set in force controls ${prefix}`);
+      return out.text;
+    }
+  }
+  const rules = await rulesFile(config);
+  if (!rules) throw new UsageError(`${header}; explain needs rules.file in the configuration`);
+  const allowed = allowlist(config.allowlist);
+  const out = explainRules(rules, await haproxy(), (p) => allowed.allows(p), config.allowlist, match, header);
+  if (prefix !== undefined && out.count === 0) throw new UsageError(`no rule controls ${prefix}`);
+  return out.text;
 }
 
 async function run(config: AgentConfig): Promise<number> {
@@ -187,6 +282,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'wait-sessions': { type: 'string' },
         timeout: { type: 'string' },
         'no-wait': { type: 'boolean' },
+        'from-file': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -208,7 +304,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return items.some((i) => i.verdict === 'fail') ? 1 : 0;
       }
       case 'explain':
-        process.stdout.write(`${await explain(config, rest[0])}\n`);
+        process.stdout.write(`${await explain(config, rest[0], values['from-file'] === true)}\n`);
         return 0;
       case 'status': {
         const status = (await new AdminClient(config.admin).read('/status')) as AgentSnapshot;
@@ -257,7 +353,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (err) {
-    if (err instanceof ConfigInvalidError) {
+    if (err instanceof ConfigInvalidError || err instanceof PreflightFailedError) {
       process.stderr.write(`rhi-agent: ${err.message}\n`);
       return 2;
     }

@@ -1,5 +1,6 @@
 import { renderableLayout, symbolProblem } from '@rhi/bird-client';
-import { parse, parsePrefix } from '@rhi/rules-dsl';
+import { parseSocketAddress } from '@rhi/haproxy-client';
+import { DEFAULT_LIMITS, DEPTH_CEILING, parse, parsePrefix } from '@rhi/rules-dsl';
 import { z } from 'zod';
 
 const token = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, - or _');
@@ -48,11 +49,27 @@ const birdTables = z
     for (const r of refused)
       if (!named.has(r.table)) ctx.addIssue({ code: 'custom', path: [r.table], message: r.reason });
   });
-const socketAddress = z
-  .string()
-  .refine((v) => v.startsWith('/') || /^ipv4@[^:]+:\d+$/.test(v) || /^ipv6@\[[0-9a-fA-F:]+\]:\d+$/.test(v), {
-    message: 'expected a unix socket path, ipv4@<host>:<port> or ipv6@[<addr>]:<port>',
-  });
+/** The port of `<host>:<port>` or `[<addr>]:<port>`, if the text has that shape. */
+const portOf = (v: string) => /^(?:[^\s:@]+|\[[0-9a-fA-F:]+\]):(\d+)$/.exec(v)?.[1];
+const socketAddress = z.string().superRefine((v, ctx) => {
+  if (!(v.startsWith('/') || /^ipv4@[^:]+:\d+$/.test(v) || /^ipv6@\[[0-9a-fA-F:]+\]:\d+$/.test(v))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a unix socket path, ipv4@<host>:<port> or ipv6@[<addr>]:<port>',
+    });
+    return;
+  }
+  // haproxy-client's own parser decides, so that what passes here is what the agent can connect to.
+  try {
+    parseSocketAddress(v);
+  } catch {
+    const port = Number(/:(\d+)$/.exec(v)?.[1]);
+    ctx.addIssue({
+      code: 'custom',
+      message: port >= 1 && port <= 65535 ? 'not a stats socket address' : 'expected a port from 1 to 65535',
+    });
+  }
+});
 /** A file mode as chmod takes it: '0660', or unquoted 0660 or 660 (YAML reads 0660 as the number 660). */
 const fileMode = z.union([z.string(), z.number().int()]).transform((value, ctx) => {
   const text = String(value);
@@ -63,10 +80,23 @@ const fileMode = z.union([z.string(), z.number().int()]).transform((value, ctx) 
   return Number.parseInt(text, 8);
 });
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
-const threshold = z.strictObject({
-  count: z.number().int().min(1).default(1),
-  ms: ms(0, 600_000).default(0),
-});
+/** The largest `rules.limits.maxBytes`: the worker reads the text whole, as one string. */
+const MAX_RULE_SET_BYTES = 64 * 1024 * 1024;
+/**
+ * The least heap of the rule-set worker for texts of up to `maxBytes`: the text is one string of up to
+ * twice its bytes (UTF-16), and V8 aborts the whole process, not just the worker, when one allocation
+ * alone does not fit under the worker's limit (a 60 MB text under 32 MB did); growth by many small
+ * allocations ends only the worker (`RULESET_WORKER_OUT_OF_MEMORY`).
+ */
+const minWorkerHeapMb = (maxBytes: number): number => Math.ceil((4 * maxBytes) / 2 ** 20) + 32;
+/** Readings and time before a change; a field left out keeps its default (`rise: { count: 3 }` keeps 1000 ms). */
+const threshold = (defaults: { count: number; ms: number }) =>
+  z
+    .strictObject({
+      count: z.number().int().min(1).default(defaults.count),
+      ms: ms(0, 600_000).default(defaults.ms),
+    })
+    .default(defaults);
 
 /** The agent's configuration file (YAML), validated. Every field has a documented default where one is safe. */
 export const AgentConfigSchema = z.strictObject({
@@ -112,6 +142,17 @@ export const AgentConfigSchema = z.strictObject({
      */
     tables: birdTables.default({}),
     reconcileIntervalMs: ms(1000, 3_600_000).default(30_000),
+    /**
+     * How long BIRD may stay silent (its greeting, a reply to a read) before it counts as unreachable: a
+     * hung BIRD is told within this. `configure`, which BIRD answers only once it has parsed its whole
+     * configuration, is allowed 5 s.
+     */
+    timeoutMs: ms(100, 60_000).default(1000),
+    /**
+     * How often BIRD is asked which routing protocols send our routes (also ~250 ms after each change it
+     * took); 0: after changes only.
+     */
+    exportCheckIntervalMs: ms(0, 3_600_000).default(10_000),
   }),
   rules: z
     .strictObject({
@@ -134,6 +175,48 @@ export const AgentConfigSchema = z.strictObject({
        * half-written; a new file renamed into place is taken at once.
        */
       settleMs: ms(0, 600_000).default(2000),
+      /**
+       * The largest rule set taken, from the file or the controller (whose limits apply to its canonical
+       * text); a larger one is refused (`RULESET_OVER_LIMIT`, naming the limit and the place) and the last
+       * good one stays. The defaults are rules-dsl's, which a large real fleet fits in: 10,000 rules of
+       * two routes each, in 0.6 MB.
+       */
+      limits: z
+        .strictObject({
+          /** Bytes (UTF-8) of the rules file; a larger one is not read past this. */
+          maxBytes: z.number().int().min(1024).max(MAX_RULE_SET_BYTES).default(DEFAULT_LIMITS.maxBytes),
+          /** Rules, valid or not. */
+          maxRules: z.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxRules),
+          /** Routes (networks) of all rules together. */
+          maxRoutes: z.number().int().min(1).max(2_000_000).default(DEFAULT_LIMITS.maxRoutes),
+          /** Terms of one rule: proxies, constants and aggregators. */
+          maxTerms: z.number().int().min(1).max(100_000).default(DEFAULT_LIMITS.maxTermsPerRule),
+          /** Nesting of aggregators. */
+          maxDepth: z.number().int().min(1).max(DEPTH_CEILING).default(DEFAULT_LIMITS.maxDepth),
+        })
+        .default({
+          maxBytes: DEFAULT_LIMITS.maxBytes,
+          maxRules: DEFAULT_LIMITS.maxRules,
+          maxRoutes: DEFAULT_LIMITS.maxRoutes,
+          maxTerms: DEFAULT_LIMITS.maxTermsPerRule,
+          maxDepth: DEFAULT_LIMITS.maxDepth,
+        }),
+      /**
+       * The worker thread that parses and checks a new rule set, so that the failover path never waits
+       * for it. A worker that takes longer than `timeoutMs`, needs more heap than `maxHeapMb` or crashes is
+       * ended (`RULESET_WORKER_TIMEOUT`, `RULESET_WORKER_OUT_OF_MEMORY`, `RULESET_WORKER_FAILED`): the rule
+       * set is refused, the last good one stays, and the next rule set gets a new worker. It is started
+       * by the first rule set and ended after `idleMs` without one (0: never), giving its memory back.
+       */
+      worker: z
+        .strictObject({
+          timeoutMs: ms(1, 600_000).default(10_000),
+          maxHeapMb: z.number().int().min(32).max(4096).default(256),
+          idleMs: ms(0, 86_400_000).default(10_000),
+          /** Smaller rule sets (lines of a file, rules of a push) are examined on the main thread. */
+          minRules: z.number().int().min(0).max(10_000).default(200),
+        })
+        .default({ timeoutMs: 10_000, maxHeapMb: 256, idleMs: 10_000, minRules: 200 }),
     })
     .refine((r) => r.file !== undefined || r.fromController, {
       message: 'give a rules file, or set fromController: true',
@@ -141,13 +224,22 @@ export const AgentConfigSchema = z.strictObject({
     .refine((r) => !r.fromController || Object.keys(r.trustedKeys).length > 0, {
       message: 'fromController needs at least one trusted key',
       path: ['trustedKeys'],
+    })
+    .superRefine((r, ctx) => {
+      const least = minWorkerHeapMb(r.limits.maxBytes);
+      if (r.worker.maxHeapMb < least)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['worker', 'maxHeapMb'],
+          message: `must be at least ${least} for rules.limits.maxBytes ${r.limits.maxBytes} (4 times it, in MiB, + 32)`,
+        });
     }),
   /** The only networks this node may advertise, whatever a rule set says. Required: list 0.0.0.0/0 to allow all. */
   allowlist: z.array(cidr).min(1, 'list at least one network (0.0.0.0/0 and ::/0 allow everything)'),
   damping: z
     .strictObject({
-      rise: threshold.default({ count: 1, ms: 1000 }),
-      fall: threshold.default({ count: 1, ms: 0 }),
+      rise: threshold({ count: 1, ms: 1000 }),
+      fall: threshold({ count: 1, ms: 0 }),
       holdDown: z
         .union([
           z.literal(false),
@@ -193,6 +285,7 @@ export const AgentConfigSchema = z.strictObject({
       listen: z
         .string()
         .regex(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, 'expected <host>:<port>')
+        .refine((v) => Number(portOf(v) ?? 0) <= 65535, 'expected a port from 0 to 65535')
         .default('127.0.0.1:9180'),
       /**
        * The control socket: the reads and `POST /drain`, `/undrain` (`rhi-agent drain|undrain`), which TCP

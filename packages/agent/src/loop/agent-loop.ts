@@ -1,20 +1,25 @@
 import type { Logger } from 'pino';
 import type { RuleSet } from '@rhi/rules-dsl';
-import { evaluate, ruleSetHash } from '@rhi/rules-dsl';
+import { evaluate, ruleSetHash, ruleSetRoutes } from '@rhi/rules-dsl';
 import type { Allowlist } from '../core/allowlist.js';
 import type { DampingConfig } from '../core/damping.js';
-import type { DesiredRoute, DrainMode, PlannedRoute, RouteMemory } from '../core/planner.js';
+import type { DesiredRoute, DrainMode, PlannedRoute, RouteMemory, Transition } from '../core/planner.js';
 import { plan, routeKey } from '../core/planner.js';
 import type {
   AgentSnapshot,
   AgentTransition,
+  DisabledProtocol,
   Clock,
+  ExportStatus,
   HealthEvent,
   RefusedRoute,
+  RouteExport,
   RouteInjector,
   StatusSink,
 } from './ports.js';
 import { InjectorFailure } from './ports.js';
+import { ExportWatch } from './export-watch.js';
+import { exportChanges } from '../core/export-changes.js';
 
 /** Settings and ports of the loop. */
 export interface AgentLoopOptions {
@@ -30,6 +35,11 @@ export interface AgentLoopOptions {
   readonly reconcileIntervalMs?: number;
   /** Called when BIRD took a change, with the ms since the health event that caused it. */
   readonly onApplied?: (latencyMs: number) => void;
+  /**
+   * Asks BIRD what it sends to routers after each change it took and every `intervalMs` (0: after changes
+   * only), when the injector can tell. Absent: never.
+   */
+  readonly exportCheck?: { readonly intervalMs: number; readonly delayMs?: number };
 }
 
 /** Where a rule set came from, and its serial (0 for a local file). */
@@ -66,6 +76,13 @@ export class AgentLoop {
   private appliedKey: string | null = null;
   private inBird: readonly DesiredRoute[] | null = null;
   private heldAtStart = new Set<string>();
+  /**
+   * Routes whose announcement was told (or that BIRD held at start), their withdrawal not since:
+   * `routeAnnounced` is told once BIRD holds the route, `routeWithdrawn` as the withdrawal is handed to it.
+   */
+  private announced = new Set<string>();
+  /** Planned announcements not told yet: BIRD does not hold the route yet (an apply failed, or it was refused). */
+  private pendingAnnounce = new Map<string, Transition>();
   private drainMode: DrainMode = 'none';
   /** The drain's reason; once withdrawn after a wait, with how the wait ended. */
   private drainReason = '';
@@ -84,6 +101,8 @@ export class AgentLoop {
   /** The tables the rule set in force uses: the injector renders them besides the configured ones. */
   private tables: readonly string[] = [];
   private refused: readonly RefusedRoute[] = [];
+  /** Static protocols the injector disabled as a fail-safe while BIRD refuses its config, by name. */
+  private disabled = new Map<string, DisabledProtocol>();
   private applying = false;
   private dirty = false;
   private stopped = false;
@@ -97,8 +116,20 @@ export class AgentLoop {
     drain: null as null | (() => void),
   };
 
+  private exports: ExportStatus | null = null;
+  private readonly exportWatch: ExportWatch | null;
+
   constructor(private readonly options: AgentLoopOptions) {
     this.retryDelay = options.retry?.initialMs ?? 100;
+    this.exportWatch = options.exportCheck
+      ? new ExportWatch({
+          injector: options.injector,
+          clock: options.clock,
+          logger: options.logger,
+          ...options.exportCheck,
+          onReport: (all) => this.onExports(all),
+        })
+      : null;
   }
 
   /**
@@ -110,11 +141,13 @@ export class AgentLoop {
     try {
       const held = await this.options.injector.held();
       this.heldAtStart = new Set(held.routes.map(routeKey));
+      this.announced = new Set(this.heldAtStart);
       this.inBird = held.routes;
     } catch (err) {
       this.birdFailed(err, 'read');
     }
     this.scheduleReconcile();
+    this.exportWatch?.start();
   }
 
   /** The node's prefix allowlist, as the loop enforces it. */
@@ -132,12 +165,18 @@ export class AgentLoop {
     return this.active?.hash ?? null;
   }
 
+  /** The rule set in force, with its identity and where it came from (for `rhi-agent explain`), or null. */
+  get ruleSetInForce(): (RuleSetMeta & { readonly ruleSet: RuleSet; readonly hash: string }) | null {
+    if (!this.active) return null;
+    const { ruleSet, hash, source, serial } = this.active;
+    return { ruleSet, hash, source, serial };
+  }
+
   /** Replaces the rule set atomically (the caller validated it) and acts on it at once. */
   setRuleSet(ruleSet: RuleSet, meta: RuleSetMeta): void {
     const hash = ruleSetHash(ruleSet);
-    const routes = ruleSet.rules.flatMap((r) =>
-      r.routes.map((route) => ({ ...route, ...(r.attributes ? { attributes: r.attributes } : {}) })),
-    );
+    // From the parse's compact program: reading `rules` would build every rule as objects on the failover path.
+    const routes = ruleSetRoutes(ruleSet);
     this.active = { ruleSet, hash, routes, appliedAt: this.options.clock.now(), ...meta };
     this.tables = [...new Set(routes.map((r) => r.table))].sort();
     this.emit({
@@ -238,7 +277,11 @@ export class AgentLoop {
         health?.type === 'snapshot'
           ? { reachable: true, ...(health.pid === undefined ? {} : { pid: health.pid }) }
           : { reachable: false, ...(health ? { error: health.error } : { error: 'no reading yet' }) },
-      bird: { reachable: this.birdReachable, ...(this.birdError ? { error: this.birdError } : {}) },
+      bird: {
+        reachable: this.birdReachable,
+        ...(this.birdError ? { error: this.birdError } : {}),
+        ...(this.disabled.size ? { disabled: [...this.disabled.keys()] } : {}),
+      },
       drained: this.drainMode !== 'none',
       drain:
         this.drainMode === 'none'
@@ -257,15 +300,32 @@ export class AgentLoop {
       routes: this.routes,
       inBird: this.inBird,
       refused: this.refused,
+      exports: this.exports,
     };
+  }
+
+  /** An export check's answer: every route BIRD holds for us, and where it goes. */
+  private onExports(all: readonly RouteExport[]): void {
+    if (this.stopped) return;
+    const before = this.exports?.routes ?? null;
+    this.exports = { checkedAt: this.options.clock.now(), routes: all };
+    for (const t of exportChanges(before, all)) this.emit(t);
+    this.publish();
   }
 
   /** Stops timers; with `withdraw`, first makes BIRD hold nothing (a clean stop must not blackhole traffic). */
   async stop(withdraw: boolean): Promise<void> {
     this.stopped = true;
     for (const cancel of Object.values(this.cancels)) cancel?.();
+    this.exportWatch?.stop();
     if (!withdraw) return;
-    await this.options.injector.set([], this.tables);
+    try {
+      await this.options.injector.set([], this.tables);
+    } catch (err) {
+      // BIRD refusing its config: withdrawn all the same once every protocol holding a route is disabled.
+      if (!(err instanceof InjectorFailure) || err.disabled.length === 0) throw err;
+      this.noteDisabled(err);
+    }
     for (const r of this.inBird ?? []) {
       this.emit({ event: 'routeWithdrawn', table: r.table, prefix: r.prefix, reason: 'agent stopping' });
     }
@@ -297,8 +357,11 @@ export class AgentLoop {
       result.recheckAt === null ? null : this.options.clock.at(result.recheckAt, () => this.replan(false));
     // The change is handed to BIRD before it is logged and published.
     const kicked = this.kick();
-    for (const t of result.transitions) this.emit({ ...t });
-    if (kicked === 'unchanged') this.publish();
+    for (const t of result.transitions) this.transition(t);
+    if (kicked === 'unchanged') {
+      this.tellTaken();
+      this.publish();
+    }
   }
 
   private apply(): void {
@@ -331,17 +394,25 @@ export class AgentLoop {
         }
         this.retryDelay = this.options.retry?.initialMs ?? 100;
         this.birdTook();
+        this.noteEnabled(result.enabled);
         this.noteRefused(result.refused);
+        this.tellTaken();
         this.afterApply();
       },
       (err: unknown) => {
         this.applying = false;
         this.birdFailed(err, 'set');
+        if (err instanceof InjectorFailure) this.noteDisabled(err);
         const delay = this.retryDelay;
         this.retryDelay = Math.min(delay * 2, this.options.retry?.maxMs ?? 10_000);
         if (!this.stopped)
           this.cancels.retry = this.options.clock.at(this.options.clock.now() + delay, () => this.apply());
-        this.afterApply();
+        // Published at once, even when a newer set follows: the status must say that BIRD fails.
+        this.publish();
+        if (this.dirty) {
+          this.dirty = false;
+          this.apply();
+        }
       },
     );
     return 'started';
@@ -358,6 +429,7 @@ export class AgentLoop {
 
   /** An apply went through: a failure before it is over. */
   private birdTook(): void {
+    this.exportWatch?.changed();
     const was = this.failure;
     this.failure = null;
     this.birdError = undefined;
@@ -410,6 +482,103 @@ export class AgentLoop {
     this.emit({ event: 'birdConfigError', reason: message });
   }
 
+  /**
+   * A planned change of a route. A withdrawal is told as it is handed to BIRD, if the route's announcement
+   * was told; an announcement waits until BIRD holds the route ({@link tellTaken}).
+   */
+  private transition(t: Transition): void {
+    const key = routeKey(t);
+    if (t.event === 'routeAnnounced') {
+      this.pendingAnnounce.set(key, t);
+      return;
+    }
+    this.pendingAnnounce.delete(key);
+    if (this.announced.delete(key)) this.emit({ ...t });
+  }
+
+  /** Tells each planned announcement whose route BIRD now holds, as long as the plan still wants it. */
+  private tellTaken(): void {
+    if (this.pendingAnnounce.size === 0) return;
+    const held = new Set((this.inBird ?? []).map(routeKey));
+    const wanted = new Set((this.desired ?? []).map(routeKey));
+    for (const [key, t] of this.pendingAnnounce) {
+      if (!held.has(key) || !wanted.has(key)) continue;
+      this.pendingAnnounce.delete(key);
+      this.announced.add(key);
+      this.emit({ ...t });
+    }
+  }
+
+  /**
+   * BIRD refuses its config and routes had to be withdrawn: the injector disabled the static protocols
+   * holding them, the only way left to withdraw them. Told loudly, once per protocol; the desired routes
+   * that went with them are told withdrawn, and announced again once BIRD holds them.
+   */
+  private noteDisabled(err: InjectorFailure): void {
+    const { logger, sink, clock } = this.options;
+    if (err.failSafeError !== undefined)
+      logger.error(
+        { event: 'birdProtocolDisableFailed', reason: err.failSafeError },
+        'BIRD refuses its configuration and a route must be withdrawn, but disabling its protocol failed too; retrying',
+      );
+    for (const d of err.disabled) {
+      this.disabled.set(d.protocol, d);
+      const along = d.alsoWithdrawn.length
+        ? `, and with it ${d.alsoWithdrawn.length} route(s) still wanted (${d.alsoWithdrawn.join(', ')})`
+        : '';
+      const reason = `BIRD refuses its configuration, so withdrawals cannot reach it: protocol ${d.protocol} disabled to withdraw ${d.withdrawn.join(', ')}${along}, until a configure succeeds`;
+      logger.error(
+        {
+          event: 'birdProtocolDisabled',
+          protocol: d.protocol,
+          table: d.table,
+          family: d.family,
+          withdrawn: d.withdrawn,
+          alsoWithdrawn: d.alsoWithdrawn,
+          reason: err.message,
+        },
+        reason,
+      );
+      sink.event({ event: 'birdProtocolDisabled', table: d.table, reason, time: clock.now() });
+      for (const prefix of d.alsoWithdrawn) {
+        const key = routeKey({ table: d.table, prefix });
+        if (!this.announced.delete(key)) continue;
+        this.emit({
+          event: 'routeWithdrawn',
+          table: d.table,
+          prefix,
+          reason: `protocol ${d.protocol} disabled: BIRD refuses its configuration`,
+        });
+        const planned = this.routes.find((p) => routeKey(p) === key)?.reason ?? 'protocol enabled again';
+        this.pendingAnnounce.set(key, { event: 'routeAnnounced', table: d.table, prefix, reason: planned });
+      }
+    }
+    if (err.disabled.length === 0) return;
+    if (this.inBird)
+      this.inBird = this.inBird.filter(
+        (r) => !err.disabled.some((d) => d.table === r.table && d.family === r.family),
+      );
+    // BIRD no longer holds what was last applied: retried until a configure brings the protocols back,
+    // even if the desired set returns to it meanwhile.
+    this.appliedKey = null;
+  }
+
+  /** The protocols disabled as a fail-safe that an apply enabled again. */
+  private noteEnabled(enabled: readonly string[] | undefined): void {
+    for (const protocol of enabled ?? []) {
+      const table = this.disabled.get(protocol)?.table;
+      this.disabled.delete(protocol);
+      const reason = `protocol ${protocol} enabled again: BIRD took a configure and holds the desired routes`;
+      this.options.logger.warn({ event: 'birdProtocolEnabled', protocol, table }, reason);
+      this.options.sink.event({
+        event: 'birdProtocolEnabled',
+        ...(table === undefined ? {} : { table }),
+        reason,
+        time: this.options.clock.now(),
+      });
+    }
+  }
+
   /** Tells each route newly left out of BIRD (once, not at every apply), and each one taken again. */
   private noteRefused(refused: readonly RefusedRoute[]): void {
     const told = (r: RefusedRoute) => `${r.table}%${r.prefix} ${r.reason}`;
@@ -428,6 +597,18 @@ export class AgentLoop {
         reason: r.reason,
         time: this.options.clock.now(),
       });
+      // Announced before, now left out of the include: BIRD no longer holds it. Announced again once it does.
+      const key = routeKey(r);
+      if (this.announced.delete(key)) {
+        this.emit({
+          event: 'routeWithdrawn',
+          table: r.table,
+          prefix: r.prefix,
+          reason: `refused by the injector: ${r.reason}`,
+        });
+        const reason = this.routes.find((p) => routeKey(p) === key)?.reason ?? 'no longer refused';
+        this.pendingAnnounce.set(key, { event: 'routeAnnounced', table: r.table, prefix: r.prefix, reason });
+      }
     }
     for (const r of this.refused) {
       if (now.has(told(r))) continue;
@@ -451,11 +632,17 @@ export class AgentLoop {
   async reconcile(): Promise<void> {
     if (this.stopped || this.applying || this.desired === null) return;
     try {
-      await this.options.injector.reconcile();
+      const repaired = await this.options.injector.reconcile();
       this.inBird = (await this.options.injector.held()).routes;
-      if (this.failure) {
+      const failed = this.failure !== null;
+      // BIRD or the include changed behind the agent's back; a failed apply carried out now is not drift.
+      if (!failed && repaired && repaired.repaired)
+        this.emit({ event: 'birdDriftRepaired', reason: repaired.repaired });
+      if (failed) this.birdTook();
+      this.noteEnabled(repaired ? repaired.enabled : undefined);
+      this.tellTaken();
+      if (failed) {
         // BIRD took the routes again: retry the apply that failed now rather than at its backoff.
-        this.birdTook();
         this.cancels.retry?.();
         this.cancels.retry = null;
         this.apply();
@@ -463,6 +650,8 @@ export class AgentLoop {
       this.publish();
     } catch (err) {
       this.birdFailed(err, 'reconcile');
+      // Published now: the retry below may take a while, and the status must say BIRD fails meanwhile.
+      this.publish();
       this.appliedKey = null;
       this.apply();
     }
@@ -476,7 +665,7 @@ export class AgentLoop {
   private emit(t: Omit<AgentTransition, 'time'>): void {
     const transition: AgentTransition = { ...t, time: this.options.clock.now() };
     const { event, reason, table, prefix } = transition;
-    this.options.logger.info(
+    this.options.logger[event === 'routeNotExported' ? 'warn' : 'info'](
       { event, reason, table, prefix },
       `${event}${prefix ? ` ${table}%${prefix}` : ''}: ${reason}`,
     );

@@ -1,4 +1,5 @@
 import type { HealthState } from '@rhi/rules-dsl';
+import type { EventRingStatus } from '../core/event-ring.js';
 import type { DesiredRoute, PlannedRoute } from '../core/planner.js';
 
 /** What the health source reports: a fresh reading, or that HAProxy cannot be read (after the reload grace). */
@@ -30,10 +31,51 @@ export interface RefusedRoute {
   readonly reason: string;
 }
 
+/** Whether BIRD sends a route it holds to a routing protocol (BGP, OSPF, RIP, Babel): what a router can receive. */
+export interface RouteExport {
+  readonly table: string;
+  readonly prefix: string;
+  readonly family: 'ipv4' | 'ipv6';
+  /** The routing protocols that send it; empty: no router receives it. */
+  readonly to: readonly string[];
+  /** Why a routing protocol does not send it, in BIRD's terms where it has them. */
+  readonly problems: readonly string[];
+}
+
+/** The last export check: every route BIRD held for us then, and where it goes. */
+export interface ExportStatus {
+  /** When BIRD was asked (the clock's ms). */
+  readonly checkedAt: number;
+  readonly routes: readonly RouteExport[];
+}
+
 /** What an apply did besides making BIRD hold the routes. */
 export interface ApplyResult {
   /** Routes left out: BIRD holds the others. */
   readonly refused: readonly RefusedRoute[];
+  /** Static protocols disabled as a fail-safe ({@link DisabledProtocol}), enabled again by this apply. */
+  readonly enabled?: readonly string[];
+}
+
+/** What a reconcile did besides leaving BIRD holding the routes in force. */
+export interface ReconcileResult extends Pick<ApplyResult, 'enabled'> {
+  /** What differed from the routes in force (the include edited or lost, BIRD's routes), now repaired. */
+  readonly repaired?: string;
+}
+
+/**
+ * A static protocol the injector disabled because BIRD refused every `configure` (an error in its config)
+ * while the protocol held a route to withdraw: the only way left to withdraw it. Its routes still
+ * desired went with it.
+ */
+export interface DisabledProtocol {
+  readonly protocol: string;
+  readonly table: string;
+  readonly family: 'ipv4' | 'ipv6';
+  /** The prefixes that had to be withdrawn. */
+  readonly withdrawn: readonly string[];
+  /** The prefixes still desired, withdrawn with the protocol. */
+  readonly alsoWithdrawn: readonly string[];
 }
 
 /**
@@ -47,11 +89,21 @@ export class InjectorFailure extends Error {
     /** The underlying error's code, e.g. `BIRD_CONFIG_INVALID`, `BIRD_CONNECTION`. */
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /** Protocols disabled as a fail-safe after this failure. */
+      disabled?: readonly DisabledProtocol[];
+      /** Why that fail-safe could not be carried out, when it was tried and failed. */
+      failSafeError?: string;
+    },
   ) {
     super(message, options);
     this.name = 'InjectorFailure';
+    this.disabled = options?.disabled ?? [];
+    if (options?.failSafeError !== undefined) this.failSafeError = options.failSafeError;
   }
+  readonly disabled: readonly DisabledProtocol[];
+  readonly failSafeError?: string;
 }
 
 /** The injector port: declarative, the whole desired set each time. */
@@ -65,7 +117,12 @@ export interface RouteInjector {
   /** Reads what BIRD really holds for our protocols (also used at start). */
   held(): Promise<HeldRoutes>;
   /** Re-checks BIRD (and the include file) against the last `set()` and repairs drift. */
-  reconcile(): Promise<void>;
+  reconcile(): Promise<void | ReconcileResult>;
+  /**
+   * Asks BIRD which routing protocols send each route it holds for us (every route, problems or not);
+   * null when it cannot tell now (no apply yet, or one ran meanwhile). Optional: without it, no checks.
+   */
+  exports?(): Promise<readonly RouteExport[] | null>;
 }
 
 /** Where status and events go (NATS). Must not block: the failover path never waits on it. */
@@ -96,7 +153,14 @@ export interface AgentTransition {
     | 'birdReachable'
     | 'birdConfigError'
     | 'birdConfigAccepted'
-    | 'routeRefused';
+    | 'routeRefused'
+    | 'birdProtocolDisabled'
+    | 'birdProtocolEnabled'
+    | 'routeNotExported'
+    | 'routeExported'
+    | 'birdDriftRepaired'
+    | 'eventRingUnavailable'
+    | 'eventRingFollowed';
   readonly time: number;
   readonly reason: string;
   readonly table?: string;
@@ -125,9 +189,20 @@ export interface AgentSnapshot {
     readonly source: string;
     readonly appliedAt: number;
   } | null;
-  readonly haproxy: { readonly reachable: boolean; readonly pid?: number; readonly error?: string };
+  readonly haproxy: {
+    readonly reachable: boolean;
+    readonly pid?: number;
+    readonly error?: string;
+    /** `haproxy.eventRing`, when configured: whether HAProxy lets the agent follow it. */
+    readonly eventRing?: EventRingStatus;
+  };
   /** `error`: why the last apply failed (BIRD away, or reachable but refusing its config). */
-  readonly bird: { readonly reachable: boolean; readonly error?: string };
+  readonly bird: {
+    readonly reachable: boolean;
+    readonly error?: string;
+    /** Static protocols disabled as a fail-safe while BIRD refuses its config (their routes withdrawn). */
+    readonly disabled?: readonly string[];
+  };
   readonly drained: boolean;
   readonly drain: DrainStatus | null;
   readonly routes: readonly PlannedRoute[];
@@ -135,4 +210,6 @@ export interface AgentSnapshot {
   readonly inBird: readonly DesiredRoute[] | null;
   /** Desired routes the last apply left out because they cannot be rendered (the rest was applied). */
   readonly refused?: readonly RefusedRoute[];
+  /** Where BIRD sends the routes it holds for us, as last checked; null before the first check. */
+  readonly exports?: ExportStatus | null;
 }

@@ -11,9 +11,21 @@ export interface NodeIdentity {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The wire form (`rhi.v1.status`) of the loop's snapshot. */
+/** BIRD's part of the status; the protocols disabled as a fail-safe as a plain list. */
+function birdStatus(bird: AgentSnapshot['bird']): NodeStatus['bird'] {
+  const { disabled, ...rest } = bird;
+  return { ...rest, ...(disabled?.length ? { disabled: [...disabled] } : {}) };
+}
+
 export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, now: number): NodeStatus {
   const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
   const refused = new Map((s.refused ?? []).map((r) => [`${r.table}%${r.prefix}`, r.reason]));
+  const exported = new Map(
+    (s.exports?.routes ?? []).map((r) => [
+      `${r.table}%${r.prefix}`,
+      { to: [...r.to], problems: [...r.problems] },
+    ]),
+  );
   return {
     schema: 'rhi.v1.status',
     node: id.node,
@@ -30,7 +42,7 @@ export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, no
         }
       : null,
     haproxy: { ...s.haproxy },
-    bird: { ...s.bird },
+    bird: birdStatus(s.bird),
     drain: { drained: s.drained },
     routes: s.routes.map((r) => ({
       table: r.table,
@@ -45,6 +57,7 @@ export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, no
         ? `refused by the injector: ${refused.get(`${r.table}%${r.prefix}`)}`
         : r.reason,
       inBird: inBird === null ? null : inBird.has(`${r.table}%${r.prefix}`),
+      ...(exported.has(`${r.table}%${r.prefix}`) ? { exported: exported.get(`${r.table}%${r.prefix}`) } : {}),
       since: iso(r.since),
     })),
   };

@@ -21,6 +21,10 @@ export const PersistedRuleSetSchema = z.discriminatedUnion('source', [
 ]);
 export type PersistedRuleSet = z.infer<typeof PersistedRuleSetSchema>;
 
+/** The text of a state file. */
+export const stateFileText = (value: PersistedRuleSet | PersistedDrain): string =>
+  `${JSON.stringify(value, null, 2)}\n`;
+
 /** The drain state, which survives restarts. */
 export const PersistedDrainSchema = z.strictObject({
   schema: z.literal('rhi.v1.drain'),
@@ -75,8 +79,19 @@ export class StateStore {
     return this.read('ruleset.json', PersistedRuleSetSchema, problems);
   }
 
-  async saveRuleSet(value: PersistedRuleSet): Promise<void> {
-    await writeFileAtomic(this.path('ruleset.json'), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o640 });
+  /**
+   * Saves the last good rule set; given as bytes, they are the file's text already made
+   * ({@link stateFileText}, in the rule-set worker for a rules file: 4 MiB of text cost the main thread
+   * tens of ms to encode).
+   */
+  async saveRuleSet(value: PersistedRuleSet | Uint8Array): Promise<void> {
+    await writeFileAtomic(
+      this.path('ruleset.json'),
+      value instanceof Uint8Array
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        : stateFileText(value),
+      { mode: 0o640 },
+    );
   }
 
   loadDrain(problems: StateProblem[] = []): Promise<PersistedDrain | null> {
@@ -84,6 +99,6 @@ export class StateStore {
   }
 
   async saveDrain(value: PersistedDrain): Promise<void> {
-    await writeFileAtomic(this.path('drain.json'), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o640 });
+    await writeFileAtomic(this.path('drain.json'), stateFileText(value), { mode: 0o640 });
   }
 }

@@ -10,7 +10,7 @@ const unit = fileURLToPath(new URL('../../packaging/rhi-agent.service', import.m
  * How the systemd unit starts the agent: the Node flags of the bin's `#!/usr/bin/env -S node ...` line
  * and the unit's `Environment=` settings (but its RHI_CONFIG: the benches pass `--config`).
  */
-async function unitLaunch(): Promise<{ nodeArgs: string[]; env: Record<string, string> }> {
+export async function unitLaunch(): Promise<{ nodeArgs: string[]; env: Record<string, string> }> {
   const shebang = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(await readFile(bin, 'utf8'))?.[1] ?? '';
   const env: Record<string, string> = {};
   // One assignment per line, as the unit writes them: `Environment=NAME=value` or, when the value has

@@ -8,6 +8,7 @@ import type {
   ApplyResult,
   Clock,
   HeldRoutes,
+  ReconcileResult,
   RouteInjector,
   StatusSink,
 } from '../../src/loop/ports.js';
@@ -63,6 +64,8 @@ export class FakeInjector implements RouteInjector {
   /** Why a route cannot be rendered (undefined: it can); a refused route is left out, the rest applied. */
   refuse: (route: DesiredRoute) => string | undefined = () => undefined;
   unreachable = false;
+  /** What the next successful set() reports enabled again (protocols disabled as a fail-safe). */
+  enableNext: string[] = [];
   /** When set, set() waits for this promise (to test coalescing). */
   gate: Promise<void> | null = null;
   private inFlight = false;
@@ -88,7 +91,9 @@ export class FakeInjector implements RouteInjector {
       this.held_ = [...taken];
       this.last = [...taken];
       this.history.push(this.heldKeys());
-      return { refused };
+      const enabled = this.enableNext;
+      this.enableNext = [];
+      return enabled.length ? { refused, enabled } : { refused };
     } finally {
       this.inFlight = false;
     }
@@ -98,11 +103,13 @@ export class FakeInjector implements RouteInjector {
   private last: DesiredRoute[] | null = null;
   readonly reconciles: number[] = [];
 
-  async reconcile(): Promise<void> {
+  async reconcile(): Promise<ReconcileResult> {
     if (this.inFlight) throw new Error('impossible: reconcile() called while set() is in flight');
     if (this.unreachable) throw new Error('connect ENOENT /run/bird/bird.ctl');
     this.reconciles.push(this.held_.length);
+    const before = this.heldKeys().join(' ');
     if (this.last) this.held_ = [...this.last];
+    return this.heldKeys().join(' ') === before ? {} : { repaired: `BIRD held ${before || 'nothing'}` };
   }
 
   async held(): Promise<HeldRoutes> {

@@ -1,0 +1,9 @@
+export {
+  ConfigInvalidError,
+  MAX_CONFIG_BYTES,
+  overrideFromFlag,
+  overridesFromEnv,
+  parseConfig,
+  type ConfigIssue,
+  type ConfigOverride,
+} from './config-file.js';

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import process from 'node:process';
+
+let main;
+try {
+  ({ main } = await import('../dist/main.js'));
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  process.stderr.write('rhi-controller: @rhi/controller is not built yet; run `scripts/setup.sh` first\n');
+  process.exit(2);
+}
+process.exitCode = await main(process.argv.slice(2));

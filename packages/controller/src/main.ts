@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from './config/load.js';
+import type { ControllerConfig } from './config/schema.js';
+import { tokenHash } from './http/auth.js';
+import { ControllerRuntime } from './runtime.js';
+
+const USAGE = `rhi-controller: the rhi fleet view over NATS JetStream
+
+Usage:
+  rhi-controller run   [--config F] [--set path=value ...]   run the controller (foreground)
+  rhi-controller check [--config F]                          validate the configuration
+  rhi-controller hash-token                                  read an API token on stdin, print the sha256
+                                                             to put in api.tokens (the config never holds a token)
+
+--config defaults to $RHI_CONFIG or /etc/rhi/controller.yaml; any setting can be overridden with
+--set <path>=<value> or RHI_<SECTION>__<KEY> (e.g. RHI_API__LISTEN=0.0.0.0:9190).
+Exit status: 0 fine, 1 failed, 2 usage or configuration error.
+`;
+
+class UsageError extends Error {}
+
+/** The controller's version: its package's. */
+export function controllerVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+async function loadConfig(file: string, sets: readonly string[]): Promise<ControllerConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the configuration ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file, [...overridesFromEnv(process.env), ...sets.map(overrideFromFlag)]);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+/** Runs `rhi-controller` with `argv`; resolves with the exit status (`run` resolves once stopped). */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command] = positionals;
+    if (values.help || command === undefined) {
+      process.stdout.write(USAGE);
+      return values.help ? 0 : 2;
+    }
+    const file = values.config ?? process.env['RHI_CONFIG'] ?? '/etc/rhi/controller.yaml';
+    switch (command) {
+      case 'hash-token': {
+        const token = await readStdin();
+        if (token.length < 16) throw new UsageError('give a token of at least 16 characters on stdin');
+        process.stdout.write(`${tokenHash(token)}\n`);
+        return 0;
+      }
+      case 'check': {
+        const config = await loadConfig(file, values.set ?? []);
+        process.stdout.write(
+          `[ ok ] ${file} is valid: NATS ${config.nats.servers.join(', ')}, API on ${config.api.listen} with ${config.api.tokens.length} token(s)\n`,
+        );
+        return 0;
+      }
+      case 'run': {
+        const config = await loadConfig(file, values.set ?? []);
+        const logger = pino({ level: process.env['RHI_LOG_LEVEL'] ?? 'info' });
+        const runtime = await ControllerRuntime.start({ config, logger, version: controllerVersion() });
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            logger.info({ event: 'controllerStopping', signal }, 'stopping');
+            void runtime.stop().then(resolve);
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) {
+      process.stderr.write(`rhi-controller: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`rhi-controller: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`rhi-controller: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
