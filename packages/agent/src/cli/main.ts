@@ -11,6 +11,7 @@ import { PreflightFailedError } from '../app/preflight.js';
 import type { ConfigOverride } from '../config/load.js';
 import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
+import { parseLimits } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { AdminClient, AdminRefusedError, AdminUnreachableError, permissionDenied } from './admin-client.js';
@@ -146,7 +147,8 @@ function renderStatus(s: AgentSnapshot): string {
 async function rulesFile(config: AgentConfig): Promise<(ExplainedRules & { readonly hash: string }) | null> {
   const file = config.rules.file;
   if (!file) return null;
-  const result = parse(await readFile(file, 'utf8'), { file });
+  // The agent's own limits: explain refuses what the agent would refuse, and is as safe on a huge file.
+  const result = parse(await readFile(file, 'utf8'), { file, ...parseLimits(config.rules.limits) });
   if (!result.ok) throw new UsageError(`the rules file has errors; run rhi-agent check`);
   return {
     ruleSet: result.ruleSet,
