@@ -5,6 +5,7 @@ import type { ExplainedRules } from '../src/cli/explain.js';
 import { explainAgent, explainRules } from '../src/cli/explain.js';
 import type { PlannedRoute } from '../src/core/planner.js';
 import type { AgentSnapshot } from '../src/loop/ports.js';
+import { agentSnapshot, plannedRoute } from './support/snapshots.js';
 
 const source = `198.18.200.1 = all(b:be_app)
 vol2%198.18.200.2 = all(b:be_app)
@@ -20,38 +21,24 @@ const health: HealthState = {
   frontends: {},
   backends: { be_app: { up: true }, be_other: { up: false } },
 };
-const planned = (prefix: string, over: Partial<PlannedRoute> = {}): PlannedRoute => ({
-  table: 'vol1',
-  prefix,
-  family: 'ipv4',
-  decision: true,
-  phase: 'stable',
-  allowed: true,
-  desired: true,
-  reason: 'b:be_app up',
-  since: 0,
-  ...over,
-});
-const snapshot = (over: Partial<AgentSnapshot> = {}): AgentSnapshot => ({
-  time: 0,
-  ruleSet: { hash: 'ab'.repeat(32), serial: 7, source: 'controller', appliedAt: 0 },
-  haproxy: { reachable: true, pid: 10 },
-  bird: { reachable: true },
-  drained: false,
-  drain: null,
-  routes: [
-    planned('198.18.200.1/32'),
-    planned('198.18.200.2/32', { table: 'vol2' }),
-    planned('198.18.200.3/32', { decision: false, desired: false, reason: 'b:be_other down' }),
-    planned('198.18.99.1/32', { allowed: false, desired: false, reason: 'outside' }),
-  ],
-  inBird: [
-    { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' },
-    { table: 'vol2', prefix: '198.18.200.2/32', family: 'ipv4' },
-  ],
-  refused: [],
-  ...over,
-});
+const planned = (prefix: string, over: Partial<PlannedRoute> = {}) => plannedRoute({ prefix, ...over });
+const snapshot = (over: Partial<AgentSnapshot> = {}): AgentSnapshot =>
+  agentSnapshot({
+    ruleSet: { hash: 'ab'.repeat(32), serial: 7, source: 'controller', appliedAt: 0 },
+    haproxy: { reachable: true, pid: 10 },
+    routes: [
+      planned('198.18.200.1/32'),
+      planned('198.18.200.2/32', { table: 'vol2' }),
+      planned('198.18.200.3/32', { decision: false, desired: false, reason: 'b:be_other down' }),
+      planned('198.18.99.1/32', { allowed: false, desired: false, reason: 'outside' }),
+    ],
+    inBird: [
+      { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' },
+      { table: 'vol2', prefix: '198.18.200.2/32', family: 'ipv4' },
+    ],
+    refused: [],
+    ...over,
+  });
 const all = () => true;
 const allowlist = ['198.18.200.0/24'];
 const lineOf = (text: string, route: string) => text.split('\n').find((l) => l.startsWith(`${route}: `));

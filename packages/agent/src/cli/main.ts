@@ -5,7 +5,6 @@ import { HaproxyClient } from '@rhi/haproxy-client';
 import type { HealthState } from '@rhi/rules-dsl';
 import { formatRoute, parse, parsePrefix, ruleSetHash, RuleSetSchema } from '@rhi/rules-dsl';
 import { pino } from 'pino';
-import { AdminSocketInUseError, AdminSocketSetupError } from '../admin/control-socket.js';
 import { AgentApp } from '../app/agent-app.js';
 import { PreflightFailedError } from '../app/preflight.js';
 import type { ConfigOverride } from '../config/load.js';
@@ -359,12 +358,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rhi-agent: ${err.message}\n`);
       return 2;
     }
-    if (
-      err instanceof FailedError ||
-      err instanceof AdminRefusedError ||
-      err instanceof AdminSocketInUseError ||
-      err instanceof AdminSocketSetupError
-    ) {
+    // The admin endpoints' errors at start come as PreflightFailedError (above).
+    if (err instanceof FailedError || err instanceof AdminRefusedError) {
       process.stderr.write(`rhi-agent: ${err.message}\n`);
       return 1;
     }
