@@ -31,9 +31,11 @@ export type {
 } from './loop/ports.js';
 export { InjectorFailure } from './loop/ports.js';
 export type { NodeIdentity } from './nats/messages.js';
-export { toAgentEvent, toNodeStatus } from './nats/messages.js';
+export { NodeStatusStamper, toAgentEvent, toNodeStatus } from './nats/messages.js';
 export type { NatsLinkOptions } from './nats/nats-link.js';
-export { NatsLink } from './nats/nats-link.js';
+export { HEALTH_REPORT_INTERVAL_MS, NatsLink } from './nats/nats-link.js';
+export type { CompactHealth } from './core/health-report.js';
+export { compactHealth, healthReport } from './core/health-report.js';
 export type {
   AcceptContext,
   Acceptance,
@@ -57,8 +59,10 @@ export {
 } from './core/accept-rule-set.js';
 export type { ExaminerOptions, RuleSetExaminer, WorkerExaminerOptions } from './app/rule-set-examiner.js';
 export { InlineExaminer, WorkerExaminer } from './app/rule-set-examiner.js';
-export type { PersistedDrain, PersistedRuleSet, StateProblem } from './state/state-store.js';
-export { PersistedDrainSchema, PersistedRuleSetSchema, StateStore } from './state/state-store.js';
+export type { PersistedDrain, PersistedRuleSet } from './core/state-files.js';
+export { PersistedDrainSchema, PersistedRuleSetSchema } from './core/state-files.js';
+export type { StateProblem } from './state/state-store.js';
+export { StateStore } from './state/state-store.js';
 export { AgentMetrics } from './admin/metrics.js';
 export type { AdminEndpoint, AdminSources } from './admin/server.js';
 export type { SocketAccess } from './admin/control-socket.js';
@@ -74,6 +78,7 @@ export { AgentApp } from './app/agent-app.js';
 export { birdPort, layoutFor, tableView } from './app/bird-port.js';
 export type { CheckItem } from './cli/check.js';
 export { renderChecks, runChecks } from './cli/check.js';
-export { AGENT_VERSION, main } from './cli/main.js';
+export { main } from './cli/main.js';
+export { AGENT_VERSION } from './cli/version.js';
 export type { ConfigOverride } from './config/load.js';
 export { overrideFromFlag, overridesFromEnv } from './config/load.js';

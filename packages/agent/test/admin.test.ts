@@ -14,8 +14,10 @@ import {
 } from '../src/admin/control-socket.js';
 import { AgentMetrics } from '../src/admin/metrics.js';
 import { createAdminServer, health, listen, parseListen } from '../src/admin/server.js';
+import { NodeStatusSchema } from '@rhi/contracts';
 import type { AgentSnapshot } from '../src/loop/ports.js';
-import { agentSnapshot, plannedRoute } from './support/snapshots.js';
+import { NodeStatusStamper } from '../src/nats/messages.js';
+import { agentSnapshot, plannedRoute, statusOf } from './support/snapshots.js';
 
 let snapshot: AgentSnapshot = agentSnapshot({
   ruleSet: { hash: 'a'.repeat(64), serial: 3, source: 'controller', appliedAt: 0 },
@@ -36,7 +38,11 @@ describe('admin HTTP', () => {
   let server: Server;
   let base: string;
   beforeAll(async () => {
-    server = createAdminServer({ metrics, snapshot: () => snapshot }, { controls: true });
+    const stamper = new NodeStatusStamper({ node: 'lb-1', labels: {}, agentVersion: '0.0.0' }, () => 0);
+    server = createAdminServer(
+      { metrics, snapshot: () => snapshot, status: () => stamper.next(snapshot) },
+      { controls: true },
+    );
     const address = await listen(server, '127.0.0.1:0');
     base = `http://127.0.0.1:${address.port}`;
   });
@@ -66,7 +72,15 @@ describe('admin HTTP', () => {
   });
 
   it('serves the status as JSON and a health check that turns 503 with reasons', async () => {
-    expect(((await (await fetch(`${base}/status`)).json()) as AgentSnapshot).routes).toHaveLength(2);
+    const first = NodeStatusSchema.parse(await (await fetch(`${base}/status`)).json());
+    const second = NodeStatusSchema.parse(await (await fetch(`${base}/status`)).json());
+    // The NodeStatus the agent publishes on NATS, numbered from the same counter.
+    expect(first).toEqual(statusOf(snapshot, first.seq));
+    expect(first.routes.map((r) => [r.prefix, r.decision, r.explanation.term])).toEqual([
+      ['198.18.200.1/32', 'advertise', 'b:be_app'],
+      ['198.18.200.2/32', 'withdraw', 'b:be_app'],
+    ]);
+    expect(second.seq).toBe(first.seq + 1);
     const fine = await fetch(`${base}/healthz`);
     expect(fine.status).toBe(200);
     expect(fine.headers.get('server')).toBe('rhi-agent');
@@ -172,6 +186,7 @@ describe('admin controls', () => {
   const sources = {
     metrics,
     snapshot: () => snapshot,
+    status: () => statusOf(snapshot),
     drain: async (r: { reason?: string }) => void calls.push(`drain ${r.reason ?? ''}`),
     undrain: async () => void calls.push('undrain'),
   };

@@ -422,7 +422,8 @@ describe('agent loop', () => {
     expect(loop.snapshot().drain).toBeNull();
     await clock.advance(before + 10);
     loop.drain('upgrade', { waitSessions: 5, timeoutMs: 30_000 });
-    const waiting = { mode: 'deprefer', reason: 'upgrade', waitSessions: 5, deadline: before + 10 + 30_000 };
+    const since = before + 10;
+    const waiting = { mode: 'deprefer', reason: 'upgrade', since, waitSessions: 5, deadline: since + 30_000 };
     expect(loop.snapshot().drain).toEqual(waiting);
     // A read sent before the drain began is not its progress.
     loop.onHealth({ type: 'snapshot', state: health(true), sessions: 40, sessionsReadAt: before });
@@ -430,11 +431,16 @@ describe('agent loop', () => {
     loop.onHealth({ type: 'snapshot', state: health(true), sessions: 12, sessionsReadAt: clock.now() });
     expect(loop.snapshot().drain).toEqual({ ...waiting, sessions: 12 });
     loop.onHealth({ type: 'snapshot', state: health(true), sessions: 2, sessionsReadAt: clock.now() });
-    expect(loop.snapshot().drain).toEqual({ mode: 'withdraw', reason: 'upgrade (sessions fell to 2)' });
+    // Drained since it was asked for, not since the wait ended.
+    expect(loop.snapshot().drain).toEqual({
+      mode: 'withdraw',
+      reason: 'upgrade (sessions fell to 2)',
+      since,
+    });
     loop.undrain();
     expect(loop.snapshot().drain).toBeNull();
     loop.drain('maintenance');
-    expect(loop.snapshot().drain).toEqual({ mode: 'withdraw', reason: 'maintenance' });
+    expect(loop.snapshot().drain).toEqual({ mode: 'withdraw', reason: 'maintenance', since: clock.now() });
   });
 
   it('repairs BIRD when it drifted (restarted with nothing), and tells each repair once', async () => {

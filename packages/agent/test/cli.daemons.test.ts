@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NodeStatusSchema } from '@rhi/contracts';
 import type { Backends, BgpPair, HaproxyInstance } from '@rhi/test-support';
 import {
   freePort,
@@ -144,7 +145,7 @@ stateDir: ${dir}
   const drained = () => {
     const status = cli('status');
     expect(status.status).toBe(0);
-    return /^drained:\s+yes$/m.test(status.stdout);
+    return /^drained:\s+yes\b/m.test(status.stdout);
   };
   const routerHas = (want: string[]) =>
     waitFor(`the router to hold ${want.join(', ') || 'nothing'}`, async () =>
@@ -215,6 +216,25 @@ stateDir: ${dir}
     );
   });
 
+  it("serves its NodeStatus on /status and status --json, with package.json's version", async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    // The one-file bundle has the version written in: it reads no package.json.
+    expect(spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).stdout).toBe(
+      `rhi-agent ${version}\n`,
+    );
+    const first = NodeStatusSchema.parse(await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json());
+    const json = cli('status', '--json');
+    expect(json.status).toBe(0);
+    const second = NodeStatusSchema.parse(JSON.parse(json.stdout));
+    expect(second.agentVersion).toBe(version);
+    expect(second.seq).toBeGreaterThan(first.seq);
+    expect(second.routes.map((r) => [r.table, r.prefix, r.decision, r.explanation.term])).toEqual([
+      ['vol1', VIP, 'advertise', 'all(f:fe_web, b:be_app)'],
+    ]);
+  });
+
   it('persists the rule set it runs, for a boot without the controller', async () => {
     await waitFor('ruleset.json', async () => (existsSync(join(dir, 'ruleset.json')) ? true : undefined));
     expect(await state('ruleset.json')).toMatchObject({ schema: 'rhi.v1.persisted-ruleset', source: 'file' });
@@ -246,7 +266,9 @@ stateDir: ${dir}
     try {
       const explain = cli('explain');
       expect(explain.status).toBe(0);
-      expect(explain.stdout).toContain('drain: DRAINED (explained): every route withdrawn');
+      expect(explain.stdout).toMatch(
+        /^drain: DRAINED \(explained, since \d{4}-[\d:.TZ-]+\): every route withdrawn$/m,
+      );
       expect(explain.stdout).toContain(
         `198.18.200.1/32: withdrawn: node drained (explained); its rule holds (rule at ${join(dir, 'rules.cfg')}:1)`,
       );

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { NodeStatusSchema, routeId } from '@rhi/contracts';
 import { BirdClient } from '@rhi/bird-client';
 import { parse } from '@rhi/rules-dsl';
 import type { BirdInstance, HaproxyInstance, NetnsLink, UnixBackends } from '@rhi/test-support';
@@ -21,7 +22,6 @@ import {
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyNames } from '../src/core/proxy-names.js';
-import type { AgentSnapshot } from '../src/loop/ports.js';
 import { spawnAgent, stopAgent } from './support/agent-process.js';
 
 // examples/agent.yaml, examples/bird.conf and examples/rules.cfg used together, as the README says, on
@@ -99,7 +99,7 @@ describe('the examples, used together, with real haproxy, bird2 and an eBGP rout
     }
   };
   const status = async () =>
-    (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as AgentSnapshot;
+    NodeStatusSchema.parse(await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json());
   const received = async (): Promise<Received[]> => {
     const routes = [
       ...(await routerClient.showRoute({ table: 'master4' })),
@@ -125,11 +125,15 @@ describe('the examples, used together, with real haproxy, bird2 and an eBGP rout
         const s = await status();
         const advertised = s.routes.filter((r) => r.desired);
         // A check after the rule set in force was applied, that saw every advertised route in BIRD.
-        const fresh = s.exports && s.exports.checkedAt >= (s.ruleSet?.appliedAt ?? Infinity);
-        const checked = new Set(fresh ? (s.exports?.routes ?? []).map((e) => `${e.table}%${e.prefix}`) : []);
+        const checkedAt = s.bird.exportsCheckedAt;
+        const fresh =
+          checkedAt !== undefined &&
+          s.ruleSet !== null &&
+          Date.parse(checkedAt) >= Date.parse(s.ruleSet.appliedAt);
         return advertised.length > 0 &&
-          s.routes.every((r) => r.phase === 'stable') &&
-          advertised.every((r) => checked.has(`${r.table}%${r.prefix}`))
+          fresh &&
+          s.routes.every((r) => r.damping === 'stable') &&
+          advertised.every((r) => r.exported !== undefined)
           ? s
           : undefined;
       },
@@ -215,7 +219,11 @@ describe('the examples, used together, with real haproxy, bird2 and an eBGP rout
       JSON.stringify(await received()) === JSON.stringify(want) ? true : undefined,
     );
     // And the agent knows it: every route BIRD holds is sent to upstream1, with no problem.
-    expect(s.exports?.routes.filter((e) => e.problems.length || e.to.join() !== 'upstream1')).toEqual([]);
+    expect(
+      s.routes.filter(
+        (r) => r.exported && (r.exported.problems.length || r.exported.to.join() !== 'upstream1'),
+      ),
+    ).toEqual([]);
     // The rules' one route outside the allowlist is never advertised.
     expect(s.routes.find((r) => r.prefix === '198.18.201.0/24')?.desired).toBe(false);
     await stopRunningAgent();
@@ -253,7 +261,7 @@ describe('the examples, used together, with real haproxy, bird2 and an eBGP rout
 
     await startAgent(file);
     const s = await settled();
-    const byKey = new Map(s.exports?.routes.map((e) => [`${e.table}%${e.prefix}`, e]));
+    const byKey = new Map(s.routes.map((r) => [routeId(r), r.exported]));
     expect(byKey.get('vol1%198.18.200.1/32')).toMatchObject({
       to: [],
       problems: [expect.stringContaining('Invalid NEXT_HOP attribute')],
@@ -273,7 +281,7 @@ describe('the examples, used together, with real haproxy, bird2 and an eBGP rout
       /198\.18\.200\.1\/32.*NONE\s+NOT SENT TO ANY ROUTER: BGP upstream1 would send next hop/,
     );
     const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-    const notSent = [...byKey.values()].filter((e) => e.to.length === 0).length;
+    const notSent = [...byKey.values()].filter((e) => e?.to.length === 0).length;
     expect(notSent).toBeGreaterThan(1);
     expect(metrics).toContain(`rhi_routes_not_exported ${notSent}`);
     expect(agent?.output()).toMatch(/"event":"routeNotExported".*"prefix":"198\.18\.200\.1\/32"/);

@@ -1,11 +1,11 @@
 import type { HealthState } from '@rhi/rules-dsl';
 import { parse } from '@rhi/rules-dsl';
 import { describe, expect, it } from 'vitest';
-import type { ExplainedRules } from '../src/cli/explain.js';
+import type { ExplainedRules, RouteMatch } from '../src/cli/explain.js';
 import { explainAgent, explainRules } from '../src/cli/explain.js';
 import type { PlannedRoute } from '../src/core/planner.js';
 import type { AgentSnapshot } from '../src/loop/ports.js';
-import { agentSnapshot, plannedRoute } from './support/snapshots.js';
+import { agentSnapshot, plannedRoute, statusOf } from './support/snapshots.js';
 
 const source = `198.18.200.1 = all(b:be_app)
 vol2%198.18.200.2 = all(b:be_app)
@@ -41,11 +41,19 @@ const snapshot = (over: Partial<AgentSnapshot> = {}): AgentSnapshot =>
   });
 const all = () => true;
 const allowlist = ['198.18.200.0/24'];
+/** explain over the NodeStatus the agent serves for a snapshot. */
+const explainStatus = (
+  s: AgentSnapshot,
+  given: ExplainedRules | null,
+  live: Parameters<typeof explainAgent>[2],
+  allowed: readonly string[],
+  match: RouteMatch,
+) => explainAgent(statusOf(s), given, live, allowed, match);
 const lineOf = (text: string, route: string) => text.split('\n').find((l) => l.startsWith(`${route}: `));
 
 describe('rhi-agent explain', () => {
   it("tells the agent's view: the rule set in force, each route's state, the per-term reasons from live HAProxy", () => {
-    const { text, count } = explainAgent(snapshot(), rules, { state: health }, allowlist, all);
+    const { text, count } = explainStatus(snapshot(), rules, { state: health }, allowlist, all);
     expect(count).toBe(4);
     expect(text.split('\n').slice(0, 6)).toEqual([
       "the running agent's view: what it advertises and why",
@@ -79,7 +87,7 @@ describe('rhi-agent explain', () => {
       ],
       inBird: [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
     });
-    const { text } = explainAgent(s, rules, { state: health }, allowlist, all);
+    const { text } = explainStatus(s, rules, { state: health }, allowlist, all);
     expect(text).toContain(
       'bird: REFUSING its configuration: BIRD configuration error: bird.conf:3:1 syntax error; protocols DISABLED as a fail-safe (all their routes withdrawn): vol2',
     );
@@ -89,7 +97,7 @@ describe('rhi-agent explain', () => {
     expect(lineOf(text, 'vol2%198.18.200.2/32')).toBe(
       'vol2%198.18.200.2/32: to be advertised, but BIRD does not hold it: protocol vol2 is disabled while BIRD refuses its configuration (rule at rules.cfg:2)',
     );
-    const rising = explainAgent(
+    const rising = explainStatus(
       snapshot({ routes: [planned('198.18.200.1/32', { desired: false, phase: 'rising' })], inBird: [] }),
       rules,
       { state: health },
@@ -99,10 +107,10 @@ describe('rhi-agent explain', () => {
     expect(lineOf(rising.text, '198.18.200.1/32')).toBe(
       '198.18.200.1/32: withdrawn: its rule holds, but not long enough yet (damping.rise) (rule at rules.cfg:1)',
     );
-    const drained = explainAgent(
+    const drained = explainStatus(
       snapshot({
         drained: true,
-        drain: { mode: 'withdraw', reason: 'kernel upgrade' },
+        drain: { mode: 'withdraw', reason: 'kernel upgrade', since: 5_000 },
         routes: [planned('198.18.200.1/32', { desired: false, reason: 'node drained' })],
         inBird: [],
         refused: [{ table: 'vol1', prefix: '198.18.200.9/32', family: 'ipv4', reason: 'x' }],
@@ -112,11 +120,13 @@ describe('rhi-agent explain', () => {
       allowlist,
       all,
     );
-    expect(drained.text).toContain('drain: DRAINED (kernel upgrade): every route withdrawn');
+    expect(drained.text).toContain(
+      'drain: DRAINED (kernel upgrade, since 1970-01-01T00:00:05.000Z): every route withdrawn',
+    );
     expect(lineOf(drained.text, '198.18.200.1/32')).toBe(
       '198.18.200.1/32: withdrawn: node drained (kernel upgrade); its rule holds (rule at rules.cfg:1)',
     );
-    const refused = explainAgent(
+    const refused = explainStatus(
       snapshot({
         routes: [planned('198.18.200.1/32')],
         inBird: [],
@@ -139,16 +149,17 @@ describe('rhi-agent explain', () => {
       routes: [planned('198.18.200.3/32', { decision: true, reason: 'b:be_other up' })],
       inBird: [{ table: 'vol1', prefix: '198.18.200.3/32', family: 'ipv4' }],
     });
-    const { text } = explainAgent(s, rules, { state: health }, allowlist, all);
+    const { text } = explainStatus(s, rules, { state: health }, allowlist, all);
     expect(text).toContain("  live HAProxy now: the rule fails; the agent's last reading: it holds");
-    const blind = explainAgent(s, rules, { error: 'EACCES /run/haproxy/admin.sock' }, allowlist, all);
+    const blind = explainStatus(s, rules, { error: 'EACCES /run/haproxy/admin.sock' }, allowlist, all);
     expect(blind.text).toContain(
-      'the per-term reasons are left out: cannot read HAProxy here: EACCES /run/haproxy/admin.sock',
+      "per-term reasons: the agent's, from its last reading (cannot read HAProxy here: EACCES /run/haproxy/admin.sock)",
     );
-    expect(lineOf(blind.text, '198.18.200.3/32')).toBe('198.18.200.3/32: advertised');
-    const noRules = explainAgent(s, null, { state: health }, allowlist, all);
+    // Without live HAProxy, the tree is the agent's own, from the status.
+    expect(blind.text).toContain('198.18.200.3/32: advertised\n  b:be_app: true (up (UP))');
+    const noRules = explainStatus(s, null, { state: health }, allowlist, all);
     expect(noRules.text).toContain(
-      "the per-term reasons are left out: the agent's rule set could not be read",
+      "per-term reasons: the agent's, from its last reading (the agent's rule set could not be read)",
     );
   });
 

@@ -1,11 +1,20 @@
-import { AckSchema, AgentEventSchema, NodeStatusSchema, subjects } from '@rhi/contracts';
+import {
+  AckSchema,
+  AgentEventSchema,
+  HEALTH_REPORT_MAX_BYTES,
+  HealthReportSchema,
+  NodeStatusSchema,
+  subjects,
+} from '@rhi/contracts';
+import type { HealthReport } from '@rhi/contracts';
+import type { HealthState } from '@rhi/rules-dsl';
 import { holdPort, waitFor } from '@rhi/test-support';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from '@rhi/contracts';
 import { NatsLink } from '../src/nats/nats-link.js';
-import type { AgentSnapshot } from '../src/loop/ports.js';
+import type { AgentSnapshot, HealthEvent } from '../src/loop/ports.js';
 import { recordingLogger } from './support/fakes.js';
 import { agentSnapshot, plannedRoute } from './support/snapshots.js';
 import { NatsServer } from './support/nats-server.js';
@@ -19,6 +28,16 @@ const snapshot = (drained: boolean): AgentSnapshot =>
     inBird: drained ? [] : [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
   });
 
+const reading = (appUp: boolean, extra: HealthState['backends'] = {}): HealthEvent => ({
+  type: 'snapshot',
+  pid: 7,
+  state: {
+    frontends: { fe_web: { up: true } },
+    backends: { be_app: { up: appUp, serversUp: appUp ? 2 : 0, serversTotal: 2 }, ...extra },
+  },
+});
+const named = () => ({ frontends: ['fe_web'], backends: ['be_app'] });
+
 const isDrained = (s: unknown) => (s as { drain: { drained: boolean } }).drain.drained;
 
 describe('NATS link against a real nats-server', () => {
@@ -27,6 +46,8 @@ describe('NATS link against a real nats-server', () => {
   let link: NatsLink;
   const statuses: unknown[] = [];
   const events: unknown[] = [];
+  /** Health reports as received, with their size on the wire. */
+  const healths: { report: HealthReport; bytes: number }[] = [];
   const commands: Command[] = [];
   const { logger, records } = recordingLogger();
   let observerReconnects = 0;
@@ -45,6 +66,10 @@ describe('NATS link against a real nats-server', () => {
     })();
     observer.subscribe(subjects.allStatus, { callback: (_e, m) => void statuses.push(m.json()) });
     observer.subscribe(subjects.allEvents, { callback: (_e, m) => void events.push(m.json()) });
+    observer.subscribe(subjects.allHealth, {
+      callback: (_e, m) =>
+        void healths.push({ report: HealthReportSchema.parse(m.json()), bytes: m.data.length }),
+    });
     await observer.flush();
     link = new NatsLink({
       node: 'lb-1',
@@ -101,6 +126,55 @@ describe('NATS link against a real nats-server', () => {
     });
   });
 
+  it('publishes the HAProxy health when it changes, never for an unchanged reading or a heartbeat', async () => {
+    const from = healths.length;
+    link.health(reading(true), named);
+    const first = await waitFor('a health report', () => healths[from]?.report);
+    expect(first).toMatchObject({
+      schema: 'rhi.v1.health',
+      node: 'lb-1',
+      reachable: true,
+      pid: 7,
+      frontends: { fe_web: { up: true } },
+      backends: { be_app: { up: true, serversUp: 2, serversTotal: 2 } },
+      omitted: { frontends: 0, backends: 0 },
+    });
+    // The same reading again, and a status heartbeat: no report. The change after them is the very next one.
+    const mark = records.length;
+    link.health(reading(true), named);
+    link.status(snapshot(false));
+    await waitFor('the status', () => statuses.at(-1));
+    await waitFor('the unchanged reading to be compared', () =>
+      records.slice(mark).some((r) => r['event'] === 'healthUnchanged') ? true : undefined,
+    );
+    link.health(reading(false), named);
+    const next = await waitFor('the next health report', () => healths[from + 1]?.report);
+    expect(next.seq).toBe(first.seq + 1);
+    expect(next.backends['be_app']).toEqual({ up: false, serversUp: 0, serversTotal: 2 });
+    link.health({ type: 'unreachable', error: 'HAPROXY_CONNECTION: ECONNREFUSED' }, named);
+    const away = await waitFor('the unreachable report', () => healths[from + 2]?.report);
+    expect(away).toMatchObject({ reachable: false, frontends: {}, backends: {}, seq: next.seq + 1 });
+    expect(healths).toHaveLength(from + 3);
+  });
+
+  it('keeps a report for a node with many proxies under the limit, the named proxies in it', async () => {
+    const from = healths.length;
+    const extra: Record<string, { up: boolean; serversUp: number; serversTotal: number }> = {};
+    for (let i = 0; i < 3000; i++)
+      extra[`be_${String(i).padStart(5, '0')}_${'z'.repeat(120)}`] = {
+        up: true,
+        serversUp: 1,
+        serversTotal: 1,
+      };
+    link.health(reading(true, extra), named);
+    const { report, bytes } = await waitFor('the bounded report', () => healths[from]);
+    expect(bytes).toBeLessThanOrEqual(HEALTH_REPORT_MAX_BYTES);
+    expect(report.backends['be_app']).toEqual({ up: true, serversUp: 2, serversTotal: 2 });
+    expect(report.frontends['fe_web']).toEqual({ up: true });
+    expect(report.omitted.backends).toBeGreaterThan(0);
+    expect(Object.keys(report.backends).length + report.omitted.backends).toBe(3001);
+  });
+
   it('answers commands to its node and its labels with acks; refuses malformed ones', async () => {
     const ack1 = AckSchema.parse(
       (
@@ -140,6 +214,7 @@ describe('NATS link against a real nats-server', () => {
     for (let attempt = 1; ; attempt++) {
       const reconnects = observerReconnects;
       const mark = records.length;
+      const healthSeq = Math.max(-1, ...healths.map((h) => h.report.seq));
       await server.stop();
       // Kept from other processes until nats-server starts on it again.
       const hold = await holdPort(server.port);
@@ -166,6 +241,12 @@ describe('NATS link against a real nats-server', () => {
         await waitFor('the republished status', () => statuses.find(isDrained)),
       );
       expect(status.routes[0]).toMatchObject({ desired: false, reason: 'node drained', inBird: false });
+      // The health report goes out again on the new connection too, changed or not (after the status).
+      const report = await waitFor(
+        'the republished health',
+        () => healths.find((h) => h.report.seq > healthSeq)?.report,
+      );
+      expect(report.reachable).toBe(true);
       return;
     }
   }, 60_000);

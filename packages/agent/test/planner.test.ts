@@ -1,5 +1,6 @@
 import { evaluate, parse } from '@rhi/rules-dsl';
 import type { HealthState } from '@rhi/rules-dsl';
+import { EXPLANATION_LIMITS } from '@rhi/contracts';
 import { describe, expect, it } from 'vitest';
 import { allowlist } from '../src/core/allowlist.js';
 import type { DampingConfig } from '../src/core/damping.js';
@@ -62,6 +63,42 @@ describe('planner', () => {
         reason: 'b:be_app down, b:be_other down',
       },
     ]);
+  });
+
+  it("carries each rule's explanation, bounded to the contract's limits, made only when read", () => {
+    const p = plan(new Map(), input({ health: state(false) }));
+    expect(p.routes.find((r) => r.table === 'vol2')?.explanation).toEqual({
+      term: 'any(b:be_app, b:be_other)',
+      value: false,
+      detail: '0 of 2 hold',
+      children: [
+        { term: 'b:be_app', value: false, detail: expect.any(String), children: [] },
+        { term: 'b:be_other', value: false, detail: expect.any(String), children: [] },
+      ],
+    });
+    // A rule of 100 terms: the tree is cut at EXPLANATION_LIMITS.maxNodes and the rest counted.
+    const wide = parse(
+      `198.18.200.7 = any(${Array.from({ length: 100 }, (_, i) => `b:be_${i}`).join(', ')})`,
+    ).ruleSet;
+    let built = 0;
+    const decisions = evaluate(wide, { frontends: {}, backends: {} }).map((d) => ({
+      ...d,
+      reason: d.reason,
+      rule: d.rule,
+      get explanation() {
+        built++;
+        return d.explanation;
+      },
+    }));
+    const cut = plan(new Map(), input({ decisions }));
+    expect(built).toBe(0);
+    const tree = cut.routes[0]!.explanation;
+    expect(tree.children).toHaveLength(EXPLANATION_LIMITS.maxNodes - 1);
+    expect(tree.omitted).toBe(100 - (EXPLANATION_LIMITS.maxNodes - 1));
+    expect(cut.routes[0]!.explanation).toBe(tree);
+    expect(built).toBe(1);
+    const down = plan(new Map(), input({ health: null }));
+    expect(down.routes[0]?.explanation).toMatchObject({ term: 'haproxy', value: false, children: [] });
   });
 
   it('fails closed when HAProxy is unreachable, and the rise applies when it returns', () => {

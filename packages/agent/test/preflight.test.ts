@@ -18,7 +18,7 @@ import {
 import { describeEventRing, describePreflight } from '../src/cli/check-preflight.js';
 import { HaproxyPermissionDeniedError, parseCommandError } from '@rhi/haproxy-client';
 import type { AgentConfig } from '../src/config/schema.js';
-import { agentSnapshot } from './support/snapshots.js';
+import { agentSnapshot, statusOf } from './support/snapshots.js';
 
 const pem = (type: 'ed25519' | 'rsa') =>
   (type === 'rsa'
@@ -91,7 +91,11 @@ describe('preflight: the admin endpoints', () => {
     socketMode: 0o660,
     ...over,
   });
-  const sources = { metrics: new AgentMetrics({ defaultMetrics: false }), snapshot: () => agentSnapshot() };
+  const sources = {
+    metrics: new AgentMetrics({ defaultMetrics: false }),
+    snapshot: () => agentSnapshot(),
+    status: () => statusOf(agentSnapshot()),
+  };
   const busyPort = async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

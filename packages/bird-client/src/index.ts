@@ -1,4 +1,4 @@
-export { BirdClient, MAX_COMMAND_BYTES, type BirdClientOptions } from './client.js';
+export { BirdClient, type BirdClientOptions } from './client.js';
 export {
   birdCommands,
   MAX_SYMBOL_LENGTH,

@@ -1,9 +1,25 @@
-export type { Ack, AgentEvent, Command, NodeStatus, RouteStatus, SignedRuleSet } from './schemas.js';
+export type { ExplanationNode } from './explanation.js';
+export { boundExplanation, EXPLANATION_LIMITS, ExplanationSchema } from './explanation.js';
+export type {
+  Ack,
+  AgentEvent,
+  AlertEvent,
+  Command,
+  HealthReport,
+  NodeStatus,
+  RouteStatus,
+  SignedRuleSet,
+} from './schemas.js';
 export {
   AckSchema,
   AgentEventSchema,
+  ALERT_KINDS,
+  alertEventMsgId,
+  AlertEventSchema,
   CommandSchema,
   EVENT_NAMES,
+  HEALTH_REPORT_MAX_BYTES,
+  HealthReportSchema,
   NodeStatusSchema,
   RouteStatusSchema,
   SignedRuleSetSchema,

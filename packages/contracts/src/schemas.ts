@@ -1,5 +1,6 @@
 import { RuleSetSchema } from '@rhi/rules-dsl';
 import { z } from 'zod';
+import { ExplanationSchema } from './explanation.js';
 import { TOKEN } from './subjects.js';
 
 const nodeName = z.string().regex(TOKEN, 'a node name is 1-64 letters, digits, - or _');
@@ -42,6 +43,8 @@ export const RouteStatusSchema = z.strictObject({
   allowed: z.boolean(),
   /** One-line explanation, e.g. `b:be_app down`. */
   reason: z.string(),
+  /** The whole explanation of the rule's verdict (bounded, see `EXPLANATION_LIMITS`). */
+  explanation: ExplanationSchema,
   /** Whether BIRD really holds the route (read back), or null when BIRD could not be read. */
   inBird: z.boolean().nullable(),
   /**
@@ -49,6 +52,8 @@ export const RouteStatusSchema = z.strictObject({
    * (empty: no router receives it), and why the others do not.
    */
   exported: z.strictObject({ to: z.array(z.string()), problems: z.array(z.string()) }).optional(),
+  /** Why the agent's injector left the route out of BIRD (it cannot be rendered); `reason` says so too. */
+  refused: z.string().optional(),
   /** When the desired state last changed. */
   since: isoTime,
 });
@@ -95,11 +100,63 @@ export const NodeStatusSchema = z.strictObject({
     error: z.string().optional(),
     /** Static protocols disabled as a fail-safe while BIRD refuses its config: all their routes withdrawn. */
     disabled: z.array(z.string()).optional(),
+    /** When BIRD was last asked which routers each route goes to (the routes' `exported`); absent before. */
+    exportsCheckedAt: isoTime.optional(),
   }),
-  drain: z.strictObject({ drained: z.boolean(), since: isoTime.optional(), reason: z.string().optional() }),
+  /** Whether the node is drained (asked to advertise nothing), since when, why, and how far the drain is. */
+  drain: z.strictObject({
+    drained: z.boolean(),
+    since: isoTime.optional(),
+    reason: z.string().optional(),
+    /** `deprefer`: routes still advertised, de-preferred, until sessions fall; `withdraw`: none advertised. */
+    mode: z.enum(['deprefer', 'withdraw']).optional(),
+    /** While de-preferring: the HAProxy connection count the drain waits for. */
+    waitSessions: z.number().int().min(0).optional(),
+    /** While de-preferring: HAProxy's connections as last read since the drain began. */
+    sessions: z.number().int().min(0).optional(),
+    /** While de-preferring: when the routes are withdrawn whatever the connections. */
+    deadline: isoTime.optional(),
+  }),
   routes: z.array(RouteStatusSchema),
 });
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
+
+/** The largest health report an agent publishes; proxies past it are left out and counted. */
+export const HEALTH_REPORT_MAX_BYTES = 256 * 1024;
+
+const count = z.number().int().min(0);
+const proxyName = z.string().min(1).max(256);
+
+/**
+ * A node's HAProxy health, compactly: per frontend and backend, whether it is up and (backends) how many
+ * servers are usable of how many. Published on `rhi.v1.health.<node>` when it changes (not with every
+ * heartbeat), and kept per node in the health stream, so that the controller can judge a rule set against
+ * the fleet's real state. Its `frontends`/`backends` are a rules-language `HealthState`.
+ */
+export const HealthReportSchema = z.strictObject({
+  schema: z.literal('rhi.v1.health'),
+  node: nodeName,
+  time: isoTime,
+  /** Increases with every report the agent publishes; lets readers drop stale ones. */
+  seq: count,
+  /** False while HAProxy cannot be read: the maps are then empty. */
+  reachable: z.boolean(),
+  /** The HAProxy worker the health was read from. */
+  pid: z.number().int().optional(),
+  frontends: z.record(proxyName, z.strictObject({ up: z.boolean() })),
+  backends: z.record(
+    proxyName,
+    z
+      .strictObject({ up: z.boolean(), serversUp: count, serversTotal: count })
+      .refine((b) => b.serversUp <= b.serversTotal, { message: 'serversUp is larger than serversTotal' }),
+  ),
+  /**
+   * Proxies left out to keep the report under {@link HEALTH_REPORT_MAX_BYTES}; the proxies the node's
+   * rule set names are kept first.
+   */
+  omitted: z.strictObject({ frontends: count, backends: count }),
+});
+export type HealthReport = z.infer<typeof HealthReportSchema>;
 
 /** Stable event names, shared by logs (`event` field) and the events subject. */
 export const EVENT_NAMES = [
@@ -148,6 +205,48 @@ export const AgentEventSchema = z.strictObject({
   reason: z.string(),
 });
 export type AgentEvent = z.infer<typeof AgentEventSchema>;
+
+/** The kinds of fleet alert the controller raises (also the `kind` label of its alerts metric). */
+export const ALERT_KINDS = [
+  'vipNoAdvertiser',
+  'vipBelowMinimum',
+  'nodeDrift',
+  'nodeLost',
+  'nodeFlapping',
+  'ruleSetMismatch',
+] as const;
+
+/**
+ * An alert opening or closing, published once by the controller replica holding the lease on
+ * `rhi.v1.events.controller.alerts`, so the timeline holds it beside the agents' events. Published with
+ * the `Nats-Msg-Id` {@link alertEventMsgId}: a replica taking over cannot publish it twice within the
+ * stream's de-duplication window.
+ */
+export const AlertEventSchema = z.strictObject({
+  schema: z.literal('rhi.v1.alert'),
+  event: z.enum(['alertOpened', 'alertClosed']),
+  /** One occurrence of an alert: the same in its opening and its closing, new when it opens again. */
+  id: z.string().min(1).max(1024),
+  kind: z.enum(ALERT_KINDS),
+  /** What the alert is about: a route id (`table%prefix`), a node name, or `fleet`. */
+  subject: z.string().min(1),
+  /** The VIP (route id) of `vipNoAdvertiser` and `vipBelowMinimum`. */
+  vip: z.string().optional(),
+  /** The node of `nodeDrift`, `nodeLost` and `nodeFlapping`. */
+  node: nodeName.optional(),
+  /** Why, in one line (at opening: the condition; at closing: the condition that no longer holds). */
+  reason: z.string(),
+  /** When the alert opened. */
+  since: isoTime,
+  /** When this transition was seen. */
+  time: isoTime,
+});
+export type AlertEvent = z.infer<typeof AlertEventSchema>;
+
+/** The `Nats-Msg-Id` of an alert event: its alert's id and the transition. */
+export function alertEventMsgId(e: Pick<AlertEvent, 'id' | 'event'>): string {
+  return `${e.id}:${e.event}`;
+}
 
 /** A command to one node or to every node with a label; answered with an {@link Ack}. */
 export const CommandSchema = z.discriminatedUnion('type', [

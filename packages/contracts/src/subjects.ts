@@ -30,9 +30,18 @@ export const subjects = {
   status: (node: string) => `${WIRE_VERSION}.status.${token('node', node)}`,
   /** Every node's status (controller subscription). */
   allStatus: `${WIRE_VERSION}.status.*`,
+  /** An agent's compact HAProxy health (`HealthReport`), when it changes. */
+  health: (node: string) => `${WIRE_VERSION}.health.${token('node', node)}`,
+  /** Every node's health report (controller subscription). */
+  allHealth: `${WIRE_VERSION}.health.*`,
   /** One transition event (route announced/withdrawn, rule set applied/rejected, ...). */
   event: (node: string) => `${WIRE_VERSION}.events.${token('node', node)}`,
   allEvents: `${WIRE_VERSION}.events.>`,
+  /**
+   * The controller's alert openings and closings (`AlertEvent`), in the events stream beside the agents'
+   * events. Two tokens after `events`, so it never matches a node's `rhi.v1.events.<node>`.
+   */
+  alertEvents: `${WIRE_VERSION}.events.controller.alerts`,
   /** Commands addressed to one node. */
   nodeCommand: (node: string) => `${WIRE_VERSION}.cmd.node.${token('node', node)}`,
   /** Commands addressed to every node carrying a label, e.g. `site=par1`. */
@@ -49,6 +58,15 @@ export const jetstream = {
    * the agents publish it (they need no JetStream permission). A cold controller starts from it.
    */
   statusStream: 'RHI_V1_STATUS',
+  /** Stream over `rhi.v1.health.*` keeping one message per subject: the latest health report per node. */
+  healthStream: 'RHI_V1_HEALTH',
+  /**
+   * KV bucket with a bucket-wide TTL: the controller replicas' lease (key `holder`). The replica holding it
+   * does the once-only work, e.g. publishing alerts to the timeline.
+   */
+  leaseBucket: 'rhi_v1_controller_lease',
+  /** KV bucket: the alerts the lease holder published as open (key `open.<base64url of kind:subject>`). */
+  alertBucket: 'rhi_v1_alerts',
   /** KV bucket: signed rule sets (key = rule-set hash) and assignments (key = `assign.<node>`). */
   ruleSetBucket: 'rhi_v1_rulesets',
 } as const;

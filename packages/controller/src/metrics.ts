@@ -19,6 +19,30 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  private readonly healthReports = new Counter({
+    name: 'rhi_controller_health_reports_total',
+    help: 'Health reports ingested, by result (accepted, or dropped: schema, subject, stale)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly leaseHeldGauge = new Gauge({
+    name: 'rhi_controller_lease_held',
+    help: 'Whether this replica holds the lease (1) and does the once-only work, such as publishing alerts',
+    registers: [this.registry],
+  });
+  private readonly leaseChanges = new Counter({
+    name: 'rhi_controller_lease_changes_total',
+    help: 'Times this replica acquired or lost the lease',
+    labelNames: ['change'] as const,
+    registers: [this.registry],
+  });
+  private readonly alertEvents = new Counter({
+    name: 'rhi_controller_alert_events_total',
+    help: 'Alert events this replica published to the timeline, by event and result (stored, duplicate)',
+    labelNames: ['event', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(view: FleetView, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     new Gauge({
@@ -28,7 +52,7 @@ export class ControllerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const v of view.vips()) this.set({ vip: v.id }, v.advertisers);
+        for (const v of view.vipSummaries()) this.set({ vip: v.id }, v.advertisers);
       },
     });
     new Gauge({
@@ -38,7 +62,7 @@ export class ControllerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const v of view.vips()) this.set({ vip: v.id }, v.minimum);
+        for (const v of view.vipSummaries()) this.set({ vip: v.id }, v.minimum);
       },
     });
     new Gauge({
@@ -47,9 +71,9 @@ export class ControllerMetrics {
       labelNames: ['state'] as const,
       registers,
       collect() {
-        const nodes = view.nodes();
-        for (const state of ['up', 'lost'] as const)
-          this.set({ state }, nodes.filter((n) => n.state === state).length);
+        const lost = view.lostCount();
+        this.set({ state: 'up' }, view.nodeCount - lost);
+        this.set({ state: 'lost' }, lost);
       },
     });
     new Gauge({
@@ -71,6 +95,22 @@ export class ControllerMetrics {
     this.statuses.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
     if (outcome.accepted && publishedAt !== undefined)
       this.lag.observe(Math.max(0, now - publishedAt) / 1000);
+  }
+
+  /** Counts one health report: `accepted`, or the reason it was dropped. */
+  healthReport(result: string): void {
+    this.healthReports.inc({ result });
+  }
+
+  /** The lease was acquired or lost. */
+  lease(change: 'acquired' | 'lost'): void {
+    this.leaseHeldGauge.set(change === 'acquired' ? 1 : 0);
+    this.leaseChanges.inc({ change });
+  }
+
+  /** One alert event published; `duplicate` when the stream already had it. */
+  alertEvent(event: string, duplicate: boolean): void {
+    this.alertEvents.inc({ event, result: duplicate ? 'duplicate' : 'stored' });
   }
 
   async render(): Promise<{ contentType: string; text: string }> {

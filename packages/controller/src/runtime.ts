@@ -1,15 +1,25 @@
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { subjects } from '@rhi/contracts';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { minimumFor, type ControllerConfig } from './config/schema.js';
 import { DropLog } from './drop-log.js';
+import { HealthBook } from './fleet/health.js';
 import { TransitionWindow } from './fleet/transitions.js';
 import { buildApp } from './http/app.js';
 import { ControllerMetrics } from './metrics.js';
-import { ensureStatusStream, followStatuses } from './nats/status-stream.js';
+import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
+import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
+import {
+  ensureHealthStream,
+  ensureStatusStream,
+  followHealth,
+  followStatuses,
+} from './nats/status-stream.js';
 import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
 import type { NatsHealth, Timeline } from './ports.js';
 import { FleetView } from './view/fleet-view.js';
@@ -30,16 +40,25 @@ const decoder = new TextDecoder();
 export class ControllerRuntime {
   private readonly abort = new AbortController();
   private nc: NatsConnection | null = null;
-  private health: NatsHealth = { up: false, reason: 'not connected yet' };
+  private natsHealth: NatsHealth = { up: false, reason: 'not connected yet' };
   private timer: NodeJS.Timeout | null = null;
   private readonly drops = new DropLog(10_000);
   private readonly transitions: TransitionWindow;
   private following: Promise<void> = Promise.resolve();
+  private followingHealth: Promise<void> = Promise.resolve();
+  private readonly healthDrops = new DropLog(10_000);
+  private lease: KvLease | null = null;
+  private publisher: AlertPublisher | null = null;
+  /** Whether the status follower has delivered what the stream held at start: alerts mean something. */
+  private caughtUp = false;
+  /** This replica's name in the lease. */
+  readonly replicaId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   address: AddressInfo | null = null;
 
   private constructor(
     private readonly options: RuntimeOptions,
     readonly view: FleetView,
+    readonly health: HealthBook,
     private readonly metrics: ControllerMetrics,
     private readonly app: FastifyInstance,
   ) {
@@ -54,6 +73,7 @@ export class ControllerRuntime {
       now: () => Date.now(),
     });
     const metrics = new ControllerMetrics(view);
+    const health = new HealthBook();
     let runtime: ControllerRuntime | null = null;
     const timeline: Timeline = {
       query: (q) => {
@@ -64,14 +84,15 @@ export class ControllerRuntime {
     };
     const app = buildApp({
       view,
+      health,
       timeline,
-      nats: () => runtime?.health ?? { up: false, reason: 'starting' },
+      nats: () => runtime?.natsHealth ?? { up: false, reason: 'starting' },
       tokens: config.api.tokens,
       metrics: () => metrics.render(),
       logger,
       version,
     });
-    runtime = new ControllerRuntime(options, view, metrics, app);
+    runtime = new ControllerRuntime(options, view, health, metrics, app);
     const [host, port] = splitListen(config.api.listen);
     await app.listen({ host, port });
     runtime.address = app.server.address() as AddressInfo;
@@ -115,11 +136,18 @@ export class ControllerRuntime {
           replicas: nats.replicas,
           maxAgeMs: this.options.config.fleet.statusRetentionMs,
         });
+        await ensureHealthStream(nc, {
+          replicas: nats.replicas,
+          maxAgeMs: this.options.config.fleet.statusRetentionMs,
+        });
         await ensureTimeline(nc, {
           replicas: nats.replicas,
           retentionMs: this.options.config.fleet.eventRetentionMs,
         });
-        this.health = { up: true };
+        const ttlMs = this.options.config.fleet.leaseTtlMs;
+        const leaseKv = await ensureLeaseBucket(nc, { ttlMs, replicas: nats.replicas });
+        const alertKv = await ensureAlertBucket(nc, { replicas: nats.replicas });
+        this.natsHealth = { up: true };
         this.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
         void this.watchConnection(nc);
         this.countTransitions(nc);
@@ -127,13 +155,39 @@ export class ControllerRuntime {
           nc,
           (s) => this.ingest(s.subject, s.data, s.storedAt),
           this.abort.signal,
+          () => {
+            this.caughtUp = true;
+          },
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'statusFollowFailed', err }, 'status stream stopped');
         });
+        this.followingHealth = followHealth(
+          nc,
+          (m) => this.ingestHealth(m.subject, m.data),
+          this.abort.signal,
+        ).catch((err: unknown) => {
+          if (!this.abort.signal.aborted)
+            this.logger.error({ event: 'healthFollowFailed', err }, 'health stream stopped');
+        });
+        const publisher = new AlertPublisher(nc, alertKv, this.logger, (e, duplicate) =>
+          this.metrics.alertEvent(e.event, duplicate),
+        );
+        this.publisher = publisher;
+        this.lease = new KvLease(leaseKv, {
+          ttlMs,
+          replicas: nats.replicas,
+          holderId: this.replicaId,
+          logger: this.logger,
+          onChange: (change) => {
+            this.metrics.lease(change.kind);
+            if (change.kind === 'lost') publisher.reset();
+          },
+        });
+        this.lease.start();
         return;
       } catch (err) {
-        this.health = { up: false, reason: (err as Error).message };
+        this.natsHealth = { up: false, reason: (err as Error).message };
         if (attempt === 0 || attempt % 30 === 0)
           this.logger.error({ event: 'natsUnreachable', err, attempt }, 'cannot connect to NATS; retrying');
         await this.nc?.close().catch(() => undefined);
@@ -146,13 +200,13 @@ export class ControllerRuntime {
   private async watchConnection(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
-        this.health = { up: false, reason: `disconnected from ${s.server}` };
+        this.natsHealth = { up: false, reason: `disconnected from ${s.server}` };
         this.logger.warn(
           { event: 'natsDisconnected', server: s.server },
           'NATS connection lost; serving the last view',
         );
       } else if (s.type === 'reconnect') {
-        this.health = { up: true };
+        this.natsHealth = { up: true };
         this.logger.info({ event: 'natsReconnected', server: s.server }, 'NATS connection back');
       }
     }
@@ -197,6 +251,29 @@ export class ControllerRuntime {
     }
   }
 
+  private ingestHealth(subject: string, data: Uint8Array): void {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(decoder.decode(data));
+    } catch (err) {
+      payload = `not JSON: ${(err as Error).message}`;
+    }
+    const verdict = this.health.ingest(subject, payload);
+    this.metrics.healthReport(verdict.ok ? 'accepted' : verdict.reason);
+    if (verdict.ok) return;
+    const { log, suppressed } = this.healthDrops.drop(verdict.reason, Date.now());
+    if (log)
+      this.logger.warn(
+        { event: 'healthDropped', reason: verdict.reason, detail: verdict.detail, suppressed },
+        `health report dropped (${verdict.reason}): ${verdict.detail}`,
+      );
+  }
+
+  /** Whether this replica holds the lease now (and so publishes the alert events). */
+  get leaseHeld(): boolean {
+    return this.lease?.held ?? false;
+  }
+
   private startAlerts(): void {
     const every = Math.min(1000, this.options.config.fleet.heartbeatMs / 2);
     this.timer = setInterval(() => {
@@ -211,14 +288,23 @@ export class ControllerRuntime {
           { event: 'alertClosed', kind: a.kind, subject: a.subject },
           `resolved: ${a.message}`,
         );
+      const lease = this.lease;
+      if (lease?.held && this.caughtUp && this.natsHealth.up)
+        void this.publisher?.sync(this.view.alerts(), () => lease.held);
     }, every);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the replica. It gives its lease up so that another takes over at once, unless `releaseLease`
+   * is false (as a replica that dies does: the others wait for the lease's TTL).
+   */
+  async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
     this.abort.abort();
     if (this.timer) clearInterval(this.timer);
+    await this.lease?.stop(options.releaseLease ?? true);
     await this.app.close();
     await this.following;
+    await this.followingHealth;
     await this.nc?.close().catch(() => undefined);
   }
 }

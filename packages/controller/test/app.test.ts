@@ -1,9 +1,11 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HealthBook } from '../src/fleet/health.js';
 import { tokenHash } from '../src/http/auth.js';
 import { buildApp } from '../src/http/app.js';
 import type { NatsHealth, TimelineQuery } from '../src/ports.js';
 import { FleetView } from '../src/view/fleet-view.js';
+import { healthReport } from './support/health.js';
 import { iso, route, status, T0, withdrawn } from './support/statuses.js';
 
 const VIEWER = 'viewer-token-0123456789';
@@ -15,8 +17,11 @@ function setup() {
   const view = new FleetView({ heartbeatMs: 5000, minimum: () => 2, now: () => now });
   view.ingest('rhi.v1.status.lb1', status('lb1'), T0);
   view.ingest('rhi.v1.status.lb2', status('lb2', { routes: [withdrawn('198.18.200.1/32')] }), T0);
+  const health = new HealthBook();
+  health.ingest('rhi.v1.health.lb1', healthReport('lb1'));
   const app = buildApp({
     view,
+    health,
     timeline: {
       query: async (q) => {
         queries.push(q);
@@ -112,6 +117,15 @@ describe('controller API', () => {
     expect(one.node).toMatchObject({ name: 'lb1', desired: 1, routes: 1, lastHeard: iso(T0) });
     expect(one.status.routes).toHaveLength(1);
     expect((await get('/api/v1/nodes/lb9')).json().error.code).toBe('NODE_NOT_FOUND');
+  });
+
+  it('shows a node with its last health report, and null for a node that sent none', async () => {
+    const { get } = start();
+    const lb1 = (await get('/api/v1/nodes/lb1')).json();
+    expect(lb1.health).toEqual(healthReport('lb1'));
+    expect((await get('/api/v1/nodes/lb2')).json()).toMatchObject({ health: null, node: { name: 'lb2' } });
+    const doc = (await get('/api/v1/openapi.json', null)).json();
+    expect(doc.components.schemas.NodeDetail.required).toContain('health');
   });
 
   it('shows the open alerts with their first time', async () => {

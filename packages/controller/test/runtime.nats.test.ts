@@ -24,6 +24,7 @@ const route = (prefix: string, up: boolean): RouteStatus => ({
   damping: 'stable',
   allowed: true,
   reason: up ? 'b:be_app up' : 'b:be_app down',
+  explanation: { term: 'b:be_app', value: up, detail: up ? 'up (UP)' : 'down (DOWN)', children: [] },
   inBird: up,
   since: new Date().toISOString(),
 });

@@ -1,6 +1,6 @@
-import type { AgentEvent } from '@rhi/contracts';
-import { subjects } from '@rhi/contracts';
-import { jetstreamManager } from '@nats-io/jetstream';
+import type { AgentEvent, AlertEvent } from '@rhi/contracts';
+import { alertEventMsgId, subjects } from '@rhi/contracts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, type NatsInstance } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,67 @@ describe('the event timeline on a real nats-server', () => {
     expect(entries.map((e) => e.seq)).toEqual([1, 3, 5]);
     expect(truncated).toBe(true);
     expect((await timeline.query({ node: 'lb2', limit: 3 })).truncated).toBe(false);
+  });
+});
+
+describe('alert events in the timeline on a real nats-server', () => {
+  let nats: NatsInstance;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password });
+    await ensureTimeline(nc, { replicas: 1, retentionMs: 3_600_000 });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.destroy();
+  });
+
+  it('returns alerts about a node or a VIP with that node’s or VIP’s events, once per message id', async () => {
+    const js = jetstream(nc);
+    const alert = (over: Partial<AlertEvent>): AlertEvent => ({
+      schema: 'rhi.v1.alert',
+      event: 'alertOpened',
+      id: 'x',
+      kind: 'nodeLost',
+      subject: 'lb2',
+      node: 'lb2',
+      reason: 'lb2 has not reported for 16 s',
+      since: new Date().toISOString(),
+      time: new Date().toISOString(),
+      ...over,
+    });
+    const put = async (e: AlertEvent) =>
+      js.publish(subjects.alertEvents, JSON.stringify(e), { msgID: alertEventMsgId(e) });
+    nc.publish(subjects.event('lb2'), JSON.stringify(event('lb2', '198.18.200.1/32', 'routeWithdrawn')));
+    await nc.flush();
+    await put(alert({ id: 'nodeLost:lb2@1' }));
+    const vipId = 'vol1%198.18.200.1/32';
+    await put(
+      alert({
+        id: `vipNoAdvertiser:${vipId}@1`,
+        kind: 'vipNoAdvertiser',
+        subject: vipId,
+        node: undefined,
+        vip: vipId,
+      }),
+    );
+    // The same transition again (a replica taking over): the stream keeps it once.
+    expect((await put(alert({ id: 'nodeLost:lb2@1' }))).duplicate).toBe(true);
+    await put(alert({ id: 'nodeLost:lb2@1', event: 'alertClosed' }));
+    const timeline = new JetStreamTimeline(nc);
+    const lb2 = (await timeline.query({ node: 'lb2', limit: 100 })).entries;
+    expect(lb2.map((e) => [e.seq, (e.event as { event: string }).event])).toEqual([
+      [1, 'routeWithdrawn'],
+      [2, 'alertOpened'],
+      [4, 'alertClosed'],
+    ]);
+    const vip = (await timeline.query({ vip: vipId, limit: 100 })).entries;
+    expect(vip.map((e) => e.seq)).toEqual([1, 3]);
+    expect(await timeline.query({ node: 'lb2', limit: 2 })).toMatchObject({ truncated: true });
+    expect((await timeline.query({ node: 'lb2', limit: 2 })).entries.map((e) => e.seq)).toEqual([1, 2]);
+    expect((await timeline.query({ node: 'lb1', limit: 100 })).entries).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import type { RingEvent } from './events.js';
 import { patchWithRingEvents } from './ring-patch.js';
 import type { Follower } from './transport.js';
 
-const REATTACH_MIN_LIFETIME_MS = 1e9;
+const REATTACH_MIN_LIFETIME_MS = 100;
 const FAILING_RETRY_MS = 50;
 
 /** Options of `watch`. */

@@ -438,15 +438,46 @@ backend be
   });
 
   it('re-attaches when HAProxy closes the follower (as stats timeout does)', async () => {
-    await waitFor('the follower to attach', async () => {
-      await changeAndSee();
-      return true;
-    });
-    const follows = client.follows;
-    expect(await haproxy.closeCliSessions()).toBeGreaterThanOrEqual(1);
-    await waitFor('the feed to re-attach', () => (client.follows > follows ? true : undefined), 3000);
-    // Polling is a minute away: the change is seen through the new follower.
-    await changeAndSee();
+    // HAProxy 2.6.12 applies `stats timeout` to a `show events -w` follower only now and then (about half
+    // stay open, and keep delivering: shared/notes/protocols.md), so the close it makes is played here: the
+    // first follower of this client ends cleanly 200 ms after it opens, its connection really closed.
+    class ClosingClient extends CountingClient {
+      override followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
+        const real = super.followEvents(ring, onEvent);
+        if (this.follows > 1) return real;
+        const closed = new Promise<void>((resolve) =>
+          setTimeout(() => {
+            real.close();
+            resolve();
+          }, 200),
+        );
+        return { closed, close: real.close, ...(real.attached && { attached: real.attached }) };
+      }
+    }
+    const closing = new ClosingClient({ socket: haproxy.adminSocket });
+    const own = new FeedRecorder(closing, { intervalMs: 60_000, eventsRing: 'events' });
+    try {
+      await own.until('first snapshot', isSnapshot);
+      await waitFor('a second follower', () => (closing.follows >= 2 ? true : undefined), 5000);
+      // Polling is a minute away: the change is seen through the new follower.
+      await waitFor('the new follower to attach', async () => {
+        const from = own.mark();
+        await client.disableServer('be', 's1');
+        try {
+          await own.until(
+            's1 MAINT',
+            snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'MAINT'),
+            from,
+            3000,
+          );
+        } finally {
+          await client.enableServer('be', 's1');
+        }
+        return true;
+      });
+    } finally {
+      await own.stop();
+    }
   });
 
   it('re-attaches when the follower connection breaks (a reset, not a close)', async () => {

@@ -106,25 +106,7 @@ export interface HaproxyInstance {
   reloadRejected(options?: ReloadOptions): Promise<number>;
   /** Sends one line to the admin socket (`disable server be/s1`, ...) and returns the reply. */
   command(line: string): Promise<string>;
-  /**
-   * Closes the worker's other CLI connections (`show sess`, then `shutdown session` for each one on the
-   * CLI's GLOBAL frontend), as HAProxy does when `stats timeout` fires. Resolves with how many it closed.
-   * (HAProxy 2.6's `stats timeout` does not reliably close a `show events -w` follower: tests that need the
-   * close use this.)
-   */
-  closeCliSessions(): Promise<number>;
   stop(): Promise<void>;
-}
-
-async function closeCliSessions(socket: string): Promise<number> {
-  const sessions = await statsCommand(socket, 'show sess');
-  let closed = 0;
-  for (const [, pointer] of sessions.matchAll(/^(0x[0-9a-f]+): proto=unix_stream .* fe=GLOBAL /gm)) {
-    // The list names the session that asked for it too, gone by now: HAProxy answers it with an error.
-    const reply = await statsCommand(socket, `shutdown session ${pointer}`);
-    if (reply.trim() === '') closed++;
-  }
-  return closed;
 }
 
 /** The config file: the harness's global section and defaults, then the caller's sections. */
@@ -282,7 +264,6 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
       return after;
     },
     command: (line) => statsCommand(adminSocket, line),
-    closeCliSessions: () => closeCliSessions(adminSocket),
     stop,
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { NodeStatus } from '@rhi/contracts';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { z } from 'zod';
 import type { AgentMetrics } from './metrics.js';
@@ -7,7 +8,10 @@ import type { AgentMetrics } from './metrics.js';
 /** What the admin endpoint serves, and the local controls it offers. */
 export interface AdminSources {
   readonly metrics: AgentMetrics;
+  /** The loop's state, for `/healthz` and the controls' answers. */
   readonly snapshot: () => AgentSnapshot;
+  /** `GET /status`: the `NodeStatus` the agent publishes on NATS, numbered from the same counter. */
+  readonly status: () => NodeStatus;
   /** `GET /ruleset`: the rule set in force with its hash, source and serial (`rhi-agent explain`); null: none. */
   readonly ruleSet?: () => { readonly hash: string; readonly source: string; readonly serial: number } | null;
   /** `POST /drain` with JSON `{reason?, waitSessions?, timeoutMs?}`. */
@@ -49,7 +53,7 @@ export type AdminEndpoint =
   | { readonly controls: false; readonly controlSocket: string };
 
 /**
- * The admin HTTP endpoint: `GET /metrics` (Prometheus), `GET /status` (the agent's state as JSON),
+ * The admin HTTP endpoint: `GET /metrics` (Prometheus), `GET /status` (the agent's `NodeStatus`, as on NATS),
  * `GET /healthz` (200 while the agent can read HAProxy and reach BIRD, else 503 with the reasons), and,
  * on the control socket only, `POST /drain`, `POST /undrain` for `rhi-agent drain|undrain`. The reads
  * need no credential. The controls do: on TCP anyone on the host can connect (and a web application
@@ -101,7 +105,7 @@ export function createAdminServer(sources: AdminSources, endpoint: AdminEndpoint
         );
         return;
       case '/status':
-        return send(200, 'application/json', `${JSON.stringify(sources.snapshot(), null, 2)}\n`);
+        return send(200, 'application/json', `${JSON.stringify(sources.status(), null, 2)}\n`);
       case '/ruleset':
         return sources.ruleSet
           ? send(200, 'application/json', `${JSON.stringify({ ruleSet: sources.ruleSet() })}\n`)

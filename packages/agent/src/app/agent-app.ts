@@ -1,31 +1,36 @@
+import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BirdClient } from '@rhi/bird-client';
-import type { Ack, Command } from '@rhi/contracts';
-import type { HealthSnapshot } from '@rhi/haproxy-client';
+import type { Command } from '@rhi/contracts';
 import { HaproxyClient, watch } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import { AgentMetrics } from '../admin/metrics.js';
 import type { AgentConfig } from '../config/schema.js';
-import { snapshotEvent, toHealthEvent } from '../adapters/haproxy-health.js';
-import type { Acceptance, Examination, TableView } from '../core/accept-rule-set.js';
-import { judgeCandidate } from '../core/accept-rule-set.js';
+import { toHealthEvent } from '../adapters/haproxy-health.js';
+import type { Acceptance } from '../core/accept-rule-set.js';
+import type { CommandAnswer } from '../core/agent-commands.js';
 import { allowlist } from '../core/allowlist.js';
-import type { FeedSelection } from '../core/feed-selection.js';
-import { feedSelection, sameSelection } from '../core/feed-selection.js';
+import type { DrainRequest } from '../core/drain-state.js';
 import { AgentLoop } from '../loop/agent-loop.js';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { InjectorFailure } from '../loop/ports.js';
+import { NodeStatusStamper } from '../nats/messages.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { StateStore } from '../state/state-store.js';
 import { birdPort } from './bird-port.js';
+import { handleCommand } from './command-handler.js';
+import { DrainKeeper } from './drain-keeper.js';
 import { EventRingSink } from './event-ring-sink.js';
 import { openAdmin, PreflightFailedError, readRunFiles } from './preflight.js';
 import { FanoutSink } from './fanout-sink.js';
 import { realClock } from './real-clock.js';
 import type { RuleSetExaminer, WorkerExaminerOptions } from './rule-set-examiner.js';
 import { WorkerExaminer } from './rule-set-examiner.js';
-import { RulesFileWatcher, readBounded } from './rules-file.js';
+import { RuleSetKeeper } from './rule-set-keeper.js';
+import { RulesFileWatcher } from './rules-file.js';
+
+export type { DrainRequest } from '../core/drain-state.js';
 
 /** What the agent process is given besides its config. */
 export interface AgentAppOptions {
@@ -39,292 +44,219 @@ export interface AgentAppOptions {
   readonly examiner?: (options: WorkerExaminerOptions) => RuleSetExaminer;
 }
 
-/** Drain and undrain requests, from the admin endpoint or NATS. */
-export interface DrainRequest {
-  readonly reason?: string;
-  readonly waitSessions?: number;
-  readonly timeoutMs?: number;
+/** What {@link buildApp} wires: the options and what the preflight read (`readRunFiles`). */
+export interface AgentDeps extends AgentAppOptions {
+  readonly trustedKeys: ReadonlyMap<string, KeyObject>;
+  readonly credentials?: Uint8Array | undefined;
+}
+
+/** The units {@link buildApp} made, which the app starts, runs and stops. */
+interface AgentParts {
+  readonly deps: AgentDeps;
+  readonly loop: AgentLoop;
+  readonly sink: FanoutSink;
+  readonly metrics: AgentMetrics;
+  /** `haproxy.eventRing`'s state, added to every status; null without a ring. */
+  readonly ring: EventRingSink | null;
+  readonly birdClients: readonly BirdClient[];
+  readonly examiner: RuleSetExaminer;
+  readonly store: StateStore;
+  readonly haproxy: HaproxyClient;
+  readonly ruleSets: RuleSetKeeper;
+  readonly drains: DrainKeeper;
 }
 
 /**
- * The agent process: wires HAProxy's health feed, the rules, the loop, BIRD, NATS, the state directory and
- * the admin endpoint. The failover path (feed -> loop -> BIRD) never waits on NATS or disk.
+ * Wires the agent from its config and ports, starting nothing: the loop behind BIRD's injector, the sinks
+ * (metrics, the event ring's state, later NATS), the examiner, the state dir, and the policy units
+ * (rule sets in force, drains, commands). {@link AgentApp.run} starts it.
+ */
+export function buildApp(deps: AgentDeps): AgentApp {
+  const { config, logger } = deps;
+  const sink = new FanoutSink();
+  const ring =
+    config.haproxy.eventRing === undefined
+      ? null
+      : new EventRingSink(sink, {
+          ring: config.haproxy.eventRing,
+          pollIntervalMs: config.haproxy.pollIntervalMs,
+          logger,
+          clock: realClock,
+        });
+  const metrics = new AgentMetrics();
+  const { port, clients, tables } = birdPort(config.bird, logger);
+  const loop = new AgentLoop({
+    injector: port,
+    sink: ring ?? sink,
+    clock: realClock,
+    logger,
+    allowlist: allowlist(config.allowlist),
+    damping: { ...config.damping, holdDown: config.damping.holdDown || null },
+    reconcileIntervalMs: config.bird.reconcileIntervalMs,
+    exportCheck: { intervalMs: config.bird.exportCheckIntervalMs },
+    onApplied: (ms) => metrics.decisionLatency(ms / 1000),
+  });
+  sink.add({ status: (s) => metrics.observe(s), event: (e) => metrics.transition(e) });
+  const examinerOptions: WorkerExaminerOptions = {
+    limits: config.rules.limits,
+    allowlist: config.allowlist,
+    trustedKeys: deps.trustedKeys,
+    timeoutMs: config.rules.worker.timeoutMs,
+    maxHeapMb: config.rules.worker.maxHeapMb,
+    idleMs: config.rules.worker.idleMs,
+    minRules: config.rules.worker.minRules,
+    logger,
+  };
+  const examiner = (deps.examiner ?? ((o) => new WorkerExaminer(o)))(examinerOptions);
+  const store = new StateStore(config.stateDir);
+  const haproxy = new HaproxyClient({
+    socket: config.haproxy.sockets[0] ?? '',
+    timeoutMs: config.haproxy.timeoutMs,
+    logger,
+  });
+  // Set once the app exists: a new selection restarts its feed.
+  let app: AgentApp | null = null;
+  const ruleSets = new RuleSetKeeper({
+    rules: config.rules,
+    examiner,
+    haproxy,
+    birdTables: tables,
+    loop,
+    store,
+    logger,
+    onSelection: () => app?.selectionChanged(),
+  });
+  const drains = new DrainKeeper({ loop, store, logger, now: () => new Date() });
+  app = new AgentApp({
+    deps,
+    loop,
+    sink,
+    metrics,
+    ring,
+    birdClients: clients,
+    examiner,
+    store,
+    haproxy,
+    ruleSets,
+    drains,
+  });
+  return app;
+}
+
+/**
+ * The agent process, the composition root: {@link buildApp} wires it, {@link AgentApp.run} starts the admin
+ * endpoints, the loop, the state, HAProxy's health feed, NATS and the rules file watch, in that order. The
+ * failover path (feed -> loop -> BIRD) never waits on NATS or disk.
  */
 export class AgentApp {
   private readonly abort = new AbortController();
-  private readonly store: StateStore;
-  private readonly haproxy: HaproxyClient;
-  /** What the feed reads: the proxies the rule set in force names. */
-  private selection: FeedSelection = feedSelection(null);
   private feedAbort: AbortController | null = null;
-  /** Rule sets are judged and applied one at a time. */
-  private judging: Promise<unknown> = Promise.resolve();
-  private current: { hash: string; serial: number; fromController: boolean } | null = null;
   private nats: NatsLink | null = null;
   private admin: Server | null = null;
   private control: Server | null = null;
   private watcher: RulesFileWatcher | null = null;
   private feed: Promise<void> = Promise.resolve();
-  /** `haproxy.eventRing`'s state, added to every status; null without a ring. */
-  private ring: EventRingSink | null = null;
   adminAddress: AddressInfo | null = null;
+  readonly loop: AgentLoop;
+  readonly metrics: AgentMetrics;
+  /** Numbers the statuses of NATS and `GET /status` from one counter. */
+  private readonly stamper: NodeStatusStamper;
 
-  private constructor(
-    private readonly options: AgentAppOptions,
-    readonly loop: AgentLoop,
-    private readonly sink: FanoutSink,
-    readonly metrics: AgentMetrics,
-    private readonly birdClients: readonly BirdClient[],
-    /** The injector's tables for the rule-set check, with BIRD's symbols read at that moment. */
-    private readonly birdTables: () => Promise<TableView>,
-    private readonly examiner: RuleSetExaminer,
-  ) {
-    this.store = new StateStore(options.config.stateDir);
-    this.haproxy = new HaproxyClient({
-      socket: options.config.haproxy.sockets[0] ?? '',
-      timeoutMs: options.config.haproxy.timeoutMs,
-      logger: options.logger,
+  constructor(private readonly parts: AgentParts) {
+    this.loop = parts.loop;
+    this.metrics = parts.metrics;
+    const { config, version } = parts.deps;
+    this.stamper = new NodeStatusStamper({
+      node: config.node.name,
+      labels: config.node.labels,
+      agentVersion: version,
     });
   }
 
-  /** Builds and starts everything; resolves once the agent runs (not once NATS or HAProxy answer). */
+  /**
+   * Reads the files the agent needs besides its config (the preflight), builds the agent and runs it;
+   * resolves once it runs (not once NATS or HAProxy answer).
+   */
   static async start(options: AgentAppOptions): Promise<AgentApp> {
-    const { config, logger } = options;
     // What `rhi-agent check` checks first: a problem here stops the agent before it changes anything.
-    const { files, problems } = await readRunFiles(config);
+    const { files, problems } = await readRunFiles(options.config);
     if (problems.length) throw new PreflightFailedError(problems);
-    const { trustedKeys, credentials } = files;
-    const sink = new FanoutSink();
-    const ring =
-      config.haproxy.eventRing === undefined
-        ? null
-        : new EventRingSink(sink, {
-            ring: config.haproxy.eventRing,
-            pollIntervalMs: config.haproxy.pollIntervalMs,
-            logger,
-            clock: realClock,
-          });
-    const metrics = new AgentMetrics();
-    const { port, clients, tables } = birdPort(config.bird, logger);
-    const loop = new AgentLoop({
-      injector: port,
-      sink: ring ?? sink,
-      clock: realClock,
-      logger,
-      allowlist: allowlist(config.allowlist),
-      damping: { ...config.damping, holdDown: config.damping.holdDown || null },
-      reconcileIntervalMs: config.bird.reconcileIntervalMs,
-      exportCheck: { intervalMs: config.bird.exportCheckIntervalMs },
-      onApplied: (ms) => metrics.decisionLatency(ms / 1000),
-    });
-    const examinerOptions: WorkerExaminerOptions = {
-      limits: config.rules.limits,
-      allowlist: config.allowlist,
-      trustedKeys,
-      timeoutMs: config.rules.worker.timeoutMs,
-      maxHeapMb: config.rules.worker.maxHeapMb,
-      idleMs: config.rules.worker.idleMs,
-      minRules: config.rules.worker.minRules,
-      logger,
-    };
-    const examiner = (options.examiner ?? ((o) => new WorkerExaminer(o)))(examinerOptions);
-    const app = new AgentApp(options, loop, sink, metrics, clients, tables, examiner);
-    app.ring = ring;
-    sink.add({ status: (s) => metrics.observe(s), event: (e) => metrics.transition(e) });
-    // First: an agent that cannot open its admin endpoints stops before it has announced anything.
-    await app.startAdmin();
-    await loop.start();
-    await app.restoreState();
-    app.startFeed();
-    app.startNats(credentials);
-    await app.watchRulesFile();
-    logger.info(
-      { event: 'agentStarted', version: options.version, node: config.node.name },
-      'rhi-agent running',
-    );
+    const app = buildApp({ ...options, ...files });
+    await app.run();
     return app;
+  }
+
+  /** Starts what {@link buildApp} wired, once. */
+  async run(): Promise<void> {
+    const { config, logger, version } = this.parts.deps;
+    // First: an agent that cannot open its admin endpoints stops before it has announced anything.
+    await this.startAdmin();
+    await this.loop.start();
+    await this.restoreState();
+    this.startFeed();
+    this.startNats();
+    await this.watchRulesFile();
+    logger.info({ event: 'agentStarted', version, node: config.node.name }, 'rhi-agent running');
   }
 
   snapshot(): AgentSnapshot {
     const s = this.loop.snapshot();
-    return this.ring ? this.ring.decorate(s) : s;
+    return this.parts.ring ? this.parts.ring.decorate(s) : s;
   }
 
   private get logger(): Logger {
-    return this.options.logger;
+    return this.parts.deps.logger;
   }
 
   private async restoreState(): Promise<void> {
-    const { config } = this.options;
+    const { store, drains, ruleSets } = this.parts;
     const problems: { file: string; reason: string }[] = [];
-    const persisted = await this.store.loadRuleSet(problems);
-    const drain = await this.store.loadDrain(problems);
+    const persisted = await store.loadRuleSet(problems);
+    const drain = await store.loadDrain(problems);
     for (const p of problems)
       this.logger.warn({ event: 'stateUnreadable', file: p.file, reason: p.reason }, 'ignoring a state file');
     // Drained before the first plan: a node drained before a restart must not announce for a moment.
-    if (drain?.drained) this.loop.drain(drain.reason ?? 'drained before restart');
-    if (config.rules.fromController && persisted?.source === 'controller') {
-      await this.judge(() => this.examiner.examineSigned(persisted.envelope), 'persisted');
-    }
-    if (!this.current && config.rules.file) await this.reloadRules('boot');
-    if (!this.current && persisted?.source === 'file') {
-      await this.judge(
-        () => this.examiner.examineFile(persisted.text, `${persisted.file} (last good copy)`),
-        'persisted',
-      );
-    }
-    if (!this.current)
-      this.logger.warn({ event: 'noRuleSet' }, 'no rule set yet: nothing is advertised until one arrives');
-  }
-
-  /**
-   * Judges a rule set and applies it when good, one rule set at a time: examined by the examiner (in the
-   * worker: parse or verify, hash) while HAProxy is read, then checked against every proxy HAProxy has
-   * (one unfiltered read: the feed reads only the rule set in force's proxies) and BIRD's tables. The same
-   * read seeds the loop, so the new rules never meet a snapshot that lacks their proxies.
-   */
-  private judge(
-    examine: () => Promise<Examination>,
-    source: 'file' | 'controller' | 'persisted',
-  ): Promise<Acceptance> {
-    const run = this.judging.then(async () => {
-      const [examination, health, tables] = await Promise.all([
-        examine(),
-        this.readEverything(),
-        this.birdTables(),
-      ]);
-      const verdict = this.accept(() =>
-        judgeCandidate(examination, {
-          current: this.current,
-          allowlist: this.loop.allowlist,
-          health: health && { frontends: health.frontends, backends: health.backends },
-          allowUnknownProxies: this.options.config.rules.allowUnknownProxies,
-          allowEmpty: this.options.config.rules.allowEmpty,
-          tables,
-        }),
-      );
-      if (verdict.ok) this.apply(verdict, source, health);
-      return verdict;
-    });
-    this.judging = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Every proxy, servers included; null when HAProxy cannot be read (the unknown-proxy check is then skipped). */
-  private async readEverything(): Promise<HealthSnapshot | null> {
-    try {
-      return await this.haproxy.readHealth();
-    } catch (err) {
-      this.logger.warn(
-        { event: 'haproxyReadFailed', op: 'judgeRuleSet', err },
-        'cannot read HAProxy to check the rule set; proxies are not checked',
-      );
-      return null;
-    }
-  }
-
-  private accept(judge: () => Acceptance): Acceptance {
-    const verdict = judge();
-    if (!verdict.ok) {
-      this.logger.error(
-        { event: 'ruleSetRejected', code: verdict.code, reason: verdict.reason },
-        'rule set rejected; the last good one stays',
-      );
-      this.loop.notify({ event: 'ruleSetRejected', reason: `${verdict.code}: ${verdict.reason}` });
-    } else {
-      for (const w of verdict.warnings) this.logger.warn({ event: 'ruleSetWarning', reason: w }, w);
-    }
-    return verdict;
-  }
-
-  private apply(
-    verdict: Extract<Acceptance, { ok: true }>,
-    source: 'file' | 'controller' | 'persisted',
-    health: HealthSnapshot | null,
-  ): void {
-    if (verdict.unchanged && this.current) return;
-    const fromController = source === 'controller' || (source === 'persisted' && verdict.serial > 0);
-    this.current = { hash: verdict.hash, serial: verdict.serial, fromController };
-    if (health) this.loop.onHealth(snapshotEvent(health));
-    this.loop.setRuleSet(verdict.ruleSet, { source, serial: verdict.serial });
-    // Worked out in the worker: reading the rules here would build them as objects.
-    const selection = verdict.selection;
-    if (!sameSelection(selection, this.selection)) {
-      this.selection = selection;
-      if (this.feedAbort) this.startFeed();
-    }
+    drains.restore(drain);
+    await ruleSets.restore(persisted);
   }
 
   /**
    * Re-reads the rules file (SIGHUP or boot; a change the watcher saw settle comes with its `text`); a bad
    * file changes nothing.
    */
-  async reloadRules(why: string, given?: Uint8Array): Promise<Acceptance | null> {
-    const file = this.options.config.rules.file;
-    if (!file) return null;
-    if (this.current?.fromController) {
-      // The controller's rule set has precedence; the file is the fallback for when none was pushed.
-      this.logger.info(
-        { event: 'rulesFileIgnored', file, reason: why },
-        'a controller rule set is in force; the rules file is not used',
-      );
-      return null;
-    }
-    // Bytes, not decoded: the worker decodes them (4 MiB cost the main thread 15 ms to decode).
-    let text: Uint8Array;
-    try {
-      text = given ?? (await readBounded(file, this.options.config.rules.limits.maxBytes));
-    } catch (err) {
-      this.logger.error(
-        { event: 'ruleSetRejected', op: 'read', file, err },
-        `cannot read the rules file (${why})`,
-      );
-      return null;
-    }
-    // The state file's text is made where the text is: in the worker.
-    let persisted: Uint8Array | undefined;
-    const verdict = await this.judge(async () => {
-      const examination = await this.examiner.examineFile(text, file, { persist: true });
-      persisted = examination.persisted;
-      return examination;
-    }, 'file');
-    if (verdict.ok && !verdict.unchanged && persisted) {
-      void this.store
-        .saveRuleSet(persisted)
-        .catch((err: unknown) =>
-          this.logger.warn(
-            { event: 'stateWriteFailed', op: 'saveRuleSet', err },
-            'cannot persist the rule set',
-          ),
-        );
-    }
-    return verdict;
+  reloadRules(why: string, given?: Uint8Array): Promise<Acceptance | null> {
+    return this.parts.ruleSets.reloadRules(why, given);
   }
 
   /** A change is taken once the file stayed the same for `rules.settleMs`, or at once when renamed into place. */
   private async watchRulesFile(): Promise<void> {
-    const file = this.options.config.rules.file;
-    if (!file) return;
+    const { rules } = this.parts.deps.config;
+    if (!rules.file) return;
     this.watcher = new RulesFileWatcher({
-      file,
-      settleMs: this.options.config.rules.settleMs,
-      maxBytes: this.options.config.rules.limits.maxBytes,
+      file: rules.file,
+      settleMs: rules.settleMs,
+      maxBytes: rules.limits.maxBytes,
       logger: this.logger,
       take: (text) => void this.reloadRules('file changed', text),
     });
     await this.watcher.start();
   }
 
+  /** {@link buildApp}'s hook: the rule set now in force names other proxies, so a running feed restarts on them. */
+  selectionChanged(): void {
+    if (this.feedAbort) this.startFeed();
+  }
+
   /** (Re)starts the health feed on the current selection; a replaced feed's late events are dropped. */
   private startFeed(): void {
-    const { config } = this.options;
+    const { config } = this.parts.deps;
     this.feedAbort?.abort();
     const own = new AbortController();
     this.feedAbort = own;
     const signal = AbortSignal.any([this.abort.signal, own.signal]);
-    const { proxies, withServers } = this.selection;
+    const { proxies, withServers } = this.parts.ruleSets.selection;
     const feed = (async () => {
-      for await (const event of watch(this.haproxy, {
+      for await (const event of watch(this.parts.haproxy, {
         intervalMs: config.haproxy.pollIntervalMs,
         graceMs: config.haproxy.reloadGraceMs,
         signal,
@@ -335,7 +267,7 @@ export class AgentApp {
         logger: this.logger,
         ...(config.haproxy.eventRing ? { eventsRing: config.haproxy.eventRing } : {}),
         onEventsRing: (s) =>
-          this.ring?.report(
+          this.parts.ring?.report(
             s.following
               ? { following: true, pid: s.pid }
               : { following: false, pid: s.pid, code: s.error.code, message: s.error.message },
@@ -355,9 +287,10 @@ export class AgentApp {
    * opened as `rhi-agent check` opens them; a {@link PreflightFailedError} says why they cannot be.
    */
   private async startAdmin(): Promise<void> {
-    const endpoints = await openAdmin(this.options.config.admin, {
+    const endpoints = await openAdmin(this.parts.deps.config.admin, {
       metrics: this.metrics,
       snapshot: () => this.snapshot(),
+      status: () => this.stamper.next(this.snapshot()),
       ruleSet: () => this.loop.ruleSetInForce,
       drain: (request: DrainRequest) => this.drain(request),
       undrain: () => this.undrain(),
@@ -367,8 +300,8 @@ export class AgentApp {
     this.control = endpoints.control;
   }
 
-  private startNats(credentials: Uint8Array | undefined): void {
-    const { config, version } = this.options;
+  private startNats(): void {
+    const { config, version, credentials } = this.parts.deps;
     const nats = config.nats;
     if (!nats) return;
     const tls = nats.tls && {
@@ -380,6 +313,7 @@ export class AgentApp {
       node: config.node.name,
       labels: config.node.labels,
       agentVersion: version,
+      stamper: this.stamper,
       servers: nats.servers,
       ...(nats.user === undefined ? {} : { user: nats.user, password: nats.password ?? '' }),
       ...(nats.token === undefined ? {} : { token: nats.token }),
@@ -390,82 +324,27 @@ export class AgentApp {
       onCommand: (command) => this.command(command),
       onConnection: (up) => this.metrics.natsConnected(up),
     });
-    this.sink.add(this.nats);
+    this.parts.sink.add(this.nats);
     this.nats.start();
   }
 
   /** Carries out a command from the controller. */
-  async command(command: Command): Promise<Pick<Ack, 'result' | 'reason'>> {
-    switch (command.type) {
-      case 'ruleset': {
-        if (!this.options.config.rules.fromController) {
-          return {
-            result: 'rejected',
-            reason: 'this agent does not take rule sets from the controller (rules.fromController)',
-          };
-        }
-        const verdict = await this.judge(() => this.examiner.examineSigned(command.ruleSet), 'controller');
-        if (!verdict.ok) return { result: 'rejected', reason: `${verdict.code}: ${verdict.reason}` };
-        await this.store
-          .saveRuleSet({
-            schema: 'rhi.v1.persisted-ruleset',
-            source: 'controller',
-            envelope: command.ruleSet,
-          })
-          .catch((err: unknown) =>
-            this.logger.warn(
-              { event: 'stateWriteFailed', op: 'saveRuleSet', err },
-              'cannot persist the rule set',
-            ),
-          );
-        return verdict.warnings.length
-          ? { result: 'applied', reason: verdict.warnings.join('; ') }
-          : { result: 'applied' };
-      }
-      case 'drain':
-        await this.drain({
-          ...(command.reason === undefined ? {} : { reason: command.reason }),
-          ...(command.waitSessions === undefined ? {} : { waitSessions: command.waitSessions }),
-          ...(command.timeoutSec === undefined ? {} : { timeoutMs: command.timeoutSec * 1000 }),
-        });
-        return { result: 'applied' };
-      case 'undrain':
-        await this.undrain();
-        return { result: 'applied' };
-    }
+  command(command: Command): Promise<CommandAnswer> {
+    const { deps, ruleSets, drains } = this.parts;
+    return handleCommand(command, { fromController: deps.config.rules.fromController, ruleSets, drains });
   }
 
-  async drain(request: DrainRequest): Promise<void> {
-    const reason = request.reason ?? 'drain requested';
-    this.loop.drain(reason, {
-      ...(request.waitSessions === undefined ? {} : { waitSessions: request.waitSessions }),
-      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
-    });
-    await this.store
-      .saveDrain({ schema: 'rhi.v1.drain', drained: true, reason, since: new Date().toISOString() })
-      .catch((err: unknown) =>
-        this.logger.warn(
-          { event: 'stateWriteFailed', op: 'saveDrain', err },
-          'cannot persist the drain state',
-        ),
-      );
+  drain(request: DrainRequest): Promise<void> {
+    return this.parts.drains.drain(request);
   }
 
-  async undrain(): Promise<void> {
-    this.loop.undrain();
-    await this.store
-      .saveDrain({ schema: 'rhi.v1.drain', drained: false, since: new Date().toISOString() })
-      .catch((err: unknown) =>
-        this.logger.warn(
-          { event: 'stateWriteFailed', op: 'saveDrain', err },
-          'cannot persist the drain state',
-        ),
-      );
+  undrain(): Promise<void> {
+    return this.parts.drains.undrain();
   }
 
   /** A clean stop: withdraws this node's routes first unless configured otherwise, then closes everything. */
   async stop(): Promise<void> {
-    const withdraw = this.options.config.policies.withdrawOnStop;
+    const withdraw = this.parts.deps.config.policies.withdrawOnStop;
     this.logger.info(
       { event: 'agentStopping', withdraw },
       withdraw ? 'stopping: withdrawing routes first' : 'stopping: leaving routes in BIRD',
@@ -481,10 +360,10 @@ export class AgentApp {
         'could not withdraw the routes before stopping',
       );
     }
-    await this.examiner.close();
+    await this.parts.examiner.close();
     await this.feed;
     await this.nats?.close();
-    for (const client of this.birdClients) client.close();
+    for (const client of this.parts.birdClients) client.close();
     await Promise.all(
       [this.admin, this.control].map(
         (server) =>

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { EventRingReport, EventRingStatus } from '../core/event-ring.js';
 import { eventRingStep, pendingRing } from '../core/event-ring.js';
-import type { AgentSnapshot, AgentTransition, Clock, StatusSink } from '../loop/ports.js';
+import type { ProxyNames } from '@rhi/haproxy-client';
+import type { AgentSnapshot, AgentTransition, Clock, HealthEvent, StatusSink } from '../loop/ports.js';
 
 /**
  * Adds `haproxy.eventRing` to every status on its way to `next` (NATS, metrics), and tells what becomes
@@ -32,6 +33,10 @@ export class EventRingSink implements StatusSink {
 
   event(event: AgentTransition): void {
     this.next.event(event);
+  }
+
+  health(event: HealthEvent, named: () => ProxyNames): void {
+    this.next.health?.(event, named);
   }
 
   /** `s` with the ring's state in `haproxy.eventRing`. */

@@ -1,4 +1,5 @@
-import type { AgentSnapshot, AgentTransition, StatusSink } from '../loop/ports.js';
+import type { ProxyNames } from '@rhi/haproxy-client';
+import type { AgentSnapshot, AgentTransition, HealthEvent, StatusSink } from '../loop/ports.js';
 
 /** Sends status and events to several sinks; one that throws does not stop the others. */
 export class FanoutSink implements StatusSink {
@@ -22,6 +23,16 @@ export class FanoutSink implements StatusSink {
     for (const s of this.sinks) {
       try {
         s.event(event);
+      } catch {
+        // As above.
+      }
+    }
+  }
+
+  health(event: HealthEvent, named: () => ProxyNames): void {
+    for (const s of this.sinks) {
+      try {
+        s.health?.(event, named);
       } catch {
         // As above.
       }

@@ -8,7 +8,7 @@ import { packRuleSet, unpackRuleSet } from '@rhi/rules-dsl';
 import type { Candidate, Examination, Refusal, RuleSetLimits } from '../core/accept-rule-set.js';
 import { examineRulesFile, examineSignedRuleSet } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
-import { stateFileText } from '../state/state-store.js';
+import { stateFileText } from '../core/state-files.js';
 
 /** What the main thread asks the rule-set worker: examine a rules file's text or a signed rule set. */
 export type WorkerRequest = {

@@ -1,6 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { BirdClient, BirdRouteInjector, protocolNameFor } from '@rhi/bird-client';
 import type { BirdConfigCheck } from '@rhi/bird-client';
+import { routeId } from '@rhi/contracts';
 import { HaproxyClient } from '@rhi/haproxy-client';
 import { formatDiagnostics, parse } from '@rhi/rules-dsl';
 import { readFile } from 'node:fs/promises';
@@ -60,7 +61,7 @@ export async function runChecks(config: AgentConfig): Promise<CheckItem[]> {
             ? {
                 verdict: 'warn',
                 what: `${outside.length} routes are outside the allowlist and will never be advertised`,
-                detail: outside.map((r) => `${r.table}%${r.prefix}`).join(', '),
+                detail: outside.map(routeId).join(', '),
               }
             : { verdict: 'ok', what: 'every route is inside the allowlist' },
         );

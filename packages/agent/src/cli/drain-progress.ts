@@ -1,4 +1,4 @@
-import type { AgentSnapshot } from '../loop/ports.js';
+import type { NodeStatus } from '@rhi/contracts';
 
 /** Where a drain stands, as `rhi-agent drain` reports it while it waits. */
 export type DrainProgress =
@@ -11,20 +11,27 @@ export type DrainProgress =
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** Seconds from the status's time to the drain's deadline, or null without one. */
+export function drainSecondsLeft(s: NodeStatus): number | null {
+  const { deadline } = s.drain;
+  if (deadline === undefined) return null;
+  return Math.max(0, Math.ceil((Date.parse(deadline) - Date.parse(s.time)) / 1000));
+}
+
 /** The first line of a drain that waits for connections: what is de-preferred, and until when. */
-export function drainStarted(s: AgentSnapshot): string | null {
+export function drainStarted(s: NodeStatus): string | null {
   const drain = s.drain;
-  if (drain?.mode !== 'deprefer' || drain.waitSessions === undefined) return null;
+  if (drain.mode !== 'deprefer' || drain.waitSessions === undefined) return null;
   const routes = s.routes.filter((r) => r.desired).length;
-  const left = drain.deadline === undefined ? null : Math.max(0, Math.ceil((drain.deadline - s.time) / 1000));
-  return `draining (${drain.reason}): ${plural(routes, 'route')} de-preferred; withdrawn once HAProxy's connections fall to ${drain.waitSessions}${left === null ? '' : `, or in ${left} s at the latest`}`;
+  const left = drainSecondsLeft(s);
+  return `draining (${drain.reason ?? 'drained'}): ${plural(routes, 'route')} de-preferred; withdrawn once HAProxy's connections fall to ${drain.waitSessions}${left === null ? '' : `, or in ${left} s at the latest`}`;
 }
 
 /** Where the drain in `s` stands. Pure: the CLI prints `line` when it changes. */
-export function drainProgress(s: AgentSnapshot): DrainProgress {
-  if (!s.drained) return { state: 'undrained', line: 'the node was undrained meanwhile' };
+export function drainProgress(s: NodeStatus): DrainProgress {
   const drain = s.drain;
-  if (drain?.mode === 'deprefer') {
+  if (!drain.drained) return { state: 'undrained', line: 'the node was undrained meanwhile' };
+  if (drain.mode === 'deprefer') {
     const wanted = drain.waitSessions ?? 0;
     return {
       state: 'waiting',
@@ -35,9 +42,12 @@ export function drainProgress(s: AgentSnapshot): DrainProgress {
     };
   }
   const advertised = s.routes.filter((r) => r.desired).length;
-  const inBird = s.inBird?.length;
+  // BIRD read or not is one fact for every route: any null means it is not known.
+  const inBird = s.routes.some((r) => r.inBird === null)
+    ? undefined
+    : s.routes.filter((r) => r.inBird === true).length;
   if (advertised === 0 && inBird === 0)
-    return { state: 'done', line: `drained: routes withdrawn; reason: ${drain?.reason ?? 'drained'}` };
+    return { state: 'done', line: `drained: routes withdrawn; reason: ${drain.reason ?? 'drained'}` };
   const bird = s.bird.reachable ? '' : ` (bird: ${s.bird.error ?? 'unreachable'})`;
   return {
     state: 'waiting',

@@ -1,7 +1,7 @@
+import type { NodeStatus, RouteStatus } from '@rhi/contracts';
+import { routeId } from '@rhi/contracts';
 import type { Decision, HealthState, RuleSet } from '@rhi/rules-dsl';
 import { evaluate, formatRoute, renderExplanation } from '@rhi/rules-dsl';
-import type { PlannedRoute } from '../core/planner.js';
-import type { AgentSnapshot } from '../loop/ports.js';
 
 /** A rule set to evaluate against live HAProxy, and how to name a rule's place in it. */
 export interface ExplainedRules {
@@ -19,13 +19,11 @@ export interface Explained {
   readonly count: number;
 }
 
-const key = (r: { readonly table: string; readonly prefix: string }) => `${r.table}%${r.prefix}`;
-
 /** The first decision per route, as the planner takes them. */
 function decisionsByRoute(rules: ExplainedRules | null, health: HealthState | null): Map<string, Decision> {
   const out = new Map<string, Decision>();
   if (!rules || !health) return out;
-  for (const d of evaluate(rules.ruleSet, health)) if (!out.has(key(d))) out.set(key(d), d);
+  for (const d of evaluate(rules.ruleSet, health)) if (!out.has(routeId(d))) out.set(routeId(d), d);
   return out;
 }
 
@@ -54,9 +52,9 @@ export function explainRules(
 }
 
 /** The agent's static protocol for a route (the injector's default names). */
-const protocolOf = (r: PlannedRoute) => (r.family === 'ipv6' ? `${r.table}_v6` : r.table);
+const protocolOf = (r: RouteStatus) => (r.family === 'ipv6' ? `${r.table}_v6` : r.table);
 
-function ruleSetLine(s: AgentSnapshot): string {
+function ruleSetLine(s: NodeStatus): string {
   const r = s.ruleSet;
   if (!r) return 'rule set: none in force (nothing is advertised until one is accepted)';
   const from =
@@ -67,18 +65,20 @@ function ruleSetLine(s: AgentSnapshot): string {
         : r.source === 'persisted'
           ? 'the last good copy of the rules file'
           : 'from the rules file';
-  return `rule set: ${r.hash.slice(0, 12)} ${from}, in force since ${new Date(r.appliedAt).toISOString()}`;
+  return `rule set: ${r.hash.slice(0, 12)} ${from}, in force since ${r.appliedAt}`;
 }
 
-function drainLine(s: AgentSnapshot): string {
+function drainLine(s: NodeStatus): string {
   const d = s.drain;
-  if (!d) return 'drain: none';
-  if (d.mode === 'withdraw') return `drain: DRAINED (${d.reason}): every route withdrawn`;
+  if (!d.drained) return 'drain: none';
+  const since = d.since === undefined ? '' : `, since ${d.since}`;
+  if (d.mode !== 'deprefer')
+    return `drain: DRAINED (${d.reason ?? 'drained'}${since}): every route withdrawn`;
   const sessions = d.sessions === undefined ? '' : `, ${d.sessions} now`;
-  return `drain: DRAINING (${d.reason}): routes de-preferred until HAProxy's connections fall to ${d.waitSessions ?? 0}${sessions}`;
+  return `drain: DRAINING (${d.reason ?? 'drained'}${since}): routes de-preferred until HAProxy's connections fall to ${d.waitSessions ?? 0}${sessions}`;
 }
 
-function birdLine(s: AgentSnapshot): string {
+function birdLine(s: NodeStatus): string {
   const disabled = s.bird.disabled?.length
     ? `; protocols DISABLED as a fail-safe (all their routes withdrawn): ${s.bird.disabled.join(', ')}`
     : '';
@@ -88,49 +88,45 @@ function birdLine(s: AgentSnapshot): string {
 }
 
 /** The agent's verdict on one route, from its own state: what BIRD is asked for, and what it holds. */
-function verdict(
-  r: PlannedRoute,
-  s: AgentSnapshot,
-  inBird: ReadonlySet<string> | null,
-  refused: ReadonlyMap<string, string>,
-  allowlist: readonly string[],
-): string {
-  const rule = r.decision ? 'its rule holds' : 'its rule fails';
-  const held = inBird === null ? undefined : inBird.has(key(r));
+function verdict(r: RouteStatus, s: NodeStatus, allowlist: readonly string[]): string {
+  const rule = r.decision === 'advertise' ? 'its rule holds' : 'its rule fails';
+  const held = r.inBird ?? undefined;
   const disabled = s.bird.disabled?.includes(protocolOf(r))
     ? `protocol ${protocolOf(r)} is disabled while BIRD refuses its configuration`
     : undefined;
   if (!r.allowed) return `blocked by the allowlist (${allowlist.join(', ')}): never advertised; ${rule}`;
-  const why = refused.get(key(r));
+  const why = r.refused;
   if (why !== undefined) return `REFUSED by the injector, not advertised: ${why}; ${rule}`;
   if (r.desired) {
     const how =
-      s.drain?.mode === 'deprefer'
+      s.drain.mode === 'deprefer'
         ? 'advertised, de-preferred (node draining: MED 4294967294, local-pref 0)'
         : 'advertised';
     if (held === false)
       return `to be ${how}, but BIRD does not hold it: ${disabled ?? s.bird.error ?? 'the change is being applied'}`;
-    if (r.phase === 'falling') return `${how}; ${rule}, withdrawn once that has lasted (damping.fall)`;
+    if (r.damping === 'falling') return `${how}; ${rule}, withdrawn once that has lasted (damping.fall)`;
     return held === undefined ? `${how} (what BIRD holds could not be read)` : how;
   }
   let withdrawn: string;
   if (!s.haproxy.reachable)
     withdrawn = `HAProxy unreachable (${s.haproxy.error ?? ''}): nothing is advertised (fail closed)`;
-  else if (s.drain?.mode === 'withdraw') withdrawn = `node drained (${s.drain.reason}); ${rule}`;
-  else if (r.phase === 'held') withdrawn = `held down after flapping (damping.holdDown); ${rule}`;
-  else if (r.phase === 'rising') withdrawn = `${rule}, but not long enough yet (damping.rise)`;
+  else if (s.drain.drained && s.drain.mode !== 'deprefer')
+    withdrawn = `node drained (${s.drain.reason ?? 'drained'}); ${rule}`;
+  else if (r.damping === 'held') withdrawn = `held down after flapping (damping.holdDown); ${rule}`;
+  else if (r.damping === 'rising') withdrawn = `${rule}, but not long enough yet (damping.rise)`;
   else withdrawn = r.reason;
   const still = held ? `; BIRD STILL HOLDS IT: ${s.bird.error ?? 'the withdrawal is being applied'}` : '';
   return `withdrawn: ${withdrawn}${still}`;
 }
 
 /**
- * Why each route is (not) advertised, from the running agent's own state (`GET /status`): the rule set
+ * Why each route is (not) advertised, from the running agent's own status (`GET /status`): the rule set
  * in force, damping, the drain, the allowlist, refusals, what BIRD holds. The per-term reasons come from
- * live HAProxy, evaluated with the rule set in force (`rules`; null when it could not be had). Pure.
+ * live HAProxy, evaluated with the rule set in force (`rules`; null when it could not be had); without
+ * them, from the agent's own explanation of its last reading. Pure.
  */
 export function explainAgent(
-  s: AgentSnapshot,
+  s: NodeStatus,
   rules: ExplainedRules | null,
   health: { readonly state: HealthState } | { readonly error: string },
   allowlist: readonly string[],
@@ -138,8 +134,6 @@ export function explainAgent(
 ): Explained {
   const live = 'state' in health ? health.state : null;
   const decisions = decisionsByRoute(rules, live);
-  const inBird = s.inBird === null ? null : new Set(s.inBird.map(key));
-  const refused = new Map((s.refused ?? []).map((r) => [key(r), r.reason]));
   const header = [
     "the running agent's view: what it advertises and why",
     ruleSetLine(s),
@@ -147,22 +141,25 @@ export function explainAgent(
     birdLine(s),
     drainLine(s),
     'error' in health
-      ? `the per-term reasons are left out: cannot read HAProxy here: ${health.error}`
+      ? `per-term reasons: the agent's, from its last reading (cannot read HAProxy here: ${health.error})`
       : rules
         ? 'per-term reasons: the rule set in force, evaluated against live HAProxy now'
-        : "the per-term reasons are left out: the agent's rule set could not be read",
+        : "per-term reasons: the agent's, from its last reading (the agent's rule set could not be read)",
   ];
   const routes = s.routes.filter(match);
   const body = routes.map((r) => {
-    const d = decisions.get(key(r));
+    const d = decisions.get(routeId(r));
     const where = d && rules ? ` (${rules.where(d.rule)})` : '';
-    const lines = [`${formatRoute(r)}: ${verdict(r, s, inBird, refused, allowlist)}${where}`];
+    const lines = [`${formatRoute(r)}: ${verdict(r, s, allowlist)}${where}`];
+    const held = r.decision === 'advertise';
     if (d) {
       lines.push(renderExplanation(d.explanation, '  '));
-      if (d.advertise !== r.decision)
+      if (d.advertise !== held)
         lines.push(
-          `  live HAProxy now: the rule ${d.advertise ? 'holds' : 'fails'}; the agent's last reading: it ${r.decision ? 'holds' : 'fails'}`,
+          `  live HAProxy now: the rule ${d.advertise ? 'holds' : 'fails'}; the agent's last reading: it ${held ? 'holds' : 'fails'}`,
         );
+    } else {
+      lines.push(renderExplanation(r.explanation, '  '));
     }
     return lines.join('\n');
   });

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import type { NodeStatus } from '@rhi/contracts';
+import { parseRouteId } from '@rhi/contracts';
 import { HaproxyClient } from '@rhi/haproxy-client';
 import type { HealthState } from '@rhi/rules-dsl';
 import { formatRoute, parse, parsePrefix, ruleSetHash, RuleSetSchema } from '@rhi/rules-dsl';
@@ -12,15 +14,12 @@ import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } f
 import type { AgentConfig } from '../config/schema.js';
 import { parseLimits } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
-import type { AgentSnapshot } from '../loop/ports.js';
 import { AdminClient, AdminRefusedError, AdminUnreachableError, permissionDenied } from './admin-client.js';
 import { renderChecks, runChecks } from './check.js';
 import type { ExplainedRules, RouteMatch } from './explain.js';
 import { explainAgent, explainRules } from './explain.js';
-import { drainProgress, drainStarted } from './drain-progress.js';
-
-/** The agent's version, reported in status messages. */
-export const AGENT_VERSION = '0.1.0';
+import { drainProgress, drainSecondsLeft, drainStarted } from './drain-progress.js';
+import { AGENT_VERSION } from './version.js';
 
 const USAGE = `rhi-agent: route health injection for HAProxy, into BIRD
 
@@ -29,9 +28,10 @@ Usage:
   rhi-agent check    [--config F]                          checklist: config, rules, allowlist, HAProxy, BIRD
   rhi-agent explain  [--config F] [--from-file] [<prefix>] why each route is (not) advertised: the running
                                                            agent's view, per-term reasons from live HAProxy
-  rhi-agent status   [--config F] [--json]                 the running agent's state
+  rhi-agent status   [--config F] [--json]                 the running agent's status (--json: its NodeStatus)
   rhi-agent drain    [--config F] [--reason R] [--wait-sessions N [--timeout SECONDS]] [--no-wait]
   rhi-agent undrain  [--config F]
+  rhi-agent --version                                      the agent's version (package.json's)
 
 drain withdraws every route; with --wait-sessions N it first de-prefers them and withdraws them once
 HAProxy's connections fall to N, or after --timeout (default 60 s). It waits until BIRD holds none of
@@ -80,12 +80,11 @@ async function waitForDrain(client: AdminClient, print: (line: string) => void):
   let last = '';
   let limit: number | null = null;
   for (;;) {
-    const s = (await client.control('GET', '/status')) as AgentSnapshot;
+    const s = (await client.control('GET', '/status')) as NodeStatus;
     if (limit === null) {
       const started = drainStarted(s);
       if (started) print(started);
-      const agentLeft = s.drain?.deadline === undefined ? 0 : Math.max(0, s.drain.deadline - s.time);
-      limit = Date.now() + agentLeft + DRAIN_CONFIRM_MS;
+      limit = Date.now() + (drainSecondsLeft(s) ?? 0) * 1000 + DRAIN_CONFIRM_MS;
     }
     const progress = drainProgress(s);
     if (progress.state === 'undrained') throw new FailedError(progress.line);
@@ -100,23 +99,20 @@ async function waitForDrain(client: AdminClient, print: (line: string) => void):
   }
 }
 
-function renderStatus(s: AgentSnapshot): string {
+/** `rhi-agent status`: the agent's `NodeStatus` as a table. */
+export function renderStatus(s: NodeStatus): string {
   const lines = [
     `rule set: ${s.ruleSet ? `${s.ruleSet.hash.slice(0, 12)} (${s.ruleSet.source}, serial ${s.ruleSet.serial})` : 'none'}`,
     `haproxy:  ${s.haproxy.reachable ? `reachable${s.haproxy.pid ? ` (pid ${s.haproxy.pid})` : ''}` : `UNREACHABLE: ${s.haproxy.error ?? ''}`}${s.haproxy.eventRing?.state === 'unavailable' ? `, event ring REFUSED: ${s.haproxy.eventRing.error ?? s.haproxy.eventRing.name} (changes seen at the poll interval only)` : ''}`,
     `bird:     ${s.bird.reachable ? `reachable${s.bird.error ? `, REFUSING: ${s.bird.error}` : ''}` : `UNREACHABLE: ${s.bird.error ?? ''}`}${s.bird.disabled?.length ? `; DISABLED as a fail-safe (their routes withdrawn): ${s.bird.disabled.join(', ')}` : ''}`,
-    `drained:  ${s.drained ? 'yes' : 'no'}`,
+    `drained:  ${s.drain.drained ? `yes${s.drain.since ? ` since ${s.drain.since}` : ''}${s.drain.reason ? ` (${s.drain.reason})` : ''}` : 'no'}`,
     '',
   ];
-  const inBird = s.inBird === null ? null : new Set(s.inBird.map((r) => `${r.table}%${r.prefix}`));
-  const refused = new Map((s.refused ?? []).map((r) => [`${r.table}%${r.prefix}`, r.reason]));
-  const exports = new Map((s.exports?.routes ?? []).map((r) => [`${r.table}%${r.prefix}`, r]));
   const rows = [['ROUTE', 'RULE', 'ADVERTISED', 'IN BIRD', 'SENT TO', 'REASON']];
   for (const r of s.routes) {
-    const key = `${r.table}%${r.prefix}`;
-    const why = refused.get(key);
-    const held = inBird === null ? undefined : inBird.has(key);
-    const sent = exports.get(key);
+    const why = r.refused;
+    const held = r.inBird ?? undefined;
+    const sent = r.exported;
     const to = !held ? '-' : sent === undefined ? '?' : sent.to.length ? sent.to.join(',') : 'NONE';
     const reason =
       why !== undefined
@@ -126,7 +122,7 @@ function renderStatus(s: AgentSnapshot): string {
           : r.reason;
     rows.push([
       formatRoute(r),
-      r.decision ? 'holds' : 'fails',
+      r.decision === 'advertise' ? 'holds' : 'fails',
       r.desired ? 'yes' : 'no',
       held === undefined ? '?' : held ? 'yes' : 'no',
       to,
@@ -163,7 +159,7 @@ async function rulesFile(config: AgentConfig): Promise<(ExplainedRules & { reado
 async function rulesInForce(
   config: AgentConfig,
   client: AdminClient,
-  status: AgentSnapshot,
+  status: NodeStatus,
 ): Promise<ExplainedRules | null> {
   const inForce = status.ruleSet;
   if (!inForce) return null;
@@ -194,9 +190,10 @@ async function rulesInForce(
 /** The routes `explain <prefix>` asks about (`<table>%<prefix>` for one table only). */
 function routeMatch(prefix: string | undefined): RouteMatch {
   if (prefix === undefined) return () => true;
-  const at = prefix.indexOf('%');
-  const table = at < 0 ? undefined : prefix.slice(0, at);
-  const parsed = parsePrefix(at < 0 ? prefix : prefix.slice(at + 1));
+  const id = prefix.includes('%') ? parseRouteId(prefix) : null;
+  if (prefix.includes('%') && !id) throw new UsageError(`'${prefix}' is not <table>%<prefix>`);
+  const table = id?.table;
+  const parsed = parsePrefix(id?.prefix ?? prefix);
   if (!parsed.ok) throw new UsageError(parsed.message);
   return (r) => r.prefix === parsed.prefix && (table === undefined || r.table === table);
 }
@@ -217,9 +214,9 @@ async function explain(config: AgentConfig, prefix: string | undefined, fromFile
   let header = `--from-file: what ${file} would do with live HAProxy, not what the running agent advertises`;
   if (!fromFile) {
     const client = new AdminClient(config.admin);
-    let status: AgentSnapshot | null = null;
+    let status: NodeStatus | null = null;
     try {
-      status = (await client.readEither('/status')) as AgentSnapshot;
+      status = (await client.readEither('/status')) as NodeStatus;
     } catch (err) {
       if (!(err instanceof AdminUnreachableError)) throw err;
       header = `the agent does not answer (${err.message}): this is what ${file} would do with live HAProxy, NOT what is advertised`;
@@ -285,9 +282,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         'no-wait': { type: 'boolean' },
         'from-file': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
     });
     const [command, ...rest] = positionals;
+    if (values.version) {
+      process.stdout.write(`rhi-agent ${AGENT_VERSION}\n`);
+      return 0;
+    }
     if (values.help || command === 'help' || command === undefined) {
       process.stdout.write(USAGE);
       return command === undefined && !values.help ? 2 : 0;
@@ -308,7 +310,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${await explain(config, rest[0], values['from-file'] === true)}\n`);
         return 0;
       case 'status': {
-        const status = (await new AdminClient(config.admin).read('/status')) as AgentSnapshot;
+        const status = (await new AdminClient(config.admin).read('/status')) as NodeStatus;
         process.stdout.write(
           values.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`,
         );

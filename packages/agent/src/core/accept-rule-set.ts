@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { RuleSetRejection } from '@rhi/contracts';
-import { verifySignedRuleSet } from '@rhi/contracts';
+import { routeId, verifySignedRuleSet } from '@rhi/contracts';
 import type {
   Diagnostic,
   DiagnosticCode,
@@ -238,7 +238,7 @@ function outsideOf(ruleSet: RuleSet, allowlist: Allowlist): Candidate['outside']
   let count = 0;
   for (const r of ruleSetRoutes(ruleSet)) {
     if (allowlist.allows(r.prefix)) continue;
-    if (count++ <= OUTSIDE_LISTED) first.push(`${r.table}%${r.prefix}`);
+    if (count++ <= OUTSIDE_LISTED) first.push(routeId(r));
   }
   return { first, count };
 }

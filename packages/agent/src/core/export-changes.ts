@@ -1,9 +1,10 @@
+import { routeId } from '@rhi/contracts';
 import type { AgentTransition, RouteExport } from '../loop/ports.js';
 
 /** At most this many routes are told one by one per check; the rest in one summary event. */
 export const MAX_EXPORT_EVENTS = 20;
 
-const key = (r: { table: string; prefix: string }) => `${r.table}%${r.prefix}`;
+const key = routeId;
 
 /**
  * The events an export check brings, against the one before (null: the first check): a route no routing

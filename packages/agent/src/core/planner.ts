@@ -1,4 +1,6 @@
-import type { Decision, Family, RouteAttributes } from '@rhi/rules-dsl';
+import type { ExplanationNode } from '@rhi/contracts';
+import { boundExplanation, parseRouteId, routeId } from '@rhi/contracts';
+import type { Decision, Explanation, Family, RouteAttributes } from '@rhi/rules-dsl';
 import type { Allowlist } from './allowlist.js';
 import type { DampingConfig, DampingPhase, DampState } from './damping.js';
 import { initialDampState, step } from './damping.js';
@@ -29,6 +31,8 @@ export interface PlannedRoute extends DesiredRoute {
   readonly desired: boolean;
   /** Why `desired` is what it is, in one line. */
   readonly reason: string;
+  /** Why the rule decided what it did, bounded for the wire (`boundExplanation`): made once per plan. */
+  readonly explanation: ExplanationNode;
   readonly since: number;
 }
 
@@ -77,8 +81,31 @@ export type DrainMode = 'none' | 'deprefer' | 'withdraw';
  */
 export const DEPREFER = { med: 4294967294, localPref: 0 } as const;
 
-/** The identity of a route: `<table>%<prefix>`. */
-export const routeKey = (r: { readonly table: string; readonly prefix: string }) => `${r.table}%${r.prefix}`;
+/** The identity of a route: `<table>%<prefix>` (the contracts' `routeId`). */
+export const routeKey = routeId;
+
+/** The explanation of every route while HAProxy cannot be read: nothing is evaluated. */
+const UNREACHABLE: ExplanationNode = {
+  term: 'haproxy',
+  value: false,
+  detail: 'HAProxy unreachable: every rule fails (fail closed)',
+  children: [],
+};
+
+/**
+ * `route` with an enumerable `explanation` made on first read and kept: the rules language builds a
+ * decision's explanation only when asked, and the failover path never asks.
+ */
+function lazyExplanation(
+  route: Omit<PlannedRoute, 'explanation'>,
+  make: () => ExplanationNode,
+): PlannedRoute {
+  let made: ExplanationNode | undefined;
+  return Object.defineProperty(route, 'explanation', {
+    enumerable: true,
+    get: () => (made ??= make()),
+  }) as PlannedRoute;
+}
 
 function reasonFor(
   item: { readonly prefix: string; readonly reason: string },
@@ -102,7 +129,7 @@ export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput)
   const desired: DesiredRoute[] = [];
   const transitions: Transition[] = [];
   let recheckAt: number | null = null;
-  const items =
+  const items: readonly (Omit<Decision, 'rule' | 'explanation'> & { readonly explanation?: Explanation })[] =
     input.decisions ??
     input.routes.map((r) => ({
       ...r,
@@ -110,6 +137,15 @@ export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput)
       reason: 'HAProxy unreachable',
       attributes: r.attributes,
     }));
+  // Routes of one rule share its explanation: bounded once, and only when read (after BIRD has the change).
+  const bounded = new Map<Explanation, ExplanationNode>();
+  const explain = (item: (typeof items)[number]) => (): ExplanationNode => {
+    const e = item.explanation;
+    if (e === undefined) return UNREACHABLE;
+    let b = bounded.get(e);
+    if (b === undefined) bounded.set(e, (b = boundExplanation(e)));
+    return b;
+  };
 
   for (const item of items) {
     const key = routeKey(item);
@@ -139,15 +175,12 @@ export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput)
       family: item.family,
       ...(attributes ? { attributes } : {}),
     };
-    routes.push({
-      ...route,
-      decision: item.advertise,
-      phase: damped.phase,
-      allowed,
-      desired: wants,
-      reason,
-      since,
-    });
+    routes.push(
+      lazyExplanation(
+        { ...route, decision: item.advertise, phase: damped.phase, allowed, desired: wants, reason, since },
+        explain(item),
+      ),
+    );
     if (wants) desired.push(route);
     if (wants !== wasDesired) {
       transitions.push({
@@ -160,7 +193,7 @@ export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput)
   }
   for (const [key, before] of memory) {
     if (next.has(key) || !before.desired) continue;
-    const [table = '', prefix = ''] = key.split('%');
+    const { table, prefix } = parseRouteId(key) ?? { table: '', prefix: key };
     transitions.push({ event: 'routeWithdrawn', table, prefix, reason: 'no longer in the rule set' });
   }
   return { routes, desired, transitions, memory: next, recheckAt };

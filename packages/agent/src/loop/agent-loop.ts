@@ -1,3 +1,4 @@
+import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import type { RuleSet } from '@rhi/rules-dsl';
 import { evaluate, ruleSetHash, ruleSetRoutes } from '@rhi/rules-dsl';
@@ -5,6 +6,7 @@ import type { Allowlist } from '../core/allowlist.js';
 import type { DampingConfig } from '../core/damping.js';
 import type { DesiredRoute, DrainMode, PlannedRoute, RouteMemory, Transition } from '../core/planner.js';
 import { plan, routeKey } from '../core/planner.js';
+import { feedSelection } from '../core/feed-selection.js';
 import type {
   AgentSnapshot,
   AgentTransition,
@@ -86,6 +88,8 @@ export class AgentLoop {
   private drainMode: DrainMode = 'none';
   /** The drain's reason; once withdrawn after a wait, with how the wait ended. */
   private drainReason = '';
+  /** When the drain in force was asked for (the clock's ms). */
+  private drainSince = 0;
   private drainWait: {
     readonly sessions: number;
     readonly reason: string;
@@ -117,6 +121,8 @@ export class AgentLoop {
   };
 
   private exports: ExportStatus | null = null;
+  /** The proxies the rule set in force names, once asked for (by the health report). */
+  private named: { readonly hash: string; readonly proxies: ProxyNames } | null = null;
   private readonly exportWatch: ExportWatch | null;
 
   constructor(private readonly options: AgentLoopOptions) {
@@ -208,7 +214,16 @@ export class AgentLoop {
       });
     }
     this.replan(true);
+    this.options.sink.health?.(event, this.namedProxies);
   }
+
+  private readonly namedProxies = (): ProxyNames => {
+    const active = this.active;
+    if (!active) return { frontends: [], backends: [] };
+    if (this.named?.hash !== active.hash)
+      this.named = { hash: active.hash, proxies: feedSelection(active.ruleSet).proxies };
+    return this.named.proxies;
+  };
 
   /**
    * Withdraws every route while decisions go on; `undrain` restores at once. With `waitSessions`, the
@@ -219,6 +234,7 @@ export class AgentLoop {
     if (this.drainMode !== 'none') return;
     this.cancels.drain?.();
     this.drainReason = reason;
+    this.drainSince = this.options.clock.now();
     if (options.waitSessions === undefined) {
       this.drainMode = 'withdraw';
       this.emit({ event: 'drained', reason });
@@ -289,6 +305,7 @@ export class AgentLoop {
           : {
               mode: this.drainMode,
               reason: this.drainReason,
+              since: this.drainSince,
               ...(this.drainWait
                 ? {
                     waitSessions: this.drainWait.sessions,
@@ -581,14 +598,14 @@ export class AgentLoop {
 
   /** Tells each route newly left out of BIRD (once, not at every apply), and each one taken again. */
   private noteRefused(refused: readonly RefusedRoute[]): void {
-    const told = (r: RefusedRoute) => `${r.table}%${r.prefix} ${r.reason}`;
+    const told = (r: RefusedRoute) => `${routeKey(r)} ${r.reason}`;
     const before = new Set(this.refused.map(told));
     const now = new Set(refused.map(told));
     for (const r of refused) {
       if (before.has(told(r))) continue;
       this.options.logger.error(
         { event: 'routeRefused', table: r.table, prefix: r.prefix, reason: r.reason },
-        `routeRefused ${r.table}%${r.prefix}: ${r.reason}; the other routes are applied`,
+        `routeRefused ${routeKey(r)}: ${r.reason}; the other routes are applied`,
       );
       this.options.sink.event({
         event: 'routeRefused',
@@ -614,7 +631,7 @@ export class AgentLoop {
       if (now.has(told(r))) continue;
       this.options.logger.info(
         { event: 'routeRefusalCleared', table: r.table, prefix: r.prefix },
-        `${r.table}%${r.prefix} is no longer refused`,
+        `${routeKey(r)} is no longer refused`,
       );
     }
     this.refused = refused;
@@ -667,7 +684,7 @@ export class AgentLoop {
     const { event, reason, table, prefix } = transition;
     this.options.logger[event === 'routeNotExported' ? 'warn' : 'info'](
       { event, reason, table, prefix },
-      `${event}${prefix ? ` ${table}%${prefix}` : ''}: ${reason}`,
+      `${event}${prefix ? ` ${routeKey({ table: table ?? '', prefix })}` : ''}: ${reason}`,
     );
     this.options.sink.event(transition);
   }

@@ -1,3 +1,4 @@
+import type { ProxyNames } from '@rhi/haproxy-client';
 import type { HealthState } from '@rhi/rules-dsl';
 import type { EventRingStatus } from '../core/event-ring.js';
 import type { DesiredRoute, PlannedRoute } from '../core/planner.js';
@@ -129,6 +130,11 @@ export interface RouteInjector {
 export interface StatusSink {
   status(status: AgentSnapshot): void;
   event(event: AgentTransition): void;
+  /**
+   * Every health event the loop is fed, with the proxies the rule set in force names (made when asked:
+   * walking the rules costs). Optional: for the health report.
+   */
+  health?(event: HealthEvent, named: () => ProxyNames): void;
 }
 
 /** Time, injectable for tests. */
@@ -172,6 +178,8 @@ export interface DrainStatus {
   readonly mode: 'deprefer' | 'withdraw';
   /** The request's reason; once withdrawn after a wait, with how the wait ended. */
   readonly reason: string;
+  /** When the drain was asked for (the clock's ms). */
+  readonly since: number;
   /** While de-preferring: the connection count waited for. */
   readonly waitSessions?: number;
   /** While de-preferring: HAProxy's connections as last read since the drain began (none read yet: absent). */

@@ -1,11 +1,17 @@
 import type { Ack, Command, NodeStatus } from '@rhi/contracts';
 import { CommandSchema, subjects } from '@rhi/contracts';
+import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Authenticator, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { AgentSnapshot, AgentTransition, StatusSink } from '../loop/ports.js';
+import type { CompactHealth } from '../core/health-report.js';
+import { compactHealth, healthReport } from '../core/health-report.js';
+import type { AgentSnapshot, AgentTransition, HealthEvent, StatusSink } from '../loop/ports.js';
 import type { NodeIdentity } from './messages.js';
-import { toAgentEvent, toNodeStatus } from './messages.js';
+import { NodeStatusStamper, toAgentEvent } from './messages.js';
+
+/** Health reports go out at most this often; changes in between are coalesced into the next one. */
+export const HEALTH_REPORT_INTERVAL_MS = 1000;
 
 /** How to reach NATS. Authentication is required by the agent's config schema. */
 export interface NatsLinkOptions extends NodeIdentity {
@@ -25,18 +31,31 @@ export interface NatsLinkOptions extends NodeIdentity {
   readonly onConnection?: (connected: boolean) => void;
   /** Wall clock in ms (injectable for tests). */
   readonly now?: () => number;
+  /** Numbers the statuses; give the admin endpoint's so that both share one `seq`. Default: its own. */
+  readonly stamper?: NodeStatusStamper;
+  /** The largest health report (default: the contract's `HEALTH_REPORT_MAX_BYTES`). */
+  readonly healthMaxBytes?: number;
 }
 
 /**
- * The agent's NATS side: a {@link StatusSink} that publishes status and events, and a command listener.
- * It never blocks the caller: while NATS is away the client buffers what is published (up to its reconnect
- * buffer; every event is also in the logs), the latest status is kept, and it is published again as soon
- * as the connection returns.
+ * The agent's NATS side: a {@link StatusSink} that publishes status, events and the HAProxy health
+ * report, and a command listener. It never blocks the caller: while NATS is away the client buffers what
+ * is published (up to its reconnect buffer; every event is also in the logs), the latest status and health
+ * are kept, and they are published again as soon as the connection returns. The health report goes out
+ * when its compact form changes, at most once per {@link HEALTH_REPORT_INTERVAL_MS}, and on every
+ * (re)connect; never with the heartbeat.
  */
 export class NatsLink implements StatusSink {
   private nc: NatsConnection | null = null;
   private latest: AgentSnapshot | null = null;
-  private seq = 0;
+  private readonly stamper: NodeStatusStamper;
+  private latestHealth: { readonly event: HealthEvent; readonly named: () => ProxyNames } | null = null;
+  private healthSeq = 0;
+  /** The last health report published, without its envelope. */
+  private lastHealth = '';
+  /** When the health was last compared (ms of `now`): at most once per interval. */
+  private healthCheckedAt = Number.NEGATIVE_INFINITY;
+  private healthTimer: NodeJS.Timeout | null = null;
   /** The last published status without its time and sequence number, to publish only changes. */
   private lastPublished = '';
   private closed = false;
@@ -46,6 +65,7 @@ export class NatsLink implements StatusSink {
 
   constructor(private readonly options: NatsLinkOptions) {
     this.now = options.now ?? Date.now;
+    this.stamper = options.stamper ?? new NodeStatusStamper(options, this.now);
   }
 
   /** Starts connecting in the background (forever, with backoff); returns at once. */
@@ -72,9 +92,22 @@ export class NatsLink implements StatusSink {
     this.publish(subjects.event(this.options.node), toAgentEvent(this.options, transition));
   }
 
+  /** Keeps the health event; its report goes out at the next check if it changed. */
+  health(event: HealthEvent, named: () => ProxyNames): void {
+    this.latestHealth = { event, named };
+    if (this.healthTimer || !this.nc || this.closed) return;
+    const wait = Math.max(0, this.healthCheckedAt + HEALTH_REPORT_INTERVAL_MS - this.now());
+    this.healthTimer = setTimeout(() => {
+      this.healthTimer = null;
+      this.publishHealth(false);
+    }, wait);
+    this.healthTimer.unref();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.healthTimer) clearTimeout(this.healthTimer);
     const nc = this.nc;
     this.nc = null;
     if (nc && !nc.isClosed()) {
@@ -115,6 +148,7 @@ export class NatsLink implements StatusSink {
         this.subscribe(nc);
         this.options.onConnection?.(true);
         this.publishStatus();
+        this.publishHealth(true);
         void this.watch(nc);
         const err = await nc.closed();
         this.nc = null;
@@ -138,6 +172,7 @@ export class NatsLink implements StatusSink {
         this.options.onConnection?.(true);
         this.options.logger.info({ event: 'natsReconnected', server: s.server }, 'reconnected to NATS');
         this.publishStatus();
+        this.publishHealth(true);
       } else if (s.type === 'disconnect') {
         this.options.onConnection?.(false);
         this.options.logger.warn(
@@ -199,8 +234,31 @@ export class NatsLink implements StatusSink {
 
   private publishStatusOn(nc: NatsConnection): void {
     if (!this.latest) return;
-    const status: NodeStatus = toNodeStatus(this.options, this.latest, this.seq++, this.now());
+    const status: NodeStatus = this.stamper.next(this.latest);
     this.publishOn(nc, subjects.status(this.options.node), status);
+  }
+
+  /** Publishes the health report if it changed since the last one, or `always` (a (re)connect). */
+  private publishHealth(always: boolean): void {
+    const nc = this.nc;
+    const latest = this.latestHealth;
+    if (!nc || !latest) return;
+    const now = this.now();
+    this.healthCheckedAt = now;
+    const { node } = this.options;
+    const body: CompactHealth = compactHealth(
+      latest.event,
+      latest.named(),
+      node,
+      this.options.healthMaxBytes,
+    );
+    const key = JSON.stringify(body);
+    if (!always && key === this.lastHealth) {
+      this.options.logger.debug({ event: 'healthUnchanged' }, 'HAProxy health unchanged: no report');
+      return;
+    }
+    this.lastHealth = key;
+    this.publishOn(nc, subjects.health(node), healthReport(node, body, this.healthSeq++, now));
   }
 
   private publish(subject: string, payload: unknown): void {

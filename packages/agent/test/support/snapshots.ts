@@ -1,5 +1,8 @@
+import type { NodeStatus } from '@rhi/contracts';
+import { NodeStatusSchema } from '@rhi/contracts';
 import type { PlannedRoute } from '../../src/core/planner.js';
 import type { AgentSnapshot } from '../../src/loop/ports.js';
+import { toNodeStatus } from '../../src/nats/messages.js';
 
 /** A planned route for status fixtures: advertised and healthy unless overridden. */
 export const plannedRoute = (over: Partial<PlannedRoute> = {}): PlannedRoute => ({
@@ -11,6 +14,7 @@ export const plannedRoute = (over: Partial<PlannedRoute> = {}): PlannedRoute => 
   allowed: true,
   desired: true,
   reason: 'b:be_app up',
+  explanation: { term: 'b:be_app', value: true, detail: 'up (UP)', children: [] },
   since: 0,
   ...over,
 });
@@ -27,3 +31,7 @@ export const agentSnapshot = (over: Partial<AgentSnapshot> = {}): AgentSnapshot 
   inBird: [{ table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' }],
   ...over,
 });
+
+/** The `NodeStatus` (checked against the contract) the agent hands out for a snapshot, at its time. */
+export const statusOf = (s: AgentSnapshot, seq = 0): NodeStatus =>
+  NodeStatusSchema.parse(toNodeStatus({ node: 'lb-1', labels: {}, agentVersion: '0.0.0' }, s, seq, s.time));

@@ -67,8 +67,13 @@ export const ControllerConfigSchema = z.strictObject({
         .default({ transitions: 6, windowMs: 300_000 }),
       /** How long the timeline keeps events. */
       eventRetentionMs: ms(60_000, 365 * DAY).default(30 * DAY),
-      /** How long a node that stopped reporting keeps its last status. */
+      /** How long a node that stopped reporting keeps its last status (and its last health report). */
       statusRetentionMs: ms(60_000, 365 * DAY).default(7 * DAY),
+      /**
+       * The replicas' lease (the lease bucket's TTL): a holder gone is replaced within it. Below the events
+       * stream's 2-minute de-duplication window, so that a takeover cannot publish an alert twice.
+       */
+      leaseTtlMs: ms(1000, 60_000).default(15_000),
     })
     .default({
       heartbeatMs: 5000,
@@ -76,6 +81,7 @@ export const ControllerConfigSchema = z.strictObject({
       flapping: { transitions: 6, windowMs: 300_000 },
       eventRetentionMs: 30 * DAY,
       statusRetentionMs: 7 * DAY,
+      leaseTtlMs: 15_000,
     }),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfigSchema>;

@@ -1,16 +1,10 @@
+import { ALERT_KINDS } from '@rhi/contracts';
 import type { NodeRecord } from './fleet.js';
 import { liveness } from './liveness.js';
 import type { VipView } from './vip-view.js';
 
-/** Alert kinds, also the `kind` label of the alerts metric and the suffix of their log events. */
-export const ALERT_KINDS = [
-  'vipNoAdvertiser',
-  'vipBelowMinimum',
-  'nodeDrift',
-  'nodeLost',
-  'nodeFlapping',
-  'ruleSetMismatch',
-] as const;
+/** Alert kinds, also the `kind` label of the alerts metric and of the timeline's alert events. */
+export { ALERT_KINDS };
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** A condition that holds now: what it is about (`subject`: a VIP id, a node, or `fleet`) and why. */
@@ -37,7 +31,64 @@ export interface AlertOptions {
   readonly flapThreshold?: number;
 }
 
+/** A VIP as the alert rules see it. */
+export interface VipFacts {
+  readonly id: string;
+  readonly advertisers: number;
+  readonly minimum: number;
+  /** Nodes with a rule for it. */
+  readonly nodes: number;
+}
+
+/**
+ * What the alert rules judge: small next to the view, so that an incremental view hands it over without
+ * walking every node of every VIP.
+ */
+export interface FleetFacts {
+  /** By id. */
+  readonly vips: readonly VipFacts[];
+  /** Nodes up whose BIRD disagrees with the agent, with the VIP ids concerned (by id). */
+  readonly drift: ReadonlyMap<string, readonly string[]>;
+  readonly lost: readonly { readonly node: string; readonly receivedAt: number }[];
+  /** Nodes up per rule-set hash (`none`: no rule set). */
+  readonly ruleSets: ReadonlyMap<string, number>;
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The facts the alert rules judge, recomputed from the whole view and every record. Pure. */
+export function fleetFacts(
+  vips: readonly VipView[],
+  records: readonly NodeRecord[],
+  options: Pick<AlertOptions, 'now' | 'heartbeatMs'>,
+): FleetFacts {
+  const drift = new Map<string, string[]>();
+  for (const vip of vips)
+    for (const n of vip.nodes)
+      if (n.state === 'drift') drift.set(n.node, [...(drift.get(n.node) ?? []), vip.id]);
+  const lost: { node: string; receivedAt: number }[] = [];
+  const ruleSets = new Map<string, number>();
+  for (const r of records) {
+    if (liveness(r, options.now, options.heartbeatMs) === 'lost')
+      lost.push({ node: r.status.node, receivedAt: r.receivedAt });
+    else {
+      const hash = r.status.ruleSet?.hash ?? 'none';
+      ruleSets.set(hash, (ruleSets.get(hash) ?? 0) + 1);
+    }
+  }
+  return {
+    vips: vips.map((v) => ({
+      id: v.id,
+      advertisers: v.advertisers,
+      minimum: v.minimum,
+      nodes: v.nodes.length,
+    })),
+    drift,
+    lost,
+    ruleSets,
+  };
+}
 
 /** Every condition that holds for the fleet now. Pure. */
 export function alertConditions(
@@ -45,13 +96,18 @@ export function alertConditions(
   records: readonly NodeRecord[],
   options: AlertOptions,
 ): AlertCondition[] {
+  return factConditions(fleetFacts(vips, records, options), options);
+}
+
+/** Every condition that the facts show to hold now. Pure; O(VIPs + drifting, lost and flapping nodes). */
+export function factConditions(facts: FleetFacts, options: AlertOptions): AlertCondition[] {
   const out: AlertCondition[] = [];
-  for (const vip of vips) {
+  for (const vip of facts.vips) {
     if (vip.advertisers === 0)
       out.push({
         kind: 'vipNoAdvertiser',
         subject: vip.id,
-        message: `no node advertises ${vip.id} (${plural(vip.nodes.length, 'node')} with a rule for it)`,
+        message: `no node advertises ${vip.id} (${plural(vip.nodes, 'node')} with a rule for it)`,
       });
     else if (vip.advertisers < vip.minimum)
       out.push({
@@ -60,26 +116,20 @@ export function alertConditions(
         message: `${vip.id} has ${plural(vip.advertisers, 'advertiser')}, fewer than its minimum of ${vip.minimum}`,
       });
   }
-  const drift = new Map<string, string[]>();
-  for (const vip of vips)
-    for (const n of vip.nodes)
-      if (n.state === 'drift') drift.set(n.node, [...(drift.get(n.node) ?? []), vip.id]);
-  for (const [node, ids] of drift)
+  for (const node of [...facts.drift.keys()].sort(byCodeUnit)) {
+    const ids = facts.drift.get(node)!;
     out.push({
       kind: 'nodeDrift',
       subject: node,
       message: `${node}: BIRD disagrees with the agent on ${plural(ids.length, 'route')} (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})`,
     });
-  const live: NodeRecord[] = [];
-  for (const r of records) {
-    if (liveness(r, options.now, options.heartbeatMs) === 'lost')
-      out.push({
-        kind: 'nodeLost',
-        subject: r.status.node,
-        message: `${r.status.node} has not reported for ${Math.round((options.now - r.receivedAt) / 1000)} s`,
-      });
-    else live.push(r);
   }
+  for (const { node, receivedAt } of [...facts.lost].sort((a, b) => byCodeUnit(a.node, b.node)))
+    out.push({
+      kind: 'nodeLost',
+      subject: node,
+      message: `${node} has not reported for ${Math.round((options.now - receivedAt) / 1000)} s`,
+    });
   const threshold = options.flapThreshold ?? 6;
   for (const [node, count] of options.transitions ?? [])
     if (count >= threshold)
@@ -88,19 +138,16 @@ export function alertConditions(
         subject: node,
         message: `${node}: ${plural(count, 'route transition')} in the flapping window`,
       });
-  const hashes = new Map<string, string[]>();
-  for (const r of live) {
-    const hash = r.status.ruleSet?.hash ?? 'none';
-    hashes.set(hash, [...(hashes.get(hash) ?? []), r.status.node]);
-  }
-  if (hashes.size > 1)
+  if (facts.ruleSets.size > 1) {
+    const hashes = [...facts.ruleSets].sort(([ha, a], [hb, b]) => b - a || byCodeUnit(ha, hb));
     out.push({
       kind: 'ruleSetMismatch',
       subject: 'fleet',
-      message: `nodes run ${hashes.size} different rule sets: ${[...hashes]
-        .map(([h, nodes]) => `${h === 'none' ? 'none' : h.slice(0, 12)} on ${plural(nodes.length, 'node')}`)
+      message: `nodes run ${hashes.length} different rule sets: ${hashes
+        .map(([h, n]) => `${h === 'none' ? 'none' : h.slice(0, 12)} on ${plural(n, 'node')}`)
         .join(', ')}`,
     });
+  }
   return out;
 }
 

@@ -67,6 +67,20 @@ export function classify(route: RouteStatus, lost: boolean): Pick<VipNode, 'stat
   return { state: 'advertising', reason: route.reason };
 }
 
+/** One node's part in a VIP, from its route for it. Pure. */
+export function vipNode(node: string, route: RouteStatus, lost: boolean): VipNode {
+  return {
+    node,
+    ...classify(route, lost),
+    decision: route.decision,
+    desired: route.desired,
+    inBird: route.inBird,
+    damping: route.damping,
+    allowed: route.allowed,
+    since: route.since,
+  };
+}
+
 /** Every VIP any node has a rule for, by id, from the nodes' newest statuses. Pure. */
 export function vipViews(records: readonly NodeRecord[], options: VipViewOptions): VipView[] {
   const byId = new Map<string, { route: RouteStatus; nodes: VipNode[] }>();
@@ -79,16 +93,7 @@ export function vipViews(records: readonly NodeRecord[], options: VipViewOptions
         entry = { route, nodes: [] };
         byId.set(id, entry);
       }
-      entry.nodes.push({
-        node: record.status.node,
-        ...classify(route, lost),
-        decision: route.decision,
-        desired: route.desired,
-        inBird: route.inBird,
-        damping: route.damping,
-        allowed: route.allowed,
-        since: route.since,
-      });
+      entry.nodes.push(vipNode(record.status.node, route, lost));
     }
   }
   return [...byId]

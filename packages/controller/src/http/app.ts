@@ -1,4 +1,4 @@
-import { parseRouteId, TOKEN } from '@rhi/contracts';
+import { parseRouteId, TOKEN, type HealthReport } from '@rhi/contracts';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -16,6 +16,8 @@ import { openApiDocument } from './openapi.js';
 /** What the HTTP API is built over. */
 export interface AppDeps {
   readonly view: FleetView;
+  /** The latest health report per node (shown with the node); none when not given. */
+  readonly health?: { get(node: string): HealthReport | undefined };
   readonly timeline: Timeline;
   readonly nats: () => NatsHealth;
   readonly tokens: readonly TokenEntry[];
@@ -114,7 +116,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const node = deps.view.node(request.params.name);
       if (!node)
         throw new ApiError(404, 'NODE_NOT_FOUND', `no node '${request.params.name}' has reported`, 'name');
-      return view(reply, { node: node.summary, status: node.status });
+      return view(reply, {
+        node: node.summary,
+        status: node.status,
+        health: deps.health?.get(request.params.name) ?? null,
+      });
     },
   );
   app.get('/api/v1/alerts', { onRequest: guard }, async (_request, reply) =>

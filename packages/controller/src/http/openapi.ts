@@ -34,6 +34,72 @@ export function openApiDocument(version: string): object {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        NodeDetail: {
+          type: 'object',
+          required: ['node', 'status', 'health', 'stale', 'generatedAt'],
+          properties: {
+            node: { type: 'object', description: 'the summary, as in /api/v1/nodes' },
+            status: { type: 'object', description: 'the last NodeStatus (rhi.v1.status) the node published' },
+            health: {
+              description:
+                "the node's last HealthReport (rhi.v1.health: per frontend/backend up, servers usable of total), or null before its first",
+              oneOf: [
+                {
+                  type: 'object',
+                  required: [
+                    'schema',
+                    'node',
+                    'time',
+                    'seq',
+                    'reachable',
+                    'frontends',
+                    'backends',
+                    'omitted',
+                  ],
+                  properties: {
+                    schema: { const: 'rhi.v1.health' },
+                    node: { type: 'string' },
+                    time: { type: 'string', format: 'date-time' },
+                    seq: { type: 'integer', minimum: 0 },
+                    reachable: { type: 'boolean' },
+                    pid: { type: 'integer' },
+                    frontends: {
+                      type: 'object',
+                      additionalProperties: {
+                        type: 'object',
+                        required: ['up'],
+                        properties: { up: { type: 'boolean' } },
+                      },
+                    },
+                    backends: {
+                      type: 'object',
+                      additionalProperties: {
+                        type: 'object',
+                        required: ['up', 'serversUp', 'serversTotal'],
+                        properties: {
+                          up: { type: 'boolean' },
+                          serversUp: { type: 'integer', minimum: 0 },
+                          serversTotal: { type: 'integer', minimum: 0 },
+                        },
+                      },
+                    },
+                    omitted: {
+                      type: 'object',
+                      required: ['frontends', 'backends'],
+                      properties: {
+                        frontends: { type: 'integer', minimum: 0 },
+                        backends: { type: 'integer', minimum: 0 },
+                      },
+                    },
+                  },
+                },
+                { type: 'null' },
+              ],
+            },
+            stale: { type: 'boolean' },
+            generatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
         Error: {
           type: 'object',
           required: ['error'],
@@ -62,8 +128,15 @@ export function openApiDocument(version: string): object {
       },
       '/api/v1/nodes': { get: read('every node: liveness, versions, rule set, drain, daemons') },
       '/api/v1/nodes/{name}': {
-        get: read('one node: its summary and its last status', {
+        get: read('one node: its summary, its last status and its last health report', {
           parameters: [param('name', 'path', 'node name')],
+          responses: {
+            ...read('').responses,
+            '200': {
+              description: 'the node (with `stale: false`)',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/NodeDetail' } } },
+            },
+          },
         }),
       },
       '/api/v1/alerts': { get: read('the open alerts, each with its kind, subject, message and since') },

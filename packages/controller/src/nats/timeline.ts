@@ -10,6 +10,9 @@ export interface TimelineOptions {
   readonly retentionMs: number;
 }
 
+/** The events stream's de-duplication window: a lease's TTL must be shorter. */
+export const DEDUP_WINDOW_MS = 120_000;
+
 /** Creates the events stream over `rhi.v1.events.>`, or updates its retention and replicas. Idempotent. */
 export async function ensureTimeline(nc: NatsConnection, options: TimelineOptions): Promise<void> {
   const jsm = await jetstreamManager(nc);
@@ -19,6 +22,8 @@ export async function ensureTimeline(nc: NatsConnection, options: TimelineOption
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: options.retentionMs * 1_000_000,
+    // The window in which `Nats-Msg-Id` de-duplicates (alert events): longer than a lease takeover.
+    duplicate_window: Math.min(DEDUP_WINDOW_MS, options.retentionMs) * 1_000_000,
     num_replicas: options.replicas,
   };
   try {
@@ -42,7 +47,8 @@ function parse(data: Uint8Array): unknown {
 }
 
 function aboutVip(event: unknown, vip: string): boolean {
-  const e = event as { table?: unknown; prefix?: unknown };
+  const e = event as { table?: unknown; prefix?: unknown; vip?: unknown };
+  if (e.vip === vip) return true;
   return (
     typeof e.table === 'string' &&
     typeof e.prefix === 'string' &&
@@ -50,18 +56,39 @@ function aboutVip(event: unknown, vip: string): boolean {
   );
 }
 
+const aboutNode = (event: unknown, node: string) => (event as { node?: unknown }).node === node;
+
 /**
- * The timeline over JetStream: a query reads the events stream with a short-lived ordered consumer,
- * filtered on the node's subject and started at `since` on the server; the VIP and `until` are checked
- * here (one filter subject per consumer on nats-server 2.9).
+ * The timeline over JetStream: a query reads the events stream with short-lived ordered consumers started
+ * at `since` on the server, one per filter subject (nats-server 2.9 allows one per consumer): the node's
+ * own events, and the controller's alert events about it, merged in stream order. The VIP, an alert's node
+ * and `until` are checked here.
  */
 export class JetStreamTimeline implements Timeline {
   constructor(private readonly nc: NatsConnection) {}
 
   async query(q: TimelineQuery): Promise<{ entries: TimelineEntry[]; truncated: boolean }> {
+    const keep = (event: unknown) => q.vip === undefined || aboutVip(event, q.vip);
+    const reads =
+      q.node === undefined
+        ? [this.read(subjects.allEvents, q, keep)]
+        : [
+            this.read(subjects.event(q.node), q, keep),
+            this.read(subjects.alertEvents, q, (e) => aboutNode(e, q.node!) && keep(e)),
+          ];
+    const entries = (await Promise.all(reads)).flat().sort((a, b) => a.seq - b.seq);
+    return { entries: entries.slice(0, q.limit), truncated: entries.length > q.limit };
+  }
+
+  /** Up to `limit + 1` entries on `filter` passing `keep`, oldest first. */
+  private async read(
+    filter: string,
+    q: TimelineQuery,
+    keep: (event: unknown) => boolean,
+  ): Promise<TimelineEntry[]> {
     const js = jetstream(this.nc);
     const consumer = await js.consumers.get(names.eventsStream, {
-      filter_subjects: q.node === undefined ? subjects.allEvents : subjects.event(q.node),
+      filter_subjects: filter,
       ...(q.since === undefined
         ? { deliver_policy: DeliverPolicy.All }
         : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(q.since).toISOString() }),
@@ -76,14 +103,16 @@ export class JetStreamTimeline implements Timeline {
           got++;
           pending = m.info.pending;
           const storedAt = Math.floor(m.info.timestampNanos / 1_000_000);
-          if (q.until !== undefined && storedAt > q.until) return { entries, truncated: false };
+          if (q.until !== undefined && storedAt > q.until) return entries;
           const event = parse(m.data);
-          if (q.vip !== undefined && !aboutVip(event, q.vip)) continue;
-          if (entries.length === q.limit) return { entries, truncated: true };
+          if (!keep(event)) {
+            if (pending === 0) break;
+            continue;
+          }
           entries.push({ seq: m.seq, time: new Date(storedAt).toISOString(), subject: m.subject, event });
-          if (pending === 0) break;
+          if (entries.length > q.limit || pending === 0) break;
         }
-        if (got === 0 || pending === 0) return { entries, truncated: false };
+        if (got === 0 || pending === 0 || entries.length > q.limit) return entries;
       }
     } finally {
       await consumer.delete().catch(() => undefined);

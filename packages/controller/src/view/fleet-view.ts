@@ -1,8 +1,10 @@
 import type { NodeStatus } from '@rhi/contracts';
-import { trackAlerts, alertConditions, type Alert } from '../fleet/alerts.js';
+import { factConditions, trackAlerts, type Alert } from '../fleet/alerts.js';
 import { Fleet, type IngestOutcome, type NodeRecord } from '../fleet/fleet.js';
-import { vipViews, type VipView } from '../fleet/vip-view.js';
-import { nodeSummary, vipSummary, type NodeSummary, type VipSummary } from './summaries.js';
+import { sameContent } from '../fleet/ingest.js';
+import type { VipView } from '../fleet/vip-view.js';
+import { FleetIndex } from './fleet-index.js';
+import { nodeSummary, type NodeSummary, type VipSummary } from './summaries.js';
 
 /** What the view is built with. */
 export interface FleetViewOptions {
@@ -13,8 +15,6 @@ export interface FleetViewOptions {
   readonly now: () => number;
 }
 
-const contentOf = ({ time: _t, seq: _s, ...rest }: NodeStatus) => JSON.stringify(rest);
-
 /** A change of the view, for the live stream: what changed, identified by a number that only grows. */
 export interface ViewChange {
   readonly id: number;
@@ -23,54 +23,48 @@ export interface ViewChange {
   readonly data: unknown;
 }
 
-/** The read model the API serves: the fleet, its VIPs and alerts, recomputed only when something changed. */
+/**
+ * The read model the API serves: the fleet, its VIPs and alerts, kept up to date one status at a time (a
+ * {@link FleetIndex}); a heartbeat only moves the node's liveness.
+ */
 export class FleetView {
   private readonly fleet = new Fleet();
-  private version = 0;
-  private cached: { version: number; second: number; vips: VipView[] } | null = null;
+  private readonly index: FleetIndex;
   private open = new Map<string, Alert>();
   private changeId = 0;
   private readonly listeners = new Set<(change: ViewChange) => void>();
   private readonly recent: ViewChange[] = [];
 
-  constructor(private readonly options: FleetViewOptions) {}
+  constructor(private readonly options: FleetViewOptions) {
+    this.index = new FleetIndex({ heartbeatMs: options.heartbeatMs, minimum: options.minimum });
+  }
 
   /** Takes one status message (live, or from the stream at start) stored at `storedAt`. */
   ingest(subject: string, payload: unknown, storedAt: number): IngestOutcome {
     const before = this.fleet.get(subject.slice(subject.lastIndexOf('.') + 1))?.status;
     const outcome = this.fleet.ingest(subject, payload, storedAt);
-    // A heartbeat repeats the status with a new time and seq: only a change recomputes the view (the
-    // liveness it moves is recomputed every second anyway).
-    if (
-      outcome.accepted &&
-      (!before || contentOf(before) !== contentOf(this.fleet.get(outcome.node)!.status))
-    ) {
-      this.version++;
-      this.emit('node', outcome.node, { node: outcome.node });
-    }
+    if (!outcome.accepted) return outcome;
+    const record = this.fleet.get(outcome.node)!;
+    const changed = !before || !sameContent(before, record.status);
+    this.index.apply(record, changed);
+    if (changed) this.emit('node', outcome.node, { node: outcome.node });
     return outcome;
   }
 
-  /** Every VIP, recomputed when a status arrived or a second passed (liveness depends on the time). */
+  /** Every VIP with every node's part: O(the whole view), for tests and small fleets; the API uses the two below. */
   vips(): VipView[] {
     const now = this.options.now();
-    const second = Math.floor(now / 1000);
-    if (this.cached?.version === this.version && this.cached.second === second) return this.cached.vips;
-    const vips = vipViews(this.fleet.all(), {
-      now,
-      heartbeatMs: this.options.heartbeatMs,
-      minimum: this.options.minimum,
-    });
-    this.cached = { version: this.version, second, vips };
-    return vips;
+    return this.index.ids().map((id) => this.index.vip(id, now)!);
   }
 
+  /** Every VIP's summary, by id: O(VIPs). */
   vipSummaries(): VipSummary[] {
-    return this.vips().map(vipSummary);
+    return this.index.summaries(this.options.now());
   }
 
+  /** One VIP with every node's part: O(its nodes). */
   vip(id: string): VipView | undefined {
-    return this.vips().find((v) => v.id === id);
+    return this.index.vip(id, this.options.now());
   }
 
   nodes(): NodeSummary[] {
@@ -91,13 +85,18 @@ export class FleetView {
     return this.fleet.size;
   }
 
+  /** Nodes lost now. */
+  lostCount(): number {
+    return this.index.lostCount(this.options.now());
+  }
+
   /**
    * Re-evaluates the alert conditions (on a timer, and after changes): returns the alerts that opened and
    * closed since the last evaluation.
    */
   evaluateAlerts(transitions?: ReadonlyMap<string, number>): { opened: Alert[]; closed: Alert[] } {
     const now = this.options.now();
-    const conditions = alertConditions(this.vips(), this.fleet.all(), {
+    const conditions = factConditions(this.index.facts(now), {
       now,
       heartbeatMs: this.options.heartbeatMs,
       ...(transitions ? { transitions } : {}),

@@ -15,6 +15,7 @@ export function route(prefix: string, over: Partial<RouteStatus> = {}): RouteSta
     damping: 'stable',
     allowed: true,
     reason: 'b:be_app up',
+    explanation: { term: 'b:be_app', value: true, detail: 'up (UP)', children: [] },
     inBird: true,
     since: iso(T0 - 60_000),
     ...over,
@@ -28,6 +29,7 @@ export function withdrawn(prefix: string, over: Partial<RouteStatus> = {}): Rout
     inBird: false,
     decision: 'withdraw',
     reason: 'b:be_app down',
+    explanation: { term: 'b:be_app', value: false, detail: 'down (DOWN)', children: [] },
     ...over,
   });
 }

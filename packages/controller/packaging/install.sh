@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Installs the built rhi-controller and rhictl on this machine (or under --root, for a package or an image):
+#   /usr/lib/rhi-controller/   bin/{rhi-controller,rhictl}.js + dist/{rhi-controller,rhictl}.mjs: both
+#                              commands, dependencies inlined (no node_modules)
+#   /usr/bin/rhi-controller, /usr/bin/rhictl   run them on the Node 24 given (--node, default `node` on PATH)
+#   /etc/systemd/system/rhi-controller.service
+#   /etc/rhi/controller.yaml   the example, only where no file is there yet; mode 0640 (it holds the NATS
+#                              secret and the API token hashes), group rhi-controller
+#   /usr/share/doc/rhi-controller/examples/controller.yaml   the example, always
+# and, on this machine only (no --root), the system user and group `rhi-controller`.
+# Idempotent: run it again after an upgrade; it never overwrites /etc/rhi. It enables and starts nothing.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: packaging/install.sh [--root DIR] [--node PATH]
+  --root DIR    install under DIR instead of / (no user is created, systemd is not told)
+  --node PATH   the Node 24 that runs the controller (default: `node` on PATH)
+Build first: scripts/setup.sh (or nx run @rhi/controller:build).
+EOF
+}
+
+die() {
+  echo "install.sh: $*" >&2
+  exit 2
+}
+
+root=/
+node=$(command -v node || true)
+while (($#)); do
+  case $1 in
+    --root) root=${2:?--root needs a directory}; shift 2 ;;
+    --node) node=${2:?--node needs a path}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+
+pkg=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+examples=$(cd "$pkg/../../examples" && pwd)
+commands=(rhi-controller rhictl)
+for c in "${commands[@]}"; do
+  [[ -f $pkg/dist/$c.mjs ]] || die "the controller is not built ($pkg/dist/$c.mjs is missing): run scripts/setup.sh first"
+done
+[[ -n $node && -x $node ]] || die "no Node found: give --node /path/to/node (Node 24)"
+node=$(readlink -f "$node")
+major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)
+[[ $major == 24 ]] || die "rhi-controller runs on Node 24; $node is ${major:-not a working node}.x (give --node)"
+[[ -d $root ]] || die "--root $root is not a directory"
+root=$(cd "$root" && pwd)
+at() { echo "${root%/}$1"; }
+
+lib=$(at /usr/lib/rhi-controller)
+install -d -m 0755 "$lib/bin" "$lib/dist" "$(at /usr/bin)" "$(at /etc/systemd/system)" \
+  "$(at /usr/share/doc/rhi-controller/examples)"
+for c in "${commands[@]}"; do
+  install -m 0644 "$pkg/bin/$c.js" "$lib/bin/$c.js"
+  install -m 0644 "$pkg/dist/$c.mjs" "$lib/dist/$c.mjs"
+done
+# ESM, and the version `rhi-controller` reports (it reads ../package.json from its bundle).
+"$node" -e 'const p = require(process.argv[1]); console.log(JSON.stringify({ name: p.name, version: p.version, type: "module" }))' \
+  "$pkg/package.json" >"$lib/package.json"
+
+# The commands, on the Node checked above. Each is written next to its place and renamed over it, so that
+# a running command never sees half a file.
+for c in "${commands[@]}"; do
+  wrapper=$(mktemp "$(at /usr/bin)/.$c.XXXXXX")
+  cat >"$wrapper" <<EOF
+#!/bin/sh
+# Written by rhi's packaging/install.sh: $c on Node $("$node" --version).
+exec '$node' "\$(dirname "\$(readlink -f "\$0")")/../lib/rhi-controller/bin/$c.js" "\$@"
+EOF
+  chmod 0755 "$wrapper"
+  mv -f "$wrapper" "$(at /usr/bin/$c)"
+done
+
+install -m 0644 "$pkg/packaging/rhi-controller.service" "$(at /etc/systemd/system/rhi-controller.service)"
+install -m 0644 "$examples/controller.yaml" "$(at /usr/share/doc/rhi-controller/examples)/"
+
+install -d -m 0755 "$(at /etc/rhi)"
+config=$(at /etc/rhi/controller.yaml)
+if [[ -e $config ]]; then
+  echo "kept $config"
+else
+  install -m 0640 "$examples/controller.yaml" "$config"
+  echo "wrote $config (the example: edit it)"
+fi
+
+if [[ $root == / ]]; then
+  getent passwd rhi-controller >/dev/null ||
+    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin rhi-controller
+  chgrp rhi-controller /etc/rhi/controller.yaml
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    systemctl daemon-reload
+  fi
+fi
+
+cat <<EOF
+rhi-controller installed under ${root} (Node $("$node" --version) at $node). Next:
+  1. edit /etc/rhi/controller.yaml: the NATS servers and credentials, and the API tokens
+     (rhi-controller hash-token < token.txt prints the sha256 to put there)
+  2. rhi-controller check
+  3. systemctl enable --now rhi-controller
+  4. RHICTL_TOKEN_FILE=token.txt rhictl status
+EOF
