@@ -10,20 +10,7 @@ export type CompactHealth = Omit<HealthReport, 'schema' | 'node' | 'time' | 'seq
 /** The longest proxy name a report carries (the contract's); longer ones are left out and counted. */
 const MAX_NAME = 256;
 
-/** UTF-8 length of `s`, without encoding it. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
+const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 interface Entry {
   readonly side: 'frontends' | 'backends';
