@@ -7,6 +7,7 @@
 #   /usr/share/doc/rhi-agent/examples/        the examples, always (bird.conf snippet included)
 # and, on this machine only (no --root), the system user `rhi` in the groups `haproxy` and `bird`. The
 # group `rhi` is the operators': it reads /etc/rhi and may use the admin socket (rhi-agent drain).
+# Run from a checkout (the build, examples/ and scripts/install-common.sh are taken from there).
 # Idempotent: run it again after an upgrade; it never overwrites /etc/rhi. It enables and starts nothing.
 set -euo pipefail
 
@@ -19,32 +20,12 @@ Build first: scripts/setup.sh (or nx run @rhi/agent:build).
 EOF
 }
 
-die() {
-  echo "install.sh: $*" >&2
-  exit 2
-}
-
-root=/
-node=$(command -v node || true)
-while (($#)); do
-  case $1 in
-    --root) root=${2:?--root needs a directory}; shift 2 ;;
-    --node) node=${2:?--node needs a path}; shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
-  esac
-done
-
 pkg=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(cd "$pkg/../../scripts" && pwd)/install-common.sh"
+install_args "$@"
 examples=$(cd "$pkg/../../examples" && pwd)
 [[ -f $pkg/dist/rhi-agent.mjs ]] || die "the agent is not built ($pkg/dist/rhi-agent.mjs is missing): run scripts/setup.sh first"
-[[ -n $node && -x $node ]] || die "no Node found: give --node /path/to/node (Node 24)"
-node=$(readlink -f "$node")
-major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)
-[[ $major == 24 ]] || die "rhi-agent runs on Node 24; $node is ${major:-not a working node}.x (give --node)"
-[[ -d $root ]] || die "--root $root is not a directory"
-root=$(cd "$root" && pwd)
-at() { echo "${root%/}$1"; }
+install_checks rhi-agent
 
 lib=$(at /usr/lib/rhi-agent)
 install -d -m 0755 "$lib/bin" "$lib/dist" "$(at /usr/bin)" "$(at /etc/systemd/system)" "$(at /etc/tmpfiles.d)" \

@@ -53,9 +53,9 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
   const keys = generateKeyPairSync('ed25519');
   const { logger, records } = recordingLogger();
   const reads = new FeedReads();
-  // The agent's statuses as the observer receives them, each with the observer's reconnect count then.
+  // The agent's statuses and heartbeats as the observer receives them, each with its reconnect count then.
   let observerReconnects = 0;
-  const agentStatuses: { readonly reconnects: number }[] = [];
+  const agentMessages: { readonly reconnects: number }[] = [];
 
   const running = () => {
     if (!app) throw new Error('no agent is running');
@@ -162,9 +162,10 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
     void (async () => {
       for await (const s of observer.status()) if (s.type === 'reconnect') observerReconnects++;
     })();
-    observer.subscribe(subjects.status('lb-it'), {
-      callback: () => void agentStatuses.push({ reconnects: observerReconnects }),
-    });
+    for (const subject of [subjects.status('lb-it'), subjects.heartbeat('lb-it')])
+      observer.subscribe(subject, {
+        callback: () => void agentMessages.push({ reconnects: observerReconnects }),
+      });
     const rulesFile = join(dir, 'rules.cfg');
     await writeFile(
       rulesFile,
@@ -287,10 +288,10 @@ stateDir: ${dir}
       await hold.release();
       await nats.start();
     }
-    // NATS is back for both ends: a status the agent published reached the observer over the new server
-    // (nats.js resubscribes before it publishes anything on a new connection).
-    await waitFor('a status from the agent through the restarted NATS', () =>
-      agentStatuses.some((s) => s.reconnects > reconnects) ? true : undefined,
+    // NATS is back for both ends: a status or heartbeat the agent published reached the observer over the
+    // new server (nats.js resubscribes before it publishes anything on a new connection).
+    await waitFor('a status or heartbeat from the agent through the restarted NATS', () =>
+      agentMessages.some((s) => s.reconnects > reconnects) ? true : undefined,
     );
   });
 

@@ -3,6 +3,7 @@ import {
   AgentEventSchema,
   HEALTH_REPORT_MAX_BYTES,
   HealthReportSchema,
+  HeartbeatSchema,
   NodeStatusSchema,
   subjects,
 } from '@rhi/contracts';
@@ -250,6 +251,79 @@ describe('NATS link against a real nats-server', () => {
       return;
     }
   }, 60_000);
+
+  it('vouches for an unchanged status with small heartbeats, and republishes it whole when due or asked', async () => {
+    // Each message of lb-hb in arrival order: which subject, what it carried, its size on the wire.
+    const seen: { kind: 'status' | 'heartbeat'; body: { seq: number }; bytes: number }[] = [];
+    const subs = [
+      observer.subscribe(subjects.status('lb-hb'), {
+        callback: (_e, m) => void seen.push({ kind: 'status', body: m.json(), bytes: m.data.length }),
+      }),
+      observer.subscribe(subjects.heartbeat('lb-hb'), {
+        callback: (_e, m) =>
+          void seen.push({ kind: 'heartbeat', body: HeartbeatSchema.parse(m.json()), bytes: m.data.length }),
+      }),
+    ];
+    await observer.flush();
+    const beating = new NatsLink({
+      node: 'lb-hb',
+      labels: {},
+      agentVersion: '0.1.0-test',
+      servers: [server.url],
+      user: server.user,
+      password: server.password,
+      heartbeatMs: 200,
+      statusRefreshMs: 1500,
+      logger,
+      onCommand: async () => ({ result: 'rejected', reason: 'not here' }),
+    });
+    try {
+      beating.start();
+      await waitFor('the link to connect', () => (beating.connected ? true : undefined));
+      const exports = (checkedAt: number) => ({
+        checkedAt,
+        routes: [
+          { table: 'vol1', prefix: '198.18.200.1/32', family: 'ipv4' as const, to: ['r1'], problems: [] },
+        ],
+      });
+      beating.status({ ...snapshot(false), exports: exports(1) });
+      // An export check that found the same: not a change.
+      beating.status({ ...snapshot(false), time: 9, exports: exports(2) });
+      await waitFor('the refresh', () =>
+        seen.filter((m) => m.kind === 'status').length >= 2 ? true : undefined,
+      );
+      const [first, ...rest] = seen;
+      expect(first?.kind).toBe('status');
+      const refresh = rest.findIndex((m) => m.kind === 'status');
+      const beats = rest.slice(0, refresh);
+      expect(beats.length).toBeGreaterThanOrEqual(3);
+      for (const b of beats) {
+        expect(b.kind).toBe('heartbeat');
+        expect(b.body.seq).toBe(first!.body.seq);
+        expect(b.bytes).toBeLessThan(120);
+      }
+      expect(first!.bytes).toBeGreaterThan(beats[0]!.bytes * 3);
+      const refreshed = NodeStatusSchema.parse(rest[refresh]!.body);
+      expect(refreshed.seq).toBeGreaterThan(first!.body.seq);
+      // Heartbeats after the refresh vouch for the refreshed status.
+      const after = () => seen.slice(refresh + 2);
+      await waitFor('a heartbeat after the refresh', () => after().find((m) => m.kind === 'heartbeat'));
+      expect(after().every((m) => m.body.seq === refreshed.seq)).toBe(true);
+      // Two controller replicas asking for the status at once: it goes out once.
+      const asked = seen.length;
+      observer.publish(subjects.resend('lb-hb'));
+      observer.publish(subjects.resend('lb-hb'));
+      await observer.flush();
+      const beatsAfter = () => seen.slice(asked).filter((m) => m.kind === 'heartbeat').length;
+      await waitFor('two heartbeats after the requests', () => (beatsAfter() >= 2 ? true : undefined));
+      const resent = seen.slice(asked).filter((m) => m.kind === 'status');
+      expect(resent).toHaveLength(1);
+      expect(resent[0]!.body.seq).toBeGreaterThan(refreshed.seq);
+    } finally {
+      await beating.close();
+      for (const sub of subs) sub.unsubscribe();
+    }
+  });
 
   it('refuses to connect with wrong credentials (the server requires auth)', async () => {
     await expect(

@@ -6,6 +6,7 @@ export type {
   AlertEvent,
   Command,
   HealthReport,
+  Heartbeat,
   NodeStatus,
   RouteStatus,
   SignedRuleSet,
@@ -20,9 +21,11 @@ export {
   EVENT_NAMES,
   HEALTH_REPORT_MAX_BYTES,
   HealthReportSchema,
+  HeartbeatSchema,
   NodeStatusSchema,
   RouteStatusSchema,
   SignedRuleSetSchema,
+  STATUS_REFRESH_MS,
 } from './schemas.js';
 export type { RuleSetRejection, VerifyResult } from './signing.js';
 export { publicKeyFrom, signingInput, signRuleSet, verifySignedRuleSet } from './signing.js';

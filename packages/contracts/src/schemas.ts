@@ -59,7 +59,12 @@ export const RouteStatusSchema = z.strictObject({
 });
 export type RouteStatus = z.infer<typeof RouteStatusSchema>;
 
-/** An agent's full status: published on every change and as a heartbeat, and kept in the status bucket. */
+/**
+ * An agent's full status: published on `rhi.v1.status.<node>` when it changes, on every (re)connect and at
+ * least every {@link STATUS_REFRESH_MS}, and kept per node in the status stream; between changes a
+ * {@link Heartbeat} says that it still holds. `bird.exportsCheckedAt` alone changing is not a change: it is
+ * as of the status's `time`.
+ */
 export const NodeStatusSchema = z.strictObject({
   schema: z.literal('rhi.v1.status'),
   node: nodeName,
@@ -120,6 +125,27 @@ export const NodeStatusSchema = z.strictObject({
   routes: z.array(RouteStatusSchema),
 });
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
+
+/**
+ * The longest an agent goes without publishing its full status, even unchanged: a controller that missed
+ * one (or a status stream whose `max_age` is longer than this) always has it again within this time.
+ */
+export const STATUS_REFRESH_MS = 600_000;
+
+/**
+ * An agent's heartbeat on `rhi.v1.heartbeat.<node>`, every `nats.heartbeatMs`: the node is alive and its
+ * status number `seq` (the last it published) still holds at `time`. About 100 bytes, where the status is
+ * kilobytes: a fleet's heartbeats cost the controller little. Kept per node in the heartbeat stream, so that
+ * a controller started cold knows when each node was last heard.
+ */
+export const HeartbeatSchema = z.strictObject({
+  schema: z.literal('rhi.v1.heartbeat'),
+  node: nodeName,
+  time: isoTime,
+  /** The `seq` of the last status the agent published. */
+  seq: z.number().int().min(0),
+});
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
 /** The largest health report an agent publishes; proxies past it are left out and counted. */
 export const HEALTH_REPORT_MAX_BYTES = 256 * 1024;

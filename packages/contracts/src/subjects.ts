@@ -26,10 +26,20 @@ function token(what: string, value: string): string {
  * opposite. Commands are request/reply: the reply is an {@link Ack}.
  */
 export const subjects = {
-  /** An agent's full status, on every change and as a heartbeat. */
+  /** An agent's full status (`NodeStatus`), when it changes, on (re)connect and every `STATUS_REFRESH_MS`. */
   status: (node: string) => `${WIRE_VERSION}.status.${token('node', node)}`,
   /** Every node's status (controller subscription). */
   allStatus: `${WIRE_VERSION}.status.*`,
+  /** An agent's `Heartbeat`, every heartbeat interval: alive, and its last status still holds. */
+  heartbeat: (node: string) => `${WIRE_VERSION}.heartbeat.${token('node', node)}`,
+  /** Every node's heartbeat (controller subscription). */
+  allHeartbeats: `${WIRE_VERSION}.heartbeat.*`,
+  /**
+   * Asks a node to publish its full status again (no payload): a controller sends it when the node's
+   * heartbeats vouch for a status it does not hold (published before the status stream existed, or lost).
+   * The agent answers at most once a second.
+   */
+  resend: (node: string) => `${WIRE_VERSION}.resend.${token('node', node)}`,
   /** An agent's compact HAProxy health (`HealthReport`), when it changes. */
   health: (node: string) => `${WIRE_VERSION}.health.${token('node', node)}`,
   /** Every node's health report (controller subscription). */
@@ -37,6 +47,11 @@ export const subjects = {
   /** One transition event (route announced/withdrawn, rule set applied/rejected, ...). */
   event: (node: string) => `${WIRE_VERSION}.events.${token('node', node)}`,
   allEvents: `${WIRE_VERSION}.events.>`,
+  /**
+   * Every node's events, and only theirs: one token after `events`, so the controller's own
+   * `rhi.v1.events.controller.alerts` is left out (what the controller counts route transitions from).
+   */
+  allNodeEvents: `${WIRE_VERSION}.events.*`,
   /**
    * The controller's alert openings and closings (`AlertEvent`), in the events stream beside the agents'
    * events. Two tokens after `events`, so it never matches a node's `rhi.v1.events.<node>`.
@@ -58,6 +73,8 @@ export const jetstream = {
    * the agents publish it (they need no JetStream permission). A cold controller starts from it.
    */
   statusStream: 'RHI_V1_STATUS',
+  /** Stream over `rhi.v1.heartbeat.*` keeping one message per subject: when each node was last heard. */
+  heartbeatStream: 'RHI_V1_HEARTBEAT',
   /** Stream over `rhi.v1.health.*` keeping one message per subject: the latest health report per node. */
   healthStream: 'RHI_V1_HEALTH',
   /**

@@ -5,6 +5,7 @@ import {
   AlertEventSchema,
   CommandSchema,
   ContractInvalidTokenError,
+  HeartbeatSchema,
   NodeStatusSchema,
   subjects,
 } from '../src/index.js';
@@ -12,6 +13,8 @@ import {
 describe('subjects', () => {
   it('builds versioned subjects', () => {
     expect(subjects.status('lb-1')).toBe('rhi.v1.status.lb-1');
+    expect(subjects.heartbeat('lb-1')).toBe('rhi.v1.heartbeat.lb-1');
+    expect(subjects.resend('lb-1')).toBe('rhi.v1.resend.lb-1');
     expect(subjects.event('lb_2')).toBe('rhi.v1.events.lb_2');
     expect(subjects.nodeCommand('lb-1')).toBe('rhi.v1.cmd.node.lb-1');
     expect(subjects.labelCommand('site', 'par1')).toBe('rhi.v1.cmd.label.site.par1');
@@ -63,6 +66,17 @@ describe('schemas', () => {
     expect(NodeStatusSchema.safeParse(status).success).toBe(true);
     expect(NodeStatusSchema.safeParse({ ...status, extra: 1 }).success).toBe(false);
     expect(NodeStatusSchema.safeParse({ ...status, node: 'lb.1' }).success).toBe(false);
+  });
+
+  it('accepts a heartbeat and nothing more or less', () => {
+    const beat = { schema: 'rhi.v1.heartbeat', node: 'lb-1', time: '2026-12-02T10:00:00.000Z', seq: 7 };
+    expect(HeartbeatSchema.safeParse(beat).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(beat))).toBeLessThan(120);
+    expect(HeartbeatSchema.safeParse({ ...beat, routes: [] }).success).toBe(false);
+    expect(HeartbeatSchema.safeParse({ ...beat, seq: -1 }).success).toBe(false);
+    expect(HeartbeatSchema.safeParse({ ...beat, schema: 'rhi.v1.status' }).success).toBe(false);
+    const { time: _, ...untimed } = beat;
+    expect(HeartbeatSchema.safeParse(untimed).success).toBe(false);
   });
 
   it('carries a drain in progress and a refused route, and refuses a malformed drain', () => {

@@ -211,7 +211,7 @@ async function runSize(n) {
       nodes: n,
       vips: vipsCount,
       windowS: round(seconds),
-      statusesPerS: round((sim1.published - sim0.published) / seconds, 0),
+      messagesPerS: round((sim1.published - sim0.published) / seconds, 0),
       messageBytes: round((sim1.bytes - sim0.bytes) / (sim1.published - sim0.published), 0),
       floorPerS: round((floor1.messages - floor0.messages) / seconds, 0),
       lagMs: {
@@ -265,9 +265,9 @@ await writeFile(
   `${JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, results }, null, 2)}\n`,
 );
 console.log(
-  '\nnodes | statuses/s | lag p50/p99 ms | controller CPU % | floor CPU % | ratio | RSS MB | /vips p50/p99 ms | /vips/{id} p50/p99 ms | machine busy %',
+  '\nnodes | messages/s | lag p50/p99 ms | controller CPU % | floor CPU % | ratio | RSS MB | /vips p50/p99 ms | /vips/{id} p50/p99 ms | machine busy %',
 );
 for (const r of results)
   console.log(
-    `${r.nodes} | ${r.statusesPerS} | ${r.lagMs.p50}/${r.lagMs.p99} | ${r.cpuPercentOfOneCore.controller} | ${r.cpuPercentOfOneCore.floor} | ${r.ratioToFloor} | ${r.controllerRssMb} | ${r.queriesMs.vips.p50}/${r.queriesMs.vips.p99} | ${r.queriesMs.vip.p50}/${r.queriesMs.vip.p99} | ${r.machineBusyPercent}`,
+    `${r.nodes} | ${r.messagesPerS} | ${r.lagMs.p50}/${r.lagMs.p99} | ${r.cpuPercentOfOneCore.controller} | ${r.cpuPercentOfOneCore.floor} | ${r.ratioToFloor} | ${r.controllerRssMb} | ${r.queriesMs.vips.p50}/${r.queriesMs.vips.p99} | ${r.queriesMs.vip.p50}/${r.queriesMs.vip.p99} | ${r.machineBusyPercent}`,
   );

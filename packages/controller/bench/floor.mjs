@@ -1,6 +1,6 @@
 /* global TextDecoder, process */
-// The floor: a bare core-NATS subscriber to every status that only JSON.parses each message. Its CPU is
-// what any ingest of these messages costs at least; the controller's is compared with it.
+// The floor: a bare core-NATS subscriber to every status and heartbeat that only JSON.parses each message.
+// Its CPU is what any ingest of these messages costs at least; the controller's is compared with it.
 import { connect } from '@nats-io/transport-node';
 
 const [url, user, pass] = process.argv.slice(2);
@@ -8,13 +8,13 @@ const nc = await connect({ servers: url, user, pass, name: 'bench-floor' });
 const decoder = new TextDecoder();
 let messages = 0;
 let bytes = 0;
-nc.subscribe('rhi.v1.status.*', {
-  callback: (_err, m) => {
-    const status = JSON.parse(decoder.decode(m.data));
-    if (status.seq >= 0) messages++;
-    bytes += m.data.length;
-  },
-});
+const callback = (_err, m) => {
+  const message = JSON.parse(decoder.decode(m.data));
+  if (message.seq >= 0) messages++;
+  bytes += m.data.length;
+};
+nc.subscribe('rhi.v1.status.*', { callback });
+nc.subscribe('rhi.v1.heartbeat.*', { callback });
 await nc.flush();
 process.on('message', (msg) => {
   if (msg === 'count') process.send({ messages, bytes });

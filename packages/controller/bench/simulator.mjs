@@ -1,8 +1,8 @@
 /* global clearInterval, performance, process, setInterval */
-// Simulated agents: N nodes on one NATS connection, each publishing its full status on
-// rhi.v1.status.<node> every heartbeat (time now, seq + 1), as rhi-agent does, plus `changes` nodes a
-// second toggling one route (published at once, as the agent publishes a change). Tells the parent the
-// time of each change, for the lag.
+// Simulated agents: N nodes on one NATS connection, each as rhi-agent does: its full status on
+// rhi.v1.status.<node> at start, on a change and when a controller asks (rhi.v1.resend.<node>), and a
+// heartbeat on rhi.v1.heartbeat.<node> every interval; `changes` nodes a second toggle one route (published
+// at once, as the agent publishes a change). Tells the parent the time of each change, for the lag.
 import { connect } from '@nats-io/transport-node';
 
 const [url, user, pass, nodesArg, routesArg, vipsArg, heartbeatArg, changesArg] = process.argv.slice(2);
@@ -72,14 +72,30 @@ const nodes = Array.from({ length: N }, (_, i) => ({
 }));
 let published = 0;
 let bytes = 0;
+function count(payload) {
+  published++;
+  bytes += payload.length;
+}
 function publish(i) {
   const node = nodes[i];
   node.seq++;
   const payload = `${node.parts[0]}"time":"${new Date().toISOString()}","seq":${node.seq}${node.parts[1]}`;
   nc.publish(`rhi.v1.status.${name(i)}`, payload);
-  published++;
-  bytes += payload.length;
+  count(payload);
 }
+function heartbeat(i) {
+  const payload = `{"schema":"rhi.v1.heartbeat","node":"${name(i)}","time":"${new Date().toISOString()}","seq":${nodes[i].seq}}`;
+  nc.publish(`rhi.v1.heartbeat.${name(i)}`, payload);
+  count(payload);
+}
+const index = new Map(nodes.map((_, i) => [name(i), i]));
+nc.subscribe('rhi.v1.resend.*', {
+  callback: (_err, m) => {
+    const i = index.get(m.subject.slice(m.subject.lastIndexOf('.') + 1));
+    if (i !== undefined) publish(i);
+  },
+});
+for (let i = 0; i < N; i++) publish(i);
 
 let seed = 14;
 /** mulberry32: the same changes on every run. */
@@ -96,7 +112,7 @@ const t0 = performance.now();
 const timer = setInterval(() => {
   const elapsed = performance.now() - t0;
   const dueBeats = Math.floor((elapsed / HEARTBEAT_MS) * N);
-  for (; beats < dueBeats; beats++) publish(beats % N);
+  for (; beats < dueBeats; beats++) heartbeat(beats % N);
   if (!changing) return;
   const dueChanges = Math.floor((elapsed / 1000) * CHANGES_PER_S);
   for (; changes < dueChanges; changes++) {

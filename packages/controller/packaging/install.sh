@@ -8,6 +8,7 @@
 #                              secret and the API token hashes), group rhi-controller
 #   /usr/share/doc/rhi-controller/examples/controller.yaml   the example, always
 # and, on this machine only (no --root), the system user and group `rhi-controller`.
+# Run from a checkout (the build, examples/ and scripts/install-common.sh are taken from there).
 # Idempotent: run it again after an upgrade; it never overwrites /etc/rhi. It enables and starts nothing.
 set -euo pipefail
 
@@ -20,35 +21,15 @@ Build first: scripts/setup.sh (or nx run @rhi/controller:build).
 EOF
 }
 
-die() {
-  echo "install.sh: $*" >&2
-  exit 2
-}
-
-root=/
-node=$(command -v node || true)
-while (($#)); do
-  case $1 in
-    --root) root=${2:?--root needs a directory}; shift 2 ;;
-    --node) node=${2:?--node needs a path}; shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
-  esac
-done
-
 pkg=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(cd "$pkg/../../scripts" && pwd)/install-common.sh"
+install_args "$@"
 examples=$(cd "$pkg/../../examples" && pwd)
 commands=(rhi-controller rhictl)
 for c in "${commands[@]}"; do
   [[ -f $pkg/dist/$c.mjs ]] || die "the controller is not built ($pkg/dist/$c.mjs is missing): run scripts/setup.sh first"
 done
-[[ -n $node && -x $node ]] || die "no Node found: give --node /path/to/node (Node 24)"
-node=$(readlink -f "$node")
-major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)
-[[ $major == 24 ]] || die "rhi-controller runs on Node 24; $node is ${major:-not a working node}.x (give --node)"
-[[ -d $root ]] || die "--root $root is not a directory"
-root=$(cd "$root" && pwd)
-at() { echo "${root%/}$1"; }
+install_checks rhi-controller
 
 lib=$(at /usr/lib/rhi-controller)
 install -d -m 0755 "$lib/bin" "$lib/dist" "$(at /usr/bin)" "$(at /etc/systemd/system)" \

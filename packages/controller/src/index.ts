@@ -1,4 +1,4 @@
-export { Fleet, type IngestOutcome, type NodeRecord } from './fleet/fleet.js';
+export { Fleet, type HeartbeatOutcome, type IngestOutcome, type NodeRecord } from './fleet/fleet.js';
 export { isNewer, judgeStatus, type StatusRejection, type StatusVerdict } from './fleet/ingest.js';
 export { LOST_AFTER_HEARTBEATS, liveness, lostAt } from './fleet/liveness.js';
 export {

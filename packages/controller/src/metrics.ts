@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_KINDS } from './fleet/alerts.js';
-import type { IngestOutcome } from './fleet/fleet.js';
 import type { FleetView } from './view/fleet-view.js';
 
 /** The controller's Prometheus metrics; the view's gauges are read when scraped. */
@@ -12,9 +11,21 @@ export class ControllerMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  private readonly heartbeats = new Counter({
+    name: 'rhi_controller_heartbeats_total',
+    help: 'Heartbeats ingested, by result (accepted, or dropped: schema, subject, stale)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly statusRequests = new Counter({
+    name: 'rhi_controller_status_requests_total',
+    help: 'Nodes asked for their status again (rhi.v1.resend.<node>): their heartbeats vouched for one not held',
+    registers: [this.registry],
+  });
   private readonly lag = new Histogram({
     name: 'rhi_controller_ingest_lag_seconds',
-    help: 'From an agent publishing a status (its time) to the controller taking it',
+    help: 'From an agent publishing a status or heartbeat (its time) to the controller taking it, by message',
+    labelNames: ['message'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
@@ -42,6 +53,10 @@ export class ControllerMetrics {
     labelNames: ['event', 'result'] as const,
     registers: [this.registry],
   });
+
+  private readonly bound: Partial<
+    Record<'status' | 'heartbeat', { accepted: Counter.Internal; lag: Histogram.Internal<'message'> }>
+  > = {};
 
   constructor(view: FleetView, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -90,11 +105,32 @@ export class ControllerMetrics {
       collectDefaultMetrics({ register: this.registry, prefix: 'rhi_controller_' });
   }
 
-  /** Counts one ingested message; `publishedAt` is the status's own time (epoch ms), when it had one. */
-  ingested(outcome: IngestOutcome, publishedAt: number | undefined, now: number): void {
-    this.statuses.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
-    if (outcome.accepted && publishedAt !== undefined)
-      this.lag.observe(Math.max(0, now - publishedAt) / 1000);
+  /**
+   * Counts one status or heartbeat taken or dropped; `publishedAt` is the message's own time (epoch ms), when
+   * it had one.
+   */
+  ingested(
+    message: 'status' | 'heartbeat',
+    outcome: { readonly accepted: true } | { readonly accepted: false; readonly reason: string },
+    publishedAt: number | undefined,
+    now: number,
+  ): void {
+    const counter = message === 'status' ? this.statuses : this.heartbeats;
+    if (!outcome.accepted) counter.inc({ result: outcome.reason });
+    else {
+      // Bound once: a fleet's heartbeats come by the thousand a second.
+      const bound = (this.bound[message] ??= {
+        accepted: counter.labels('accepted'),
+        lag: this.lag.labels(message),
+      });
+      bound.accepted.inc();
+      if (publishedAt !== undefined) bound.lag.observe(Math.max(0, now - publishedAt) / 1000);
+    }
+  }
+
+  /** One node asked for its status again. */
+  statusRequested(): void {
+    this.statusRequests.inc();
   }
 
   /** Counts one health report: `accepted`, or the reason it was dropped. */

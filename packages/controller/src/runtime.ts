@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { minimumFor, type ControllerConfig } from './config/schema.js';
 import { DropLog } from './drop-log.js';
 import { HealthBook } from './fleet/health.js';
+import { StatusRequests } from './fleet/status-requests.js';
 import { TransitionWindow } from './fleet/transitions.js';
 import { buildApp } from './http/app.js';
 import { ControllerMetrics } from './metrics.js';
@@ -16,11 +17,14 @@ import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
 import {
   ensureHealthStream,
+  ensureHeartbeatStream,
   ensureStatusStream,
   followHealth,
+  followHeartbeats,
   followStatuses,
 } from './nats/status-stream.js';
 import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
+import { followTransitions } from './nats/transition-follower.js';
 import type { NatsHealth, Timeline } from './ports.js';
 import { FleetView } from './view/fleet-view.js';
 
@@ -44,13 +48,20 @@ export class ControllerRuntime {
   private timer: NodeJS.Timeout | null = null;
   private readonly drops = new DropLog(10_000);
   private readonly transitions: TransitionWindow;
+  private readonly requests: StatusRequests;
   private following: Promise<void> = Promise.resolve();
   private followingHealth: Promise<void> = Promise.resolve();
+  private followingHeartbeats: Promise<void> = Promise.resolve();
   private readonly healthDrops = new DropLog(10_000);
   private lease: KvLease | null = null;
   private publisher: AlertPublisher | null = null;
   /** Whether the status follower has delivered what the stream held at start: alerts mean something. */
   private caughtUp = false;
+  /** Whether the heartbeat follower has too: a node's liveness means something. */
+  private heartbeatsCaughtUp = false;
+  private followingTransitions: Promise<void> = Promise.resolve();
+  /** Whether the flapping window holds the transitions the events stream had at start. */
+  private transitionsCaughtUp = false;
   /** This replica's name in the lease. */
   readonly replicaId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   address: AddressInfo | null = null;
@@ -63,6 +74,8 @@ export class ControllerRuntime {
     private readonly app: FastifyInstance,
   ) {
     this.transitions = new TransitionWindow(options.config.fleet.flapping.windowMs);
+    const { heartbeatMs } = options.config.fleet;
+    this.requests = new StatusRequests({ graceMs: heartbeatMs / 2, retryMs: 5 * heartbeatMs });
   }
 
   static async start(options: RuntimeOptions): Promise<ControllerRuntime> {
@@ -136,6 +149,10 @@ export class ControllerRuntime {
           replicas: nats.replicas,
           maxAgeMs: this.options.config.fleet.statusRetentionMs,
         });
+        await ensureHeartbeatStream(nc, {
+          replicas: nats.replicas,
+          maxAgeMs: this.options.config.fleet.statusRetentionMs,
+        });
         await ensureHealthStream(nc, {
           replicas: nats.replicas,
           maxAgeMs: this.options.config.fleet.statusRetentionMs,
@@ -153,7 +170,7 @@ export class ControllerRuntime {
         this.countTransitions(nc);
         this.following = followStatuses(
           nc,
-          (s) => this.ingest(s.subject, s.data, s.storedAt),
+          (s) => this.ingest('status', s.subject, s.data, s.storedAt),
           this.abort.signal,
           () => {
             this.caughtUp = true;
@@ -161,6 +178,24 @@ export class ControllerRuntime {
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'statusFollowFailed', err }, 'status stream stopped');
+        });
+        this.followingHeartbeats = followHeartbeats(
+          nc,
+          {
+            onMessage: (s) => this.ingest('heartbeat', s.subject, s.data, s.storedAt, s.replayed),
+            onCaughtUp: () => {
+              this.heartbeatsCaughtUp = true;
+            },
+            onReadFailed: (err) =>
+              this.logger.warn(
+                { event: 'heartbeatReadFailed', err },
+                'could not read the heartbeat stream after a reconnect; live heartbeats go on',
+              ),
+          },
+          this.abort.signal,
+        ).catch((err: unknown) => {
+          if (!this.abort.signal.aborted)
+            this.logger.error({ event: 'heartbeatFollowFailed', err }, 'heartbeat stream stopped');
         });
         this.followingHealth = followHealth(
           nc,
@@ -212,22 +247,33 @@ export class ControllerRuntime {
     }
   }
 
+  /** Counts route transitions from the events stream, from a window ago on, at their stored times. */
   private countTransitions(nc: NatsConnection): void {
-    nc.subscribe(subjects.allEvents, {
-      callback: (_err, m) => {
-        const node = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-        try {
-          const e = JSON.parse(decoder.decode(m.data)) as { event?: string };
-          if (e.event === 'routeAnnounced' || e.event === 'routeWithdrawn')
-            this.transitions.add(node, Date.now());
-        } catch {
-          // A malformed event counts for nothing; the timeline keeps it as it came.
-        }
+    this.followingTransitions = followTransitions(
+      nc,
+      Date.now() - this.options.config.fleet.flapping.windowMs,
+      (node, storedAt) => this.transitions.add(node, storedAt),
+      this.abort.signal,
+      () => {
+        this.transitionsCaughtUp = true;
       },
+    ).catch((err: unknown) => {
+      if (!this.abort.signal.aborted)
+        this.logger.error({ event: 'transitionFollowFailed', err }, 'transition follower stopped');
     });
   }
 
-  private ingest(subject: string, data: Uint8Array, storedAt: number): void {
+  /**
+   * Takes one status or heartbeat; one dropped is counted and logged (at most once per 10 s per reason),
+   * but for a `replayed` heartbeat older than a live one: reading the stream after a reconnect brings those.
+   */
+  private ingest(
+    message: 'status' | 'heartbeat',
+    subject: string,
+    data: Uint8Array,
+    storedAt: number,
+    replayed = false,
+  ): void {
     const now = Date.now();
     let payload: unknown;
     try {
@@ -235,20 +281,42 @@ export class ControllerRuntime {
     } catch (err) {
       payload = `not JSON: ${(err as Error).message}`;
     }
-    const outcome = this.view.ingest(subject, payload, storedAt);
+    const outcome =
+      message === 'status'
+        ? this.view.ingest(subject, payload, storedAt)
+        : this.view.heartbeat(subject, payload, storedAt);
     const published =
       typeof payload === 'object' && payload !== null
         ? Date.parse(String((payload as { time?: unknown }).time))
         : NaN;
-    this.metrics.ingested(outcome, Number.isNaN(published) ? undefined : published, now);
-    if (!outcome.accepted) {
-      const { log, suppressed } = this.drops.drop(outcome.reason, now);
+    if (replayed && !outcome.accepted && outcome.reason === 'stale') return;
+    this.metrics.ingested(message, outcome, Number.isNaN(published) ? undefined : published, now);
+    if (outcome.accepted) this.askIfBehind(outcome, now);
+    else {
+      const { log, suppressed } = this.drops.drop(`${message}:${outcome.reason}`, now);
       if (log)
         this.logger.warn(
-          { event: 'statusDropped', reason: outcome.reason, detail: outcome.detail, suppressed },
-          `status dropped (${outcome.reason}): ${outcome.detail}`,
+          { event: `${message}Dropped`, reason: outcome.reason, detail: outcome.detail, suppressed },
+          `${message} dropped (${outcome.reason}): ${outcome.detail}`,
         );
     }
+  }
+
+  /**
+   * Asks a node for its status when its heartbeats vouch for one the view lacks; only once both streams
+   * are read up to date (before, a heartbeat may be read ahead of the status it vouches for).
+   */
+  private askIfBehind(outcome: { readonly node: string; readonly behind?: boolean }, now: number): void {
+    if (outcome.behind === undefined) return this.requests.status(outcome.node);
+    const nc = this.nc;
+    if (!nc || !this.caughtUp || !this.heartbeatsCaughtUp) return;
+    if (!this.requests.heartbeat(outcome.node, outcome.behind, now)) return;
+    nc.publish(subjects.resend(outcome.node));
+    this.metrics.statusRequested();
+    this.logger.debug(
+      { event: 'statusRequested', node: outcome.node },
+      `asked ${outcome.node} for its status: its heartbeats vouch for one this view lacks`,
+    );
   }
 
   private ingestHealth(subject: string, data: Uint8Array): void {
@@ -277,7 +345,10 @@ export class ControllerRuntime {
   private startAlerts(): void {
     const every = Math.min(1000, this.options.config.fleet.heartbeatMs / 2);
     this.timer = setInterval(() => {
-      const { opened, closed } = this.view.evaluateAlerts(this.transitions.counts(Date.now()));
+      const { opened, closed } = this.view.evaluateAlerts(
+        this.transitions.counts(Date.now()),
+        this.options.config.fleet.flapping.transitions,
+      );
       for (const a of opened)
         this.logger.warn(
           { event: 'alertOpened', kind: a.kind, subject: a.subject, reason: a.message },
@@ -289,7 +360,13 @@ export class ControllerRuntime {
           `resolved: ${a.message}`,
         );
       const lease = this.lease;
-      if (lease?.held && this.caughtUp && this.natsHealth.up)
+      if (
+        lease?.held &&
+        this.caughtUp &&
+        this.heartbeatsCaughtUp &&
+        this.transitionsCaughtUp &&
+        this.natsHealth.up
+      )
         void this.publisher?.sync(this.view.alerts(), () => lease.held);
     }, every);
   }
@@ -305,6 +382,8 @@ export class ControllerRuntime {
     await this.app.close();
     await this.following;
     await this.followingHealth;
+    await this.followingHeartbeats;
+    await this.followingTransitions;
     await this.nc?.close().catch(() => undefined);
   }
 }

@@ -2,11 +2,9 @@ import type { AlertEvent, HealthReport, NodeStatus } from '@rhi/contracts';
 import { subjects } from '@rhi/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, waitFor, type NatsInstance } from '@rhi/test-support';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerConfigSchema } from '../src/config/schema.js';
-import { tokenHash } from '../src/http/auth.js';
-import { ControllerRuntime } from '../src/runtime.js';
+import type { ControllerRuntime } from '../src/runtime.js';
+import { API_TOKEN, apiGet, startReplica } from './support/replicas.js';
 import { healthReport } from './support/health.js';
 import { route, withdrawn } from './support/statuses.js';
 
@@ -14,7 +12,6 @@ import { route, withdrawn } from './support/statuses.js';
 // writes each alert opening and closing into the timeline once, a replica taking over (its holder gone
 // without a word) writes the rest once, and the nodes' health reports reach every replica, cold ones too.
 
-const TOKEN = 'alert-timeline-test-token';
 const HEARTBEAT = 1000;
 const LEASE_TTL = 2000;
 const VIP = 'vol1%198.18.200.1/32';
@@ -47,21 +44,11 @@ describe('alerts in the timeline, once, from controller replicas on a real nats-
     agents.publish(subjects.status(node), JSON.stringify(status));
   };
   const start = async () => {
-    const config = ControllerConfigSchema.parse({
-      nats: { servers: [nats.url], user: nats.user, password: nats.password },
-      api: { listen: '127.0.0.1:0', tokens: [{ name: 'test', role: 'viewer', sha256: tokenHash(TOKEN) }] },
-      fleet: { heartbeatMs: HEARTBEAT, leaseTtlMs: LEASE_TTL },
-    });
-    const r = await ControllerRuntime.start({ config, logger: pino({ level: 'silent' }), version: 'test' });
+    const r = await startReplica(nats, { heartbeatMs: HEARTBEAT, leaseTtlMs: LEASE_TTL });
     replicas.push(r);
     return r;
   };
-  const get = async (r: ControllerRuntime, path: string) => {
-    const res = await fetch(`http://127.0.0.1:${r.address?.port}${path}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const get = apiGet;
   /** The alert events about the VIP in the timeline, as a replica's API returns them. */
   const alertEvents = async (r: ControllerRuntime) =>
     ((await get(r, `/api/v1/events?vip=${encodeURIComponent(VIP)}`)).body.events as { event: AlertEvent }[])
@@ -178,7 +165,7 @@ describe('alerts in the timeline, once, from controller replicas on a real nats-
     expect(coldHealth).toEqual(health);
     expect((await get(cold, '/api/v1/nodes/lb2')).body.health).toBeNull();
     const metrics = await fetch(`http://127.0.0.1:${cold.address?.port}/metrics`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
+      headers: { authorization: `Bearer ${API_TOKEN}` },
     }).then((r) => r.text());
     expect(metrics).toMatch(/rhi_controller_health_reports_total\{result="accepted"\} 1/);
     expect(metrics).toMatch(/rhi_controller_health_reports_total\{result="subject"\} 1/);

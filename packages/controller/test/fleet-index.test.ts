@@ -30,7 +30,8 @@ const variants: ((prefix: string) => RouteStatus)[] = [
 
 type Op =
   | { kind: 'status'; node: number; routes: [number, number][]; ruleSet: number; dt: number }
-  | { kind: 'heartbeat'; node: number; dt: number }
+  | { kind: 'repeat'; node: number; dt: number }
+  | { kind: 'beat'; node: number; dt: number; late: boolean }
   | { kind: 'replay'; node: number; dt: number }
   | { kind: 'tick'; dt: number };
 
@@ -45,7 +46,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     ruleSet: fc.nat(2),
     dt: fc.nat(1500),
   }),
-  fc.record({ kind: fc.constant('heartbeat' as const), node: fc.nat(NODES.length - 1), dt: fc.nat(1500) }),
+  fc.record({ kind: fc.constant('repeat' as const), node: fc.nat(NODES.length - 1), dt: fc.nat(1500) }),
+  fc.record({
+    kind: fc.constant('beat' as const),
+    node: fc.nat(NODES.length - 1),
+    dt: fc.nat(1500),
+    late: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('replay' as const), node: fc.nat(NODES.length - 1), dt: fc.nat(100) }),
   fc.record({ kind: fc.constant('tick' as const), dt: fc.integer({ min: -2000, max: 5000 }) }),
 );
@@ -61,6 +68,11 @@ function check(ops: Op[]): void {
   const send = (node: string, payload: unknown) => {
     const a = view.ingest(subject(node), payload, now);
     const b = fleet.ingest(subject(node), payload, now);
+    expect(a).toEqual(b);
+  };
+  const beat = (node: string, payload: unknown) => {
+    const a = view.heartbeat(`rhi.v1.heartbeat.${node}`, payload, now);
+    const b = fleet.heartbeat(`rhi.v1.heartbeat.${node}`, payload, now);
     expect(a).toEqual(b);
   };
   for (const o of ops) {
@@ -84,7 +96,15 @@ function check(ops: Op[]): void {
             }),
           ),
         );
-      else if (kept && o.kind === 'heartbeat') send(node, wire({ ...kept, seq, time: iso(published) }));
+      else if (kept && o.kind === 'repeat') send(node, wire({ ...kept, seq, time: iso(published) }));
+      else if (o.kind === 'beat')
+        // A heartbeat may come before the node's first status (the streams are read apart), or late.
+        beat(node, {
+          schema: 'rhi.v1.heartbeat',
+          node,
+          seq: kept?.seq ?? 0,
+          time: iso(o.late ? published - 5000 : published),
+        });
       else if (kept) send(node, wire(kept));
     }
     const records = fleet.all();
@@ -101,7 +121,7 @@ function check(ops: Op[]): void {
 }
 
 describe('FleetIndex: the incremental view', () => {
-  it('equals the view recomputed from every status, after any sequence of statuses, heartbeats and ticks', () => {
+  it('equals the view recomputed from every status, after any sequence of statuses, heartbeats, repeats and ticks', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => check(ops)),
       { numRuns: 300, seed: 14 },

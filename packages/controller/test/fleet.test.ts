@@ -67,6 +67,87 @@ describe('Fleet: status ingest', () => {
   });
 });
 
+describe('Fleet: heartbeats', () => {
+  const beatSubject = (node: string) => `rhi.v1.heartbeat.${node}`;
+  const beat = (node: string, seq: number, at: number) => ({
+    schema: 'rhi.v1.heartbeat',
+    node,
+    seq,
+    time: iso(at),
+  });
+
+  it('moves only when the node was last heard, keeping its status as it was', () => {
+    const fleet = new Fleet();
+    fleet.ingest(subject('lb1'), status('lb1', { seq: 3 }), T0);
+    const before = fleet.get('lb1')!;
+    const outcome = fleet.heartbeat(beatSubject('lb1'), beat('lb1', 3, T0 + 1000), T0 + 1000);
+    expect(outcome).toEqual({ accepted: true, node: 'lb1', record: fleet.get('lb1'), behind: false });
+    expect(fleet.get('lb1')).toEqual({ status: before.status, receivedAt: T0 + 1000 });
+    expect(fleet.get('lb1')!.status).toBe(before.status);
+    expect(liveness(fleet.get('lb1')!, T0 + 3 * HEARTBEAT + 500, HEARTBEAT)).toBe('up');
+  });
+
+  it('counts a heartbeat that came before the first status once the status arrives', () => {
+    const fleet = new Fleet();
+    expect(fleet.heartbeat(beatSubject('lb1'), beat('lb1', 0, T0 + 9000), T0 + 9000)).toEqual({
+      accepted: true,
+      node: 'lb1',
+      record: undefined,
+      behind: true,
+    });
+    expect(fleet.size).toBe(0);
+    // The status stored earlier, read after (the two streams are followed apart).
+    fleet.ingest(subject('lb1'), status('lb1', { seq: 0 }), T0);
+    expect(fleet.get('lb1')?.receivedAt).toBe(T0 + 9000);
+    // A late heartbeat never moves it back.
+    fleet.heartbeat(beatSubject('lb1'), beat('lb1', 1, T0 + 9500), T0 + 2000);
+    expect(fleet.get('lb1')?.receivedAt).toBe(T0 + 9000);
+  });
+
+  it('says when the node vouches for a status it does not hold: a newer seq, not an older heartbeat', () => {
+    const fleet = new Fleet();
+    fleet.ingest(subject('lb1'), status('lb1', { seq: 4, time: iso(T0 + 4000) }), T0 + 4000);
+    expect(fleet.heartbeat(beatSubject('lb1'), beat('lb1', 5, T0 + 5000), T0 + 5000)).toMatchObject({
+      behind: true,
+    });
+    // A restarted agent (seq from 0, later) is behind too: its first status is what the fleet lacks.
+    expect(fleet.heartbeat(beatSubject('lb1'), beat('lb1', 0, T0 + 6000), T0 + 6000)).toMatchObject({
+      behind: true,
+    });
+    fleet.ingest(subject('lb1'), status('lb1', { seq: 0, time: iso(T0 + 5500) }), T0 + 6000);
+    expect(fleet.heartbeat(beatSubject('lb1'), beat('lb1', 0, T0 + 7000), T0 + 7000)).toMatchObject({
+      behind: false,
+    });
+    // A heartbeat of an older status, published before the kept one: not behind.
+    const late = new Fleet();
+    late.ingest(subject('lb1'), status('lb1', { seq: 9, time: iso(T0 + 9000) }), T0 + 9000);
+    expect(late.heartbeat(beatSubject('lb1'), beat('lb1', 8, T0 + 8000), T0 + 9100)).toMatchObject({
+      behind: false,
+    });
+  });
+
+  it('drops a heartbeat that fails the schema, names another node, or is not newer', () => {
+    const fleet = new Fleet();
+    fleet.ingest(subject('lb1'), status('lb1'), T0);
+    expect(fleet.heartbeat(beatSubject('lb1'), { ...beat('lb1', 1, T0), routes: [] }, T0)).toMatchObject({
+      accepted: false,
+      reason: 'schema',
+      detail: expect.stringMatching(/^rhi\.v1\.heartbeat\.lb1: /),
+    });
+    expect(fleet.heartbeat(beatSubject('lb1'), 'not json', T0)).toMatchObject({ reason: 'schema' });
+    expect(fleet.heartbeat(beatSubject('lb2'), beat('lb1', 1, T0), T0)).toMatchObject({
+      reason: 'subject',
+      detail: expect.stringContaining("heartbeat is from node 'lb1'"),
+    });
+    fleet.heartbeat(beatSubject('lb1'), beat('lb1', 1, T0 + 5000), T0 + 5000);
+    expect(fleet.heartbeat(beatSubject('lb1'), beat('lb1', 1, T0 + 4000), T0 + 6000)).toMatchObject({
+      accepted: false,
+      reason: 'stale',
+    });
+    expect(fleet.get('lb1')?.receivedAt).toBe(T0 + 5000);
+  });
+});
+
 describe('liveness', () => {
   it('turns a node lost after 3 heartbeat intervals of silence, not before', () => {
     const record = { status: status('lb1'), receivedAt: T0 };

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { NodeStatus, RouteStatus } from '@rhi/contracts';
+import type { HealthReport, NodeStatus, RouteStatus } from '@rhi/contracts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/rhictl.js';
@@ -9,6 +9,7 @@ import { buildApp } from '../src/http/app.js';
 import { tokenHash } from '../src/http/auth.js';
 import type { NatsHealth } from '../src/ports.js';
 import { FleetView } from '../src/view/fleet-view.js';
+import { healthReport } from './support/health.js';
 import { route, status as statusAt, withdrawn } from './support/statuses.js';
 
 // rhictl against a real listening API (over a fleet view fed by hand): what it prints and how it exits.
@@ -20,10 +21,23 @@ const status = (node: string, routes: RouteStatus[], seq = 1): NodeStatus =>
   statusAt(node, { routes, seq, time: new Date(now + seq).toISOString(), ruleSet: null, labels: {} });
 
 describe('rhictl', () => {
-  const view = new FleetView({ heartbeatMs: 60_000, minimum: () => 1, now: () => Date.now() });
+  /** Added to the view's clock: 10 minutes make every node lost. */
+  let skewMs = 0;
+  const view = new FleetView({ heartbeatMs: 60_000, minimum: () => 1, now: () => Date.now() + skewMs });
   let nats: NatsHealth = { up: true };
+  const lb2Health = healthReport('lb2', {
+    time: new Date(now).toISOString(),
+    frontends: { fe_web: { up: true } },
+    backends: {
+      be_app: { up: true, serversUp: 2, serversTotal: 3 },
+      be_api: { up: false, serversUp: 0, serversTotal: 2 },
+    },
+    omitted: { frontends: 0, backends: 5 },
+  });
+  const health = new Map<string, HealthReport>([['lb2', lb2Health]]);
   const app = buildApp({
     view,
+    health,
     timeline: {
       query: async () => ({
         entries: [
@@ -124,6 +138,63 @@ describe('rhictl', () => {
     const missing = await run(['explain', 'vol1%198.18.9.9/32']);
     expect(missing.code).toBe(4);
     expect(missing.err).toContain('no node has a rule for vol1%198.18.9.9/32 (VIP_NOT_FOUND)');
+  });
+
+  it('shows one node: its header, routes and HAProxy health, a down backend first', async () => {
+    const { code, out } = await run(['nodes', 'lb2']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^node: +lb2\nstate: +up\nlast heard: +\S+ \(\d+s ago\)$/m);
+    expect(out).toMatch(/^rule set: +none$/m);
+    expect(out).toMatch(/^haproxy: +reachable \(pid 100\)$/m);
+    expect(out).toMatch(
+      /^routes: 2 \(1 desired\)\nROUTE +DECISION +DESIRED +IN BIRD +DAMPING +ALLOWED +REASON$/m,
+    );
+    expect(out).toMatch(/^vol1%198\.18\.200\.1\/32 +advertise +yes +yes +stable +yes +b:be_app up$/m);
+    expect(out).toMatch(/^vol1%198\.18\.200\.2\/32 +withdraw +no +no +stable +yes +b:be_api down$/m);
+    expect(out).toMatch(/^frontends: 1 \(0 down\)\nFRONTEND +UP\nfe_web +up$/m);
+    expect(out).toMatch(
+      /^backends: 2 \(1 down\)\nBACKEND +UP +USABLE\/TOTAL\nbe_api +DOWN +0\/2\nbe_app +up +2\/3$/m,
+    );
+    expect(out).toContain('omitted from the report: 0 frontends, 5 backends');
+  });
+
+  it('shows a node without a health report, and a lost node (exit 0, state LOST)', async () => {
+    const fine = await run(['nodes', 'lb1']);
+    expect(fine.code).toBe(0);
+    expect(fine.out).toMatch(/\n\nhaproxy health: no health report received\n$/);
+    skewMs = 10 * 60_000;
+    try {
+      const lost = await run(['nodes', 'lb1']);
+      expect(lost.code).toBe(0);
+      expect(lost.out).toMatch(/^state: +LOST: silent for over 3 heartbeat intervals/m);
+    } finally {
+      skewMs = 0;
+    }
+  });
+
+  it('nodes NAME: --json is the API answer, 4 for an unknown node, 2 for two names, 3 when stale', async () => {
+    const json = JSON.parse((await run(['nodes', 'lb2', '--json'])).out) as Record<string, unknown>;
+    expect(json).toEqual({
+      node: expect.objectContaining({ name: 'lb2', state: 'up', routes: 2, desired: 1 }),
+      status: view.node('lb2')?.status,
+      health: lb2Health,
+      stale: false,
+      generatedAt: expect.any(String),
+    });
+    expect(JSON.parse((await run(['nodes', 'lb1', '--json'])).out)).toMatchObject({ health: null });
+    const unknown = await run(['nodes', 'lb9']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.err).toBe("rhictl: no node 'lb9' has reported (NODE_NOT_FOUND)\n");
+    expect(unknown.out).toBe('');
+    expect((await run(['nodes', 'lb1', 'lb2'])).code).toBe(2);
+    nats = { up: false, reason: 'connection refused' };
+    try {
+      const stale = await run(['nodes', 'lb2']);
+      expect(stale.out).toMatch(/^STALE: the controller cannot reach NATS.*\nnode: +lb2$/m);
+      expect(stale.code).toBe(3);
+    } finally {
+      nats = { up: true };
+    }
   });
 
   it('prints the timeline', async () => {

@@ -2,17 +2,14 @@ import type { NodeStatus, RouteStatus } from '@rhi/contracts';
 import { subjects } from '@rhi/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, waitFor, type NatsInstance } from '@rhi/test-support';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerConfigSchema } from '../src/config/schema.js';
-import { tokenHash } from '../src/http/auth.js';
-import { ControllerRuntime } from '../src/runtime.js';
+import type { ControllerRuntime } from '../src/runtime.js';
+import { apiGet, startReplica } from './support/replicas.js';
 
 // Controller replicas against a real nats-server with JetStream, fed by simulated agents (real NATS
-// clients publishing the contract's status messages, as rhi-agent does): the view, a node lost, a cold
-// replica, NATS going away and coming back.
+// clients publishing the contract's messages as rhi-agent does: a status when it changes, a heartbeat
+// every interval): the view, a node lost, a cold replica, NATS going away and coming back.
 
-const TOKEN = 'runtime-test-token';
 const HEARTBEAT = 1000;
 
 const route = (prefix: string, up: boolean): RouteStatus => ({
@@ -54,31 +51,40 @@ describe('rhi-controller replicas on a real nats-server', () => {
     };
     agents.publish(subjects.status(node), JSON.stringify(status));
   };
-  /** An agent: a status now and then every heartbeat, `up` deciding its one route. */
+  const heartbeat = (node: string) =>
+    agents.publish(
+      subjects.heartbeat(node),
+      JSON.stringify({
+        schema: 'rhi.v1.heartbeat',
+        node,
+        time: new Date().toISOString(),
+        seq: seqs.get(node) ?? 0,
+      }),
+    );
+  /**
+   * An agent: its status now, when `up` (deciding its one route) changes and when a controller asks for
+   * it (these first ones go out before any controller made the status stream), else a heartbeat.
+   */
   const agent = (node: string, up: () => boolean) => {
-    publish(node, up());
+    let last = up();
+    publish(node, last);
+    agents.subscribe(subjects.resend(node), { callback: () => publish(node, last) });
     beating.set(
       node,
-      setInterval(() => publish(node, up()), HEARTBEAT),
+      setInterval(() => {
+        if (up() === last) return heartbeat(node);
+        last = up();
+        publish(node, last);
+      }, HEARTBEAT),
     );
   };
   const silence = (node: string) => clearInterval(beating.get(node));
   const start = async () => {
-    const config = ControllerConfigSchema.parse({
-      nats: { servers: [nats.url], user: nats.user, password: nats.password },
-      api: { listen: '127.0.0.1:0', tokens: [{ name: 'test', role: 'viewer', sha256: tokenHash(TOKEN) }] },
-      fleet: { heartbeatMs: HEARTBEAT },
-    });
-    const r = await ControllerRuntime.start({ config, logger: pino({ level: 'silent' }), version: 'test' });
+    const r = await startReplica(nats, { heartbeatMs: HEARTBEAT }, 'info');
     replicas.push(r);
     return r;
   };
-  const get = async (r: ControllerRuntime, path: string) => {
-    const res = await fetch(`http://127.0.0.1:${r.address?.port}${path}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const get = apiGet;
   const vip = async (r: ControllerRuntime) =>
     ((await get(r, `/api/v1/vips/${encodeURIComponent('vol1%198.18.200.1/32')}`)).body.vip ?? null) as {
       advertisers: number;
@@ -154,6 +160,14 @@ describe('rhi-controller replicas on a real nats-server', () => {
       ]);
     expect(await states(cold)).toEqual(await states(first));
     expect(await states(cold)).toContainEqual(['lb3', 'lost']);
+    // lb1 published one status, long before: the heartbeat stream says it was heard since.
+    const lb1 = (await get(cold, '/api/v1/nodes/lb1')).body as {
+      node: { state: string; lastHeard: string };
+      status: { time: string };
+    };
+    expect(lb1.node.state).toBe('up');
+    expect(Date.parse(lb1.status.time)).toBeLessThan(Date.now() - 3 * HEARTBEAT);
+    expect(Date.parse(lb1.node.lastHeard)).toBeGreaterThan(Date.now() - 3 * HEARTBEAT);
     // And the first replica stopping changes nothing for the other.
     await first.stop();
     expect((await vip(cold))?.advertisers).toBe(1);

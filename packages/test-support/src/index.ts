@@ -15,3 +15,12 @@ export { Daemon } from './process.js';
 export { freePort, GiveUp, loopbackPair, waitFor } from './util.js';
 export type { NetnsLink } from './netns.js';
 export { startNetnsLink } from './netns.js';
+export type {
+  ConfigParseResult,
+  ConfigSchema,
+  ExampleConfigCheck,
+  ExampleConfigOptions,
+} from './example-config.js';
+export { checkExampleConfig } from './example-config.js';
+export type { GeneratedRules } from './generate-rules.js';
+export { generateRules } from './generate-rules.js';

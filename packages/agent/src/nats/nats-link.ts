@@ -1,5 +1,5 @@
-import type { Ack, Command, NodeStatus } from '@rhi/contracts';
-import { CommandSchema, subjects } from '@rhi/contracts';
+import type { Ack, Command, Heartbeat, NodeStatus } from '@rhi/contracts';
+import { CommandSchema, STATUS_REFRESH_MS, subjects } from '@rhi/contracts';
 import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Authenticator, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { connect, credsAuthenticator } from '@nats-io/transport-node';
@@ -13,6 +13,9 @@ import { NodeStatusStamper, toAgentEvent } from './messages.js';
 /** Health reports go out at most this often; changes in between are coalesced into the next one. */
 export const HEALTH_REPORT_INTERVAL_MS = 1000;
 
+/** A controller's request for the status again is answered at most this often (replicas ask together). */
+export const RESEND_INTERVAL_MS = 1000;
+
 /** How to reach NATS. Authentication is required by the agent's config schema. */
 export interface NatsLinkOptions extends NodeIdentity {
   readonly servers: readonly string[];
@@ -22,8 +25,10 @@ export interface NatsLinkOptions extends NodeIdentity {
   /** Contents of a NATS credentials file (JWT + seed). */
   readonly credentials?: Uint8Array;
   readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
-  /** Status is republished this often even without changes (heartbeat). */
+  /** A heartbeat goes out this often. */
   readonly heartbeatMs: number;
+  /** The full status goes out at least this often, even unchanged (default: the contract's `STATUS_REFRESH_MS`). */
+  readonly statusRefreshMs?: number;
   readonly logger: Logger;
   /** Carries out a command for this node and says how it went. */
   readonly onCommand: (command: Command) => Promise<Pick<Ack, 'result' | 'reason'>>;
@@ -38,12 +43,15 @@ export interface NatsLinkOptions extends NodeIdentity {
 }
 
 /**
- * The agent's NATS side: a {@link StatusSink} that publishes status, events and the HAProxy health
- * report, and a command listener. It never blocks the caller: while NATS is away the client buffers what
- * is published (up to its reconnect buffer; every event is also in the logs), the latest status and health
- * are kept, and they are published again as soon as the connection returns. The health report goes out
- * when its compact form changes, at most once per {@link HEALTH_REPORT_INTERVAL_MS}, and on every
- * (re)connect; never with the heartbeat.
+ * The agent's NATS side: a {@link StatusSink} that publishes status, heartbeats, events and the HAProxy
+ * health report, and a command listener. The status goes out when it changes (not for the time of an
+ * export check alone), on every (re)connect, when a controller asks (`rhi.v1.resend.<node>`, answered at
+ * most once per {@link RESEND_INTERVAL_MS}) and at least every `statusRefreshMs`; in between, a heartbeat
+ * of about 100 bytes every `heartbeatMs` vouches for it. It never blocks the caller: while NATS is away the
+ * client buffers what is published (up to its reconnect buffer; every event is also in the logs), the
+ * latest status and health are kept, and they are published again as soon as the connection returns. The
+ * health report goes out when its compact form changes, at most once per {@link HEALTH_REPORT_INTERVAL_MS},
+ * and on every (re)connect; never with the heartbeat.
  */
 export class NatsLink implements StatusSink {
   private nc: NatsConnection | null = null;
@@ -58,6 +66,9 @@ export class NatsLink implements StatusSink {
   private healthTimer: NodeJS.Timeout | null = null;
   /** The last published status without its time and sequence number, to publish only changes. */
   private lastPublished = '';
+  /** The seq and time (ms of `now`) of the last status published, which heartbeats vouch for. */
+  private lastStatus: { readonly seq: number; readonly at: number } | null = null;
+  private resentAt = Number.NEGATIVE_INFINITY;
   private closed = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly subs: Subscription[] = [];
@@ -71,7 +82,7 @@ export class NatsLink implements StatusSink {
   /** Starts connecting in the background (forever, with backoff); returns at once. */
   start(): void {
     void this.connectLoop();
-    this.heartbeat = setInterval(() => this.publishStatus(), this.options.heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -79,10 +90,14 @@ export class NatsLink implements StatusSink {
     return this.nc !== null && !this.nc.isClosed();
   }
 
-  /** Publishes the status when it differs from the last one published (the heartbeat repeats it). */
+  /** Publishes the status when it differs from the last one published (heartbeats vouch for it meanwhile). */
   status(snapshot: AgentSnapshot): void {
     this.latest = snapshot;
-    const key = JSON.stringify({ ...snapshot, time: 0 });
+    const key = JSON.stringify({
+      ...snapshot,
+      time: 0,
+      exports: snapshot.exports ? { ...snapshot.exports, checkedAt: 0 } : snapshot.exports,
+    });
     if (key === this.lastPublished) return;
     this.lastPublished = key;
     this.publishStatus();
@@ -184,6 +199,16 @@ export class NatsLink implements StatusSink {
   }
 
   private subscribe(nc: NatsConnection): void {
+    this.subs.push(
+      nc.subscribe(subjects.resend(this.options.node), {
+        callback: (err) => {
+          const now = this.now();
+          if (err || now - this.resentAt < RESEND_INTERVAL_MS) return;
+          this.resentAt = now;
+          this.publishStatusOn(nc);
+        },
+      }),
+    );
     const targets = [
       subjects.nodeCommand(this.options.node),
       ...Object.entries(this.options.labels).map(([k, v]) => subjects.labelCommand(k, v)),
@@ -236,6 +261,26 @@ export class NatsLink implements StatusSink {
     if (!this.latest) return;
     const status: NodeStatus = this.stamper.next(this.latest);
     this.publishOn(nc, subjects.status(this.options.node), status);
+    this.lastStatus = { seq: status.seq, at: this.now() };
+  }
+
+  /** A heartbeat for the last status, or the status itself when it is due for its refresh. */
+  private beat(): void {
+    const nc = this.nc;
+    const last = this.lastStatus;
+    if (!nc || !last) return;
+    const now = this.now();
+    if (now - last.at >= (this.options.statusRefreshMs ?? STATUS_REFRESH_MS)) {
+      this.publishStatusOn(nc);
+      return;
+    }
+    const heartbeat: Heartbeat = {
+      schema: 'rhi.v1.heartbeat',
+      node: this.options.node,
+      time: new Date(now).toISOString(),
+      seq: last.seq,
+    };
+    this.publishOn(nc, subjects.heartbeat(this.options.node), heartbeat);
   }
 
   /** Publishes the health report if it changed since the last one, or `always` (a (re)connect). */

@@ -7,7 +7,8 @@ import { table } from './table.js';
 /** The API's alert, with its time as ISO text. */
 export type ApiAlert = Omit<Alert, 'since'> & { readonly since: string };
 
-const staleNote = (stale: boolean) =>
+/** The line that opens every rendering of a stale view (the controller cannot reach NATS). */
+export const staleNote = (stale: boolean) =>
   stale ? 'STALE: the controller cannot reach NATS; this is its last view\n' : '';
 
 export function renderStatus(v: {

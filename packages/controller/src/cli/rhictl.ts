@@ -6,6 +6,7 @@ import type { TimelineEntry } from '../ports.js';
 import type { NodeSummary, VipSummary } from '../view/summaries.js';
 import { ApiCallError, ApiClient } from './api-client.js';
 import type { ApiAlert } from './render.js';
+import { renderNode, type NodeDetail } from './render-node.js';
 import { renderAlerts, renderEvent, renderExplain, renderNodes, renderStatus, renderVips } from './render.js';
 
 const USAGE = `rhictl: the rhi fleet, from the controller's API
@@ -13,6 +14,8 @@ const USAGE = `rhictl: the rhi fleet, from the controller's API
 Usage:
   rhictl status                        nodes, VIPs and open alerts (exit 1 while an alert is open)
   rhictl nodes                         every node: liveness, rule set, drain, daemons
+  rhictl nodes <node>                  one node: the above in full, its routes and its HAProxy health
+                                       (exits 0 for a lost node too: its state says LOST)
   rhictl vips                          every VIP: advertisers against its minimum
   rhictl explain <vip> [--node N]      who advertises a VIP (table%prefix, e.g. vol1%198.18.200.1/32) and why not
   rhictl alerts                        the open alerts (exit 1 while one is open)
@@ -80,6 +83,13 @@ export async function main(
         return staleExit(stale, view.alerts.length ? 1 : 0);
       }
       case 'nodes': {
+        if (rest.length > 1 || rest[0] === '') throw new UsageError('nodes takes at most one node name');
+        const name = rest[0];
+        if (name !== undefined) {
+          const d = await api.get<NodeDetail>(`/api/v1/nodes/${encodeURIComponent(name)}`);
+          print(d.body, renderNode(d.body, d.stale, Date.now()));
+          return staleExit(d.stale, 0);
+        }
         const r = await api.get<{ nodes: NodeSummary[] }>('/api/v1/nodes');
         print(r.body, renderNodes(r.body.nodes, r.stale));
         return staleExit(r.stale, 0);

@@ -1,10 +1,16 @@
 import { HealthReportSchema, subjects, type HealthReport } from '@rhi/contracts';
-import { isNewer, type StatusRejection } from './ingest.js';
+import { judgePublished, nodeOf, type MessageKind, type StatusRejection } from './judge.js';
 
 /** A health report judged: the report to keep, or why it is dropped (with a line for the log). */
 export type HealthVerdict =
   | { readonly ok: true; readonly report: HealthReport }
   | { readonly ok: false; readonly reason: StatusRejection; readonly detail: string };
+
+const healthKind: MessageKind<HealthReport> = {
+  schema: HealthReportSchema,
+  subject: subjects.health,
+  noun: 'report',
+};
 
 /**
  * Judges one message of `rhi.v1.health.<node>` as statuses are judged: it must pass the schema, come from
@@ -15,26 +21,8 @@ export function judgeHealth(
   payload: unknown,
   kept: HealthReport | undefined,
 ): HealthVerdict {
-  const parsed = HealthReportSchema.safeParse(payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.length ? issue.path.join('.') : '(message)';
-    return { ok: false, reason: 'schema', detail: `${subject}: ${path}: ${issue?.message ?? 'invalid'}` };
-  }
-  const report = parsed.data;
-  if (subjects.health(report.node) !== subject)
-    return {
-      ok: false,
-      reason: 'subject',
-      detail: `${subject}: the report is from node '${report.node}', not from the node the subject names`,
-    };
-  if (kept && !isNewer(report, kept))
-    return {
-      ok: false,
-      reason: 'stale',
-      detail: `${subject}: seq ${report.seq} at ${report.time} is not newer than seq ${kept.seq} at ${kept.time}`,
-    };
-  return { ok: true, report };
+  const verdict = judgePublished(healthKind, subject, payload, kept);
+  return verdict.ok ? { ok: true, report: verdict.value } : verdict;
 }
 
 /** The latest health report of every node, kept apart from the route view. No I/O. */
@@ -43,11 +31,7 @@ export class HealthBook {
 
   /** Takes one message of `rhi.v1.health.<node>`; returns the verdict (the report kept when ok). */
   ingest(subject: string, payload: unknown): HealthVerdict {
-    const verdict = judgeHealth(
-      subject,
-      payload,
-      this.reports.get(subject.slice(subject.lastIndexOf('.') + 1)),
-    );
+    const verdict = judgeHealth(subject, payload, this.reports.get(nodeOf(subject)));
     if (verdict.ok) this.reports.set(verdict.report.node, verdict.report);
     return verdict;
   }

@@ -1,3 +1,5 @@
+import { AgentEventSchema, subjects } from '@rhi/contracts';
+
 /** Route transitions per node in a sliding window: what makes a node flapping. Pure (times given). */
 export class TransitionWindow {
   private readonly times = new Map<string, number[]>();
@@ -23,4 +25,27 @@ export class TransitionWindow {
     }
     return out;
   }
+}
+
+const TRANSITIONS = new Set(['routeAnnounced', 'routeWithdrawn']);
+const nodeEventsPrefix = subjects.allNodeEvents.slice(0, -1);
+
+/**
+ * The node whose route transition (`routeAnnounced` or `routeWithdrawn`) the message on `subject` is, or
+ * null: another event, the controller's alert events, or a malformed message (not JSON, not an
+ * `AgentEvent`, or naming another node than its subject). Pure.
+ */
+export function parseRouteTransition(subject: string, text: string): string | null {
+  if (!subject.startsWith(nodeEventsPrefix)) return null;
+  const node = subject.slice(nodeEventsPrefix.length);
+  if (node.includes('.')) return null;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = AgentEventSchema.safeParse(payload);
+  if (!parsed.success || parsed.data.node !== node) return null;
+  return TRANSITIONS.has(parsed.data.event) ? node : null;
 }

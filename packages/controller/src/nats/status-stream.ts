@@ -1,6 +1,7 @@
 import { jetstream as names, subjects } from '@rhi/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureLatestStream, followLatest, type StoredMessage } from './latest-stream.js';
+import { followLatestThenLive, type LatestThenLiveHandlers } from './latest-then-live.js';
 
 /** How the status stream is kept. */
 export interface StatusStreamOptions {
@@ -31,6 +32,26 @@ export async function followStatuses(
   onCaughtUp?: () => void,
 ): Promise<void> {
   await followLatest(nc, statusStream, onStatus, signal, onCaughtUp);
+}
+
+const heartbeatStream = { name: names.heartbeatStream, subject: subjects.allHeartbeats };
+
+/** Creates the heartbeat stream (the latest heartbeat per node: when it was last heard), or updates it. */
+export async function ensureHeartbeatStream(nc: NatsConnection, options: StatusStreamOptions): Promise<void> {
+  await ensureLatestStream(nc, { ...heartbeatStream, ...options });
+}
+
+/**
+ * Follows the heartbeats: the latest of every node from the heartbeat stream (a cold replica knows at once
+ * when each node was last heard), then live over core NATS (see {@link followLatestThenLive}). Ends when
+ * `signal` aborts.
+ */
+export async function followHeartbeats(
+  nc: NatsConnection,
+  handlers: LatestThenLiveHandlers,
+  signal: AbortSignal,
+): Promise<void> {
+  await followLatestThenLive(nc, heartbeatStream, handlers, signal);
 }
 
 const healthStream = { name: names.healthStream, subject: subjects.allHealth };

@@ -1,7 +1,8 @@
 import type { NodeStatus } from '@rhi/contracts';
 import { factConditions, trackAlerts, type Alert } from '../fleet/alerts.js';
-import { Fleet, type IngestOutcome, type NodeRecord } from '../fleet/fleet.js';
+import { Fleet, type HeartbeatOutcome, type IngestOutcome, type NodeRecord } from '../fleet/fleet.js';
 import { sameContent } from '../fleet/ingest.js';
+import { nodeOf } from '../fleet/judge.js';
 import type { VipView } from '../fleet/vip-view.js';
 import { FleetIndex } from './fleet-index.js';
 import { nodeSummary, type NodeSummary, type VipSummary } from './summaries.js';
@@ -25,7 +26,7 @@ export interface ViewChange {
 
 /**
  * The read model the API serves: the fleet, its VIPs and alerts, kept up to date one status at a time (a
- * {@link FleetIndex}); a heartbeat only moves the node's liveness.
+ * {@link FleetIndex}); a heartbeat, or a status repeated, only moves the node's liveness.
  */
 export class FleetView {
   private readonly fleet = new Fleet();
@@ -41,13 +42,20 @@ export class FleetView {
 
   /** Takes one status message (live, or from the stream at start) stored at `storedAt`. */
   ingest(subject: string, payload: unknown, storedAt: number): IngestOutcome {
-    const before = this.fleet.get(subject.slice(subject.lastIndexOf('.') + 1))?.status;
+    const before = this.fleet.get(nodeOf(subject))?.status;
     const outcome = this.fleet.ingest(subject, payload, storedAt);
     if (!outcome.accepted) return outcome;
     const record = this.fleet.get(outcome.node)!;
     const changed = !before || !sameContent(before, record.status);
     this.index.apply(record, changed);
     if (changed) this.emit('node', outcome.node, { node: outcome.node });
+    return outcome;
+  }
+
+  /** Takes one heartbeat (live, or from the stream at start) stored at `storedAt`: only liveness moves. */
+  heartbeat(subject: string, payload: unknown, storedAt: number): HeartbeatOutcome {
+    const outcome = this.fleet.heartbeat(subject, payload, storedAt);
+    if (outcome.accepted && outcome.record) this.index.apply(outcome.record, false);
     return outcome;
   }
 
@@ -92,14 +100,19 @@ export class FleetView {
 
   /**
    * Re-evaluates the alert conditions (on a timer, and after changes): returns the alerts that opened and
-   * closed since the last evaluation.
+   * closed since the last evaluation. `flapThreshold`: the transitions in the window that make a node
+   * flapping (default 6).
    */
-  evaluateAlerts(transitions?: ReadonlyMap<string, number>): { opened: Alert[]; closed: Alert[] } {
+  evaluateAlerts(
+    transitions?: ReadonlyMap<string, number>,
+    flapThreshold?: number,
+  ): { opened: Alert[]; closed: Alert[] } {
     const now = this.options.now();
     const conditions = factConditions(this.index.facts(now), {
       now,
       heartbeatMs: this.options.heartbeatMs,
       ...(transitions ? { transitions } : {}),
+      ...(flapThreshold === undefined ? {} : { flapThreshold }),
     });
     const { open, opened, closed } = trackAlerts(this.open, conditions, now);
     this.open = open;
