@@ -210,6 +210,10 @@ stateDir: ${dir}
     const before = await routerCaughtUp(pair);
     await backends.stop(0);
     await peerHas([VIP1]);
+    // The router may see the withdraw before the agent has BIRD's reply, and logs it.
+    await waitFor('the agent to log the withdraw', () =>
+      records.some((r) => r['event'] === 'routeWithdrawn' && r['prefix'] === VIP2) ? true : undefined,
+    );
     expect(records).toContainEqual(
       expect.objectContaining({
         event: 'routeWithdrawn',

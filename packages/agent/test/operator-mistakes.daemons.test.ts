@@ -331,6 +331,14 @@ stateDir: ${dir}
         // be_other dies: VIP3 (vol1) and VIP2 (vol2) must go. Disabling vol1 takes VIP1 along.
         await backends.stop(1);
         await peerHas([]);
+        // The router may see the withdrawals before the agent has BIRD's reply to the disable, and logs it.
+        await waitFor('the agent to log both protocols disabled and the three routes withdrawn', () => {
+          const withdrawn = new Set(eventsSince(mark, 'routeWithdrawn').map((r) => r['prefix']));
+          return eventsSince(mark, 'birdProtocolDisabled').length === 2 &&
+            [VIP1, VIP2, VIP3].every((p) => withdrawn.has(p))
+            ? true
+            : undefined;
+        });
         expect(eventsSince(mark, 'birdProtocolDisabled')).toEqual([
           expect.objectContaining({ protocol: 'vol1', withdrawn: [VIP3], alsoWithdrawn: [VIP1] }),
           expect.objectContaining({ protocol: 'vol2', withdrawn: [VIP2], alsoWithdrawn: [] }),

@@ -60,6 +60,10 @@ describe('BirdRouteInjector.exports against the real bird', () => {
   it('counts nothing as exported by a session that is down', async () => {
     await bird.command('disable peer1');
     try {
+      // BIRD passes through `stop` on its way down; the reply names the state it is in.
+      await waitFor('peer1 to be down', async () =>
+        /peer1\s+BGP\s+\S+\s+down/.test(await bird.command('show protocols peer1')) ? true : undefined,
+      );
       const exports = await injector.exports();
       expect(exports?.map((e) => e.to)).toEqual([[], [], [], []]);
       expect(exports?.[0]?.problems).toEqual([expect.stringMatching(/^BGP peer1 is not up \(down/)]);

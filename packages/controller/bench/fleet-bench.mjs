@@ -24,6 +24,8 @@ const ROUTES = 10;
 const VIPS = 200;
 const HEARTBEAT_MS = 1000;
 const TOKEN = 'bench-token-of-some-length';
+// Node options for the controller only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes.
+const nodeArgs = (process.env.RHI_BENCH_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const wallMs = () => performance.timeOrigin + performance.now();
 const round = (n, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
@@ -98,7 +100,7 @@ async function runSize(n) {
     const log = createWriteStream(join(dir, 'controller.log'));
     const controller = spawn(
       process.execPath,
-      [here('../bin/rhi-controller.js'), 'run', '--config', config],
+      [...nodeArgs, here('../bin/rhi-controller.js'), 'run', '--config', config],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
