@@ -136,7 +136,9 @@ export const STATUS_REFRESH_MS = 600_000;
  * An agent's heartbeat on `rhi.v1.heartbeat.<node>`, every `nats.heartbeatMs`: the node is alive and its
  * status number `seq` (the last it published) still holds at `time`. About 100 bytes, where the status is
  * kilobytes: a fleet's heartbeats cost the controller little. Kept per node in the heartbeat stream, so that
- * a controller started cold knows when each node was last heard.
+ * a controller started cold knows when each node was last heard. Agents write it as `JSON.stringify` of
+ * these four keys in this order, with `time` from `toISOString`; the controller reads that form from its
+ * bytes, and any other valid form (slower) through the schema.
  */
 export const HeartbeatSchema = z.strictObject({
   schema: z.literal('rhi.v1.heartbeat'),

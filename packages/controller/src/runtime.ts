@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { minimumFor, type ControllerConfig } from './config/schema.js';
 import { DropLog } from './drop-log.js';
 import { HealthBook } from './fleet/health.js';
+import { parseJson } from './fleet/judge.js';
 import { StatusRequests } from './fleet/status-requests.js';
 import { TransitionWindow } from './fleet/transitions.js';
 import { buildApp } from './http/app.js';
@@ -34,8 +35,6 @@ export interface RuntimeOptions {
   readonly logger: Logger;
   readonly version: string;
 }
-
-const decoder = new TextDecoder();
 
 /**
  * The controller process: the API first (it says why while NATS is away), then NATS, the streams, the
@@ -275,20 +274,18 @@ export class ControllerRuntime {
     replayed = false,
   ): void {
     const now = Date.now();
-    let payload: unknown;
-    try {
-      payload = JSON.parse(decoder.decode(data));
-    } catch (err) {
-      payload = `not JSON: ${(err as Error).message}`;
-    }
+    // A heartbeat's bytes are read as they are (the view parses them only when they are not as agents write them).
+    const payload = message === 'status' ? parseJson(data) : data;
     const outcome =
       message === 'status'
         ? this.view.ingest(subject, payload, storedAt)
         : this.view.heartbeat(subject, payload, storedAt);
     const published =
-      typeof payload === 'object' && payload !== null
-        ? Date.parse(String((payload as { time?: unknown }).time))
-        : NaN;
+      'ms' in outcome
+        ? outcome.ms
+        : message === 'status' && typeof payload === 'object' && payload !== null
+          ? Date.parse(String((payload as { time?: unknown }).time))
+          : NaN;
     if (replayed && !outcome.accepted && outcome.reason === 'stale') return;
     this.metrics.ingested(message, outcome, Number.isNaN(published) ? undefined : published, now);
     if (outcome.accepted) this.askIfBehind(outcome, now);
@@ -320,13 +317,7 @@ export class ControllerRuntime {
   }
 
   private ingestHealth(subject: string, data: Uint8Array): void {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(decoder.decode(data));
-    } catch (err) {
-      payload = `not JSON: ${(err as Error).message}`;
-    }
-    const verdict = this.health.ingest(subject, payload);
+    const verdict = this.health.ingest(subject, parseJson(data));
     this.metrics.healthReport(verdict.ok ? 'accepted' : verdict.reason);
     if (verdict.ok) return;
     const { log, suppressed } = this.healthDrops.drop(verdict.reason, Date.now());

@@ -81,7 +81,13 @@ describe('Fleet: heartbeats', () => {
     fleet.ingest(subject('lb1'), status('lb1', { seq: 3 }), T0);
     const before = fleet.get('lb1')!;
     const outcome = fleet.heartbeat(beatSubject('lb1'), beat('lb1', 3, T0 + 1000), T0 + 1000);
-    expect(outcome).toEqual({ accepted: true, node: 'lb1', record: fleet.get('lb1'), behind: false });
+    expect(outcome).toEqual({
+      accepted: true,
+      node: 'lb1',
+      record: fleet.get('lb1'),
+      behind: false,
+      ms: T0 + 1000,
+    });
     expect(fleet.get('lb1')).toEqual({ status: before.status, receivedAt: T0 + 1000 });
     expect(fleet.get('lb1')!.status).toBe(before.status);
     expect(liveness(fleet.get('lb1')!, T0 + 3 * HEARTBEAT + 500, HEARTBEAT)).toBe('up');
@@ -94,6 +100,7 @@ describe('Fleet: heartbeats', () => {
       node: 'lb1',
       record: undefined,
       behind: true,
+      ms: T0 + 9000,
     });
     expect(fleet.size).toBe(0);
     // The status stored earlier, read after (the two streams are followed apart).
@@ -145,6 +152,40 @@ describe('Fleet: heartbeats', () => {
       reason: 'stale',
     });
     expect(fleet.get('lb1')?.receivedAt).toBe(T0 + 5000);
+  });
+
+  it('judges a heartbeat from its bytes as from its JSON, whether written as agents write it or not', () => {
+    const fleet = new Fleet();
+    fleet.ingest(subject('lb1'), status('lb1', { seq: 3 }), T0);
+    const text = (seq: number, at: number) =>
+      JSON.stringify({ schema: 'rhi.v1.heartbeat', node: 'lb1', time: iso(at), seq });
+    const bytes = (t: string) => new TextEncoder().encode(t);
+    expect(fleet.heartbeat(beatSubject('lb1'), bytes(text(3, T0 + 1000)), T0 + 1000)).toMatchObject({
+      accepted: true,
+      behind: false,
+      ms: T0 + 1000,
+    });
+    expect(fleet.get('lb1')?.receivedAt).toBe(T0 + 1000);
+    // Read by JSON.parse and the schema: spaces, another order.
+    const spaced = text(4, T0 + 2000).replaceAll(',', ', ');
+    expect(fleet.heartbeat(beatSubject('lb1'), bytes(spaced), T0 + 2000)).toMatchObject({
+      accepted: true,
+      behind: true,
+      ms: T0 + 2000,
+    });
+    expect(fleet.heartbeat(beatSubject('lb1'), bytes(text(4, T0 + 1500)), T0 + 2500)).toEqual({
+      accepted: false,
+      reason: 'stale',
+      detail: `rhi.v1.heartbeat.lb1: seq 4 at ${iso(T0 + 1500)} is not newer than seq 4 at ${iso(T0 + 2000)}`,
+    });
+    expect(fleet.heartbeat(beatSubject('lb2'), bytes(text(5, T0 + 3000)), T0 + 3000)).toMatchObject({
+      reason: 'subject',
+    });
+    expect(fleet.heartbeat(beatSubject('lb1'), bytes('{"schema":'), T0 + 3000)).toMatchObject({
+      reason: 'schema',
+      detail: expect.stringContaining('(message)'),
+    });
+    expect(fleet.get('lb1')?.receivedAt).toBe(T0 + 2000);
   });
 });
 

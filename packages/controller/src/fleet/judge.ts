@@ -79,3 +79,14 @@ export function judgePublished<T extends Published>(
 
 /** The node a node subject names: its last token. */
 export const nodeOf = (subject: string): string => subject.slice(subject.lastIndexOf('.') + 1);
+
+const decoder = new TextDecoder();
+
+/** A message's bytes as JSON; bytes that are not JSON come back as a string saying so, which no schema takes. */
+export function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+}

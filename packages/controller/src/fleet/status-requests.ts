@@ -20,7 +20,7 @@ export class StatusRequests {
   /** A heartbeat of `node` taken at `now`, `behind` or not: whether to ask the node now. */
   heartbeat(node: string, behind: boolean, now: number): boolean {
     if (!behind) {
-      this.forget(node);
+      if (this.behindSince.size > 0) this.forget(node);
       return false;
     }
     const since = this.behindSince.get(node);

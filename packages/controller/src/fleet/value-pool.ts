@@ -34,6 +34,7 @@ export class ValuePool {
       return value;
     }
     if (value === null || typeof value !== 'object') return value;
+    if (this.ids.has(value)) return value;
     let key: string;
     if (Array.isArray(value)) {
       key = '[';

@@ -55,7 +55,7 @@ export class FleetView {
   /** Takes one heartbeat (live, or from the stream at start) stored at `storedAt`: only liveness moves. */
   heartbeat(subject: string, payload: unknown, storedAt: number): HeartbeatOutcome {
     const outcome = this.fleet.heartbeat(subject, payload, storedAt);
-    if (outcome.accepted && outcome.record) this.index.apply(outcome.record, false);
+    if (outcome.accepted && outcome.record) this.index.heard(outcome.record);
     return outcome;
   }
 
