@@ -1,4 +1,4 @@
-import type { AgentEvent, AlertEvent, NodeStatus } from '@rhi/contracts';
+import type { AgentEvent, AlertEvent } from '@rhi/contracts';
 import { jetstream as names, subjects } from '@rhi/contracts';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -8,7 +8,7 @@ import { ensureTimeline } from '../src/nats/timeline.js';
 import { followTransitions } from '../src/nats/transition-follower.js';
 import type { ControllerRuntime } from '../src/runtime.js';
 import { apiGet, startReplica } from './support/replicas.js';
-import { route } from './support/statuses.js';
+import { status } from './support/statuses.js';
 
 // The flapping counts come from the events stream: a replica started cold, or one taking the lease over,
 // judges `nodeFlapping` from the transitions the stream stored (at their stored times), not from those it
@@ -42,22 +42,18 @@ describe('nodeFlapping from the events stream, with controller replicas on a rea
   const beating = new Map<string, NodeJS.Timeout>();
   let seq = 0;
 
-  const publishStatus = (node: string) => {
-    const status: NodeStatus = {
-      schema: 'rhi.v1.status',
-      node,
-      labels: { site: 'par1' },
-      agentVersion: '0.1.0',
-      time: new Date().toISOString(),
-      seq: ++seq,
-      ruleSet: null,
-      haproxy: { reachable: true },
-      bird: { reachable: true },
-      drain: { drained: false },
-      routes: [route('198.18.200.1/32')],
-    };
-    agents.publish(subjects.status(node), JSON.stringify(status));
-  };
+  const publishStatus = (node: string) =>
+    agents.publish(
+      subjects.status(node),
+      JSON.stringify(
+        status(node, {
+          time: new Date().toISOString(),
+          seq: ++seq,
+          ruleSet: null,
+          haproxy: { reachable: true },
+        }),
+      ),
+    );
   const start = async (windowMs = 300_000) => {
     const r = await startReplica(nats, {
       heartbeatMs: HEARTBEAT,
