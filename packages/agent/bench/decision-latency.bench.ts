@@ -12,6 +12,7 @@ import { segments, timestampPair } from './bird-timestamps.js';
 import type { Segments } from './bird-timestamps.js';
 import { startMachineJitter } from './machine-jitter.js';
 import type { MachineJitter } from './machine-jitter.js';
+import { percentile, present as isPresent, sleep, until as untilHeld } from './peer-poll.js';
 
 // Decision latency: from a server state change in HAProxy (`set server be_app/s1 health down|up` on the
 // admin socket) to the VIP route leaving/arriving in the agent's BIRD and on its BGP peer. The agent is
@@ -38,24 +39,9 @@ type Mode = 'floor' | 'event ring' | 'poll 250 ms';
 /** Which BIRDs the benchmark polls during a change: the issue's reference polled only the router. */
 type Watched = 'peer' | 'both';
 
-const percentile = (xs: number[], p: number) => {
-  const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  // Nearest rank: the smallest value with at least p % of the samples at or below it.
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function present(client: BirdClient): Promise<boolean> {
-  return (await client.showRoute({ prefix: ROUTE.prefix })).length > 0;
-}
-
-async function until(client: BirdClient, want: boolean, t0: number): Promise<number> {
-  for (;;) {
-    if ((await present(client)) === want) return performance.now() - t0;
-    if (performance.now() - t0 > 5000) throw new Error('no change within 5 s');
-    await sleep(POLL_GAP_MS);
-  }
-}
+const present = (client: BirdClient) => isPresent(client, ROUTE.prefix);
+const until = (client: BirdClient, want: boolean, t0: number) =>
+  untilHeld(client, ROUTE.prefix, want, t0, { gapMs: POLL_GAP_MS, timeoutMs: 5000 });
 
 /** The peer's count of BGP updates and withdraws received from the node. */
 async function received(pair: BgpPair): Promise<number> {

@@ -2,7 +2,8 @@ import type { HealthState } from '@rhi/rules-dsl';
 import { parse } from '@rhi/rules-dsl';
 import { describe, expect, it } from 'vitest';
 import { allowlist } from '../src/core/allowlist.js';
-import { exportChanges, MAX_EXPORT_EVENTS } from '../src/core/export-changes.js';
+import fc from 'fast-check';
+import { diffExports, exportChanges, exportEvents, MAX_EXPORT_EVENTS } from '../src/core/export-changes.js';
 import { AgentLoop } from '../src/loop/agent-loop.js';
 import type { RouteExport } from '../src/loop/ports.js';
 import { FakeClock, FakeInjector, RecordingSink, recordingLogger } from './support/fakes.js';
@@ -149,5 +150,51 @@ describe('exportChanges', () => {
     );
     expect(back).toHaveLength(MAX_EXPORT_EVENTS + 1);
     expect(back.every((e) => e.event === 'routeExported')).toBe(true);
+  });
+});
+
+describe('diffExports', () => {
+  const exportArb = fc.record({ to: fc.subarray(['up1', 'up2']), problem: fc.boolean() });
+  /** A check's answer: some of 12 routes, in BIRD's (sorted) order, each sent somewhere or nowhere. */
+  const checkArb = fc
+    .array(fc.option(exportArb, { nil: undefined }), { minLength: 12, maxLength: 12 })
+    .map((xs) =>
+      xs.flatMap((x, i): RouteExport[] =>
+        x === undefined
+          ? []
+          : [
+              {
+                table: 'vol1',
+                prefix: `198.18.200.${i}/32`,
+                family: 'ipv4',
+                to: x.to,
+                problems: x.problem ? ['p'] : [],
+              },
+            ],
+      ),
+    );
+
+  it('keeps each unchanged route (and the whole list when nothing changed) and finds every changed one', () => {
+    fc.assert(
+      fc.property(checkArb, checkArb, (before, afterShape) => {
+        // Routes equal in content to the ones before come as new objects, as BIRD's answers do.
+        const after = afterShape.map((r) => ({ ...r, to: [...r.to], problems: [...r.problems] }));
+        const { routes, changed } = diffExports(before, after);
+        const was = new Map(before.map((r) => [r.prefix, r]));
+        const same = (a: RouteExport | undefined, b: RouteExport) => JSON.stringify(a) === JSON.stringify(b);
+        expect(routes).toEqual(after);
+        after.forEach((r, j) => {
+          const old = was.get(r.prefix);
+          if (same(old, r)) expect(routes[j]).toBe(old);
+          else expect(routes[j]).toBe(r);
+        });
+        expect(changed).toEqual(
+          after.filter((r) => !same(was.get(r.prefix), r)).map((r) => [was.get(r.prefix), r]),
+        );
+        if (changed.length === 0 && after.length === before.length) expect(routes).toBe(before);
+        expect(exportChanges(before, after)).toEqual(exportEvents(changed));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

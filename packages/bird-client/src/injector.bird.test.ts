@@ -338,6 +338,32 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
     expect(await injector.reconcile()).toEqual({ wrote: false, configured: false });
   });
 
+  it('reads back on its read connection: a reconcile that finds nothing sends nothing on the first, and a change made while it reads goes through and is not undone', async () => {
+    const reader = new RecordingBirdClient({ socketPath: bird.socket });
+    const split = new BirdRouteInjector({ client, readClient: reader, includePath, layout });
+    try {
+      await split.set(C);
+      client.sent.length = 0;
+      expect(await split.reconcile()).toEqual({ wrote: false, configured: false });
+      expect(client.sent).toEqual([]);
+      expect(reader.sent.some((l) => l.startsWith('show route'))).toBe(true);
+      // A change while the reconcile reads: applied and verified on the first connection, not after it.
+      const reading = split.reconcile();
+      const changed = split.set(A);
+      expect(await changed).toMatchObject({ wrote: true, configured: true });
+      expect(await reading).toEqual({ wrote: false, configured: false });
+      await untilPeerHas(A);
+      expect((await split.read()).map((r) => r.prefix).sort()).toEqual(A.map((r) => r.prefix).sort());
+      // Drift is still repaired: the include edited by hand.
+      await writeFile(includePath, renderInclude(C, layout).text);
+      expect(await split.reconcile()).toMatchObject({ wrote: true, configured: true });
+      expect(await readFile(includePath, 'utf8')).toBe(renderInclude(A, layout).text);
+      await split.set(C);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('waits out a reconfiguration in progress (0004) when a table is dropped from the layout', async () => {
     const wide = new BirdRouteInjector({ client, includePath, layout: { tables: { vol1: {}, vol2: {} } } });
     await wide.set([...C, { table: 'vol2', prefix: '198.18.20.1/32', family: 'ipv4' }]);

@@ -15,12 +15,19 @@ import { readInclude, writeIncludeAtomically } from './include-file.js';
 import { readExports } from './read-exports.js';
 import type { BirdFamily } from './prefix.js';
 import { SerialQueue } from './serial-queue.js';
-import { diffProtocol, heldRoutes, routeChanges, routeSignature, toDesiredRoute } from './route-diff.js';
+import { IncludeRenderer } from './include-renderer.js';
+import {
+  changesSince,
+  diffProtocol,
+  heldRoutes,
+  routeSignature,
+  toDesiredRoute,
+  type ChangePlan,
+} from './route-diff.js';
 import {
   includeProtocols,
   ownedProtocols,
   renderableLayout,
-  renderInclude,
   type DesiredRoute,
   type IncludeLayout,
   type NormalizedRoute,
@@ -32,6 +39,12 @@ import {
 
 export interface BirdRouteInjectorOptions {
   readonly client: BirdClient;
+  /**
+   * A second connection to the same BIRD for the whole read-backs (`read()`, `exports()`, the reads of
+   * `reconcile()`), so that a change never waits in line behind one: BIRD answers each connection in
+   * turn, and a read of 10,000 routes takes it tens of ms. Default: `client`.
+   */
+  readonly readClient?: BirdClient;
   /** The include file the operator's BIRD config includes, e.g. `/etc/bird/rhi-routes.conf`. */
   readonly includePath: string;
   readonly layout: IncludeLayout;
@@ -81,6 +94,9 @@ interface Plan {
   readonly names: string;
   readonly rendered: RenderedInclude;
   readonly refused: readonly RefusedRoute[];
+  /** The rendering `changes` is relative to: the renderer's previous one. */
+  readonly since: RenderedInclude | undefined;
+  readonly changes: ChangePlan;
 }
 
 const protocolNames = (layout: IncludeLayout) =>
@@ -108,6 +124,7 @@ export class BirdRouteInjector {
   private readonly settleTimeoutMs: number;
   /** Protocols disableWithdrawn() disabled, enabled again after the next successful `configure`. */
   private readonly disabled = new Set<string>();
+  private readonly renderer = new IncludeRenderer();
 
   constructor(private readonly options: BirdRouteInjectorOptions) {
     this.settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
@@ -121,6 +138,10 @@ export class BirdRouteInjector {
    * BIRD's config already uses for something else is refused with its routes: checked with `show symbols`
    * whenever the set of protocols differs from the last verified apply's. After a failure (e.g.
    * BirdConfigError) the routes stay desired, and `reconcile()` retries them.
+   *
+   * The include is rendered incrementally: pass the same route object again for a route that did not
+   * change, and a call costs what changed, not the size of the set. Route objects are read as immutable
+   * values (a `bgp` object changed in place is not noticed); a new object is validated again.
    */
   async set(routes: readonly DesiredRoute[], options: BirdSetOptions = {}): Promise<BirdApplyResult> {
     const tables = options.tables ?? [];
@@ -131,21 +152,59 @@ export class BirdRouteInjector {
       const names = protocolNames(renderableLayout(this.options.layout, tables).layout);
       if (this.applied !== undefined && names === this.checkedNames)
         return this.applyPlan(
-          plan(routes, renderableLayout(this.options.layout, tables, this.foreign), names),
+          this.plan(routes, renderableLayout(this.options.layout, tables, this.foreign), names),
         );
       return this.foreignSymbols().then((foreign) => {
         this.foreign = foreign;
-        return this.applyPlan(plan(routes, renderableLayout(this.options.layout, tables, foreign), names));
+        return this.applyPlan(
+          this.plan(routes, renderableLayout(this.options.layout, tables, foreign), names),
+        );
       });
     });
   }
 
   /** Re-checks the file and BIRD against the last `set()` and repairs drift (BIRD restart, hand edit, lost file). */
-  reconcile(): Promise<BirdApplyResult> {
+  async reconcile(): Promise<BirdApplyResult> {
+    // The include and BIRD are read first, outside the queue and on the read connection: a change that
+    // comes meanwhile goes ahead (and verifies itself), and this round then finds nothing to repair.
+    const applied = this.applied;
+    let clean = false;
+    if (applied !== undefined && this.disabled.size === 0) {
+      try {
+        clean = await this.matches(applied);
+      } catch (err) {
+        // As after a failed apply: the next call checks the file and BIRD from scratch.
+        if (this.applied === applied) this.applied = undefined;
+        throw err;
+      }
+    }
     return this.serial(async () => {
       if (!this.desired) return { wrote: false, configured: false };
+      if (clean || (applied !== undefined && this.applied !== applied)) {
+        this.options.logger?.debug(
+          { event: 'birdRoutesApplied', wrote: false, configured: false },
+          'BIRD routes applied',
+        );
+        return withRefused({ wrote: false, configured: false }, this.desired.refused);
+      }
       return withRefused(await this.converge(this.desired, true), this.desired.refused);
     });
+  }
+
+  /** Whether the include file and BIRD hold exactly `applied`, read on the read connection. */
+  private async matches(applied: RenderedInclude): Promise<boolean> {
+    if ((await readInclude(this.options.includePath)) !== applied.text) return false;
+    for (const protocol of applied.protocols) {
+      const held = await this.held(protocol, this.reader);
+      if (!held) return false;
+      const { missing, unexpected } = diffProtocol(protocol, held);
+      if (missing.length > 0 || unexpected.length > 0) return false;
+    }
+    return true;
+  }
+
+  private get reader(): BirdClient {
+    return this.options.readClient ?? this.options.client;
   }
 
   /**
@@ -158,7 +217,9 @@ export class BirdRouteInjector {
     const protocols = new Map(ownedProtocols(layout).map((p) => [p.name, p]));
     for (const p of includeProtocols(onDisk ?? '', this.options.layout))
       if (!protocols.has(p.name)) protocols.set(p.name, p);
-    const held = await Promise.all([...protocols.values()].map(async (p) => (await this.held(p)) ?? []));
+    const held = await Promise.all(
+      [...protocols.values()].map(async (p) => (await this.held(p, this.reader)) ?? []),
+    );
     return held.flat().map(toDesiredRoute);
   }
 
@@ -219,7 +280,7 @@ export class BirdRouteInjector {
   async exports(): Promise<BirdRouteExport[] | null> {
     const applied = this.applied;
     if (!applied) return null;
-    const result = await readExports(this.options.client, applied.protocols);
+    const result = await readExports(this.reader, applied.protocols);
     return this.applied === applied ? result : null;
   }
 
@@ -269,9 +330,28 @@ export class BirdRouteInjector {
     return this.queue.run(task);
   }
 
+  /** The include for the routes that can be rendered under the widened layout, and the refused ones. */
+  private plan(
+    routes: readonly DesiredRoute[],
+    widened: { layout: IncludeLayout; refused: readonly RefusedTable[] },
+    names: string,
+  ): Plan {
+    const { rendered, refused, since, changes } = this.renderer.render(
+      routes,
+      widened.layout,
+      widened.refused,
+    );
+    return { layout: widened.layout, names, rendered, refused, since, changes };
+  }
+
+  /** The routes that changed since the last verified apply: from the renderer's pass when that is its base. */
+  private changesSinceApplied(plan: Plan, applied: RenderedInclude): ChangePlan {
+    return plan.since === applied ? plan.changes : changesSince(applied, plan.rendered);
+  }
+
   private async applyPlan(plan: Plan): Promise<BirdApplyResult> {
     this.desired = plan;
-    if (this.applied?.text === plan.rendered.text) {
+    if (this.applied !== undefined && !differs(this.applied, plan)) {
       this.checkedNames = plan.names;
       return withRefused({ wrote: false, configured: false }, plan.refused);
     }
@@ -280,7 +360,7 @@ export class BirdRouteInjector {
 
   private async converge(plan: Plan, checkAll: boolean): Promise<BirdApplyResult> {
     try {
-      const result = await this.apply(plan.rendered, checkAll);
+      const result = await this.apply(plan, checkAll);
       this.checkedNames = plan.names;
       return result;
     } catch (err) {
@@ -290,13 +370,14 @@ export class BirdRouteInjector {
     }
   }
 
-  private async apply(rendered: RenderedInclude, checkAll: boolean): Promise<BirdApplyResult> {
+  private async apply(desired: Plan, checkAll: boolean): Promise<BirdApplyResult> {
     const { includePath, client, logger } = this.options;
+    const rendered = desired.rendered;
     // After a verified apply the file holds what we wrote; only reconcile re-reads it to catch hand edits.
     const onDisk = checkAll || !this.applied ? await readInclude(includePath) : this.applied.text;
     const wrote = onDisk !== rendered.text;
     if (wrote) writeIncludeAtomically(includePath, rendered.text);
-    const plan = checkAll || !this.applied ? undefined : changesSince(this.applied, rendered);
+    const plan = checkAll || !this.applied ? undefined : this.changesSinceApplied(desired, this.applied);
     const changed = plan ? rendered.protocols.filter((p) => plan.has(p.name)) : rendered.protocols;
     // A protocol disabled as a fail-safe comes back only through a `configure` that succeeds.
     const configured = wrote || this.disabled.size > 0 || (await this.drift(changed)).length > 0;
@@ -427,12 +508,12 @@ export class BirdRouteInjector {
   }
 
   /** Routes of one protocol, or undefined if BIRD does not know the protocol (9001: unknown symbol). */
-  private async held(protocol: { name: string; table: string; family: 'ipv4' | 'ipv6' }) {
+  private async held(
+    protocol: { name: string; table: string; family: 'ipv4' | 'ipv6' },
+    client: BirdClient = this.options.client,
+  ) {
     try {
-      return heldRoutes(
-        protocol,
-        await this.options.client.showRoute({ protocol: protocol.name, all: true }),
-      );
+      return heldRoutes(protocol, await client.showRoute({ protocol: protocol.name, all: true }));
     } catch (err) {
       if (err instanceof BirdCommandSyntaxError) return undefined;
       throw err;
@@ -440,34 +521,16 @@ export class BirdRouteInjector {
   }
 }
 
-/** Per changed protocol, the routes that changed; undefined entries mean "read the whole protocol back". */
-type ChangePlan = Map<string, { upserted: NormalizedRoute[]; removed: NormalizedRoute[] } | undefined>;
-
-function changesSince(before: RenderedInclude, after: RenderedInclude): ChangePlan {
-  const plan: ChangePlan = new Map();
-  for (const protocol of after.protocols) {
-    const previous = before.protocols.find((b) => b.name === protocol.name);
-    if (!previous || JSON.stringify(previous.nextHop) !== JSON.stringify(protocol.nextHop)) {
-      plan.set(protocol.name, undefined);
-      continue;
-    }
-    const changes = routeChanges(previous, protocol);
-    if (changes.upserted.length > 0 || changes.removed.length > 0) plan.set(protocol.name, changes);
-  }
-  return plan;
-}
-
 function withRefused(result: BirdApplyResult, refused: readonly RefusedRoute[]): BirdApplyResult {
   return refused.length ? { ...result, refused } : result;
 }
 
-/** The include for the routes that can be rendered under the widened layout, and the refused ones. */
-function plan(
-  routes: readonly DesiredRoute[],
-  widened: { layout: IncludeLayout; refused: readonly RefusedTable[] },
-  names: string,
-): Plan {
-  const refused: RefusedRoute[] = [];
-  const rendered = renderInclude(routes, widened.layout, { refused, tables: widened.refused });
-  return { layout: widened.layout, names, rendered, refused };
+/**
+ * Whether the plan's include differs from the applied one. The renderer's own answer when the applied one
+ * is its base: the same object (nothing changed), or a route changed in a protocol both have.
+ */
+function differs(applied: RenderedInclude, plan: Plan): boolean {
+  if (plan.rendered === applied) return false;
+  if (plan.since === applied && [...plan.changes.values()].some((c) => c !== undefined)) return true;
+  return applied.text !== plan.rendered.text;
 }

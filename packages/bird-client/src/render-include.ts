@@ -84,6 +84,10 @@ export const DEFAULT_PROTOCOL_NAMES = { ipv4: '{table}', ipv6: '{table}_v6' } as
 
 const U32 = 0xffffffff;
 
+/** The first line of every include file. */
+export const INCLUDE_HEADER =
+  '# Managed by @rhi/bird-client (rhi-agent). Do not edit: every change rewrites this file.';
+
 /** The protocol name for a table and family under a layout. */
 export function protocolNameFor(layout: IncludeLayout, table: string, family: BirdFamily): string {
   const template = layout.protocolNames?.[family] ?? DEFAULT_PROTOCOL_NAMES[family];
@@ -238,7 +242,8 @@ export function normalizeRoute(route: DesiredRoute): NormalizedRoute {
   return normalizeValidTable(route);
 }
 
-function normalizeValidTable(route: DesiredRoute): NormalizedRoute {
+/** {@link normalizeRoute} without the table check, for a table already known to be in the layout. */
+export function normalizeValidTable(route: DesiredRoute): NormalizedRoute {
   const prefix = parsePrefix(route.prefix, route.family);
   const bgp = route.bgp;
   const hasBgp =
@@ -265,7 +270,8 @@ function normalizeValidTable(route: DesiredRoute): NormalizedRoute {
   };
 }
 
-function nextHopText(hop: StaticNextHop, family: BirdFamily, protocol: string): string {
+/** The next hop as BIRD config text (`via 198.18.0.254`, `via "lo"`, `blackhole`); throws if it does not fit. */
+export function nextHopText(hop: StaticNextHop, family: BirdFamily, protocol: string): string {
   if ('via' in hop) {
     const address = parseAddress(hop.via);
     if (address.family !== family)
@@ -278,6 +284,11 @@ function nextHopText(hop: StaticNextHop, family: BirdFamily, protocol: string): 
     return `via "${hop.device}"`;
   }
   return hop.type;
+}
+
+/** The end of a route line: ` { bgp_med = 10; ... };` or `;`. */
+export function routeTail(bgp: NormalizedBgp | undefined): string {
+  return bgp ? attributeBlock(bgp) : ';';
 }
 
 function attributeBlock(bgp: NormalizedBgp): string {
@@ -365,7 +376,7 @@ export function renderInclude(
   collect?: RefusalCollector,
 ): RenderedInclude {
   const protocols = planProtocols(routes, layout, collect);
-  const lines = ['# Managed by @rhi/bird-client (rhi-agent). Do not edit: every change rewrites this file.'];
+  const lines = [INCLUDE_HEADER];
   for (const protocol of protocols) {
     const hop = nextHopText(protocol.nextHop, protocol.family, protocol.name);
     lines.push('', `protocol static ${protocol.name} {`);

@@ -4,6 +4,7 @@ import {
   normalizeRoute,
   type DesiredRoute,
   type NormalizedRoute,
+  type RenderedInclude,
   type RenderedProtocol,
 } from './render-include.js';
 
@@ -85,4 +86,31 @@ export function routeChanges(
     upserted: after.routes.filter((r) => old.get(r.key) !== routeSignature(r)),
     removed: (before?.routes ?? []).filter((r) => !next.has(r.key)),
   };
+}
+
+/** The routes of one protocol that changed: added or re-attributed (`upserted`) and gone (`removed`), by key. */
+export interface RouteChanges {
+  readonly upserted: readonly NormalizedRoute[];
+  readonly removed: readonly NormalizedRoute[];
+}
+
+/**
+ * Per protocol whose routes changed between two renderings, what changed; `undefined` for a protocol that
+ * is new or whose next hop changed (read it back whole). Unchanged protocols are absent.
+ */
+export type ChangePlan = ReadonlyMap<string, RouteChanges | undefined>;
+
+/** The {@link ChangePlan} from `before` to `after`, computed from scratch. */
+export function changesSince(before: RenderedInclude, after: RenderedInclude): ChangePlan {
+  const plan = new Map<string, RouteChanges | undefined>();
+  for (const protocol of after.protocols) {
+    const previous = before.protocols.find((b) => b.name === protocol.name);
+    if (!previous || JSON.stringify(previous.nextHop) !== JSON.stringify(protocol.nextHop)) {
+      plan.set(protocol.name, undefined);
+      continue;
+    }
+    const changes = routeChanges(previous, protocol);
+    if (changes.upserted.length > 0 || changes.removed.length > 0) plan.set(protocol.name, changes);
+  }
+  return plan;
 }

@@ -148,11 +148,19 @@ class Evaluation {
     private readonly state: HealthState,
     /** Where to keep the texts of compound terms across evaluations, if anywhere. */
     private readonly texts: WeakMap<Expr, string> | undefined,
+    /**
+     * Whether every rule is decided (`evaluate`): reasons and explanations are then kept in arrays sized
+     * for all rules; otherwise (`evaluateRules`) in arrays grown as they are read, so that a few rules'
+     * reasons do not cost a slot for every rule.
+     */
+    private readonly dense = true,
   ) {}
 
   reasonOf(rule: number): string {
     const { program } = this;
-    this.reasons ??= new Array<string | undefined>(program ? program.ruleCount : this.ruleSet.rules.length);
+    this.reasons ??= this.dense
+      ? new Array<string | undefined>(program ? program.ruleCount : this.ruleSet.rules.length)
+      : [];
     let reason = this.reasons[rule];
     if (reason === undefined) {
       reason = program
@@ -164,12 +172,12 @@ class Evaluation {
   }
 
   explanationOf(rule: number): Explanation {
-    this.explanations ??= new Array<Explanation | undefined>(this.ruleSet.rules.length);
+    this.explanations ??= this.dense ? new Array<Explanation | undefined>(this.ruleSet.rules.length) : [];
     let explanation = this.explanations[rule];
     if (explanation === undefined) {
       explanation = this.explain((this.ruleSet.rules[rule] as Rule).expr);
       this.explanations[rule] = explanation;
-      this.reasons ??= new Array<string | undefined>(this.ruleSet.rules.length);
+      this.reasons ??= this.dense ? new Array<string | undefined>(this.ruleSet.rules.length) : [];
       this.reasons[rule] ??= this.summary;
     }
     return explanation;
@@ -458,6 +466,49 @@ export function evaluate(ruleSet: RuleSet, state: HealthState): Decision[] {
   const { rules } = ruleSet;
   for (let rule = 0; rule < rules.length; rule++) {
     const { routes, expr, attributes } = rules[rule] as Rule;
+    const advertise = holds(expr, state);
+    for (const { table, prefix, family } of routes) {
+      decisions.push(new LazyDecision(table, prefix, family, advertise, rule, attributes, evaluation));
+    }
+  }
+  return decisions;
+}
+
+/**
+ * The decisions of just the rules listed (indices into the rule set, as `Decision.rule`), in the order
+ * listed, each rule's routes in order: each decision is exactly the one {@link evaluate} gives for that
+ * route against the same state, its lazy `reason` and `explanation` included. With the rules that a
+ * health change touches (`ruleDependencies(ruleSet).affected(healthChanges(before, after))`), this
+ * re-decides a rule set at the cost of those rules alone. A rule index out of range is a `RangeError`.
+ *
+ * For a rule set made by `parse`, `validateRuleSet` or `unpackRuleSet` it reads only the listed rules'
+ * compact code (the rule index, built once per rule set, finds them) and allocates only the decisions;
+ * any other rule set is read from its `rules`. The same terms as {@link evaluate}: neither the rule set nor
+ * the state may be changed afterwards.
+ */
+export function evaluateRules(ruleSet: RuleSet, state: HealthState, rules: readonly number[]): Decision[] {
+  const program = programOf(ruleSet);
+  const evaluation = new Evaluation(
+    ruleSet,
+    program,
+    state,
+    evaluatedBefore.has(ruleSet) ? termTexts : undefined,
+    false,
+  );
+  evaluatedBefore.add(ruleSet);
+  const decisions: Decision[] = [];
+  if (program) {
+    program.decideRules(state, rules, (table, prefix, family, advertise, rule, attributes) => {
+      decisions.push(new LazyDecision(table, prefix, family, advertise, rule, attributes, evaluation));
+    });
+    return decisions;
+  }
+  const all = ruleSet.rules;
+  for (let k = 0; k < rules.length; k++) {
+    const rule = rules[k] as number;
+    const found = Number.isInteger(rule) && rule >= 0 ? all[rule] : undefined;
+    if (!found) throw new RangeError(`no rule ${rule} in a rule set of ${all.length} rules`);
+    const { routes, expr, attributes } = found;
     const advertise = holds(expr, state);
     for (const { table, prefix, family } of routes) {
       decisions.push(new LazyDecision(table, prefix, family, advertise, rule, attributes, evaluation));

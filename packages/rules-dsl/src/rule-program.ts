@@ -28,6 +28,16 @@ const LARGEST = 0x3fffffff;
 /** Integers per chunk of code (16 KB). A rule longer than that gets a chunk of its own. */
 const CHUNK = 4096;
 
+/** Called by {@link RuleProgram.decide} for each route of each rule decided. */
+type RouteCallback = (
+  table: string,
+  prefix: string,
+  family: Family,
+  advertise: boolean,
+  rule: number,
+  attributes: RouteAttributes | undefined,
+) => void;
+
 /**
  * A parsed rule set in compact form: the parser writes each valid rule as a few integers (in chunks of
  * typed arrays) instead of a tree of objects. `evaluate` decides routes straight from it, and the objects
@@ -58,8 +68,10 @@ export class RuleProgram {
   private start = 0;
   /** Integers of the rule being written. */
   length = 0;
-  /** Per rule: its chunk and where its expression's code starts (built on first use). */
+  /** Per rule: its chunk and where its code starts (built on first use). */
   private ruleIndex: Int32Array | undefined;
+  /** The scratch stack of {@link decideRules}, kept so that deciding a few rules allocates nothing. */
+  private scratch: ScratchStack<boolean> | undefined;
 
   /** Starts a rule (forgetting one that was not committed). */
   begin(): void {
@@ -145,12 +157,18 @@ export class RuleProgram {
   }
 
   exprStart(rule: number): number {
-    return this.index()[2 * rule + 1] ?? 0;
+    const at = this.index()[2 * rule + 1] ?? 0;
+    return at + 2 + 3 * (this.codeOf(rule)[at] ?? 0);
   }
 
   exprEnd(rule: number): number {
     const start = this.exprStart(rule);
     return start + (this.codeOf(rule)[start - 1] ?? 0);
+  }
+
+  /** The number of routes of a rule. */
+  routeCount(rule: number): number {
+    return this.codeOf(rule)[this.index()[2 * rule + 1] ?? 0] ?? 0;
   }
 
   private index(): Int32Array {
@@ -163,7 +181,7 @@ export class RuleProgram {
       for (let at = 0; at < end; rule++) {
         const exprAt = at + 1 + 3 * (code[at] ?? 0);
         index[2 * rule] = c;
-        index[2 * rule + 1] = exprAt + 1;
+        index[2 * rule + 1] = at;
         at = exprAt + 2 + (code[exprAt] ?? 0);
       }
     }
@@ -184,40 +202,56 @@ export class RuleProgram {
    * Decides every rule against a health state: calls `route` for each route of each rule, in order, with
    * whether its rule holds. Allocates nothing but what `route` does.
    */
-  decide(
-    state: HealthState,
-    route: (
-      table: string,
-      prefix: string,
-      family: Family,
-      advertise: boolean,
-      rule: number,
-      attributes: RouteAttributes | undefined,
-    ) => void,
-  ): void {
+  decide(state: HealthState, route: RouteCallback): void {
     const values = new ScratchStack<boolean>();
     let rule = 0;
     for (let c = 0; c <= this.chunks.length; c++) {
       const code = this.chunk(c);
       const end = this.usedOf(c);
-      for (let at = 0; at < end; rule++) {
-        const routes = at + 1;
-        const exprAt = routes + 3 * (code[at] ?? 0);
-        const exprEnd = exprAt + 1 + (code[exprAt] ?? 0);
-        const advertise = this.holds(code, exprAt + 1, exprEnd, state, values);
-        const attributes = code[exprEnd] ?? -1;
-        for (let r = routes; r < exprAt; r += 3) {
-          route(
-            this.tables[code[r] ?? 0] as string,
-            this.prefixes[code[r + 1] ?? 0] as string,
-            code[r + 2] ? 'ipv6' : 'ipv4',
-            advertise,
-            rule,
-            attributes < 0 ? undefined : this.attributes[attributes],
-          );
-        }
-        at = exprEnd + 1;
+      for (let at = 0; at < end; rule++) at = this.decideAt(code, at, rule, state, values, route);
+    }
+  }
+
+  /** Decides the rule whose code starts at `at`, calling `route` for each of its routes; returns where the next starts. */
+  private decideAt(
+    code: Int32Array,
+    at: number,
+    rule: number,
+    state: HealthState,
+    values: ScratchStack<boolean>,
+    route: RouteCallback,
+  ): number {
+    const routes = at + 1;
+    const exprAt = routes + 3 * (code[at] ?? 0);
+    const exprEnd = exprAt + 1 + (code[exprAt] ?? 0);
+    const advertise = this.holds(code, exprAt + 1, exprEnd, state, values);
+    const attributes = code[exprEnd] ?? -1;
+    for (let r = routes; r < exprAt; r += 3) {
+      route(
+        this.tables[code[r] ?? 0] as string,
+        this.prefixes[code[r + 1] ?? 0] as string,
+        code[r + 2] ? 'ipv6' : 'ipv4',
+        advertise,
+        rule,
+        attributes < 0 ? undefined : this.attributes[attributes],
+      );
+    }
+    return exprEnd + 1;
+  }
+
+  /**
+   * {@link decide} for the rules listed (each an index below {@link ruleCount}, else a `RangeError`), in
+   * the order listed: reads only their code, through the rule index.
+   */
+  decideRules(state: HealthState, rules: readonly number[], route: RouteCallback): void {
+    const values = (this.scratch ??= new ScratchStack<boolean>());
+    const index = this.index();
+    for (let k = 0; k < rules.length; k++) {
+      const rule = rules[k] as number;
+      if (!(Number.isInteger(rule) && rule >= 0 && rule < this.ruleCount)) {
+        throw new RangeError(`no rule ${rule} in a rule set of ${this.ruleCount} rules`);
       }
+      this.decideAt(this.chunk(index[2 * rule] ?? 0), index[2 * rule + 1] ?? 0, rule, state, values, route);
     }
   }
 

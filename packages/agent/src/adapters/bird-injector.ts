@@ -90,12 +90,23 @@ export function driftRepaired(result: {
 
 /** The loop's injector port over bird-client's declarative injector. */
 export class BirdInjectorPort implements RouteInjector {
+  /**
+   * Each route of the loop in bird-client's form, made once: the loop hands out a route again (the same
+   * object) while it does not change, and bird-client renders an unchanged route object only once.
+   */
+  private readonly converted = new WeakMap<DesiredRoute, BirdRoute>();
+
   constructor(private readonly injector: BirdRouteInjector) {}
 
   async set(routes: readonly DesiredRoute[], tables: readonly string[]): Promise<ApplyResult> {
     let result;
+    const birdRoutes = routes.map((r) => {
+      let b = this.converted.get(r);
+      if (b === undefined) this.converted.set(r, (b = toBirdRoute(r)));
+      return b;
+    });
     try {
-      result = await this.injector.set(routes.map(toBirdRoute), { tables });
+      result = await this.injector.set(birdRoutes, { tables });
     } catch (err) {
       throw await this.failSafe(err);
     }
@@ -150,10 +161,7 @@ export class BirdInjectorPort implements RouteInjector {
   }
 
   async exports(): Promise<RouteExport[] | null> {
-    const exports = await this.injector.exports();
-    return (
-      exports &&
-      exports.map(({ table, prefix, family, to, problems }) => ({ table, prefix, family, to, problems }))
-    );
+    // bird-client's answers carry the static protocol besides the loop's fields: passed on as they are.
+    return this.injector.exports();
   }
 }

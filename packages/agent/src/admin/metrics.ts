@@ -3,6 +3,7 @@ import type { AgentSnapshot, AgentTransition } from '../loop/ports.js';
 
 /** The agent's Prometheus metrics, on a registry of its own. */
 export class AgentMetrics {
+  private lastRoutes: AgentSnapshot['routes'] | null = null;
   readonly registry = new Registry();
   private readonly advertised = new Gauge({
     name: 'rhi_route_advertised',
@@ -81,12 +82,7 @@ export class AgentMetrics {
 
   /** Updates the gauges from a published snapshot. */
   observe(s: AgentSnapshot): void {
-    this.advertised.reset();
-    this.decision.reset();
-    for (const r of s.routes) {
-      this.advertised.set({ table: r.table, prefix: r.prefix }, r.desired ? 1 : 0);
-      this.decision.set({ table: r.table, prefix: r.prefix }, r.decision ? 1 : 0);
-    }
+    this.observeRoutes(s.routes);
     this.reachable.set({ dependency: 'haproxy' }, s.haproxy.reachable ? 1 : 0);
     // BIRD refusing its configuration (`error` while reachable) blocks every change: as good as down.
     this.reachable.set({ dependency: 'bird' }, s.bird.reachable && s.bird.error === undefined ? 1 : 0);
@@ -101,6 +97,40 @@ export class AgentMetrics {
         { hash: s.ruleSet.hash, serial: String(s.ruleSet.serial), source: s.ruleSet.source },
         1,
       );
+  }
+
+  /**
+   * The per-route gauges. The loop hands out a route's picture again (the same object) while it does
+   * not change: only the pictures that differ from the last ones are set, so that a change costs what it
+   * touches. Another list of routes (a new rule set) sets them all again.
+   */
+  private observeRoutes(routes: AgentSnapshot['routes']): void {
+    const last = this.lastRoutes;
+    if (routes === last) return;
+    this.lastRoutes = routes;
+    const set = (r: (typeof routes)[number]) => {
+      const labels = { table: r.table, prefix: r.prefix };
+      this.advertised.set(labels, r.desired ? 1 : 0);
+      this.decision.set(labels, r.decision ? 1 : 0);
+    };
+    if (last !== null && last.length === routes.length) {
+      const changed = [];
+      let sameRoutes = true;
+      for (let i = 0; i < routes.length && sameRoutes; i++) {
+        const r = routes[i] as (typeof routes)[number];
+        const was = last[i] as (typeof routes)[number];
+        if (r === was) continue;
+        if (r.prefix !== was.prefix || r.table !== was.table) sameRoutes = false;
+        else changed.push(r);
+      }
+      if (sameRoutes) {
+        for (const r of changed) set(r);
+        return;
+      }
+    }
+    this.advertised.reset();
+    this.decision.reset();
+    for (const r of routes) set(r);
   }
 
   transition(t: AgentTransition): void {

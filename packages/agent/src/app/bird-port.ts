@@ -119,9 +119,13 @@ export function birdPort(
   const make = (socketPath: string, includePath: string, families?: readonly ('ipv4' | 'ipv6')[]) => {
     // A hung BIRD counts as unreachable after bird.timeoutMs; configure keeps bird-client's 5 s.
     const client = new BirdClient({ socketPath, logger, answerTimeoutMs: config.timeoutMs });
-    clients.push(client);
+    // Read-backs (reconcile, export checks, status) on a connection of their own: a change never waits
+    // behind one in the line of the first.
+    const readClient = new BirdClient({ socketPath, logger, answerTimeoutMs: config.timeoutMs });
+    clients.push(client, readClient);
     const injector = new BirdRouteInjector({
       client,
+      readClient,
       includePath,
       layout: layoutFor(config, families),
       logger,

@@ -7,7 +7,22 @@ export interface Allowlist {
   readonly networks: readonly string[];
 }
 
+/** Answers kept per prefix; past this many (rule sets come and go) the memory starts again. */
+const REMEMBERED = 100_000;
+
 /** Builds an allowlist from canonical CIDRs (validated by the config schema). */
 export function allowlist(networks: readonly string[]): Allowlist {
-  return { networks, allows: (prefix) => networks.some((n) => prefixContains(n, prefix)) };
+  const known = new Map<string, boolean>();
+  return {
+    networks,
+    allows: (prefix) => {
+      let allowed = known.get(prefix);
+      if (allowed === undefined) {
+        allowed = networks.some((n) => prefixContains(n, prefix));
+        if (known.size >= REMEMBERED) known.clear();
+        known.set(prefix, allowed);
+      }
+      return allowed;
+    },
+  };
 }

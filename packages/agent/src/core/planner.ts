@@ -118,10 +118,133 @@ function reasonFor(
   return c.phase === 'stable' ? item.reason : `${item.reason} (${c.phase})`;
 }
 
+/** A decision as the planner reads it: the rules language's, or "unreachable" made up for a route. */
+export type PlanItem = Omit<Decision, 'rule' | 'explanation'> & { readonly explanation?: Explanation };
+
+/** What one plan shares between its routes. */
+export interface PlanContext {
+  readonly now: number;
+  readonly reading: boolean;
+  readonly reachable: boolean;
+  readonly drain: DrainMode;
+  readonly damping: DampingConfig;
+  readonly heldAtStart: (key: string) => boolean;
+  /** The bounded explanation of each rule explanation this plan made: routes of one rule share it. */
+  readonly bounded: Map<Explanation, ExplanationNode>;
+}
+
+/** One route planned: its memory, picture, what BIRD should hold of it, and its change, if any. */
+export interface RoutePlan {
+  readonly memory: RouteMemory;
+  readonly route: PlannedRoute;
+  /** The route as BIRD should hold it, or null when it is not desired. */
+  readonly desired: DesiredRoute | null;
+  readonly transition: Transition | null;
+  /** When the damping needs a recheck without a reading, or null. */
+  readonly recheckAt: number | null;
+  /** False once the damping of the route is stable: a reading with the same decision changes nothing. */
+  readonly pending: boolean;
+}
+
+/** The routes HAProxy unreachable makes of a rule set's routes: every one withdrawn (fail closed). */
+export function unreachableItems(routes: readonly DesiredRoute[]): PlanItem[] {
+  return routes.map((r) => ({
+    ...r,
+    advertise: false,
+    reason: 'HAProxy unreachable',
+    attributes: r.attributes,
+  }));
+}
+
 /**
- * Turns rule decisions into the routes BIRD should hold: damping per route, then the policies in order
- * (HAProxy unreachable -> nothing; not in the allowlist -> never; drained -> nothing, or everything
- * de-preferred while a drain waits for sessions to fall). Pure.
+ * Plans one route: damping, then the policies in order (HAProxy unreachable -> nothing; not in the
+ * allowlist -> never; drained -> nothing, or de-preferred while a drain waits for sessions to fall).
+ * `reuse` is the route's last desired form: kept when equal, so that unchanged routes keep their identity.
+ */
+export function planRoute(
+  item: PlanItem,
+  key: string,
+  before: RouteMemory | undefined,
+  allowed: boolean,
+  c: PlanContext,
+  reuse?: DesiredRoute | null,
+): RoutePlan {
+  const damp0 = before?.damp ?? initialDampState(c.heldAtStart(key), c.now);
+  const damped = step(damp0, item.advertise, c.now, c.damping, c.reading);
+  const wants = c.reachable && damped.state.value && allowed && c.drain !== 'withdraw';
+  const reason = reasonFor(item, {
+    reachable: c.reachable,
+    allowed,
+    drain: c.drain,
+    damped: damped.state.value,
+    phase: damped.phase,
+  });
+  const wasDesired = before?.desired ?? c.heldAtStart(key);
+  const since = before && before.desired === wants ? before.since : c.now;
+  const attributes = c.drain === 'deprefer' ? { ...item.attributes, ...DEPREFER } : item.attributes;
+  const route: DesiredRoute =
+    reuse &&
+    reuse.prefix === item.prefix &&
+    reuse.table === item.table &&
+    sameAttributes(reuse.attributes, attributes)
+      ? reuse
+      : {
+          table: item.table,
+          prefix: item.prefix,
+          family: item.family,
+          ...(attributes ? { attributes } : {}),
+        };
+  const planned = lazyExplanation(
+    {
+      table: route.table,
+      prefix: route.prefix,
+      family: route.family,
+      ...(route.attributes ? { attributes: route.attributes } : {}),
+      decision: item.advertise,
+      phase: damped.phase,
+      allowed,
+      desired: wants,
+      reason,
+      since,
+    },
+    explainer(item, c.bounded),
+  );
+  return {
+    memory: { damp: damped.state, desired: wants, since },
+    route: planned,
+    desired: wants ? route : null,
+    transition:
+      wants === wasDesired
+        ? null
+        : {
+            event: wants ? 'routeAnnounced' : 'routeWithdrawn',
+            table: item.table,
+            prefix: item.prefix,
+            reason,
+          },
+    recheckAt: damped.recheckAt,
+    pending: damped.phase !== 'stable',
+  };
+}
+
+const explainer = (item: PlanItem, bounded: Map<Explanation, ExplanationNode>) => (): ExplanationNode => {
+  const e = item.explanation;
+  if (e === undefined) return UNREACHABLE;
+  let b = bounded.get(e);
+  if (b === undefined) bounded.set(e, (b = boundExplanation(e)));
+  return b;
+};
+
+/** Whether two attribute sets render the same (both absent, or the same values). */
+export function sameAttributes(a: RouteAttributes | undefined, b: RouteAttributes | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Turns rule decisions into the routes BIRD should hold, every route from scratch ({@link planRoute} for
+ * each). Pure.
  */
 export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput): Plan {
   const next = new Map<string, RouteMemory>();
@@ -129,72 +252,35 @@ export function plan(memory: ReadonlyMap<string, RouteMemory>, input: PlanInput)
   const desired: DesiredRoute[] = [];
   const transitions: Transition[] = [];
   let recheckAt: number | null = null;
-  const items: readonly (Omit<Decision, 'rule' | 'explanation'> & { readonly explanation?: Explanation })[] =
-    input.decisions ??
-    input.routes.map((r) => ({
-      ...r,
-      advertise: false,
-      reason: 'HAProxy unreachable',
-      attributes: r.attributes,
-    }));
-  // Routes of one rule share its explanation: bounded once, and only when read (after BIRD has the change).
-  const bounded = new Map<Explanation, ExplanationNode>();
-  const explain = (item: (typeof items)[number]) => (): ExplanationNode => {
-    const e = item.explanation;
-    if (e === undefined) return UNREACHABLE;
-    let b = bounded.get(e);
-    if (b === undefined) bounded.set(e, (b = boundExplanation(e)));
-    return b;
+  const items: readonly PlanItem[] = input.decisions ?? unreachableItems(input.routes);
+  const context: PlanContext = {
+    now: input.now,
+    reading: input.reading,
+    reachable: input.decisions !== null,
+    drain: input.drain,
+    damping: input.damping,
+    heldAtStart: input.heldAtStart,
+    bounded: new Map(),
   };
-
   for (const item of items) {
     const key = routeKey(item);
     if (next.has(key)) continue;
-    const before = memory.get(key);
-    const damp0 = before?.damp ?? initialDampState(input.heldAtStart(key), input.now);
-    const damped = step(damp0, item.advertise, input.now, input.damping, input.reading);
-    if (damped.recheckAt !== null)
-      recheckAt = recheckAt === null ? damped.recheckAt : Math.min(recheckAt, damped.recheckAt);
-    const allowed = input.allowlist.allows(item.prefix);
-    const reachable = input.decisions !== null;
-    const wants = reachable && damped.state.value && allowed && input.drain !== 'withdraw';
-    const reason = reasonFor(item, {
-      reachable,
-      allowed,
-      drain: input.drain,
-      damped: damped.state.value,
-      phase: damped.phase,
-    });
-    const wasDesired = before?.desired ?? input.heldAtStart(key);
-    const since = before && before.desired === wants ? before.since : input.now;
-    next.set(key, { damp: damped.state, desired: wants, since });
-    const attributes = input.drain === 'deprefer' ? { ...item.attributes, ...DEPREFER } : item.attributes;
-    const route: DesiredRoute = {
-      table: item.table,
-      prefix: item.prefix,
-      family: item.family,
-      ...(attributes ? { attributes } : {}),
-    };
-    routes.push(
-      lazyExplanation(
-        { ...route, decision: item.advertise, phase: damped.phase, allowed, desired: wants, reason, since },
-        explain(item),
-      ),
-    );
-    if (wants) desired.push(route);
-    if (wants !== wasDesired) {
-      transitions.push({
-        event: wants ? 'routeAnnounced' : 'routeWithdrawn',
-        table: item.table,
-        prefix: item.prefix,
-        reason,
-      });
-    }
+    const p = planRoute(item, key, memory.get(key), input.allowlist.allows(item.prefix), context);
+    if (p.recheckAt !== null) recheckAt = recheckAt === null ? p.recheckAt : Math.min(recheckAt, p.recheckAt);
+    next.set(key, p.memory);
+    routes.push(p.route);
+    if (p.desired) desired.push(p.desired);
+    if (p.transition) transitions.push(p.transition);
   }
   for (const [key, before] of memory) {
     if (next.has(key) || !before.desired) continue;
-    const { table, prefix } = parseRouteId(key) ?? { table: '', prefix: key };
-    transitions.push({ event: 'routeWithdrawn', table, prefix, reason: 'no longer in the rule set' });
+    transitions.push(goneTransition(key));
   }
   return { routes, desired, transitions, memory: next, recheckAt };
+}
+
+/** The withdrawal of a desired route that a new rule set no longer has. */
+export function goneTransition(key: string): Transition {
+  const { table, prefix } = parseRouteId(key) ?? { table: '', prefix: key };
+  return { event: 'routeWithdrawn', table, prefix, reason: 'no longer in the rule set' };
 }

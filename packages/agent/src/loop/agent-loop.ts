@@ -1,11 +1,21 @@
 import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import type { RuleSet } from '@rhi/rules-dsl';
-import { evaluate, ruleSetHash, ruleSetRoutes } from '@rhi/rules-dsl';
+import type { HealthState } from '@rhi/rules-dsl';
+import {
+  evaluate,
+  evaluateRules,
+  healthChanges,
+  ruleDependencies,
+  ruleSetHash,
+  ruleSetRoutes,
+} from '@rhi/rules-dsl';
 import type { Allowlist } from '../core/allowlist.js';
 import type { DampingConfig } from '../core/damping.js';
-import type { DesiredRoute, DrainMode, PlannedRoute, RouteMemory, Transition } from '../core/planner.js';
-import { plan, routeKey } from '../core/planner.js';
+import type { DesiredRoute, DrainMode, PlannedRoute, Transition } from '../core/planner.js';
+import { routeKey } from '../core/planner.js';
+import type { PlanChange } from '../core/route-planner.js';
+import { RoutePlanner } from '../core/route-planner.js';
 import { feedSelection } from '../core/feed-selection.js';
 import type {
   AgentSnapshot,
@@ -21,7 +31,7 @@ import type {
 } from './ports.js';
 import { InjectorFailure } from './ports.js';
 import { ExportWatch } from './export-watch.js';
-import { exportChanges } from '../core/export-changes.js';
+import { diffExports, exportEvents } from '../core/export-changes.js';
 
 /** Settings and ports of the loop. */
 export interface AgentLoopOptions {
@@ -57,12 +67,6 @@ interface ActiveRuleSet extends RuleSetMeta {
   readonly routes: readonly DesiredRoute[];
 }
 
-const setKey = (routes: readonly DesiredRoute[], tables: readonly string[]) =>
-  [
-    `tables ${tables.join(' ')}`,
-    ...routes.map((r) => `${routeKey(r)} ${JSON.stringify(r.attributes ?? {})}`).sort(),
-  ].join('\n');
-
 /**
  * The agent's event-driven loop: health event -> evaluate -> damping and policies -> `injector.set()`.
  * Acts on each event when it arrives; BIRD applies are serialized and coalesced (the newest desired set
@@ -72,10 +76,19 @@ const setKey = (routes: readonly DesiredRoute[], tables: readonly string[]) =>
 export class AgentLoop {
   private active: ActiveRuleSet | null = null;
   private health: HealthEvent | null = null;
-  private memory: ReadonlyMap<string, RouteMemory> = new Map();
+  private readonly planner: RoutePlanner;
+  /**
+   * Whether the next plan starts from scratch: a new rule set or drain mode (HAProxy lost or back the
+   * planner knows itself). Otherwise only the rules naming proxies whose health changed are decided again.
+   */
+  private planAll = true;
+  /** The health state the last plan decided from. */
+  private planned: HealthState | null = null;
   private routes: readonly PlannedRoute[] = [];
   private desired: readonly DesiredRoute[] | null = null;
-  private appliedKey: string | null = null;
+  /** What BIRD was last given with success (the planner hands out the same arrays while unchanged). */
+  private applied: { readonly routes: readonly DesiredRoute[]; readonly tables: readonly string[] } | null =
+    null;
   private inBird: readonly DesiredRoute[] | null = null;
   private heldAtStart = new Set<string>();
   /**
@@ -127,6 +140,11 @@ export class AgentLoop {
 
   constructor(private readonly options: AgentLoopOptions) {
     this.retryDelay = options.retry?.initialMs ?? 100;
+    this.planner = new RoutePlanner({
+      allowlist: options.allowlist,
+      damping: options.damping,
+      heldAtStart: (key) => this.heldAtStart.has(key),
+    });
     this.exportWatch = options.exportCheck
       ? new ExportWatch({
           injector: options.injector,
@@ -183,12 +201,15 @@ export class AgentLoop {
     const hash = ruleSetHash(ruleSet);
     // From the parse's compact program: reading `rules` would build every rule as objects on the failover path.
     const routes = ruleSetRoutes(ruleSet);
+    // Which rules name each proxy: built now, not at the first health change it is needed for.
+    ruleDependencies(ruleSet);
     this.active = { ruleSet, hash, routes, appliedAt: this.options.clock.now(), ...meta };
     this.tables = [...new Set(routes.map((r) => r.table))].sort();
     this.emit({
       event: 'ruleSetApplied',
       reason: `${meta.source} rule set ${hash.slice(0, 12)} (serial ${meta.serial})`,
     });
+    this.planAll = true;
     this.replan(false);
   }
 
@@ -213,7 +234,14 @@ export class AgentLoop {
         reason: `HAProxy answers again${event.pid ? ` (pid ${event.pid})` : ''}`,
       });
     }
-    this.replan(true);
+    const told = this.replan(true);
+    // The status also carries HAProxy's worker and a drain's connection count: told even when no route changed.
+    const news =
+      was?.type !== event.type ||
+      (event.type === 'snapshot' &&
+        was.type === 'snapshot' &&
+        (event.pid !== was.pid || (this.drainWait !== null && event.sessions !== was.sessions)));
+    if (!told && news) this.publish();
     this.options.sink.health?.(event, this.namedProxies);
   }
 
@@ -250,6 +278,7 @@ export class AgentLoop {
         'de-preferring routes before withdrawing them',
       );
     }
+    this.planAll = true;
     this.replan(false);
   }
 
@@ -259,6 +288,7 @@ export class AgentLoop {
     this.drainMode = 'none';
     this.drainWait = null;
     this.emit({ event: 'undrained', reason: 'undrain requested' });
+    this.planAll = true;
     this.replan(false);
   }
 
@@ -273,6 +303,7 @@ export class AgentLoop {
     this.drainReason = `${this.drainWait.reason} (${why})`;
     this.emit({ event: 'drained', reason: this.drainReason });
     this.drainWait = null;
+    this.planAll = true;
     this.replan(false);
   }
 
@@ -325,8 +356,10 @@ export class AgentLoop {
   private onExports(all: readonly RouteExport[]): void {
     if (this.stopped) return;
     const before = this.exports?.routes ?? null;
-    this.exports = { checkedAt: this.options.clock.now(), routes: all };
-    for (const t of exportChanges(before, all)) this.emit(t);
+    const { routes, changed } = diffExports(before, all);
+    this.exports = { checkedAt: this.options.clock.now(), routes };
+    if (routes === before) return;
+    for (const t of exportEvents(changed)) this.emit(t);
     this.publish();
   }
 
@@ -349,29 +382,22 @@ export class AgentLoop {
     this.inBird = [];
   }
 
-  private replan(reading: boolean): void {
-    if (this.stopped || !this.active || !this.health) return;
-    const decisions =
-      this.health.type === 'snapshot' ? evaluate(this.active.ruleSet, this.health.state) : null;
-    const result = plan(this.memory, {
-      decisions,
-      routes: this.active.routes,
-      now: this.options.clock.now(),
-      reading,
-      drain: this.drainMode,
-      allowlist: this.options.allowlist,
-      damping: this.options.damping,
-      heldAtStart: (key) => this.heldAtStart.has(key),
-    });
-    this.memory = result.memory;
+  /** Plans and acts on the plan; false when it changed nothing (no route, no transition: nothing told). */
+  private replan(reading: boolean): boolean {
+    if (this.stopped || !this.active || !this.health) return false;
+    const result = this.plan(reading);
+    const { routes: before, desired: desiredBefore } = this;
     this.routes = result.routes;
     this.desired = result.desired;
-    if (reading && this.changeSince === null && setKey(result.desired, this.tables) !== this.appliedKey) {
+    if (reading && this.changeSince === null && this.differsFromApplied(result.desired)) {
       this.changeSince = this.options.clock.now();
     }
     this.cancels.recheck?.();
     this.cancels.recheck =
       result.recheckAt === null ? null : this.options.clock.at(result.recheckAt, () => this.replan(false));
+    // A reading that changes no route (HAProxy polled, a proxy no rule names): nothing to tell.
+    if (result.routes === before && result.desired === desiredBefore && result.transitions.length === 0)
+      return false;
     // The change is handed to BIRD before it is logged and published.
     const kicked = this.kick();
     for (const t of result.transitions) this.transition(t);
@@ -379,6 +405,54 @@ export class AgentLoop {
       this.tellTaken();
       this.publish();
     }
+    return true;
+  }
+
+  /**
+   * Decides and plans: every rule from scratch after a new rule set, a drain change or HAProxy lost or
+   * back; otherwise only the rules that name a proxy whose health changed since the last plan.
+   */
+  private plan(reading: boolean): PlanChange {
+    const active = this.active as ActiveRuleSet;
+    const health = this.health as HealthEvent;
+    const now = this.options.clock.now();
+    if (health.type !== 'snapshot') {
+      this.planned = null;
+      this.planAll = true;
+      return this.planner.full({
+        decisions: null,
+        routes: active.routes,
+        now,
+        reading,
+        drain: this.drainMode,
+      });
+    }
+    const state = health.state;
+    if (this.planAll || !this.planner.incremental || this.planned === null) {
+      const result = this.planner.full({
+        decisions: evaluate(active.ruleSet, state),
+        routes: active.routes,
+        now,
+        reading,
+        drain: this.drainMode,
+      });
+      this.planned = state;
+      this.planAll = false;
+      return result;
+    }
+    const dependencies = ruleDependencies(active.ruleSet);
+    const rules = dependencies.affected(healthChanges(this.planned, state));
+    this.planned = state;
+    const decisions = rules.length ? evaluateRules(active.ruleSet, state, rules) : [];
+    const indices: number[] = [];
+    for (const rule of rules)
+      for (let i = dependencies.routeStart[rule] ?? 0; i < (dependencies.routeStart[rule + 1] ?? 0); i++)
+        indices.push(i);
+    return this.planner.partial({ indices, decisions, now, reading });
+  }
+
+  private differsFromApplied(routes: readonly DesiredRoute[]): boolean {
+    return this.applied === null || this.applied.routes !== routes || this.applied.tables !== this.tables;
   }
 
   private apply(): void {
@@ -394,15 +468,14 @@ export class AgentLoop {
     }
     const routes = this.desired;
     const tables = this.tables;
-    const key = setKey(routes, tables);
-    if (key === this.appliedKey) return 'unchanged';
+    if (!this.differsFromApplied(routes)) return 'unchanged';
     this.applying = true;
     this.cancels.retry?.();
     this.cancels.retry = null;
     this.options.injector.set(routes, tables).then(
       (result) => {
         this.applying = false;
-        this.appliedKey = key;
+        this.applied = { routes, tables };
         const refused = new Set(result.refused.map(routeKey));
         this.inBird = refused.size ? routes.filter((r) => !refused.has(routeKey(r))) : routes;
         if (this.changeSince !== null) {
@@ -516,10 +589,10 @@ export class AgentLoop {
   /** Tells each planned announcement whose route BIRD now holds, as long as the plan still wants it. */
   private tellTaken(): void {
     if (this.pendingAnnounce.size === 0) return;
-    const held = new Set((this.inBird ?? []).map(routeKey));
-    const wanted = new Set((this.desired ?? []).map(routeKey));
+    // BIRD holding exactly the plan's routes (the usual case): what the plan desires, BIRD holds.
+    const held = this.inBird === this.desired ? null : new Set((this.inBird ?? []).map(routeKey));
     for (const [key, t] of this.pendingAnnounce) {
-      if (!held.has(key) || !wanted.has(key)) continue;
+      if (!this.planner.desires(key) || (held !== null && !held.has(key))) continue;
       this.pendingAnnounce.delete(key);
       this.announced.add(key);
       this.emit({ ...t });
@@ -577,7 +650,7 @@ export class AgentLoop {
       );
     // BIRD no longer holds what was last applied: retried until a configure brings the protocols back,
     // even if the desired set returns to it meanwhile.
-    this.appliedKey = null;
+    this.applied = null;
   }
 
   /** The protocols disabled as a fail-safe that an apply enabled again. */
@@ -650,8 +723,17 @@ export class AgentLoop {
     if (this.stopped || this.applying || this.desired === null) return;
     try {
       const repaired = await this.options.injector.reconcile();
-      this.inBird = (await this.options.injector.held()).routes;
       const failed = this.failure !== null;
+      // Nothing repaired after a verified apply: BIRD holds what that apply gave it, which inBird already
+      // says (the reconcile compared every route). Otherwise read back what BIRD holds now.
+      if (
+        failed ||
+        repaired?.repaired ||
+        repaired?.enabled?.length ||
+        this.applied === null ||
+        this.inBird === null
+      )
+        this.inBird = (await this.options.injector.held()).routes;
       // BIRD or the include changed behind the agent's back; a failed apply carried out now is not drift.
       if (!failed && repaired && repaired.repaired)
         this.emit({ event: 'birdDriftRepaired', reason: repaired.repaired });
@@ -669,7 +751,7 @@ export class AgentLoop {
       this.birdFailed(err, 'reconcile');
       // Published now: the retry below may take a while, and the status must say BIRD fails meanwhile.
       this.publish();
-      this.appliedKey = null;
+      this.applied = null;
       this.apply();
     }
   }

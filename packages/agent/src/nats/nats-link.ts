@@ -9,6 +9,7 @@ import { compactHealth, healthReport } from '../core/health-report.js';
 import type { AgentSnapshot, AgentTransition, HealthEvent, StatusSink } from '../loop/ports.js';
 import type { NodeIdentity } from './messages.js';
 import { NodeStatusStamper, toAgentEvent } from './messages.js';
+import { sameStatus } from './status-change.js';
 
 /** Health reports go out at most this often; changes in between are coalesced into the next one. */
 export const HEALTH_REPORT_INTERVAL_MS = 1000;
@@ -65,7 +66,7 @@ export class NatsLink implements StatusSink {
   private healthCheckedAt = Number.NEGATIVE_INFINITY;
   private healthTimer: NodeJS.Timeout | null = null;
   /** The last published status without its time and sequence number, to publish only changes. */
-  private lastPublished = '';
+  private lastPublished: AgentSnapshot | null = null;
   /** The seq and time (ms of `now`) of the last status published, which heartbeats vouch for. */
   private lastStatus: { readonly seq: number; readonly at: number } | null = null;
   private resentAt = Number.NEGATIVE_INFINITY;
@@ -93,13 +94,8 @@ export class NatsLink implements StatusSink {
   /** Publishes the status when it differs from the last one published (heartbeats vouch for it meanwhile). */
   status(snapshot: AgentSnapshot): void {
     this.latest = snapshot;
-    const key = JSON.stringify({
-      ...snapshot,
-      time: 0,
-      exports: snapshot.exports ? { ...snapshot.exports, checkedAt: 0 } : snapshot.exports,
-    });
-    if (key === this.lastPublished) return;
-    this.lastPublished = key;
+    if (this.lastPublished && sameStatus(this.lastPublished, snapshot)) return;
+    this.lastPublished = snapshot;
     this.publishStatus();
   }
 

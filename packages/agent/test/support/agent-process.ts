@@ -25,11 +25,17 @@ export async function unitLaunch(): Promise<{ nodeArgs: string[]; env: Record<st
   return { nodeArgs: shebang.split(/\s+/).filter(Boolean), env };
 }
 
-/** The built `rhi-agent run --config <file>`, as the systemd unit runs it; its output is collected. */
-export async function spawnAgent(configFile: string): Promise<{ agent: ChildProcess; output: () => string }> {
+/**
+ * The built `rhi-agent run --config <file>`, as the systemd unit runs it (with `extraNodeArgs`, e.g. to
+ * profile it); its output is collected.
+ */
+export async function spawnAgent(
+  configFile: string,
+  extraNodeArgs: readonly string[] = [],
+): Promise<{ agent: ChildProcess; output: () => string }> {
   let output = '';
   const { nodeArgs, env } = await unitLaunch();
-  const agent = spawn(process.execPath, [...nodeArgs, bin, 'run', '--config', configFile], {
+  const agent = spawn(process.execPath, [...nodeArgs, ...extraNodeArgs, bin, 'run', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env, RHI_LOG_LEVEL: 'warn' },
   });
