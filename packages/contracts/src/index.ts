@@ -31,3 +31,43 @@ export type { RuleSetRejection, VerifyResult } from './signing.js';
 export { publicKeyFrom, signingInput, signRuleSet, verifySignedRuleSet } from './signing.js';
 export { ContractInvalidTokenError, jetstream, subjects, TOKEN, WIRE_VERSION } from './subjects.js';
 export { parseRouteId, routeId } from './route-id.js';
+export type {
+  Batch,
+  Canary,
+  RollbackTarget,
+  RolloutAction,
+  RolloutEffect,
+  RolloutFailureCause,
+  RolloutRecord,
+  RolloutStatus,
+  RolloutStep,
+  RolloutStopCause,
+  RolloutStrategy,
+  RuleSetAck,
+  RuleSetAssignment,
+  RuleSetRef,
+  RuleSetTarget,
+} from './rollout.js';
+export {
+  BatchSchema,
+  CanarySchema,
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_PROGRESS_DEADLINE_MS,
+  DEFAULT_SOAK_MS,
+  LABEL_SELECTOR,
+  RollbackTargetSchema,
+  ROLLOUT_ACTIONS,
+  ROLLOUT_ALERTS,
+  ROLLOUT_FAILURE_CAUSES,
+  ROLLOUT_STATUSES,
+  ROLLOUT_STOP_CAUSES,
+  rolloutEffectId,
+  RolloutEffectSchema,
+  RolloutRecordSchema,
+  RolloutStepSchema,
+  RolloutStrategySchema,
+  RuleSetAckSchema,
+  RuleSetAssignmentSchema,
+  RuleSetRefSchema,
+  RuleSetTargetSchema,
+} from './rollout.js';
