@@ -209,8 +209,7 @@ export class AgentLoop {
       event: 'ruleSetApplied',
       reason: `${meta.source} rule set ${hash.slice(0, 12)} (serial ${meta.serial})`,
     });
-    this.planAll = true;
-    this.replan(false);
+    this.replanAll();
   }
 
   /** Feeds a health event (a snapshot, or HAProxy unreachable). */
@@ -278,8 +277,7 @@ export class AgentLoop {
         'de-preferring routes before withdrawing them',
       );
     }
-    this.planAll = true;
-    this.replan(false);
+    this.replanAll();
   }
 
   undrain(): void {
@@ -288,8 +286,7 @@ export class AgentLoop {
     this.drainMode = 'none';
     this.drainWait = null;
     this.emit({ event: 'undrained', reason: 'undrain requested' });
-    this.planAll = true;
-    this.replan(false);
+    this.replanAll();
   }
 
   get isDrained(): boolean {
@@ -303,8 +300,7 @@ export class AgentLoop {
     this.drainReason = `${this.drainWait.reason} (${why})`;
     this.emit({ event: 'drained', reason: this.drainReason });
     this.drainWait = null;
-    this.planAll = true;
-    this.replan(false);
+    this.replanAll();
   }
 
   /** The loop's full state, as published. */
@@ -380,6 +376,12 @@ export class AgentLoop {
       this.emit({ event: 'routeWithdrawn', table: r.table, prefix: r.prefix, reason: 'agent stopping' });
     }
     this.inBird = [];
+  }
+
+  /** Plans every route from scratch (a new rule set, a drain change) and acts on it. */
+  private replanAll(): void {
+    this.planAll = true;
+    this.replan(false);
   }
 
   /** Plans and acts on the plan; false when it changed nothing (no route, no transition: nothing told). */
