@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BirdClient, renderInclude } from '@rhi/bird-client';
 import type { DesiredRoute } from '@rhi/bird-client';
-import { freePort, startBackends, startBgpPair, startHaproxy, waitFor } from '@rhi/test-support';
-import type { BgpPair } from '@rhi/test-support';
+import { freePort, startBackends, startBgpPair, startHaproxy, startNats, waitFor } from '@rhi/test-support';
+import type { BgpPair, NatsInstance } from '@rhi/test-support';
 import { test } from 'vitest';
 import { spawnAgent, stopAgent } from '../test/support/agent-process.js';
 import { segments, timestampPair } from './bird-timestamps.js';
@@ -25,7 +25,8 @@ import { percentile, sleep, until as untilHeld } from './peer-poll.js';
 // left alone for RHI_BENCH_IDLE_S seconds and its CPU and RSS read from /proc.
 //
 // RHI_BENCH_ROUTE_COUNTS (default 1,1000,5000,10000), RHI_BENCH_ROUNDS (changes per count, half of them
-// withdrawals; default 40), RHI_BENCH_AGENT_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+// withdrawals; default 40), RHI_BENCH_AGENT_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+// RHI_BENCH_NATS=1 (the agent reports to a nats-server, as in a fleet: its status is published at each change).
 
 const COUNTS = (process.env.RHI_BENCH_ROUTE_COUNTS ?? '1,1000,5000,10000').split(',').map(Number);
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 40);
@@ -125,6 +126,7 @@ async function measure(n: number, idle: boolean): Promise<CountResult> {
     renameSync(temp, floorPair.includePath);
     await floorBird.configure();
   };
+  const nats: NatsInstance | undefined = process.env.RHI_BENCH_NATS === '1' ? await startNats() : undefined;
   let agent: ChildProcess | undefined;
   let output = () => '';
   const jitter = startMachineJitter();
@@ -145,7 +147,7 @@ allowlist: [198.18.0.0/15]
 damping: { rise: { count: 1, ms: 0 }, fall: { count: 1, ms: 0 }, holdDown: false }
 admin: { listen: 127.0.0.1:0, socket: ${join(dir, 'admin.sock')} }
 stateDir: ${dir}
-`,
+${nats ? `nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password} }\n` : ''}`,
     );
     const nodeArgs = process.env.RHI_BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     ({ agent, output } = await spawnAgent(join(dir, 'agent.yaml'), nodeArgs));
@@ -220,7 +222,13 @@ stateDir: ${dir}
     peer.close();
     floorPeer.close();
     floorBird.close();
-    await Promise.allSettled([haproxy.stop(), pair.stop(), floorPair.stop(), backends.close()]);
+    await Promise.allSettled([
+      haproxy.stop(),
+      pair.stop(),
+      floorPair.stop(),
+      backends.close(),
+      nats?.destroy(),
+    ]);
     await rm(dir, { recursive: true, force: true });
   }
 }
