@@ -3,6 +3,17 @@ import type { Expr, HealthState, ProxyTerm, Route, RouteAttributes, Rule, RuleSe
 import { parsePrefix } from '../src/index.js';
 import { tableNameProblem } from '../src/names.js';
 
+/**
+ * fast-check's settings for a property: `FC_RUNS` runs (default `numRuns`), from `FC_SEED` (default the
+ * file's own seed, so that a run can be repeated; `FC_SEED=random` for a new one each time).
+ */
+export function fcRuns(seed: number, numRuns = 200): { numRuns: number; seed?: number } {
+  return {
+    numRuns: Number(process.env['FC_RUNS'] ?? numRuns),
+    ...(process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? seed) }),
+  };
+}
+
 /** Route table names that BIRD accepts, biased towards the usual ones. */
 export const tableArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('vol1', 'vol2', 'vol3') },

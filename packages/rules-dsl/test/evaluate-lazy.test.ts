@@ -6,13 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { generateRules } from '../bench/generate.js';
 import type { Decision, HealthState, RuleSet } from '../src/index.js';
 import { evaluate, format, parse } from '../src/index.js';
-import { grammarChars, healthStateArb, ruleSetArb } from './arbitraries.js';
+import { fcRuns, grammarChars, healthStateArb, ruleSetArb } from './arbitraries.js';
 import { eagerEvaluate } from './eager-evaluate.js';
 
-const runs = {
-  numRuns: Number(process.env['FC_RUNS'] ?? 200),
-  ...(process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? 20261124) }),
-};
+const runs = fcRuns(20261124);
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 

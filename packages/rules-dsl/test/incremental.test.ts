@@ -15,12 +15,9 @@ import {
   validateRuleSet,
 } from '../src/index.js';
 import { RuleProgram } from '../src/rule-program.js';
-import { ruleSetArb } from './arbitraries.js';
+import { fcRuns, ruleSetArb } from './arbitraries.js';
 
-const runs = {
-  numRuns: Number(process.env['FC_RUNS'] ?? 200),
-  ...(process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? 20261210) }),
-};
+const runs = fcRuns(20261210);
 
 type Side = 'frontends' | 'backends';
 type Health = BackendHealth;

@@ -2,11 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, parsePrefix } from '../src/index.js';
 import { parsePrefixSlowly } from '../src/ip.js';
+import { fcRuns } from './arbitraries.js';
 
-const runs = {
-  numRuns: Number(process.env['FC_RUNS'] ?? 500),
-  ...(process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? 20261124) }),
-};
+const runs = fcRuns(20261124, 500);
 
 /** Groups biased towards zero runs and the edge values of RFC 5952 and of the dotted forms. */
 const group = fc.oneof(

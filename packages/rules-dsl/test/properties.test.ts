@@ -10,14 +10,11 @@ import {
   ruleSetHash,
   validateRuleSet,
 } from '../src/index.js';
-import { grammarChars, ruleSetArb } from './arbitraries.js';
+import { fcRuns, grammarChars, ruleSetArb } from './arbitraries.js';
 import { checkAnyText } from './check.js';
 
 /** Fixed seed and 200 runs by default; `FC_RUNS=20000 FC_SEED=random vitest run test/properties.test.ts` to hunt. */
-const runs = {
-  numRuns: Number(process.env['FC_RUNS'] ?? 200),
-  ...(process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? 20261124) }),
-};
+const runs = fcRuns(20261124);
 
 /** Writes a rule set the untidy ways the language allows: any spacing, line breaks and comments, both table forms. */
 const spaces = fc.constantFrom('', ' ', '  ', '\t', ' \t ');

@@ -12,12 +12,9 @@ import {
   validateRuleSet,
 } from '../src/index.js';
 import { generateRules } from '../bench/generate.js';
-import { healthStateArb, ruleSetArb } from './arbitraries.js';
+import { fcRuns, healthStateArb, ruleSetArb } from './arbitraries.js';
 
-const runs = {
-  numRuns: Number(process.env['FC_RUNS'] ?? 200),
-  ...(process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? 20261202) }),
-};
+const runs = fcRuns(20261202);
 
 /** Across a thread, as postMessage takes it: cloned, its code transferred. */
 const across = (ruleSet: RuleSet) => {
