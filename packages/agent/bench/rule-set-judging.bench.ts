@@ -21,6 +21,10 @@ import { bigRuleSet } from '../test/support/big-rule-set.js';
 
 const ROUNDS = Number(process.env.RHI_BENCH_ROUNDS ?? 3);
 const CHILDREN = Number(process.env.RHI_BENCH_CHILDREN ?? 2);
+/** `worker`, `inline` or both (the default), in that order per child. */
+const MODES = (process.env.RHI_BENCH_MODES ?? 'worker,inline').split(',').filter(Boolean);
+/** More Node flags for the children, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the agent. */
+const CHILD_NODE_ARGS = (process.env.RHI_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const child = fileURLToPath(new URL('./rule-set-judging.child.mjs', import.meta.url));
 
 interface Timed {
@@ -55,10 +59,14 @@ interface ChildResult {
 
 async function runChild(config: string, mode: string, inputs: string): Promise<ChildResult> {
   const { nodeArgs, env } = await unitLaunch();
-  const proc = spawn(process.execPath, [...nodeArgs, child, config, mode, inputs, String(ROUNDS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, ...CHILD_NODE_ARGS, child, config, mode, inputs, String(ROUNDS)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    },
+  );
   let out = '';
   let err = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -109,7 +117,7 @@ test('the longest main-thread stall while judging a rule set, off and on the mai
     const load = [loadavg()[1]];
     const results: ChildResult[] = [];
     for (let c = 0; c < CHILDREN; c++) {
-      for (const mode of ['worker', 'inline']) {
+      for (const mode of MODES) {
         const state = join(dir, `state-${c}-${mode}`);
         const config = join(dir, `agent-${c}-${mode}.yaml`);
         await writeFile(join(dir, 'rules.cfg'), '198.18.0.1 = all(f:fe_0, b:be_0)\n');

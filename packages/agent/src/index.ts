@@ -31,7 +31,8 @@ export type {
 } from './loop/ports.js';
 export { InjectorFailure } from './loop/ports.js';
 export type { NodeIdentity } from './nats/messages.js';
-export { NodeStatusStamper, toAgentEvent, toNodeStatus } from './nats/messages.js';
+export { toAgentEvent, toNodeStatus } from './nats/messages.js';
+export { NodeStatusStamper } from './nats/status-stamper.js';
 export type { NatsLinkOptions } from './nats/nats-link.js';
 export { HEALTH_REPORT_INTERVAL_MS, NatsLink } from './nats/nats-link.js';
 export type { CompactHealth } from './core/health-report.js';

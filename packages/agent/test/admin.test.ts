@@ -16,7 +16,7 @@ import { AgentMetrics } from '../src/admin/metrics.js';
 import { createAdminServer, health, listen, parseListen } from '../src/admin/server.js';
 import { NodeStatusSchema } from '@rhi/contracts';
 import type { AgentSnapshot } from '../src/loop/ports.js';
-import { NodeStatusStamper } from '../src/nats/messages.js';
+import { NodeStatusStamper } from '../src/nats/status-stamper.js';
 import { agentSnapshot, plannedRoute, statusOf } from './support/snapshots.js';
 
 let snapshot: AgentSnapshot = agentSnapshot({

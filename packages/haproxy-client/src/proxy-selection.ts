@@ -3,7 +3,7 @@ import { showStatOf } from './commands.js';
 import { parseCommandError } from './errors.js';
 import type { ProxyNames } from './health.js';
 import type { StatRow, StatTable } from './stat-csv.js';
-import { parseStat, statValue } from './stat-csv.js';
+import { parseStat } from './stat-csv.js';
 
 /** One `show stat <proxy or id> <mask> -1` of a selection, and what it must return. */
 export interface SelectionQuery {
@@ -64,7 +64,7 @@ export function selectionIds(table: StatTable, proxies: ProxyNames): ProxyIds {
   const ids = new Map<string, { frontend?: number; backend?: number }>();
   for (const row of table.rows) {
     if (!wanted.has(row.proxy) || (row.type !== 'frontend' && row.type !== 'backend')) continue;
-    const iid = Number(statValue(table, row, 'iid'));
+    const iid = row.iid;
     if (!Number.isInteger(iid) || iid <= 0) continue;
     ids.set(row.proxy, { ...ids.get(row.proxy), [row.type]: iid });
   }

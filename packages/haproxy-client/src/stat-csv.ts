@@ -14,6 +14,8 @@ export interface StatRow {
   readonly backup: boolean;
   /** `scur`: current sessions (0 when the column is empty or absent). */
   readonly sessions: number;
+  /** `iid`: the proxy's numeric id (NaN when the column is empty or absent). */
+  readonly iid: number;
   /** Every value of the row, unquoted, indexed like `StatTable.columns` (split on first access). */
   readonly values: readonly string[];
 }
@@ -40,6 +42,7 @@ const STATUS = 2;
 const TYPE = 3;
 const BACKUP = 4;
 const SESSIONS = 5;
+const IID = 6;
 
 /** Where the needed columns are: `slotOf[column]` is the slot of a needed column, -1 otherwise. */
 interface Layout {
@@ -78,6 +81,7 @@ export function parseStat(input: string | readonly string[]): StatTable {
     required(columnIndex, 'type', text),
     columnIndex.get('bck') ?? -1,
     columnIndex.get('scur') ?? -1,
+    columnIndex.get('iid') ?? -1,
   ];
   const last = Math.max(...slots);
   const slotOf = new Int32Array(last + 1).fill(-1);
@@ -133,6 +137,7 @@ function readRows(text: string, from: number, layout: Layout, rows: StatRow[]): 
         head[STATUS]!,
         type === 'server' && head[BACKUP] === '1',
         Number(head[SESSIONS] ?? 0) || 0,
+        head[IID] === undefined || head[IID] === '' ? NaN : Number(head[IID]),
         line,
         values,
       ),
@@ -151,6 +156,7 @@ class LazyRow implements StatRow {
     readonly status: string,
     readonly backup: boolean,
     readonly sessions: number,
+    readonly iid: number,
     line: string | null,
     values: string[] | null,
   ) {

@@ -15,7 +15,7 @@ import type { DrainRequest } from '../core/drain-state.js';
 import { AgentLoop } from '../loop/agent-loop.js';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { InjectorFailure } from '../loop/ports.js';
-import { NodeStatusStamper } from '../nats/messages.js';
+import { NodeStatusStamper } from '../nats/status-stamper.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { StateStore } from '../state/state-store.js';
 import { birdPort } from './bird-port.js';

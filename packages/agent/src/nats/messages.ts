@@ -1,5 +1,6 @@
 import type { AgentEvent, NodeStatus } from '@rhi/contracts';
 import { routeId } from '@rhi/contracts';
+import type { PlannedRoute } from '../core/planner.js';
 import type { AgentSnapshot, AgentTransition } from '../loop/ports.js';
 
 /** Who is reporting: fixed for the life of the agent. */
@@ -31,13 +32,47 @@ function drainStatus(s: AgentSnapshot): NodeStatus['drain'] {
   };
 }
 
-/** The wire form (`rhi.v1.status`) of the loop's snapshot: what NATS and `GET /status` carry. */
-export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, now: number): NodeStatus {
-  const inBird = s.inBird === null ? null : new Set(s.inBird.map(routeId));
-  const refused = new Map((s.refused ?? []).map((r) => [routeId(r), r.reason]));
-  const exported = new Map(
-    (s.exports?.routes ?? []).map((r) => [routeId(r), { to: [...r.to], problems: [...r.problems] }]),
-  );
+/** A route of the status as it goes on the wire, from its picture and what BIRD did with it. */
+export type WireRoute = NodeStatus['routes'][number];
+
+/** What the status says of a route besides its picture: whether BIRD holds it, refused it, sends it. */
+export interface RouteContext {
+  /** Null when what BIRD holds is unknown. */
+  readonly inBird: boolean | null;
+  /** The injector's reason for leaving the route out of the include, if it did. */
+  readonly refused: string | undefined;
+  /** Where BIRD sends the route, as last checked (undefined: not checked, or BIRD does not hold it). */
+  readonly exported: { readonly to: readonly string[]; readonly problems: readonly string[] } | undefined;
+}
+
+/** The wire form of one route of a snapshot. */
+export function wireRoute(r: PlannedRoute, c: RouteContext): WireRoute {
+  const why = c.refused;
+  const to = c.exported;
+  return {
+    table: r.table,
+    prefix: r.prefix,
+    family: r.family,
+    decision: r.decision ? 'advertise' : 'withdraw',
+    desired: r.desired,
+    damping: r.phase,
+    allowed: r.allowed,
+    reason: why === undefined ? r.reason : `refused by the injector: ${why}`,
+    explanation: r.explanation,
+    inBird: c.inBird,
+    ...(to === undefined ? {} : { exported: { to: [...to.to], problems: [...to.problems] } }),
+    ...(why === undefined ? {} : { refused: why }),
+    since: iso(r.since),
+  };
+}
+
+/** Everything of the status but its routes, in the order of the wire form (routes come last). */
+export function statusHead(
+  id: NodeIdentity,
+  s: AgentSnapshot,
+  seq: number,
+  now: number,
+): Omit<NodeStatus, 'routes'> {
   return {
     schema: 'rhi.v1.status',
     node: id.node,
@@ -59,45 +94,25 @@ export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, no
       ...(s.exports ? { exportsCheckedAt: iso(s.exports.checkedAt) } : {}),
     },
     drain: drainStatus(s),
-    routes: s.routes.map((r) => {
-      const id = routeId(r);
-      const why = refused.get(id);
-      const to = exported.get(id);
-      return {
-        table: r.table,
-        prefix: r.prefix,
-        family: r.family,
-        decision: r.decision ? 'advertise' : 'withdraw',
-        desired: r.desired,
-        damping: r.phase,
-        allowed: r.allowed,
-        reason: why === undefined ? r.reason : `refused by the injector: ${why}`,
-        explanation: r.explanation,
-        inBird: inBird === null ? null : inBird.has(id),
-        ...(to === undefined ? {} : { exported: to }),
-        ...(why === undefined ? {} : { refused: why }),
-        since: iso(r.since),
-      };
-    }),
   };
 }
 
-/**
- * Numbers the statuses the agent hands out, on NATS and on `GET /status` alike, from one counter: every
- * status a reader gets has a higher `seq` than the ones before it, wherever it got them.
- */
-export class NodeStatusStamper {
-  private seq = 0;
-
-  constructor(
-    readonly identity: NodeIdentity,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** The status of `snapshot`, with the next sequence number and the time now. */
-  next(snapshot: AgentSnapshot): NodeStatus {
-    return toNodeStatus(this.identity, snapshot, this.seq++, this.now());
-  }
+/** The wire form (`rhi.v1.status`) of the loop's snapshot: what NATS and `GET /status` carry. */
+export function toNodeStatus(id: NodeIdentity, s: AgentSnapshot, seq: number, now: number): NodeStatus {
+  const inBird = s.inBird === null ? null : new Set(s.inBird.map(routeId));
+  const refused = new Map((s.refused ?? []).map((r) => [routeId(r), r.reason]));
+  const exported = new Map((s.exports?.routes ?? []).map((r) => [routeId(r), r]));
+  return {
+    ...statusHead(id, s, seq, now),
+    routes: s.routes.map((r) => {
+      const key = routeId(r);
+      return wireRoute(r, {
+        inBird: inBird === null ? null : inBird.has(key),
+        refused: refused.get(key),
+        exported: exported.get(key),
+      });
+    }),
+  };
 }
 
 /** The wire form (`rhi.v1.event`) of a transition. */

@@ -1,4 +1,4 @@
-import type { Ack, Command, Heartbeat, NodeStatus } from '@rhi/contracts';
+import type { Ack, Command, Heartbeat } from '@rhi/contracts';
 import { CommandSchema, STATUS_REFRESH_MS, subjects } from '@rhi/contracts';
 import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Authenticator, NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -8,7 +8,8 @@ import type { CompactHealth } from '../core/health-report.js';
 import { compactHealth, healthReport } from '../core/health-report.js';
 import type { AgentSnapshot, AgentTransition, HealthEvent, StatusSink } from '../loop/ports.js';
 import type { NodeIdentity } from './messages.js';
-import { NodeStatusStamper, toAgentEvent } from './messages.js';
+import { toAgentEvent } from './messages.js';
+import { NodeStatusStamper } from './status-stamper.js';
 import { sameStatus } from './status-change.js';
 
 /** Health reports go out at most this often; changes in between are coalesced into the next one. */
@@ -255,9 +256,9 @@ export class NatsLink implements StatusSink {
 
   private publishStatusOn(nc: NatsConnection): void {
     if (!this.latest) return;
-    const status: NodeStatus = this.stamper.next(this.latest);
-    this.publishOn(nc, subjects.status(this.options.node), status);
-    this.lastStatus = { seq: status.seq, at: this.now() };
+    const { seq, json } = this.stamper.nextJson(this.latest);
+    this.publishTextOn(nc, subjects.status(this.options.node), json);
+    this.lastStatus = { seq, at: this.now() };
   }
 
   /** A heartbeat for the last status, or the status itself when it is due for its refresh. */
@@ -307,8 +308,12 @@ export class NatsLink implements StatusSink {
   }
 
   private publishOn(nc: NatsConnection, subject: string, payload: unknown): void {
+    this.publishTextOn(nc, subject, JSON.stringify(payload));
+  }
+
+  private publishTextOn(nc: NatsConnection, subject: string, text: string): void {
     try {
-      nc.publish(subject, JSON.stringify(payload));
+      nc.publish(subject, text);
     } catch (err) {
       this.options.logger.debug(
         { event: 'natsPublishFailed', op: 'publish', subject, err },
