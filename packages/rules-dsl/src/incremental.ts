@@ -95,23 +95,60 @@ export function healthChanges(before: HealthState, after: HealthState): HealthCh
   return frontends === NONE && backends === NONE ? UNCHANGED : { frontends, backends };
 }
 
+/**
+ * A dependency index as flat arrays, to be made on one thread and used on another: per proxy entry of
+ * the program (`proxies[e]`), its rules are `rules[ruleStart[e]]` up to `rules[ruleStart[e + 1]]`.
+ */
+export interface PackedDependencies {
+  readonly routeStart: Int32Array<ArrayBuffer>;
+  readonly ruleStart: Int32Array<ArrayBuffer>;
+  readonly rules: Int32Array<ArrayBuffer>;
+}
+
+type ProxySide = 'frontend' | 'backend';
+
 class Dependencies implements RuleDependencies {
   /** One bit per rule, for merging several proxies' rules; all zero between calls. */
   private bits: Uint32Array | undefined;
+  /** Per proxy entry, its rules as an array, made on first use. */
+  private readonly lists: (readonly number[] | undefined)[];
+  private readonly backends = new Map<string, number>();
+  private readonly frontends = new Map<string, number>();
+
+  readonly ruleCount: number;
+  readonly routeStart: Int32Array;
 
   constructor(
-    readonly ruleCount: number,
-    readonly routeStart: Int32Array,
-    private readonly backends: ReadonlyMap<string, readonly number[]>,
-    private readonly frontends: ReadonlyMap<string, readonly number[]>,
-  ) {}
+    private readonly packed: PackedDependencies,
+    proxies: readonly { readonly side: ProxySide; readonly name: string }[],
+  ) {
+    this.ruleCount = packed.routeStart.length - 1;
+    this.routeStart = packed.routeStart;
+    this.lists = new Array<readonly number[] | undefined>(proxies.length);
+    const { ruleStart } = packed;
+    proxies.forEach((p, entry) => {
+      if ((ruleStart[entry + 1] as number) > (ruleStart[entry] as number))
+        (p.side === 'backend' ? this.backends : this.frontends).set(p.name, entry);
+    });
+  }
 
   backend(name: string): readonly number[] {
-    return this.backends.get(name) ?? NO_RULES;
+    return this.list(this.backends.get(name));
   }
 
   frontend(name: string): readonly number[] {
-    return this.frontends.get(name) ?? NO_RULES;
+    return this.list(this.frontends.get(name));
+  }
+
+  private list(entry: number | undefined): readonly number[] {
+    if (entry === undefined) return NO_RULES;
+    let list = this.lists[entry];
+    if (list === undefined) {
+      const { ruleStart, rules } = this.packed;
+      list = Object.freeze(Array.from(rules.subarray(ruleStart[entry], ruleStart[entry + 1])));
+      this.lists[entry] = list;
+    }
+    return list;
   }
 
   affected(changes: {
@@ -165,20 +202,28 @@ class Dependencies implements RuleDependencies {
   }
 }
 
-/** Adds `rule` to the list of `key` unless it is already its last (rules are visited in order). */
-function add<K>(lists: Map<K, number[]>, key: K, rule: number): void {
-  const rules = lists.get(key);
-  if (!rules) lists.set(key, [rule]);
-  else if (rules[rules.length - 1] !== rule) rules.push(rule);
+/** Flat lists from per-entry counts: `ruleStart` the running sums, `rules` sized to hold them all. */
+function flatLists(counts: Int32Array): {
+  ruleStart: Int32Array<ArrayBuffer>;
+  rules: Int32Array<ArrayBuffer>;
+} {
+  const ruleStart = new Int32Array(counts.length + 1);
+  for (let e = 0; e < counts.length; e++) ruleStart[e + 1] = (ruleStart[e] as number) + (counts[e] as number);
+  return { ruleStart, rules: new Int32Array(ruleStart[counts.length] as number) };
 }
 
-function fromProgram(program: RuleProgram): Dependencies {
+/** The dependency index of a program as flat arrays: two walks of its code, the second filling the lists. */
+export function packDependencies(program: RuleProgram): PackedDependencies {
   const { ruleCount, entries } = program;
   const routeStart = new Int32Array(ruleCount + 1);
-  // Per proxy entry: how many rules name it, then its list, filled in a second pass at its exact size.
+  for (let rule = 0; rule < ruleCount; rule++) {
+    routeStart[rule + 1] = (routeStart[rule] as number) + program.routeCount(rule);
+  }
+  // Per proxy entry: how many rules name it (first walk), then its place in the list (second walk).
   const counts = new Int32Array(entries.length);
-  const last = new Int32Array(entries.length).fill(-1);
-  const visit = (fill: number[][] | undefined) => {
+  const last = new Int32Array(entries.length);
+  const visit = (each: (entry: number, rule: number) => void) => {
+    last.fill(-1);
     for (let rule = 0; rule < ruleCount; rule++) {
       const code = program.codeOf(rule);
       const end = program.exprEnd(rule);
@@ -188,9 +233,7 @@ function fromProgram(program: RuleProgram): Dependencies {
           const entry = code[i + 1] ?? 0;
           if (last[entry] !== rule) {
             last[entry] = rule;
-            const count = counts[entry] ?? 0;
-            if (fill) (fill[entry] as number[])[count] = rule;
-            counts[entry] = count + 1;
+            each(entry, rule);
           }
           i += 3;
         } else if (op === OP_TRUE || op === OP_FALSE || op === OP_NOT) i++;
@@ -198,29 +241,23 @@ function fromProgram(program: RuleProgram): Dependencies {
       }
     }
   };
-  visit(undefined);
-  for (let rule = 0; rule < ruleCount; rule++) {
-    routeStart[rule + 1] = (routeStart[rule] as number) + program.routeCount(rule);
-  }
-  const lists = Array.from(counts, (count) => new Array<number>(count));
-  counts.fill(0);
-  last.fill(-1);
-  visit(lists);
-  const backends = new Map<string, readonly number[]>();
-  const frontends = new Map<string, readonly number[]>();
-  entries.forEach((entry, index) => {
-    const rules = lists[index] as number[];
-    if (rules.length === 0) return;
-    (entry.side === 'backend' ? backends : frontends).set(entry.name, Object.freeze(rules));
+  visit((entry) => (counts[entry] = (counts[entry] as number) + 1));
+  const { ruleStart, rules } = flatLists(counts);
+  const at = ruleStart.slice(0, entries.length);
+  visit((entry, rule) => {
+    rules[at[entry] as number] = rule;
+    at[entry] = (at[entry] as number) + 1;
   });
-  return new Dependencies(ruleCount, routeStart, backends, frontends);
+  return { routeStart, ruleStart, rules };
 }
 
 function fromRules(ruleSet: RuleSet): Dependencies {
   const { rules } = ruleSet;
   const routeStart = new Int32Array(rules.length + 1);
-  const backends = new Map<string, number[]>();
-  const frontends = new Map<string, number[]>();
+  const entries = new Map<
+    string,
+    { readonly side: ProxySide; readonly name: string; readonly rules: number[] }
+  >();
   const stack: Expr[] = [];
   for (let rule = 0; rule < rules.length; rule++) {
     const { routes, expr } = rules[rule] as RuleSet['rules'][number];
@@ -228,9 +265,13 @@ function fromRules(ruleSet: RuleSet): Dependencies {
     stack.push(expr);
     for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
       switch (e.type) {
-        case 'proxy':
-          add(e.side === 'backend' ? backends : frontends, e.name, rule);
+        case 'proxy': {
+          const key = `${e.side} ${e.name}`;
+          let entry = entries.get(key);
+          if (!entry) entries.set(key, (entry = { side: e.side, name: e.name, rules: [] }));
+          if (entry.rules[entry.rules.length - 1] !== rule) entry.rules.push(rule);
           break;
+        }
         case 'not':
           stack.push(e.arg);
           break;
@@ -244,9 +285,10 @@ function fromRules(ruleSet: RuleSet): Dependencies {
       }
     }
   }
-  for (const list of backends.values()) Object.freeze(list);
-  for (const list of frontends.values()) Object.freeze(list);
-  return new Dependencies(rules.length, routeStart, backends, frontends);
+  const proxies = [...entries.values()];
+  const { ruleStart, rules: flat } = flatLists(Int32Array.from(proxies, (p) => p.rules.length));
+  proxies.forEach((p, e) => flat.set(p.rules, ruleStart[e]));
+  return new Dependencies({ routeStart, ruleStart, rules: flat }, proxies);
 }
 
 const dependencies = new WeakMap<RuleSet, RuleDependencies>();
@@ -261,8 +303,20 @@ export function ruleDependencies(ruleSet: RuleSet): RuleDependencies {
   let known = dependencies.get(ruleSet);
   if (!known) {
     const program = programOf(ruleSet);
-    known = program ? fromProgram(program) : fromRules(ruleSet);
+    known = program ? new Dependencies(packDependencies(program), program.entries) : fromRules(ruleSet);
     dependencies.set(ruleSet, known);
   }
   return known;
+}
+
+/**
+ * Records the dependency index that {@link packDependencies} made of `program` (on another thread) as
+ * `ruleSet`'s, so that {@link ruleDependencies} does not walk the program again.
+ */
+export function rememberDependencies(
+  ruleSet: RuleSet,
+  program: RuleProgram,
+  packed: PackedDependencies,
+): void {
+  dependencies.set(ruleSet, new Dependencies(packed, program.entries));
 }

@@ -1,5 +1,7 @@
 import type { Rule, RuleSet } from './ast.js';
 import { rememberHash, ruleSetHash } from './hash.js';
+import type { PackedDependencies } from './incremental.js';
+import { packDependencies, rememberDependencies } from './incremental.js';
 import type { PackedProgram, RuleRoute } from './rule-program.js';
 import { RuleProgram, attachProgram, programOf } from './rule-program.js';
 
@@ -15,6 +17,8 @@ export interface PackedRuleSet {
   /** {@link ruleSetHash} of the rule set. */
   readonly hash: string;
   readonly program: PackedProgram;
+  /** Its `ruleDependencies` index, made where it was packed, so that the receiver need not walk the code. */
+  readonly dependencies: PackedDependencies;
 }
 
 /**
@@ -25,8 +29,23 @@ export interface PackedRuleSet {
 export function packRuleSet(ruleSet: RuleSet): { packed: PackedRuleSet; transfer: ArrayBuffer[] } {
   const program = programOf(ruleSet);
   if (!program) throw new TypeError('packRuleSet takes a rule set made by parse or validateRuleSet');
-  const packed: PackedRuleSet = { version: 1, hash: ruleSetHash(ruleSet), program: program.pack() };
-  return { packed, transfer: packed.program.chunks.map((c) => c.buffer) };
+  const dependencies = packDependencies(program);
+  const packed: PackedRuleSet = {
+    version: 1,
+    hash: ruleSetHash(ruleSet),
+    program: program.pack(),
+    dependencies,
+  };
+  const { routeStart, ruleStart, rules } = dependencies;
+  return {
+    packed,
+    transfer: [
+      ...packed.program.chunks.map((c) => c.buffer),
+      routeStart.buffer,
+      ruleStart.buffer,
+      rules.buffer,
+    ],
+  };
 }
 
 /**
@@ -45,6 +64,7 @@ export function unpackRuleSet(packed: PackedRuleSet): RuleSet {
   };
   attachProgram(ruleSet, program);
   rememberHash(ruleSet, packed.hash);
+  rememberDependencies(ruleSet, program, packed.dependencies);
   return ruleSet;
 }
 

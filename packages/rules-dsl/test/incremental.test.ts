@@ -297,6 +297,7 @@ describe('ruleDependencies', () => {
     for (const ruleSet of [
       parse(text).ruleSet,
       { version: 1, rules: parse(text).ruleSet.rules } as RuleSet,
+      unpackRuleSet(structuredClone(packRuleSet(parse(text).ruleSet).packed)),
     ]) {
       const deps = ruleDependencies(ruleSet);
       expect(deps.ruleCount).toBe(4);
@@ -318,6 +319,26 @@ describe('ruleDependencies', () => {
       mine.push(99);
       expect(deps.frontend('fe_web')).toEqual([0, 3]);
       expect(ruleDependencies(ruleSet)).toBe(deps);
+    }
+  });
+
+  it('comes with an unpacked rule set, made where it was packed: the code is not walked again', () => {
+    const { ruleSet } = parse(generateRules(500).text);
+    const { packed, transfer } = packRuleSet(ruleSet);
+    const { routeStart, ruleStart, rules } = packed.dependencies;
+    expect(transfer).toEqual(expect.arrayContaining([routeStart.buffer, ruleStart.buffer, rules.buffer]));
+    const unpacked = unpackRuleSet(structuredClone(packed, { transfer }));
+    const walk = vi.spyOn(RuleProgram.prototype, 'codeOf');
+    const deps = ruleDependencies(unpacked);
+    expect(walk).not.toHaveBeenCalled();
+    walk.mockRestore();
+    const fresh = ruleDependencies(parse(generateRules(500).text).ruleSet);
+    expect([...deps.routeStart]).toEqual([...fresh.routeStart]);
+    expect(deps.backend('be_1').length).toBeGreaterThan(0);
+    expect(deps.frontend('fe_1').length).toBeGreaterThan(0);
+    for (let i = 0; i < 60; i++) {
+      expect(deps.backend(`be_${i}`)).toEqual(fresh.backend(`be_${i}`));
+      expect(deps.frontend(`fe_${i}`)).toEqual(fresh.frontend(`fe_${i}`));
     }
   });
 
