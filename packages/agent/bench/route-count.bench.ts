@@ -200,8 +200,13 @@ ${nats ? `nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.p
     if (idle && agent.pid !== undefined) {
       await sleep(5000);
       const a = await usage(agent.pid);
+      const idleFrom = process.hrtime.bigint() / 1000n;
       await sleep(IDLE_S * 1000);
       const b = await usage(agent.pid);
+      if (process.env.RHI_BENCH_AGENT_NODE_ARGS?.includes('--cpu-prof'))
+        process.stderr.write(
+          `profile window of the idle ${IDLE_S} s at ${n} routes (agent pid ${agent.pid}): ${idleFrom} ${process.hrtime.bigint() / 1000n}\n`,
+        );
       idleUse = { cpuPercent: ((b.cpuS - a.cpuS) / IDLE_S) * 100, rssMb: b.rssMb };
     }
     const machine = await jitter.stop();

@@ -71,4 +71,32 @@ describe('BirdRouteInjector.exports against the real bird', () => {
       await bird.command('enable peer1');
     }
   });
+
+  it('gives the same answer (the same array) while nothing changes, and a new one when something does', async () => {
+    const established = () =>
+      waitFor('the BGP session', async () =>
+        (await bird.command('show protocols peer1')).includes('Established') ? true : undefined,
+      );
+    await established();
+    // Every route exported by every router: the case an idle node is in, asked every 10 s.
+    await injector.set(routes.filter((r) => r.table === 'vol1'));
+    const first = await injector.exports();
+    expect(first?.length).toBe(3);
+    expect(first?.every((e) => e.to.length === 1 && e.problems.length === 0)).toBe(true);
+    expect(await injector.exports()).toBe(first);
+    await bird.command('disable peer1');
+    try {
+      await waitFor('peer1 to be down', async () =>
+        /peer1\s+BGP\s+\S+\s+down/.test(await bird.command('show protocols peer1')) ? true : undefined,
+      );
+      const down = await injector.exports();
+      expect(down?.map((e) => e.to)).toEqual([[], [], []]);
+    } finally {
+      await bird.command('enable peer1');
+    }
+    await established();
+    const back = await injector.exports();
+    expect(back).not.toBe(first);
+    expect(back?.map((e) => e.to)).toEqual([['peer1'], ['peer1'], ['peer1']]);
+  });
 });

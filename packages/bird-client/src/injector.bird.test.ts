@@ -364,6 +364,20 @@ describe('BirdRouteInjector with a real BIRD and a real BGP peer', () => {
     }
   });
 
+  it('repairs routes BIRD holds otherwise than the include says, found after clean reconciles (their replies kept)', async () => {
+    await injector.set(C);
+    expect(await injector.reconcile()).toEqual({ wrote: false, configured: false });
+    expect(await injector.reconcile()).toEqual({ wrote: false, configured: false });
+    // BIRD made to run A's routes behind the injector's back, then the include put back as it was.
+    await writeFile(includePath, renderInclude(A, layout).text);
+    await client.configure();
+    await untilPeerHas(A);
+    await writeFile(includePath, renderInclude(C, layout).text);
+    expect(await injector.reconcile()).toMatchObject({ configured: true });
+    await untilPeerHas(C);
+    expect(await injector.reconcile()).toEqual({ wrote: false, configured: false });
+  });
+
   it('waits out a reconfiguration in progress (0004) when a table is dropped from the layout', async () => {
     const wide = new BirdRouteInjector({ client, includePath, layout: { tables: { vol1: {}, vol2: {} } } });
     await wide.set([...C, { table: 'vol2', prefix: '198.18.20.1/32', family: 'ipv4' }]);

@@ -11,8 +11,11 @@ import {
   type BirdConfigFile,
 } from './check-config.js';
 import type { BirdRouteExport } from './export-check.js';
+import { birdCommands } from './commands.js';
 import { readInclude, writeIncludeAtomically } from './include-file.js';
-import { readExports } from './read-exports.js';
+import { parseShowRoute } from './parse-routes.js';
+import type { BirdReply } from './reply-reader.js';
+import { ExportMemo, readExports } from './read-exports.js';
 import type { BirdFamily } from './prefix.js';
 import { SerialQueue } from './serial-queue.js';
 import { IncludeRenderer } from './include-renderer.js';
@@ -124,6 +127,12 @@ export class BirdRouteInjector {
   private readonly settleTimeoutMs: number;
   /** Protocols disableWithdrawn() disabled, enabled again after the next successful `configure`. */
   private readonly disabled = new Set<string>();
+  /**
+   * Per applied include, BIRD's reply listing each protocol's routes when it last matched it: a reconcile
+   * that gets the same reply again (the same lines) knows BIRD holds the same routes, unparsed.
+   */
+  private readonly verified = new WeakMap<RenderedInclude, Map<string, BirdReply>>();
+  private readonly exportMemo = new ExportMemo();
   private readonly renderer = new IncludeRenderer();
 
   constructor(private readonly options: BirdRouteInjectorOptions) {
@@ -194,11 +203,15 @@ export class BirdRouteInjector {
   /** Whether the include file and BIRD hold exactly `applied`, read on the read connection. */
   private async matches(applied: RenderedInclude): Promise<boolean> {
     if ((await readInclude(this.options.includePath)) !== applied.text) return false;
+    let verified = this.verified.get(applied);
+    if (!verified) this.verified.set(applied, (verified = new Map()));
     for (const protocol of applied.protocols) {
-      const held = await this.held(protocol, this.reader);
-      if (!held) return false;
-      const { missing, unexpected } = diffProtocol(protocol, held);
+      const reply = await this.routesReply(protocol, this.reader);
+      if (!reply) return false;
+      if (sameReply(verified.get(protocol.name), reply)) continue;
+      const { missing, unexpected } = diffProtocol(protocol, heldRoutes(protocol, parseShowRoute(reply)));
       if (missing.length > 0 || unexpected.length > 0) return false;
+      verified.set(protocol.name, reply);
     }
     return true;
   }
@@ -280,7 +293,7 @@ export class BirdRouteInjector {
   async exports(): Promise<BirdRouteExport[] | null> {
     const applied = this.applied;
     if (!applied) return null;
-    const result = await readExports(this.reader, applied.protocols);
+    const result = await readExports(this.reader, applied.protocols, this.exportMemo);
     return this.applied === applied ? result : null;
   }
 
@@ -507,6 +520,20 @@ export class BirdRouteInjector {
     return { missing, unexpected };
   }
 
+  /**
+   * BIRD's reply listing the routes of one protocol (8001, none, as a reply without lines), or undefined
+   * if BIRD does not know the protocol (9001: unknown symbol).
+   */
+  private async routesReply(protocol: { name: string }, client: BirdClient): Promise<BirdReply | undefined> {
+    try {
+      return await client.command(birdCommands.showRoute({ protocol: protocol.name, all: true }));
+    } catch (err) {
+      if (err instanceof BirdCommandSyntaxError) return undefined;
+      if (err instanceof BirdReplyError && err.replyCode === 8001) return NO_ROUTES;
+      throw err;
+    }
+  }
+
   /** Routes of one protocol, or undefined if BIRD does not know the protocol (9001: unknown symbol). */
   private async held(
     protocol: { name: string; table: string; family: 'ipv4' | 'ipv6' },
@@ -519,6 +546,19 @@ export class BirdRouteInjector {
       throw err;
     }
   }
+}
+
+const NO_ROUTES: BirdReply = { code: 8001, text: 'Network not found', lines: [] };
+
+/** Whether two replies have the same lines (BIRD's route listing repeats itself while nothing changes). */
+function sameReply(a: BirdReply | undefined, b: BirdReply): boolean {
+  if (a === undefined || a.code !== b.code || a.lines.length !== b.lines.length) return false;
+  for (let i = 0; i < a.lines.length; i++) {
+    const x = a.lines[i] as BirdReply['lines'][number];
+    const y = b.lines[i] as BirdReply['lines'][number];
+    if (x.code !== y.code || x.text !== y.text) return false;
+  }
+  return true;
 }
 
 function withRefused(result: BirdApplyResult, refused: readonly RefusedRoute[]): BirdApplyResult {

@@ -134,6 +134,8 @@ export class AgentLoop {
   };
 
   private exports: ExportStatus | null = null;
+  /** The export check answer last diffed: BIRD's reader hands back the same array while nothing changed. */
+  private exportsAnswer: readonly RouteExport[] | null = null;
   /** The proxies the rule set in force names, once asked for (by the health report). */
   private named: { readonly hash: string; readonly proxies: ProxyNames } | null = null;
   private readonly exportWatch: ExportWatch | null;
@@ -352,6 +354,11 @@ export class AgentLoop {
   private onExports(all: readonly RouteExport[]): void {
     if (this.stopped) return;
     const before = this.exports?.routes ?? null;
+    if (before !== null && all === this.exportsAnswer) {
+      this.exports = { checkedAt: this.options.clock.now(), routes: before };
+      return;
+    }
+    this.exportsAnswer = all;
     const { routes, changed } = diffExports(before, all);
     this.exports = { checkedAt: this.options.clock.now(), routes };
     if (routes === before) return;
