@@ -29,7 +29,15 @@ export {
 } from './schemas.js';
 export type { RuleSetRejection, VerifyResult } from './signing.js';
 export { publicKeyFrom, signingInput, signRuleSet, verifySignedRuleSet } from './signing.js';
-export { ContractInvalidTokenError, jetstream, subjects, TOKEN, WIRE_VERSION } from './subjects.js';
+export {
+  ContractInvalidTokenError,
+  jetstream,
+  kvDirectGetSubject,
+  kvSubject,
+  subjects,
+  TOKEN,
+  WIRE_VERSION,
+} from './subjects.js';
 export { parseRouteId, routeId } from './route-id.js';
 export type {
   Batch,
@@ -71,3 +79,14 @@ export {
   RuleSetRefSchema,
   RuleSetTargetSchema,
 } from './rollout.js';
+export type { RuleSetRecord, RuleSetSummary } from './ruleset-record.js';
+export {
+  decodeRuleSetRecord,
+  encodeRuleSetRecord,
+  RULESET_RECORD_MAX_BYTES,
+  RuleSetRecordSchema,
+  RuleSetRecordUnreadableError,
+  ruleSetKeys,
+  RuleSetSummarySchema,
+  summaryOf,
+} from './ruleset-record.js';

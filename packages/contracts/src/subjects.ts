@@ -57,6 +57,13 @@ export const subjects = {
    * events. Two tokens after `events`, so it never matches a node's `rhi.v1.events.<node>`.
    */
   alertEvents: `${WIRE_VERSION}.events.controller.alerts`,
+  /**
+   * An agent's `RuleSetAck` for the serial assigned to it (`assign.<node>` in the rule-set bucket),
+   * kept one per node in the acks stream so that a controller replica taking over a rollout reads them.
+   */
+  ruleSetAck: (node: string) => `${WIRE_VERSION}.ack.${token('node', node)}`,
+  /** Every node's rule-set ack (the acks stream's subjects). */
+  allRuleSetAcks: `${WIRE_VERSION}.ack.*`,
   /** Commands addressed to one node. */
   nodeCommand: (node: string) => `${WIRE_VERSION}.cmd.node.${token('node', node)}`,
   /** Commands addressed to every node carrying a label, e.g. `site=par1`. */
@@ -84,6 +91,22 @@ export const jetstream = {
   leaseBucket: 'rhi_v1_controller_lease',
   /** KV bucket: the alerts the lease holder published as open (key `open.<base64url of kind:subject>`). */
   alertBucket: 'rhi_v1_alerts',
-  /** KV bucket: signed rule sets (key = rule-set hash) and assignments (key = `assign.<node>`). */
+  /**
+   * KV bucket: stored rule sets by serial and the assignment of each node (keys: `ruleSetKeys`). An agent
+   * reads its assignment and the record it names by direct get, and hears of a new assignment by
+   * subscribing to the key's subject ({@link kvSubject}); it needs no JetStream consumer.
+   */
   ruleSetBucket: 'rhi_v1_rulesets',
+  /** Stream over `rhi.v1.ack.*` keeping one message per subject: each node's last rule-set ack. */
+  ackStream: 'RHI_V1_ACKS',
 } as const;
+
+/** The subject a KV bucket stores `key` under: a put is published there (a core subscriber hears it). */
+export function kvSubject(bucket: string, key: string): string {
+  return `$KV.${bucket}.${key}`;
+}
+
+/** The subject to ask for the newest value of `key` by direct get (the bucket allows direct gets). */
+export function kvDirectGetSubject(bucket: string, key: string): string {
+  return `$JS.API.DIRECT.GET.KV_${bucket}.${kvSubject(bucket, key)}`;
+}

@@ -6,6 +6,9 @@
 #   /etc/systemd/system/rhi-controller.service
 #   /etc/rhi/controller.yaml   the example, only where no file is there yet; mode 0640 (it holds the NATS
 #                              secret and the API token hashes), group rhi-controller
+#   /etc/rhi/ruleset-signing.{key,pub}   a new ed25519 rule-set signing key pair, only where no key is there
+#                              yet (`rhi-controller keygen`): the private key 0600, owned by rhi-controller;
+#                              the public key for every agent's rules.trustedKeys
 #   /usr/share/doc/rhi-controller/examples/controller.yaml   the example, always
 # and, on this machine only (no --root), the system user and group `rhi-controller`.
 # Run from a checkout (the build, examples/ and scripts/install-common.sh are taken from there).
@@ -67,10 +70,19 @@ else
   echo "wrote $config (the example: edit it)"
 fi
 
+key=$(at /etc/rhi/ruleset-signing)
+if [[ -e $key.key ]]; then
+  echo "kept $key.key"
+else
+  "$(at /usr/bin/rhi-controller)" keygen --out "$key" >/dev/null
+  echo "wrote $key.key (the rule-set signing key, rules.signingKey) and $key.pub (for the agents)"
+fi
+
 if [[ $root == / ]]; then
   getent passwd rhi-controller >/dev/null ||
     useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin rhi-controller
   chgrp rhi-controller /etc/rhi/controller.yaml
+  chown rhi-controller:rhi-controller /etc/rhi/ruleset-signing.key
   if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
     systemctl daemon-reload
   fi
@@ -80,7 +92,9 @@ cat <<EOF
 rhi-controller installed under ${root} (Node $("$node" --version) at $node). Next:
   1. edit /etc/rhi/controller.yaml: the NATS servers and credentials, and the API tokens
      (rhi-controller hash-token < token.txt prints the sha256 to put there)
-  2. rhi-controller check
-  3. systemctl enable --now rhi-controller
-  4. RHICTL_TOKEN_FILE=token.txt rhictl status
+  2. copy /etc/rhi/ruleset-signing.pub to every agent and name it in its config
+     (rules.trustedKeys.ops-2026, the keyId of controller.yaml's rules section)
+  3. rhi-controller check
+  4. systemctl enable --now rhi-controller
+  5. RHICTL_TOKEN_FILE=token.txt rhictl status
 EOF

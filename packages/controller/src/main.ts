@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } from './config/load.js';
 import type { ControllerConfig } from './config/schema.js';
+import { loadSigningKey, SigningKeyError, writeKeyPair } from './config/signing-key.js';
 import { tokenHash } from './http/auth.js';
 import { ControllerRuntime } from './runtime.js';
 
@@ -14,6 +15,9 @@ Usage:
   rhi-controller check [--config F]                          validate the configuration
   rhi-controller hash-token                                  read an API token on stdin, print the sha256
                                                              to put in api.tokens (the config never holds a token)
+  rhi-controller keygen --out PATH                           write a rule-set signing key pair: PATH.key
+                                                             (rules.signingKey, 0600) and PATH.pub (for each
+                                                             agent's rules.trustedKeys); never overwrites
 
 --config defaults to $RHI_CONFIG or /etc/rhi/controller.yaml; any setting can be overridden with
 --set <path>=<value> or RHI_<SECTION>__<KEY> (e.g. RHI_API__LISTEN=0.0.0.0:9190).
@@ -52,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       options: {
         config: { type: 'string' },
         set: { type: 'string', multiple: true },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -68,10 +73,24 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${tokenHash(token)}\n`);
         return 0;
       }
+      case 'keygen': {
+        if (!values.out) throw new UsageError('keygen needs --out PATH (PATH.key and PATH.pub are written)');
+        const { privateFile, publicFile } = await writeKeyPair(values.out);
+        process.stdout.write(
+          `wrote ${privateFile} (private: rules.signingKey, mode 0600) and ${publicFile} (public: copy it to every agent, rules.trustedKeys.<keyId>)\n`,
+        );
+        return 0;
+      }
       case 'check': {
         const config = await loadConfig(file, values.set ?? []);
+        const key = config.rules ? await loadSigningKey(config.rules) : null;
         process.stdout.write(
           `[ ok ] ${file} is valid: NATS ${config.nats.servers.join(', ')}, API on ${config.api.listen} with ${config.api.tokens.length} token(s)\n`,
+        );
+        process.stdout.write(
+          key
+            ? `[ ok ] rule sets are signed with ${config.rules?.signingKey} as key '${key.keyId}'${key.exposedMode ? ` (warning: mode ${key.exposedMode}, readable by others: chmod 0600 it)` : ''}\n`
+            : '[note] no rules section: this controller shows the fleet and stores no rule set\n',
         );
         return 0;
       }
@@ -93,6 +112,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (err) {
+    if (err instanceof SigningKeyError) {
+      process.stderr.write(`rhi-controller: cannot sign rule sets: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof ConfigInvalidError) {
       process.stderr.write(`rhi-controller: ${err.message}\n`);
       return 2;

@@ -1,3 +1,5 @@
+import type { RuleSetRecord, RuleSetRef, RuleSetSummary } from '@rhi/contracts';
+
 /** One entry of the event timeline (a route transition, an alert opening or closing), as stored. */
 export interface TimelineEntry {
   /** The stream sequence: a stable id across replicas. */
@@ -27,4 +29,19 @@ export interface Timeline {
 export interface NatsHealth {
   readonly up: boolean;
   readonly reason?: string;
+}
+
+/** The stored rule sets (JetStream): serials only go up, and a stored serial never changes. */
+export interface RuleSetStore {
+  /** The newest serial stored, or null while none is. */
+  head(): Promise<RuleSetRef | null>;
+  /** One serial's record, or null when there is none. */
+  get(serial: number): Promise<RuleSetRecord | null>;
+  /** Summaries, newest first: at most `limit`, with serials below `before` when given. */
+  summaries(q: { readonly limit: number; readonly before?: number }): Promise<RuleSetSummary[]>;
+  /**
+   * Stores a new record at the next free serial, at least `floor`; `make` builds (and signs) it for the
+   * serial it is given, and may be called again with a higher one when another replica took that serial.
+   */
+  add(make: (serial: number) => RuleSetRecord, floor?: number): Promise<RuleSetRecord>;
 }

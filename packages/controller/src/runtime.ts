@@ -7,6 +7,7 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { minimumFor, type ControllerConfig } from './config/schema.js';
+import { loadSigningKey } from './config/signing-key.js';
 import { DropLog } from './drop-log.js';
 import { HealthBook } from './fleet/health.js';
 import { parseJson } from './fleet/judge.js';
@@ -16,6 +17,7 @@ import { buildApp } from './http/app.js';
 import { ControllerMetrics } from './metrics.js';
 import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
+import { ensureRuleSetBucket, JetStreamRuleSetStore } from './nats/rule-set-store.js';
 import {
   ensureHealthStream,
   ensureHeartbeatStream,
@@ -26,7 +28,8 @@ import {
 } from './nats/status-stream.js';
 import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
 import { followTransitions } from './nats/transition-follower.js';
-import type { NatsHealth, Timeline } from './ports.js';
+import type { NatsHealth, RuleSetStore, Timeline } from './ports.js';
+import { RuleSetService } from './rulesets/rule-set-service.js';
 import { FleetView } from './view/fleet-view.js';
 
 /** What the controller process is given. */
@@ -53,6 +56,7 @@ export class ControllerRuntime {
   private followingHeartbeats: Promise<void> = Promise.resolve();
   private readonly healthDrops = new DropLog(10_000);
   private lease: KvLease | null = null;
+  private ruleSetStore: RuleSetStore | null = null;
   private publisher: AlertPublisher | null = null;
   /** Whether the status follower has delivered what the stream held at start: alerts mean something. */
   private caughtUp = false;
@@ -86,7 +90,21 @@ export class ControllerRuntime {
     });
     const metrics = new ControllerMetrics(view);
     const health = new HealthBook();
+    // Read before anything listens: a controller that cannot sign does not start half-way.
+    const key = config.rules ? await loadSigningKey(config.rules) : null;
+    if (key?.exposedMode)
+      logger.warn(
+        { event: 'signingKeyExposed', file: config.rules?.signingKey, mode: key.exposedMode },
+        `the signing key ${config.rules?.signingKey} is readable by others (mode ${key.exposedMode}): chmod 0600 it`,
+      );
     let runtime: ControllerRuntime | null = null;
+    const rulesets = new RuleSetService({
+      store: () => (runtime?.natsHealth.up ? runtime.ruleSetStore : null),
+      key,
+      view,
+      health: (node) => health.get(node),
+      minimum: minimumFor(config.fleet.minimumAdvertisers),
+    });
     const timeline: Timeline = {
       query: (q) => {
         const nc = runtime?.nc;
@@ -101,6 +119,7 @@ export class ControllerRuntime {
       nats: () => runtime?.natsHealth ?? { up: false, reason: 'starting' },
       tokens: config.api.tokens,
       metrics: () => metrics.render(),
+      rulesets,
       logger,
       version,
     });
@@ -163,6 +182,8 @@ export class ControllerRuntime {
         const ttlMs = this.options.config.fleet.leaseTtlMs;
         const leaseKv = await ensureLeaseBucket(nc, { ttlMs, replicas: nats.replicas });
         const alertKv = await ensureAlertBucket(nc, { replicas: nats.replicas });
+        const ruleSetKv = await ensureRuleSetBucket(nc, { replicas: nats.replicas });
+        this.ruleSetStore = new JetStreamRuleSetStore(ruleSetKv, () => nc.info?.max_payload ?? 1024 * 1024);
         this.natsHealth = { up: true };
         this.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
         void this.watchConnection(nc);

@@ -123,6 +123,9 @@ describe('packaging/install.sh', () => {
       expect((await stat(config)).mode & 0o777).toBe(0o640);
       const example = fileURLToPath(new URL('../../../examples/controller.yaml', import.meta.url));
       expect(await readFile(config, 'utf8')).toBe(await readFile(example, 'utf8'));
+      const key = join(root, 'etc/rhi/ruleset-signing');
+      expect((await stat(`${key}.key`)).mode & 0o777).toBe(0o600);
+      expect(await readFile(`${key}.pub`, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
       const run = runIn(root);
       expect((await run('rhi-controller', ['--help'])).stdout).toContain(
         'rhi-controller: the rhi fleet view',
@@ -136,11 +139,13 @@ describe('packaging/install.sh', () => {
         .replace(/user: rhi-controller/, `user: ${nats.user}`)
         .replace(/password: change-me/, `password: ${nats.password}`)
         .replace(/listen: 127\.0\.0\.1:9190/, `listen: 127.0.0.1:${port}`)
-        .replace(/sha256: '0{64}'/, `sha256: '${tokenHash(TOKEN)}'`);
+        .replace(/sha256: '0{64}'/, `sha256: '${tokenHash(TOKEN)}'`)
+        .replace(/signingKey: \/etc\/rhi\/ruleset-signing\.key/, `signingKey: ${key}.key`);
       await writeFile(config, text);
       const check = await run('rhi-controller', ['check', '--config', config]);
       expect(check).toMatchObject({ code: 0, stderr: '' });
       expect(check.stdout).toContain(`[ ok ] ${config} is valid: NATS ${nats.url}, API on 127.0.0.1:${port}`);
+      expect(check.stdout).toContain(`[ ok ] rule sets are signed with ${key}.key as key 'ops-2026'`);
 
       const controller = spawn(join(root, 'usr/bin/rhi-controller'), ['run'], {
         env: { PATH: '/usr/bin:/bin', RHI_CONFIG: config },
@@ -198,6 +203,7 @@ describe('packaging/install.sh', () => {
       const again = install(root);
       expect(again.status).toBe(0);
       expect(again.stdout).toContain(`kept ${config}`);
+      expect(again.stdout).toContain(`kept ${key}.key`);
       expect(await readFile(config, 'utf8')).toBe(`${text}# edited\n`);
       expect((await stat(config)).mode & 0o777).toBe(0o640);
       expect((await run('rhi-controller', ['check', '--config', config])).code).toBe(0);

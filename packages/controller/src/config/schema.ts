@@ -41,6 +41,18 @@ export const ControllerConfigSchema = z.strictObject({
     /** Who may call the API: at least one token. */
     tokens: z.array(token).min(1, 'give at least one token: the API is never open'),
   }),
+  /**
+   * Rule sets: the key the controller signs them with. Without this section the controller shows the fleet
+   * and stores no rule set (its rule-set endpoints answer 409 RULESETS_NOT_CONFIGURED).
+   */
+  rules: z
+    .strictObject({
+      /** An ed25519 private key in PEM, readable by the controller only (`rhi-controller keygen` makes one). */
+      signingKey: path,
+      /** The name agents trust its public key by: `rules.trustedKeys.<keyId>` in each agent's config. */
+      keyId: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, '1-64 letters, digits, _ . @ -'),
+    })
+    .optional(),
   fleet: z
     .strictObject({
       /** The agents' `nats.heartbeatMs`: a node silent for 3 of them is lost. */

@@ -9,9 +9,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { NatsHealth, Timeline } from '../ports.js';
 import type { FleetView } from '../view/fleet-view.js';
-import { authenticate, type TokenEntry } from './auth.js';
+import type { RuleSetService } from '../rulesets/rule-set-service.js';
+import { authenticate, type Caller, type TokenEntry } from './auth.js';
 import { ApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { registerRuleSetRoutes } from './ruleset-routes.js';
 
 /** What the HTTP API is built over. */
 export interface AppDeps {
@@ -24,6 +26,8 @@ export interface AppDeps {
   readonly metrics: () => Promise<{ contentType: string; text: string }>;
   readonly logger: Logger;
   readonly version: string;
+  /** Rule sets: store, history, what-if. Without it those routes are not served. */
+  readonly rulesets?: RuleSetService;
   /** Comment lines on the live stream this often, so that proxies keep it open. Default 15 s. */
   readonly streamKeepAliveMs?: number;
 }
@@ -61,9 +65,26 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
   );
 
+  const callers = new WeakMap<FastifyRequest, Caller>();
   const guard = async (request: FastifyRequest) => {
-    authenticate(request.headers.authorization, deps.tokens);
+    callers.set(request, authenticate(request.headers.authorization, deps.tokens));
   };
+  const operator = async (request: FastifyRequest) => {
+    const caller = authenticate(request.headers.authorization, deps.tokens);
+    if (caller.role !== 'operator')
+      throw new ApiError(
+        403,
+        'FORBIDDEN',
+        `this changes the fleet: it needs an operator token, and '${caller.name}' is a ${caller.role}`,
+      );
+    callers.set(request, caller);
+  };
+  const caller = (request: FastifyRequest): Caller => {
+    const c = callers.get(request);
+    if (!c) throw new Error('route without an authentication hook');
+    return c;
+  };
+  if (deps.rulesets) registerRuleSetRoutes(app, { rulesets: deps.rulesets, caller, viewer: guard, operator });
   /** The view, marked stale and answered with 503 while NATS is unreachable. */
   const view = (reply: FastifyReply, body: Record<string, unknown>) => {
     const nats = deps.nats();

@@ -1,6 +1,12 @@
 /** Every error the API answers, as one JSON shape: `{ error: { code, message, field? } }`. */
 export interface ApiErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly field?: string;
+    /** More of what is wrong, by code: e.g. a rule set's diagnostics, each with its line and column. */
+    readonly [detail: string]: unknown;
+  };
 }
 
 /** An error an API handler throws to answer with its status and code. */
@@ -10,6 +16,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -18,6 +25,7 @@ export class ApiError extends Error {
   body(): ApiErrorBody {
     return {
       error: {
+        ...this.details,
         code: this.code,
         message: this.message,
         ...(this.field === undefined ? {} : { field: this.field }),

@@ -16,6 +16,19 @@ export function openApiDocument(version: string): object {
     },
     ...extra,
   });
+  const json = { 'application/json': { schema: error } };
+  const write = (summary: string, body: object, responses: Record<string, object>) => ({
+    summary,
+    security: [{ bearer: [] }],
+    requestBody: { required: true, content: { 'application/json': { schema: body } } },
+    responses: {
+      '400': { description: 'a malformed body: error.field names the field', content: json },
+      '401': { description: 'no or unknown bearer token', content: json },
+      '403': { description: "FORBIDDEN: the token is a viewer's", content: json },
+      '503': { description: 'NATS_UNAVAILABLE: rule sets live in JetStream', content: json },
+      ...responses,
+    },
+  });
   const param = (
     name: string,
     where: 'path' | 'query',
@@ -154,6 +167,87 @@ export function openApiDocument(version: string): object {
       '/api/v1/stream': {
         get: read(
           'server-sent events of view changes (node, alertOpened, alertClosed); resumable with Last-Event-ID',
+        ),
+      },
+      '/api/v1/rulesets': {
+        get: {
+          ...read('the stored rule sets, newest first: serial, hash, author, message, time, target'),
+          parameters: [
+            param('limit', 'query', 'at most this many (1-1000, default 50)'),
+            param('before', 'query', 'only serials below this one (the next page)'),
+          ],
+        },
+        post: write(
+          'lint a rule set and store it, signed, at the next serial (operator); it reaches no node until a rollout assigns it',
+          {
+            type: 'object',
+            required: ['source', 'message'],
+            properties: {
+              source: {
+                type: 'string',
+                description: 'the rules text, as rhi-rules lint reads it (at most 4 MiB)',
+              },
+              message: { type: 'string', description: 'why: kept in the history (1-1024 characters)' },
+              target: {
+                type: 'string',
+                description: '`all` (default) or a label selector, e.g. site=par1,role=edge',
+              },
+              file: { type: 'string', description: 'the name diagnostics give (default rules)' },
+            },
+          },
+          {
+            '201': { description: '{ ruleset: the stored summary, warnings: diagnostics }' },
+            '409': {
+              description: 'RULESETS_NOT_CONFIGURED: the controller has no rules.signingKey',
+              content: json,
+            },
+            '413': {
+              description: "RULESET_TOO_LARGE_FOR_NATS: above the NATS servers' max_payload",
+              content: json,
+            },
+            '422': {
+              description:
+                'RULESET_INVALID or RULESET_EMPTY: error.diagnostics lists each with file, line, column, code, message; error.text as rhi-rules lint prints it',
+              content: json,
+            },
+          },
+        ),
+      },
+      '/api/v1/rulesets/{serial}': {
+        get: {
+          ...read('one stored rule set: its summary and its text as uploaded'),
+          parameters: [param('serial', 'path', 'the serial')],
+        },
+      },
+      '/api/v1/whatif': {
+        post: write(
+          "simulate a rule set (a text, or a stored serial) against every targeted node's last HAProxy health: routes added and withdrawn per VIP and node, advertisers before and after, unknown proxies, and the guard's verdict (any token: it changes nothing)",
+          {
+            oneOf: [
+              {
+                type: 'object',
+                required: ['source'],
+                properties: {
+                  source: { type: 'string' },
+                  file: { type: 'string' },
+                  target: { type: 'string' },
+                },
+              },
+              {
+                type: 'object',
+                required: ['serial'],
+                properties: { serial: { type: 'integer', minimum: 1 }, target: { type: 'string' } },
+              },
+            ],
+          },
+          {
+            '200': {
+              description:
+                '{ serial, hash, target, whatIf: { vips, nodes, unknown, counts }, guard: { allowed, blockers, warnings } }',
+            },
+            '404': { description: 'RULESET_NOT_FOUND: no such serial', content: json },
+            '422': { description: 'RULESET_INVALID or RULESET_EMPTY, with the diagnostics', content: json },
+          },
         ),
       },
       '/metrics': { get: read('Prometheus metrics') },

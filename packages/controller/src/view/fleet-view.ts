@@ -89,6 +89,14 @@ export class FleetView {
     };
   }
 
+  /** Every node's summary with its last status (what a what-if simulates). */
+  nodeStatuses(): { summary: NodeSummary; status: NodeStatus }[] {
+    const now = this.options.now();
+    return this.fleet
+      .all()
+      .map((r) => ({ summary: nodeSummary(r, now, this.options.heartbeatMs), status: r.status }));
+  }
+
   get nodeCount(): number {
     return this.fleet.size;
   }
