@@ -56,6 +56,7 @@ describe('preflight: the files run reads at start', () => {
         credentials: join(dir, 'agent.creds'),
         tls: { ca: join(dir, 'ca.pem') },
         heartbeatMs: 5000,
+        assignmentPollMs: 60_000,
       },
     });
     expect([...files.trustedKeys.keys()]).toEqual(['ops-2026']);

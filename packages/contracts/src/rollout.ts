@@ -35,7 +35,7 @@ export type RuleSetRef = z.infer<typeof RuleSetRefSchema>;
 
 /**
  * The rule set assigned to one node, kept in the rule-set bucket under `assign.<node>` so that it reaches a
- * node that was away: the agent reads it, fetches the signed rule set by its hash, and answers with a
+ * node that was away: the agent reads it, fetches the record `set.<serial>` it names, and answers with a
  * {@link RuleSetAck} for this serial. Written with the effect's id as its idempotency key (see
  * {@link rolloutEffectId}): a replica that writes it again after a takeover writes the same value.
  */

@@ -15,6 +15,7 @@ import type { DrainRequest } from '../core/drain-state.js';
 import { AgentLoop } from '../loop/agent-loop.js';
 import type { AgentSnapshot } from '../loop/ports.js';
 import { InjectorFailure } from '../loop/ports.js';
+import { AssignmentFollower } from '../nats/assignment-follower.js';
 import { NodeStatusStamper } from '../nats/status-stamper.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { StateStore } from '../state/state-store.js';
@@ -152,6 +153,7 @@ export class AgentApp {
   private readonly abort = new AbortController();
   private feedAbort: AbortController | null = null;
   private nats: NatsLink | null = null;
+  private follower: AssignmentFollower | null = null;
   private admin: Server | null = null;
   private control: Server | null = null;
   private watcher: RulesFileWatcher | null = null;
@@ -304,6 +306,16 @@ export class AgentApp {
     const { config, version, credentials } = this.parts.deps;
     const nats = config.nats;
     if (!nats) return;
+    // With rules.fromController, the rule set assigned in JetStream is followed as well as pushes.
+    const follower = config.rules.fromController
+      ? new AssignmentFollower({
+          node: config.node.name,
+          pollMs: nats.assignmentPollMs,
+          ruleSets: this.parts.ruleSets,
+          logger: this.logger,
+        })
+      : null;
+    this.follower = follower;
     const tls = nats.tls && {
       ...(nats.tls.ca ? { caFile: nats.tls.ca } : {}),
       ...(nats.tls.cert ? { certFile: nats.tls.cert } : {}),
@@ -323,6 +335,7 @@ export class AgentApp {
       logger: this.logger,
       onCommand: (command) => this.command(command),
       onConnection: (up) => this.metrics.natsConnected(up),
+      ...(follower ? { onConnect: (nc) => follower.connected(nc) } : {}),
     });
     this.parts.sink.add(this.nats);
     this.nats.start();
@@ -351,6 +364,7 @@ export class AgentApp {
     );
     this.abort.abort();
     this.watcher?.close();
+    this.follower?.close();
     try {
       await this.loop.stop(withdraw);
     } catch (err) {

@@ -274,6 +274,11 @@ export const AgentConfigSchema = z.strictObject({
       token: z.string().optional(),
       tls: z.strictObject({ ca: path.optional(), cert: path.optional(), key: path.optional() }).optional(),
       heartbeatMs: ms(1000, 600_000).default(5000),
+      /**
+       * With `rules.fromController`: how often the rule set assigned to this node in JetStream is read,
+       * besides at every (re)connect and at once when a new assignment is written.
+       */
+      assignmentPollMs: ms(1000, 3_600_000).default(60_000),
     })
     .refine((n) => n.credentials || n.user || n.token, {
       message: 'NATS must be authenticated: give credentials, user/password or token',

@@ -36,6 +36,11 @@ export interface NatsLinkOptions extends NodeIdentity {
   readonly onCommand: (command: Command) => Promise<Pick<Ack, 'result' | 'reason'>>;
   /** Told when the connection comes and goes (for metrics). */
   readonly onConnection?: (connected: boolean) => void;
+  /**
+   * Given the connection once it is up: a new one (after its subscriptions are made) and the same one
+   * after each reconnect (for the rule-set assignment's follower).
+   */
+  readonly onConnect?: (nc: NatsConnection) => void;
   /** Wall clock in ms (injectable for tests). */
   readonly now?: () => number;
   /** Numbers the statuses; give the admin endpoint's so that both share one `seq`. Default: its own. */
@@ -159,6 +164,7 @@ export class NatsLink implements StatusSink {
         this.options.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
         this.subscribe(nc);
         this.options.onConnection?.(true);
+        this.options.onConnect?.(nc);
         this.publishStatus();
         this.publishHealth(true);
         void this.watch(nc);
@@ -185,6 +191,7 @@ export class NatsLink implements StatusSink {
         this.options.logger.info({ event: 'natsReconnected', server: s.server }, 'reconnected to NATS');
         this.publishStatus();
         this.publishHealth(true);
+        this.options.onConnect?.(nc);
       } else if (s.type === 'disconnect') {
         this.options.onConnection?.(false);
         this.options.logger.warn(
