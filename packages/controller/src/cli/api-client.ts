@@ -4,8 +4,11 @@ export class ApiCallError extends Error {
     readonly status: number | null,
     readonly code: string,
     message: string,
+    /** The answer's `error` object as it came (a 422 carries the diagnostics there), else `{}`. */
+    readonly error: Readonly<Record<string, unknown>> = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ApiCallError';
   }
 }
@@ -24,11 +27,26 @@ export class ApiClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async get<T>(path: string): Promise<ApiResult<T>> {
+  get<T>(path: string): Promise<ApiResult<T>> {
+    return this.request<T>('GET', path);
+  }
+
+  /** Sends `body` as JSON. */
+  post<T>(path: string, body: unknown): Promise<ApiResult<T>> {
+    return this.request<T>('POST', path, body);
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiResult<T>> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.url), {
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -36,18 +54,21 @@ export class ApiClient {
         null,
         'UNREACHABLE',
         `cannot reach the controller at ${this.url}: ${(err as Error).message}`,
+        {},
+        { cause: err },
       );
     }
-    const body = (await res.json().catch(() => ({}))) as T & {
+    const answer = (await res.json().catch(() => ({}))) as T & {
       stale?: boolean;
-      error?: { code?: string; message?: string };
+      error?: { code?: string; message?: string } & Record<string, unknown>;
     };
-    if (res.ok) return { body, stale: body.stale === true };
-    if (res.status === 503 && body.stale === true) return { body, stale: true };
+    if (res.ok) return { body: answer, stale: answer.stale === true };
+    if (res.status === 503 && answer.stale === true) return { body: answer, stale: true };
     throw new ApiCallError(
       res.status,
-      body.error?.code ?? `HTTP_${res.status}`,
-      body.error?.message ?? `the controller answered ${res.status}`,
+      answer.error?.code ?? `HTTP_${res.status}`,
+      answer.error?.message ?? `the controller answered ${res.status}`,
+      answer.error ?? {},
     );
   }
 }

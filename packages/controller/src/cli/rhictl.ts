@@ -5,9 +5,11 @@ import type { VipView } from '../fleet/vip-view.js';
 import type { TimelineEntry } from '../ports.js';
 import type { NodeSummary, VipSummary } from '../view/summaries.js';
 import { ApiCallError, ApiClient } from './api-client.js';
+import { RhictlUsageError, type Output } from './command.js';
 import type { ApiAlert } from './render.js';
 import { renderNode, type NodeDetail } from './render-node.js';
 import { renderAlerts, renderEvent, renderExplain, renderNodes, renderStatus, renderVips } from './render.js';
+import { rules } from './rules.js';
 
 const USAGE = `rhictl: the rhi fleet, from the controller's API
 
@@ -21,17 +23,31 @@ Usage:
   rhictl alerts                        the open alerts (exit 1 while one is open)
   rhictl events [--node N] [--vip V] [--since T] [--until T] [--limit N] [--follow]
 
-Options: --json (the API's answer as it is), --url U (default $RHICTL_URL or http://127.0.0.1:9190),
+Rule sets:
+  rhictl rules lint <file>...          check rules files here, as rhi-rules lint does (no controller needed):
+                                       each error and warning at file:line:column with a caret, on stderr;
+                                       exit 1 when a file has errors (warnings alone: 0)
+  rhictl rules whatif <file> [--target SEL]
+  rhictl rules whatif --serial N [--target SEL]
+                                       what a rule set would change on the targeted nodes (default: all,
+                                       or the stored serial's target; SEL e.g. site=par1,role=edge), and
+                                       whether the guard allows it: exit 0 allowed, 1 blocked or invalid
+  rhictl rules history [--limit N] [--before S]
+                                       the stored rule sets, newest first (before serial S)
+  rhictl rules show <serial>           the text as stored, on stdout (rules show 7 > rules.cfg gives the
+                                       file back); its summary on stderr
+  rhictl rules diff <serial> <serial | file>
+                                       route by route (table%prefix): - only in the first, + only in the
+                                       second, ~ another rule; exit 0 the same, 1 different, 2 a text with
+                                       errors (digits alone are a serial: write ./7 for a file named 7)
+
+Options: --json (the API's answer as it is; lint: each file's diagnostics, diff: {onlyA, onlyB, changed}),
+--url U (default $RHICTL_URL or http://127.0.0.1:9190),
 --token-file F (default $RHICTL_TOKEN_FILE; or the token itself in $RHICTL_TOKEN).
-Exit status: 0 fine, 1 an alert is open, 2 usage error, 3 the controller cannot be reached, refused, or
-serves a stale view (it cannot reach NATS), 4 no such node or VIP.
+Exit status: 0 fine, 1 an alert is open, lint errors, a what-if blocked or invalid, a diff found,
+2 usage error (a missing file or bad serial too), 3 the controller cannot be reached, refused, or
+serves a stale view (it cannot reach NATS), 4 no such node, VIP or rule set serial.
 `;
-
-class UsageError extends Error {}
-
-interface Output {
-  write(text: string): void;
-}
 
 /** Runs `rhictl` with `argv`; resolves with the exit status. */
 export async function main(
@@ -54,6 +70,9 @@ export async function main(
         until: { type: 'string' },
         limit: { type: 'string' },
         follow: { type: 'boolean' },
+        target: { type: 'string' },
+        serial: { type: 'string' },
+        before: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -62,10 +81,15 @@ export async function main(
       out.write(USAGE);
       return command === undefined && !values.help ? 2 : 0;
     }
-    const tokenFile = values['token-file'] ?? env['RHICTL_TOKEN_FILE'];
-    const token = tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : env['RHICTL_TOKEN'];
-    if (!token) throw new UsageError('no API token: give --token-file, $RHICTL_TOKEN_FILE or $RHICTL_TOKEN');
-    const api = new ApiClient(values.url ?? env['RHICTL_URL'] ?? 'http://127.0.0.1:9190', token);
+    const client = async () => {
+      const tokenFile = values['token-file'] ?? env['RHICTL_TOKEN_FILE'];
+      const token = tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : env['RHICTL_TOKEN'];
+      if (!token)
+        throw new RhictlUsageError('no API token: give --token-file, $RHICTL_TOKEN_FILE or $RHICTL_TOKEN');
+      return new ApiClient(values.url ?? env['RHICTL_URL'] ?? 'http://127.0.0.1:9190', token);
+    };
+    if (command === 'rules') return await rules(rest, { options: values, api: client, out, err });
+    const api = await client();
     const print = (json: unknown, text: string) =>
       out.write(`${values.json ? JSON.stringify(json, null, 2) : text}\n`);
     const staleExit = (stale: boolean, otherwise: number) => (stale ? 3 : otherwise);
@@ -83,7 +107,8 @@ export async function main(
         return staleExit(stale, view.alerts.length ? 1 : 0);
       }
       case 'nodes': {
-        if (rest.length > 1 || rest[0] === '') throw new UsageError('nodes takes at most one node name');
+        if (rest.length > 1 || rest[0] === '')
+          throw new RhictlUsageError('nodes takes at most one node name');
         const name = rest[0];
         if (name !== undefined) {
           const d = await api.get<NodeDetail>(`/api/v1/nodes/${encodeURIComponent(name)}`);
@@ -101,7 +126,7 @@ export async function main(
       }
       case 'explain': {
         const id = rest[0];
-        if (!id) throw new UsageError('explain needs a VIP: rhictl explain vol1%198.18.200.1/32');
+        if (!id) throw new RhictlUsageError('explain needs a VIP: rhictl explain vol1%198.18.200.1/32');
         const r = await api.get<{ vip: VipView }>(`/api/v1/vips/${encodeURIComponent(id)}`);
         if (values.node !== undefined && !r.body.vip.nodes.some((n) => n.node === values.node)) {
           err.write(`rhictl: node ${values.node} has no rule for ${id}\n`);
@@ -118,10 +143,10 @@ export async function main(
       case 'events':
         return await events(api, values, out);
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        throw new RhictlUsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (e instanceof RhictlUsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       err.write(`rhictl: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
     }
