@@ -26,7 +26,8 @@ Usage:
 Rule sets:
   rhictl rules lint <file>...          check rules files here, as rhi-rules lint does (no controller needed):
                                        each error and warning at file:line:column with a caret, on stderr;
-                                       exit 1 when a file has errors (warnings alone: 0)
+                                       exit 1 when a file has errors or no rule at all (the controller
+                                       refuses it: RULESET_EMPTY); warnings alone: 0
   rhictl rules whatif <file> [--target SEL]
   rhictl rules whatif --serial N [--target SEL]
                                        what a rule set would change on the targeted nodes (default: all,
@@ -44,7 +45,8 @@ Rule sets:
 Options: --json (the API's answer as it is; lint: each file's diagnostics, diff: {onlyA, onlyB, changed}),
 --url U (default $RHICTL_URL or http://127.0.0.1:9190),
 --token-file F (default $RHICTL_TOKEN_FILE; or the token itself in $RHICTL_TOKEN).
-Exit status: 0 fine, 1 an alert is open, lint errors, a what-if blocked or invalid, a diff found,
+Exit status: 0 fine, 1 an alert is open, lint errors, a what-if blocked or invalid, a diff found
+(rules diff: 2 when a text has errors),
 2 usage error (a missing file or bad serial too), 3 the controller cannot be reached, refused, or
 serves a stale view (it cannot reach NATS), 4 no such node, VIP or rule set serial.
 `;
