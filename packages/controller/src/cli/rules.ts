@@ -9,7 +9,7 @@ import {
   ruleSetRoutes,
   type ParseResult,
 } from '@rhi/rules-dsl';
-import type { DiagnosticView } from '../rulesets/lint-upload.js';
+import { diagnosticView } from '../rulesets/lint-upload.js';
 import type { WhatIfAnswer } from '../rulesets/rule-set-service.js';
 import { ApiCallError, type ApiClient } from './api-client.js';
 import { RhictlUsageError, type Output } from './command.js';
@@ -81,16 +81,6 @@ function arity(args: readonly string[], least: number, most: number, usage: stri
     throw new RhictlUsageError(`usage: rhictl rules ${usage}`);
 }
 
-const view = (d: ParseResult['diagnostics'][number]): DiagnosticView => ({
-  severity: d.severity,
-  code: d.code,
-  message: d.message,
-  file: d.file,
-  line: d.line,
-  column: d.column,
-  length: d.length,
-});
-
 /** `rhictl rules lint`: each file as `rhi-rules lint` judges it: 1 when one has errors. */
 async function lint(files: readonly string[], ctx: RulesContext): Promise<number> {
   if (files.length === 0 || files.includes(''))
@@ -117,7 +107,7 @@ async function lint(files: readonly string[], ctx: RulesContext): Promise<number
         ...(empty ? { code: 'RULESET_EMPTY' } : {}),
         ...counts,
         errors,
-        diagnostics: result.diagnostics.map(view),
+        diagnostics: result.diagnostics.map(diagnosticView),
       });
       continue;
     }

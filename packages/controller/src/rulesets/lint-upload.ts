@@ -45,7 +45,8 @@ export type LintOutcome =
       readonly text: string;
     };
 
-const view = (d: Diagnostic): DiagnosticView => ({
+/** A diagnostic as the API and `rhictl` show it. */
+export const diagnosticView = (d: Diagnostic): DiagnosticView => ({
   severity: d.severity,
   code: d.code,
   message: d.message,
@@ -74,7 +75,7 @@ export function lintUpload(source: string, file: string, limits: Partial<ParseLi
       }`,
       errors,
       warnings,
-      diagnostics: listed.map(view),
+      diagnostics: listed.map(diagnosticView),
       text: formatDiagnostics(listed),
     };
   }
@@ -85,7 +86,7 @@ export function lintUpload(source: string, file: string, limits: Partial<ParseLi
       message: `${file}: no rule: a rule set without rules would withdraw every route of every node it reaches`,
       errors: 0,
       warnings,
-      diagnostics: result.diagnostics.slice(0, MAX_LISTED_DIAGNOSTICS).map(view),
+      diagnostics: result.diagnostics.slice(0, MAX_LISTED_DIAGNOSTICS).map(diagnosticView),
       text: formatDiagnostics(result.diagnostics.slice(0, MAX_LISTED_DIAGNOSTICS)),
     };
   return {
@@ -93,7 +94,7 @@ export function lintUpload(source: string, file: string, limits: Partial<ParseLi
     ruleSet: result.ruleSet,
     rules: result.ruleSet.rules.length,
     routes: ruleSetRoutes(result.ruleSet).length,
-    warnings: result.diagnostics.slice(0, MAX_LISTED_DIAGNOSTICS).map(view),
+    warnings: result.diagnostics.slice(0, MAX_LISTED_DIAGNOSTICS).map(diagnosticView),
   };
 }
 
