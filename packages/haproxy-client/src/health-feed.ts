@@ -97,8 +97,13 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
     const current = { follower: f, pid };
     const openedAt = now();
     follower = current;
+    // Until HAProxy confirms the ring, a change goes to neither the follower nor the last read: read again
+    // once it has (a follower that cannot tell is read after at once).
+    if (f.attached === undefined) wake.trigger();
     void f.attached?.then((ok) => {
-      if (ok && follower === current) onEventsRing?.({ ring: eventsRing, pid, following: true });
+      if (!ok || follower !== current) return;
+      onEventsRing?.({ ring: eventsRing, pid, following: true });
+      wake.trigger();
     });
     // HAProxy closed it (idle `stats timeout`, worker stopping), or the connection broke (a reset, the
     // socket gone for a moment): re-read and re-attach now, unless it ends right away every time, in
@@ -126,8 +131,6 @@ export async function* watch(client: HaproxyClient, options: WatchOptions = {}):
         onEventsRing?.({ ring: eventsRing, pid, following: false, error: err });
       }
     });
-    // Anything between the last read and the attach would be missed: read once more.
-    wake.trigger();
   };
 
   try {

@@ -328,9 +328,9 @@ describe('watch() in event mode', () => {
   beforeAll(async () => {
     backends = await startBackends(1);
     const [p0] = backends.ports;
+    // The default `stats timeout` (30 s) leaves followers open: the closes they may meet are played below.
     haproxy = await startHaproxy({
       masterWorker: true,
-      statsTimeout: '1s',
       sections: (dir) => `
 frontend fe
     bind unix@${dir}/fe.sock
@@ -351,7 +351,18 @@ backend be
     await backends?.close();
   });
 
+  // A change is only seen if the feed saw the state it leaves: disable s1 while the feed's last snapshot
+  // still has it in maintenance (an enable not yet read) and the feed rightly reports nothing new.
+  async function outOfMaintenance(recorder: FeedRecorder): Promise<void> {
+    await waitFor('the feed to see s1 out of maintenance', () => {
+      const last = recorder.events.filter(isSnapshot).at(-1);
+      const status = last?.snapshot.backends['be']?.servers?.['s1']?.status;
+      return status !== undefined && status !== 'MAINT' ? true : undefined;
+    });
+  }
+
   async function changeAndSee(): Promise<void> {
+    await outOfMaintenance(feed);
     let from = feed.mark();
     await client.disableServer('be', 's1');
     await feed.until(
@@ -371,17 +382,60 @@ backend be
   }
 
   it('re-reads at once on a ring event', async () => {
-    await waitFor('the follower to attach', async () => {
-      await changeAndSee();
-      return true;
-    });
+    await client.untilFollowing();
+    await changeAndSee();
+  });
+
+  it('reads again once HAProxy confirms the ring, so a change while the follower attaches is not lost', async () => {
+    // The follower reaches HAProxy 300 ms late: a change made after the feed's last read and before HAProxy
+    // took the ring is in neither, unless the feed reads once more when the ring is confirmed.
+    class LateClient extends CountingClient {
+      asked = 0;
+      override followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
+        this.asked++;
+        let real: Follower | null = null;
+        let closedEarly = false;
+        const opened = new Promise<Follower>((resolve) =>
+          setTimeout(() => resolve((real = super.followEvents(ring, onEvent))), 300),
+        );
+        return {
+          attached: opened.then((f) => (closedEarly ? (f.close(), false) : (f.attached ?? true))),
+          closed: opened.then((f) => f.closed),
+          close: () => {
+            closedEarly = true;
+            real?.close();
+          },
+        };
+      }
+    }
+    const late = new LateClient({ socket: haproxy.adminSocket });
+    const own = new FeedRecorder(late, { intervalMs: 60_000, eventsRing: 'events' });
+    try {
+      await own.until('first snapshot', isSnapshot);
+      await waitFor('the follower asked for', () => (late.asked >= 1 ? true : undefined));
+      await waitFor('the reads before it', () =>
+        late.readsInFlight === 0 && late.reads >= 1 ? true : undefined,
+      );
+      expect(late.following).toBe(0);
+      await outOfMaintenance(own);
+      const from = own.mark();
+      await client.disableServer('be', 's1');
+      await own.until(
+        's1 MAINT',
+        snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'MAINT'),
+        from,
+        3000,
+      );
+      expect(late.following).toBe(1);
+    } finally {
+      await own.stop();
+      await client.enableServer('be', 's1');
+    }
   });
 
   it('acts on a ring line that says the backend went down before re-reading, then confirms it by a read', async () => {
-    await waitFor('the follower to attach', async () => {
-      await changeAndSee();
-      return true;
-    });
+    await client.untilFollowing();
+    await changeAndSee();
     // After maintenance s1 may still be DOWN until its checks pass (then HAProxy logs "is UP"): wait until
     // the feed has it usable. ("UP 1/2", fresh out of maintenance, turns "UP" without a ring line.)
     await waitFor('s1 usable after the checks', async () => {
@@ -391,6 +445,7 @@ backend be
     // A ring line that arrives during a read is left to the read that follows it, not patched: let the
     // feed be idle when the change comes (it polls once a minute, so idle is between ring-triggered reads).
     await waitFor('the feed to be idle', () => (client.readsInFlight === 0 ? true : undefined));
+    await client.untilFollowing();
     let from = feed.mark();
     await client.setServerHealth('be', 's1', 'down');
     const early = await feed.until(
@@ -459,22 +514,21 @@ backend be
     try {
       await own.until('first snapshot', isSnapshot);
       await waitFor('a second follower', () => (closing.follows >= 2 ? true : undefined), 5000);
+      await closing.untilFollowing();
+      await outOfMaintenance(own);
       // Polling is a minute away: the change is seen through the new follower.
-      await waitFor('the new follower to attach', async () => {
-        const from = own.mark();
-        await client.disableServer('be', 's1');
-        try {
-          await own.until(
-            's1 MAINT',
-            snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'MAINT'),
-            from,
-            3000,
-          );
-        } finally {
-          await client.enableServer('be', 's1');
-        }
-        return true;
-      });
+      const from = own.mark();
+      await client.disableServer('be', 's1');
+      try {
+        await own.until(
+          's1 MAINT',
+          snapshotWhere((e) => e.snapshot.backends['be']?.servers?.['s1']?.status === 'MAINT'),
+          from,
+          3000,
+        );
+      } finally {
+        await client.enableServer('be', 's1');
+      }
     } finally {
       await own.stop();
     }
@@ -510,10 +564,8 @@ backend be
     await haproxy.reload();
     // The poll that notices the new worker is a minute away; the old worker's follower ends when it exits.
     await waitFor('the old worker to exit', async () => (processExited(oldPid) ? true : undefined));
-    await waitFor('event mode on the new worker', async () => {
-      await changeAndSee();
-      return true;
-    });
+    await client.untilFollowing();
+    await changeAndSee();
   });
 
   it('falls back to polling when the socket level cannot follow events (user)', async () => {
@@ -530,6 +582,7 @@ backend be
         op: 'followEvents',
         err: { code: 'HAPROXY_PERMISSION_DENIED' },
       });
+      await outOfMaintenance(polled);
       const from = polled.mark();
       await client.disableServer('be', 's1');
       await polled.until(

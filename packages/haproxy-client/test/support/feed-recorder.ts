@@ -31,9 +31,24 @@ export class CountingClient extends HaproxyClient {
     }
   }
 
+  /** Followers HAProxy has confirmed and not yet closed. */
+  following = 0;
+
   override followEvents(ring: string, onEvent: (event: RingEvent) => void): Follower {
     this.follows++;
-    return super.followEvents(ring, onEvent);
+    const follower = super.followEvents(ring, onEvent);
+    void follower.attached?.then((ok) => {
+      if (!ok) return;
+      this.following++;
+      const done = (): void => void this.following--;
+      follower.closed.then(done, done);
+    });
+    return follower;
+  }
+
+  /** Resolves once a follower is attached: from then on a change reaches the feed through the ring. */
+  async untilFollowing(timeoutMs?: number): Promise<void> {
+    await waitFor('a follower attached', () => (this.following > 0 ? true : undefined), timeoutMs, 5);
   }
 
   /** Resolves once `count` more reads have completed (the feed has looked, and looked again). */
