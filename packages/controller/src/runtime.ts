@@ -15,7 +15,9 @@ import { StatusRequests } from './fleet/status-requests.js';
 import { TransitionWindow } from './fleet/transitions.js';
 import { buildApp } from './http/app.js';
 import { ControllerMetrics } from './metrics.js';
+import { ensureAckStream, followAcks } from './nats/ack-stream.js';
 import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
+import { watchAssignments } from './nats/assignment-watch.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
 import { ensureRuleSetBucket, JetStreamRuleSetStore } from './nats/rule-set-store.js';
 import {
@@ -30,6 +32,7 @@ import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
 import { followTransitions } from './nats/transition-follower.js';
 import type { NatsHealth, RuleSetStore, Timeline } from './ports.js';
 import { RuleSetService } from './rulesets/rule-set-service.js';
+import { RuleSetStates } from './rulesets/rule-set-states.js';
 import { FleetView } from './view/fleet-view.js';
 
 /** What the controller process is given. */
@@ -55,6 +58,9 @@ export class ControllerRuntime {
   private followingHealth: Promise<void> = Promise.resolve();
   private followingHeartbeats: Promise<void> = Promise.resolve();
   private readonly healthDrops = new DropLog(10_000);
+  private readonly ackDrops = new DropLog(10_000);
+  private followingAcks: Promise<void> = Promise.resolve();
+  private watchingAssignments: Promise<void> = Promise.resolve();
   private lease: KvLease | null = null;
   private ruleSetStore: RuleSetStore | null = null;
   private publisher: AlertPublisher | null = null;
@@ -73,6 +79,7 @@ export class ControllerRuntime {
     private readonly options: RuntimeOptions,
     readonly view: FleetView,
     readonly health: HealthBook,
+    readonly ruleSetStates: RuleSetStates,
     private readonly metrics: ControllerMetrics,
     private readonly app: FastifyInstance,
   ) {
@@ -90,6 +97,7 @@ export class ControllerRuntime {
     });
     const metrics = new ControllerMetrics(view);
     const health = new HealthBook();
+    const ruleSetStates = new RuleSetStates();
     // Read before anything listens: a controller that cannot sign does not start half-way.
     const key = config.rules ? await loadSigningKey(config.rules) : null;
     if (key?.exposedMode)
@@ -120,10 +128,11 @@ export class ControllerRuntime {
       tokens: config.api.tokens,
       metrics: () => metrics.render(),
       rulesets,
+      ruleSetStates,
       logger,
       version,
     });
-    runtime = new ControllerRuntime(options, view, health, metrics, app);
+    runtime = new ControllerRuntime(options, view, health, ruleSetStates, metrics, app);
     const [host, port] = splitListen(config.api.listen);
     await app.listen({ host, port });
     runtime.address = app.server.address() as AddressInfo;
@@ -184,6 +193,10 @@ export class ControllerRuntime {
         const alertKv = await ensureAlertBucket(nc, { replicas: nats.replicas });
         const ruleSetKv = await ensureRuleSetBucket(nc, { replicas: nats.replicas });
         this.ruleSetStore = new JetStreamRuleSetStore(ruleSetKv, () => nc.info?.max_payload ?? 1024 * 1024);
+        await ensureAckStream(nc, {
+          replicas: nats.replicas,
+          maxAgeMs: this.options.config.fleet.statusRetentionMs,
+        });
         this.natsHealth = { up: true };
         this.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
         void this.watchConnection(nc);
@@ -224,6 +237,22 @@ export class ControllerRuntime {
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'healthFollowFailed', err }, 'health stream stopped');
+        });
+        this.followingAcks = followAcks(
+          nc,
+          (m) => this.ingestAck(m.subject, m.data),
+          this.abort.signal,
+        ).catch((err: unknown) => {
+          if (!this.abort.signal.aborted)
+            this.logger.error({ event: 'ackFollowFailed', err }, 'acks stream stopped');
+        });
+        this.watchingAssignments = watchAssignments(
+          ruleSetKv,
+          (node, value) => this.ingestAssignment(node, value),
+          this.abort.signal,
+        ).catch((err: unknown) => {
+          if (!this.abort.signal.aborted)
+            this.logger.error({ event: 'assignmentWatchFailed', err }, 'assignment watch stopped');
         });
         const publisher = new AlertPublisher(nc, alertKv, this.logger, (e, duplicate) =>
           this.metrics.alertEvent(e.event, duplicate),
@@ -349,6 +378,40 @@ export class ControllerRuntime {
       );
   }
 
+  private ingestAck(subject: string, data: Uint8Array): void {
+    const verdict = this.ruleSetStates.ingestAck(subject, parseJson(data));
+    if (verdict.ok) {
+      if (verdict.ack.result === 'rejected')
+        this.logger.warn(
+          {
+            event: 'ruleSetNacked',
+            node: verdict.ack.node,
+            serial: verdict.ack.serial,
+            code: verdict.ack.code,
+            reason: verdict.ack.reason,
+          },
+          `${verdict.ack.node} rejected rule-set serial ${verdict.ack.serial}: ${verdict.ack.reason ?? ''}`,
+        );
+      return;
+    }
+    const { log, suppressed } = this.ackDrops.drop(verdict.reason, Date.now());
+    if (log)
+      this.logger.warn(
+        { event: 'ackDropped', reason: verdict.reason, detail: verdict.detail, suppressed },
+        `rule-set ack dropped (${verdict.reason}): ${verdict.detail}`,
+      );
+  }
+
+  private ingestAssignment(node: string, value: unknown): void {
+    if (value === null) return this.ruleSetStates.assign(node, null);
+    const problem = this.ruleSetStates.assignFromBucket(node, value);
+    if (problem)
+      this.logger.warn(
+        { event: 'assignmentUnreadable', node, detail: problem },
+        `assignment ignored: ${problem}`,
+      );
+  }
+
   /** Whether this replica holds the lease now (and so publishes the alert events). */
   get leaseHeld(): boolean {
     return this.lease?.held ?? false;
@@ -396,6 +459,8 @@ export class ControllerRuntime {
     await this.followingHealth;
     await this.followingHeartbeats;
     await this.followingTransitions;
+    await this.followingAcks;
+    await this.watchingAssignments;
     await this.nc?.close().catch(() => undefined);
   }
 }

@@ -153,4 +153,36 @@ describe('renderNode', () => {
     );
     expect(text).toMatch(/^vol1%198\.18\.200\.3\/32 +advertise +no +\? +stable +NO +b:be_app up$/m);
   });
+  it('shows the assignment when there is one: running it, not applied yet, or rejected with why', () => {
+    const B = 'b'.repeat(64);
+    const assigned = { serial: 4, hash: B, rollout: 'push-7' };
+    const row = (ruleSet: NodeDetail['ruleSet']) =>
+      renderNode(detail({ ruleSet }), false, now)
+        .split('\n')
+        .filter((l) => l.startsWith('assigned:'));
+    expect(row(null)).toEqual([]);
+    expect(row({ sync: 'unassigned', assigned: null, active: null, error: null })).toEqual([]);
+    expect(row({ sync: 'synced', assigned, active: { serial: 4, hash: B }, error: null })).toEqual([
+      'assigned:    #4 bbbbbbbbbbbb (rollout push-7): running it',
+    ]);
+    expect(
+      row({ sync: 'pending', assigned, active: { serial: 3, hash: 'a'.repeat(64) }, error: null }),
+    ).toEqual(['assigned:    #4 bbbbbbbbbbbb (rollout push-7): not applied yet']);
+    expect(
+      row({
+        sync: 'error',
+        assigned: { ...assigned, rollout: null },
+        active: { serial: 3, hash: 'a'.repeat(64) },
+        error: {
+          serial: 4,
+          hash: B,
+          code: 'RULESET_UNKNOWN_PROXIES',
+          reason: 'no backend be_new',
+          at: iso(T0),
+        },
+      }),
+    ).toEqual([
+      'assigned:    #4 bbbbbbbbbbbb: REJECTED (RULESET_UNKNOWN_PROXIES) at 2026-12-02T10:00:00.000Z: no backend be_new; keeps the rule set above',
+    ]);
+  });
 });

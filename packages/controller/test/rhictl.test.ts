@@ -178,6 +178,7 @@ describe('rhictl', () => {
       node: expect.objectContaining({ name: 'lb2', state: 'up', routes: 2, desired: 1 }),
       status: view.node('lb2')?.status,
       health: lb2Health,
+      ruleSet: null,
       stale: false,
       generatedAt: expect.any(String),
     });

@@ -6,6 +6,7 @@ import {
   type RouteStatus,
 } from '@rhi/contracts';
 import { LOST_AFTER_HEARTBEATS } from '../fleet/liveness.js';
+import type { NodeRuleSetState } from '../rulesets/rule-set-states.js';
 import type { NodeSummary } from '../view/summaries.js';
 import { staleNote } from './render.js';
 import { table } from './table.js';
@@ -18,6 +19,8 @@ export interface NodeDetail {
   readonly status: NodeStatus;
   /** The node's latest HAProxy health report, or null while the controller has received none. */
   readonly health: HealthReport | null;
+  /** Its rule-set state; null (or absent, from an older controller) when the controller keeps no rule sets. */
+  readonly ruleSet?: NodeRuleSetState | null;
 }
 
 /**
@@ -32,7 +35,7 @@ export function renderNode(detail: NodeDetail, stale: boolean, now: number): str
   ].join('\n\n')}`;
 }
 
-function header({ node, status: s }: NodeDetail, now: number): string {
+function header({ node, status: s, ruleSet }: NodeDetail, now: number): string {
   const labels = Object.entries(s.labels)
     .sort(([a], [b]) => compare(a, b))
     .map(([k, v]) => `${k}=${v}`)
@@ -54,12 +57,31 @@ function header({ node, status: s }: NodeDetail, now: number): string {
         ? `${s.ruleSet.hash.slice(0, 12)} #${s.ruleSet.serial} from ${s.ruleSet.source}, applied ${s.ruleSet.appliedAt}`
         : 'none',
     ],
+    ...assignment(ruleSet),
     ['drain', drain(s.drain, now)],
     ['haproxy', haproxy(s.haproxy)],
     ['bird', bird(s.bird)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The assignment row, when one is assigned: what an operator checks after a push. */
+function assignment(state: NodeRuleSetState | null | undefined): [string, string][] {
+  if (!state?.assigned) return [];
+  const a = state.assigned;
+  const what = `#${a.serial} ${a.hash.slice(0, 12)}${a.rollout ? ` (rollout ${a.rollout})` : ''}`;
+  if (state.sync === 'synced') return [['assigned', `${what}: running it`]];
+  if (state.sync === 'error' && state.error) {
+    const e = state.error;
+    return [
+      [
+        'assigned',
+        `${what}: REJECTED${e.code ? ` (${e.code})` : ''} at ${e.at}: ${e.reason}; keeps the rule set above`,
+      ],
+    ];
+  }
+  return [['assigned', `${what}: not applied yet`]];
 }
 
 function drain(d: NodeStatus['drain'], now: number): string {

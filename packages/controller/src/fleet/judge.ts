@@ -21,7 +21,7 @@ export interface Rejected {
 export type Verdict<T> = { readonly ok: true; readonly value: T } | Rejected;
 
 /** One kind of node message: its schema, its subject per node, and what the log calls it. */
-export interface MessageKind<T extends Published> {
+export interface MessageKind<T extends Pick<Published, 'node'>> {
   readonly schema: ZodType<T>;
   readonly subject: (node: string) => string;
   readonly noun: string;
@@ -60,6 +60,17 @@ export function judgePublished<T extends Published>(
   payload: unknown,
   kept: T | undefined,
 ): Verdict<T> {
+  const verdict = judgeFromNode(kind, subject, payload);
+  if (verdict.ok && kept && !isNewer(verdict.value, kept)) return stale(subject, verdict.value, kept);
+  return verdict;
+}
+
+/** Judges one message of a node's subject on its schema and its sender only (no order to check). Pure. */
+export function judgeFromNode<T extends Pick<Published, 'node'>>(
+  kind: MessageKind<T>,
+  subject: string,
+  payload: unknown,
+): Verdict<T> {
   const parsed = kind.schema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -73,7 +84,6 @@ export function judgePublished<T extends Published>(
       reason: 'subject',
       detail: `${subject}: the ${kind.noun} is from node '${value.node}', not from the node the subject names`,
     };
-  if (kept && !isNewer(value, kept)) return stale(subject, value, kept);
   return { ok: true, value };
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { NatsHealth, Timeline } from '../ports.js';
 import type { FleetView } from '../view/fleet-view.js';
+import type { RuleSetStates } from '../rulesets/rule-set-states.js';
 import type { RuleSetService } from '../rulesets/rule-set-service.js';
 import { authenticate, type Caller, type TokenEntry } from './auth.js';
 import { ApiError } from './errors.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly version: string;
   /** Rule sets: store, history, what-if. Without it those routes are not served. */
   readonly rulesets?: RuleSetService;
+  /** Each node's rule-set state (assigned, active, last good, error); shown with the node when given. */
+  readonly ruleSetStates?: Pick<RuleSetStates, 'stateOf'>;
   /** Comment lines on the live stream this often, so that proxies keep it open. Default 15 s. */
   readonly streamKeepAliveMs?: number;
 }
@@ -141,6 +144,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         node: node.summary,
         status: node.status,
         health: deps.health?.get(request.params.name) ?? null,
+        ruleSet: deps.ruleSetStates?.stateOf(request.params.name, node.status.ruleSet ?? null) ?? null,
       });
     },
   );

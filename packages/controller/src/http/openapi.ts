@@ -49,9 +49,49 @@ export function openApiDocument(version: string): object {
       schemas: {
         NodeDetail: {
           type: 'object',
-          required: ['node', 'status', 'health', 'stale', 'generatedAt'],
+          required: ['node', 'status', 'health', 'ruleSet', 'stale', 'generatedAt'],
           properties: {
             node: { type: 'object', description: 'the summary, as in /api/v1/nodes' },
+            ruleSet: {
+              description:
+                "the node's rule sets as Envoy's CSDS shows a client's: synced (it runs its assignment), pending, error (it rejected its assignment: never counted as applied; it keeps running `active`, its last good), unassigned; null when the controller keeps no rule sets",
+              oneOf: [
+                {
+                  type: 'object',
+                  required: ['sync', 'assigned', 'active', 'error'],
+                  properties: {
+                    sync: { enum: ['synced', 'pending', 'error', 'unassigned'] },
+                    assigned: {
+                      description: 'assign.<node> in the rule-set bucket, or null',
+                      type: ['object', 'null'],
+                      properties: {
+                        serial: { type: 'integer', minimum: 1 },
+                        hash: { type: 'string' },
+                        rollout: { type: ['string', 'null'] },
+                      },
+                    },
+                    active: {
+                      description: 'what its last status says it runs, or null',
+                      type: ['object', 'null'],
+                      properties: { serial: { type: 'integer', minimum: 0 }, hash: { type: 'string' } },
+                    },
+                    error: {
+                      description:
+                        'its rejection of the assigned serial (its ack on rhi.v1.ack.<node>), or null',
+                      type: ['object', 'null'],
+                      properties: {
+                        serial: { type: 'integer', minimum: 1 },
+                        hash: { type: 'string' },
+                        code: { type: ['string', 'null'] },
+                        reason: { type: 'string' },
+                        at: { type: 'string', format: 'date-time' },
+                      },
+                    },
+                  },
+                },
+                { type: 'null' },
+              ],
+            },
             status: { type: 'object', description: 'the last NodeStatus (rhi.v1.status) the node published' },
             health: {
               description:
@@ -141,7 +181,7 @@ export function openApiDocument(version: string): object {
       },
       '/api/v1/nodes': { get: read('every node: liveness, versions, rule set, drain, daemons') },
       '/api/v1/nodes/{name}': {
-        get: read('one node: its summary, its last status and its last health report', {
+        get: read('one node: its summary, its last status, its last health report and its rule-set state', {
           parameters: [param('name', 'path', 'node name')],
           responses: {
             ...read('').responses,

@@ -1,0 +1,150 @@
+import {
+  RuleSetAckSchema,
+  RuleSetAssignmentSchema,
+  subjects,
+  type RuleSetAck,
+  type RuleSetAssignment,
+} from '@rhi/contracts';
+import { judgeFromNode, nodeOf, type MessageKind } from '../fleet/judge.js';
+
+/**
+ * One node's rule sets as Envoy's CSDS shows a client's config: `synced` when it runs what it was
+ * assigned; `error` when it rejected the assignment (NACK: the last good rule set stays in force, and a
+ * rejection is never counted as applied); `pending` while the assigned serial is neither run nor
+ * rejected; `unassigned` when nothing was assigned to it.
+ */
+export type RuleSetSync = 'synced' | 'pending' | 'error' | 'unassigned';
+
+/** What the controller shows of one node's rule sets. */
+export interface NodeRuleSetState {
+  readonly sync: RuleSetSync;
+  /** What the rule-set bucket assigns the node (`assign.<node>`), if anything. */
+  readonly assigned: {
+    readonly serial: number;
+    readonly hash: string;
+    readonly rollout: string | null;
+  } | null;
+  /**
+   * What its last status says it runs, if it has reported: its last good rule set too, since an agent
+   * never runs one it rejected (after a rejection it keeps this one in force).
+   */
+  readonly active: { readonly serial: number; readonly hash: string } | null;
+  /** Its rejection of the assigned serial (code and reason as the agent gave them). */
+  readonly error: {
+    readonly serial: number;
+    readonly hash: string;
+    readonly code: string | null;
+    readonly reason: string;
+    readonly at: string;
+  } | null;
+}
+
+/** An ack judged: kept, or why it is dropped. */
+export type AckVerdict =
+  | { readonly ok: true; readonly ack: RuleSetAck }
+  | { readonly ok: false; readonly reason: 'schema' | 'subject' | 'stale'; readonly detail: string };
+
+const ackKind: MessageKind<RuleSetAck> = {
+  schema: RuleSetAckSchema,
+  subject: subjects.ruleSetAck,
+  noun: 'ack',
+};
+
+interface Book {
+  assigned?: RuleSetAssignment;
+  /** The newest ack (the acks stream keeps one per node: a replica started later knows no more). */
+  last?: RuleSetAck;
+}
+
+/**
+ * Every node's assignment and rule-set acks, as read from the rule-set bucket and the acks stream, and
+ * the CSDS-like state they give with the serial a node's status says it runs. No I/O.
+ */
+export class RuleSetStates {
+  private readonly books = new Map<string, Book>();
+
+  private book(node: string): Book {
+    let b = this.books.get(node);
+    if (!b) this.books.set(node, (b = {}));
+    return b;
+  }
+
+  /**
+   * Takes one message of `rhi.v1.ack.<node>`: it must pass the schema, come from the node its subject
+   * names, and not be older than the node's last ack.
+   */
+  ingestAck(subject: string, payload: unknown): AckVerdict {
+    const verdict = judgeFromNode(ackKind, subject, payload);
+    if (!verdict.ok) return verdict;
+    const ack = verdict.value;
+    const b = this.book(nodeOf(subject));
+    if (b.last && Date.parse(ack.time) < Date.parse(b.last.time))
+      return {
+        ok: false,
+        reason: 'stale',
+        detail: `${subject}: ack of ${ack.time} is older than the one kept (${b.last.time})`,
+      };
+    b.last = ack;
+    return { ok: true, ack };
+  }
+
+  /** Takes a node's assignment as the bucket holds it (null: the key was deleted). */
+  assign(node: string, assignment: RuleSetAssignment | null): void {
+    const b = this.book(node);
+    if (assignment) b.assigned = assignment;
+    else delete b.assigned;
+  }
+
+  /**
+   * Takes the value of an `assign.<node>` key; returns why it is not an assignment of that node, or
+   * null when it was taken.
+   */
+  assignFromBucket(node: string, value: unknown): string | null {
+    const parsed = RuleSetAssignmentSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return `assign.${node}: ${issue?.path.join('.') || '(value)'}: ${issue?.message ?? 'invalid'}`;
+    }
+    if (parsed.data.node !== node) return `assign.${node}: the assignment is for node '${parsed.data.node}'`;
+    this.assign(node, parsed.data);
+    return null;
+  }
+
+  /** The node's last ack, if any. */
+  lastAck(node: string): RuleSetAck | undefined {
+    return this.books.get(node)?.last;
+  }
+
+  /** The state of `node`, given what its last status says it runs (null: no status). */
+  stateOf(node: string, active: { readonly serial: number; readonly hash: string } | null): NodeRuleSetState {
+    const b = this.books.get(node) ?? {};
+    const a = b.assigned;
+    const assigned = a ? { serial: a.serial, hash: a.hash, rollout: a.rollout } : null;
+    const rejected =
+      a && b.last && b.last.result === 'rejected' && b.last.serial === a.serial && b.last.hash === a.hash
+        ? b.last
+        : undefined;
+    const error = rejected
+      ? {
+          serial: rejected.serial,
+          hash: rejected.hash,
+          code: rejected.code ?? null,
+          reason: rejected.reason ?? 'rejected',
+          at: rejected.time,
+        }
+      : null;
+    const sync: RuleSetSync = !a
+      ? 'unassigned'
+      : error
+        ? 'error'
+        : active && active.serial === a.serial && active.hash === a.hash
+          ? 'synced'
+          : 'pending';
+    return {
+      sync,
+      assigned,
+      active: active ? { serial: active.serial, hash: active.hash } : null,
+      error,
+    };
+  }
+}
