@@ -242,6 +242,8 @@ export const ALERT_KINDS = [
   'nodeLost',
   'nodeFlapping',
   'ruleSetMismatch',
+  /** A node rejected the rule set assigned to it (NACK): it keeps its last good one. */
+  'ruleSetRejected',
 ] as const;
 
 /**

@@ -423,6 +423,7 @@ export class ControllerRuntime {
       const { opened, closed } = this.view.evaluateAlerts(
         this.transitions.counts(Date.now()),
         this.options.config.fleet.flapping.transitions,
+        this.ruleSetStates.rejections(),
       );
       for (const a of opened)
         this.logger.warn(

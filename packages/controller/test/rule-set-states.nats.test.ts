@@ -113,6 +113,17 @@ describe('rule-set states on a real nats-server', () => {
         reason: 'the rules name be_new, which HAProxy lacks',
       },
     });
+    const alerts = await waitFor('the NACK alert', async () => {
+      const list = (await apiGet(r, '/api/v1/alerts')).body['alerts'] as { kind: string; subject: string }[];
+      return list.some((a) => a.kind === 'ruleSetRejected') ? list : undefined;
+    });
+    expect(alerts.filter((a) => a.kind === 'ruleSetRejected')).toEqual([
+      expect.objectContaining({
+        subject: 'n1',
+        message:
+          'n1 rejected its assigned rule set, serial 4 (RULESET_UNKNOWN_PROXIES): the rules name be_new, which HAProxy lacks; it keeps its last good one',
+      }),
+    ]);
   });
 
   it('drops an ack published for another node than its subject names', async () => {

@@ -120,4 +120,25 @@ describe('RuleSetStates: each node as CSDS shows a client', () => {
     expect(s.assignFromBucket('n1', 'not JSON: Unexpected token')).toMatch(/^assign\.n1: \(value\): /);
     expect(s.stateOf('n1', null).sync).toBe('unassigned');
   });
+  it('holds a ruleSetRejected alert condition while the node rejects its assignment', () => {
+    const s = new RuleSetStates();
+    s.assign('n1', assignment(4, H2));
+    expect(s.rejections()).toEqual([]);
+    s.ingestAck(subjects.ruleSetAck('n1'), ack(4, H2, 'rejected', '2026-12-03T10:00:01.000Z'));
+    expect(s.rejections()).toEqual([
+      {
+        kind: 'ruleSetRejected',
+        subject: 'n1',
+        message:
+          'n1 rejected its assigned rule set, serial 4 (RULESET_UNKNOWN_PROXIES): no backend be_new; it keeps its last good one',
+      },
+    ]);
+    // Another assignment ends it (a rollback to the last good, say); so does the node applying this one.
+    s.assign('n1', assignment(5, H1));
+    expect(s.rejections()).toEqual([]);
+    s.assign('n1', assignment(4, H2));
+    expect(s.rejections()).toHaveLength(1);
+    s.ingestAck(subjects.ruleSetAck('n1'), ack(4, H2, 'applied', '2026-12-03T10:00:02.000Z'));
+    expect(s.rejections()).toEqual([]);
+  });
 });

@@ -5,6 +5,7 @@ import {
   type RuleSetAck,
   type RuleSetAssignment,
 } from '@rhi/contracts';
+import type { AlertCondition } from '../fleet/alerts.js';
 import { judgeFromNode, nodeOf, type MessageKind } from '../fleet/judge.js';
 
 /**
@@ -50,6 +51,15 @@ const ackKind: MessageKind<RuleSetAck> = {
   noun: 'ack',
 };
 
+/** The node's last ack when it rejects the rule set assigned to it. */
+function rejectionOf(b: Book): RuleSetAck | undefined {
+  const a = b.assigned;
+  const last = b.last;
+  return a && last && last.result === 'rejected' && last.serial === a.serial && last.hash === a.hash
+    ? last
+    : undefined;
+}
+
 interface Book {
   assigned?: RuleSetAssignment;
   /** The newest ack (the acks stream keeps one per node: a replica started later knows no more). */
@@ -62,6 +72,8 @@ interface Book {
  */
 export class RuleSetStates {
   private readonly books = new Map<string, Book>();
+  /** Nodes whose last ack rejects their assignment, kept as acks and assignments come. */
+  private readonly rejecting = new Set<string>();
 
   private book(node: string): Book {
     let b = this.books.get(node);
@@ -85,6 +97,7 @@ export class RuleSetStates {
         detail: `${subject}: ack of ${ack.time} is older than the one kept (${b.last.time})`,
       };
     b.last = ack;
+    this.recheck(ack.node, b);
     return { ok: true, ack };
   }
 
@@ -93,6 +106,29 @@ export class RuleSetStates {
     const b = this.book(node);
     if (assignment) b.assigned = assignment;
     else delete b.assigned;
+    this.recheck(node, b);
+  }
+
+  private recheck(node: string, b: Book): void {
+    if (rejectionOf(b)) this.rejecting.add(node);
+    else this.rejecting.delete(node);
+  }
+
+  /**
+   * A `ruleSetRejected` alert condition per node that rejected its assignment: it holds until the node is
+   * assigned another rule set or acks this one applied.
+   */
+  rejections(): AlertCondition[] {
+    const out: AlertCondition[] = [];
+    for (const node of this.rejecting) {
+      const r = rejectionOf(this.books.get(node)!)!;
+      out.push({
+        kind: 'ruleSetRejected',
+        subject: node,
+        message: `${node} rejected its assigned rule set, serial ${r.serial}${r.code ? ` (${r.code})` : ''}: ${r.reason ?? 'rejected'}; it keeps its last good one`,
+      });
+    }
+    return out;
   }
 
   /**
@@ -120,10 +156,7 @@ export class RuleSetStates {
     const b = this.books.get(node) ?? {};
     const a = b.assigned;
     const assigned = a ? { serial: a.serial, hash: a.hash, rollout: a.rollout } : null;
-    const rejected =
-      a && b.last && b.last.result === 'rejected' && b.last.serial === a.serial && b.last.hash === a.hash
-        ? b.last
-        : undefined;
+    const rejected = rejectionOf(b);
     const error = rejected
       ? {
           serial: rejected.serial,

@@ -1,5 +1,5 @@
 import type { NodeStatus } from '@rhi/contracts';
-import { factConditions, trackAlerts, type Alert } from '../fleet/alerts.js';
+import { factConditions, trackAlerts, type Alert, type AlertCondition } from '../fleet/alerts.js';
 import { Fleet, type HeartbeatOutcome, type IngestOutcome, type NodeRecord } from '../fleet/fleet.js';
 import { sameContent } from '../fleet/ingest.js';
 import { nodeOf } from '../fleet/judge.js';
@@ -109,19 +109,23 @@ export class FleetView {
   /**
    * Re-evaluates the alert conditions (on a timer, and after changes): returns the alerts that opened and
    * closed since the last evaluation. `flapThreshold`: the transitions in the window that make a node
-   * flapping (default 6).
+   * flapping (default 6). `more`: conditions known outside the view (a node's rule-set rejection).
    */
   evaluateAlerts(
     transitions?: ReadonlyMap<string, number>,
     flapThreshold?: number,
+    more: readonly AlertCondition[] = [],
   ): { opened: Alert[]; closed: Alert[] } {
     const now = this.options.now();
-    const conditions = factConditions(this.index.facts(now), {
-      now,
-      heartbeatMs: this.options.heartbeatMs,
-      ...(transitions ? { transitions } : {}),
-      ...(flapThreshold === undefined ? {} : { flapThreshold }),
-    });
+    const conditions = [
+      ...factConditions(this.index.facts(now), {
+        now,
+        heartbeatMs: this.options.heartbeatMs,
+        ...(transitions ? { transitions } : {}),
+        ...(flapThreshold === undefined ? {} : { flapThreshold }),
+      }),
+      ...more,
+    ];
     const { open, opened, closed } = trackAlerts(this.open, conditions, now);
     this.open = open;
     for (const a of opened) this.emit('alertOpened', a.key, a);
