@@ -70,6 +70,7 @@ export {
   ROLLOUT_STATUSES,
   ROLLOUT_STOP_CAUSES,
   rolloutEffectId,
+  rolloutKeys,
   RolloutEffectSchema,
   RolloutRecordSchema,
   RolloutStepSchema,

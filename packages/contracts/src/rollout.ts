@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOKEN, WIRE_VERSION } from './subjects.js';
+import { ContractInvalidTokenError, TOKEN, WIRE_VERSION } from './subjects.js';
 
 const nodeName = z.string().regex(TOKEN, 'a node name is 1-64 letters, digits, - or _');
 const isoTime = z.iso.datetime();
@@ -217,6 +217,19 @@ export const RolloutEffectSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type RolloutEffect = z.infer<typeof RolloutEffectSchema>;
+
+/**
+ * Keys of the rollout bucket (`jetstream.rolloutBucket`). `rollout.<id>` holds the record (gzip'd JSON,
+ * see `encodeRolloutRecord`), only ever written over the revision read; `active` names the one rollout
+ * under way (taken by `create`, so two replicas cannot start two), deleted when it ends.
+ */
+export const rolloutKeys = {
+  active: 'active',
+  record: (id: string) => {
+    if (!TOKEN.test(id)) throw new ContractInvalidTokenError('rollout', id);
+    return `rollout.${id}`;
+  },
+} as const;
 
 /** The idempotency key of a rollout's effect: the rollout's id and the effect's `seq`. */
 export function rolloutEffectId(rollout: string, seq: number): string {

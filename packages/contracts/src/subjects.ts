@@ -99,6 +99,8 @@ export const jetstream = {
   ruleSetBucket: 'rhi_v1_rulesets',
   /** Stream over `rhi.v1.ack.*` keeping one message per subject: each node's last rule-set ack. */
   ackStream: 'RHI_V1_ACKS',
+  /** KV bucket: the rollouts (keys: `rolloutKeys`), each a `RolloutRecord` written by compare-and-set. */
+  rolloutBucket: 'rhi_v1_rollouts',
 } as const;
 
 /** The subject a KV bucket stores `key` under: a put is published there (a core subscriber hears it). */

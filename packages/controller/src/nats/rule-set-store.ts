@@ -10,10 +10,10 @@ import {
   type RuleSetRef,
   type RuleSetSummary,
 } from '@rhi/contracts';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RuleSetStore } from '../ports.js';
+import { isConflict } from './kv-conflict.js';
 
 /** Opens (or creates) the rule-set bucket. Idempotent. */
 export async function ensureRuleSetBucket(nc: NatsConnection, options: { replicas: number }): Promise<KV> {
@@ -49,13 +49,6 @@ const HEADER_ROOM = 1024;
 const MAX_TRIES = 64;
 
 /** Whether a KV write failed because the key (or the revision) is not what it expected. */
-function isConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
 
 /**
  * The rule sets in the rule-set bucket. A serial is taken by creating its record key (create is
