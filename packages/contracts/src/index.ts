@@ -84,6 +84,7 @@ export type { RuleSetRecord, RuleSetSummary } from './ruleset-record.js';
 export {
   decodeRuleSetRecord,
   encodeRuleSetRecord,
+  readGzipJson,
   RULESET_RECORD_MAX_BYTES,
   RuleSetRecordSchema,
   RuleSetRecordUnreadableError,

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
+import { z, type ZodType } from 'zod';
 import { RuleSetTargetSchema } from './rollout.js';
 import type { SignedRuleSet } from './schemas.js';
 import { ContractInvalidTokenError, TOKEN, WIRE_VERSION } from './subjects.js';
@@ -98,21 +98,29 @@ export function encodeRuleSetRecord(record: RuleSetRecord): Uint8Array {
   return gzipSync(JSON.stringify(record));
 }
 
-/** Reads a stored record; throws {@link RuleSetRecordUnreadableError} naming `key` and what is wrong. */
-export function decodeRuleSetRecord(bytes: Uint8Array, key: string): RuleSetRecord {
+/**
+ * Reads gzip'd JSON (unpacked to at most {@link RULESET_RECORD_MAX_BYTES}) that `schema` must take: the
+ * value, or what is wrong (the gzip or JSON error, or the first schema issue with its path).
+ */
+export function readGzipJson<T>(
+  bytes: Uint8Array,
+  schema: ZodType<T>,
+): { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(gunzipSync(bytes, { maxOutputLength: RULESET_RECORD_MAX_BYTES }).toString('utf8'));
   } catch (err) {
-    throw new RuleSetRecordUnreadableError(key, (err as Error).message);
+    return { ok: false, reason: (err as Error).message };
   }
-  const parsed = RuleSetRecordSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RuleSetRecordUnreadableError(
-      key,
-      `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
+}
+
+/** Reads a stored record; throws {@link RuleSetRecordUnreadableError} naming `key` and what is wrong. */
+export function decodeRuleSetRecord(bytes: Uint8Array, key: string): RuleSetRecord {
+  const read = readGzipJson(bytes, RuleSetRecordSchema);
+  if (!read.ok) throw new RuleSetRecordUnreadableError(key, read.reason);
+  return read.value;
 }

@@ -1,9 +1,9 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import {
   jetstream as names,
   RolloutRecordSchema,
   rolloutKeys,
-  RULESET_RECORD_MAX_BYTES,
+  readGzipJson,
   type RolloutRecord,
 } from '@rhi/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -70,21 +70,9 @@ export function encodeRolloutRecord(record: RolloutRecord): Uint8Array {
 
 /** Reads stored bytes; throws {@link RolloutUnreadableError} naming `key` and what is wrong. */
 export function decodeRolloutRecord(bytes: Uint8Array, key: string): RolloutRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(gunzipSync(bytes, { maxOutputLength: RULESET_RECORD_MAX_BYTES }).toString('utf8'));
-  } catch (err) {
-    throw new RolloutUnreadableError(key, (err as Error).message);
-  }
-  const parsed = RolloutRecordSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RolloutUnreadableError(
-      key,
-      `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
+  const read = readGzipJson(bytes, RolloutRecordSchema);
+  if (!read.ok) throw new RolloutUnreadableError(key, read.reason);
+  return read.value;
 }
 
 /**
