@@ -190,6 +190,8 @@ export const RolloutEffectSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('assign'),
     seq: z.number().int().min(1),
+    /** When it was made: each assignment's `assignedAt`, so that the effect done again writes the same bytes. */
+    at: ms,
     nodes: z.array(nodeName).min(1),
     serial,
     hash: sha256Hex,
@@ -211,6 +213,8 @@ export const RolloutEffectSchema = z.discriminatedUnion('kind', [
     kind: z.literal('alert'),
     seq: z.number().int().min(1),
     alert: z.enum(ROLLOUT_ALERTS),
+    /** Who raised it: the replica driving the rollout then. */
+    by: actor,
     at: ms,
     message: text,
     node: nodeName.optional(),
@@ -235,6 +239,35 @@ export const rolloutKeys = {
 export function rolloutEffectId(rollout: string, seq: number): string {
   return `${rollout}:${seq}`;
 }
+
+/** At most this many node names are listed in a timeline entry; `nodeCount` says how many there were. */
+export const ROLLOUT_EVENT_MAX_NODES = 100;
+
+/**
+ * One entry of a rollout's timeline on `subjects.rolloutEvents`: an action (`timeline` effect) or an alert
+ * the rollout raised (`alert` effect), with who did it. Published with the `Nats-Msg-Id`
+ * {@link rolloutEffectId}, so that a replica that takes over and does the effect again adds nothing.
+ */
+export const RolloutTimelineEventSchema = z.strictObject({
+  schema: z.literal(`${WIRE_VERSION}.rollout.event`),
+  rollout: z.string().regex(TOKEN),
+  /** The effect's `seq` in its rollout. */
+  seq: z.number().int().min(1),
+  kind: z.enum(['timeline', 'alert']),
+  /** The action, for a `timeline` entry. */
+  action: z.enum(ROLLOUT_ACTIONS).optional(),
+  /** The alert, for an `alert` entry. */
+  alert: z.enum(ROLLOUT_ALERTS).optional(),
+  by: actor,
+  time: isoTime,
+  reason: text.optional(),
+  step: z.number().int().min(0).optional(),
+  /** The nodes concerned, at most {@link ROLLOUT_EVENT_MAX_NODES}. */
+  nodes: z.array(nodeName).max(ROLLOUT_EVENT_MAX_NODES).optional(),
+  nodeCount: z.number().int().min(0).optional(),
+  serial: serial.optional(),
+});
+export type RolloutTimelineEvent = z.infer<typeof RolloutTimelineEventSchema>;
 
 const nodeRejection = z.strictObject({
   node: nodeName,

@@ -58,6 +58,11 @@ export const subjects = {
    */
   alertEvents: `${WIRE_VERSION}.events.controller.alerts`,
   /**
+   * The rollouts' timeline (`RolloutTimelineEvent`): every action of every rollout with who did it, published
+   * once by the replica driving the rollout. Two tokens after `events`, like the alerts.
+   */
+  rolloutEvents: `${WIRE_VERSION}.events.controller.rollouts`,
+  /**
    * An agent's `RuleSetAck` for the serial assigned to it (`assign.<node>` in the rule-set bucket),
    * kept one per node in the acks stream so that a controller replica taking over a rollout reads them.
    */

@@ -1,4 +1,11 @@
-import type { RuleSetRecord, RuleSetRef, RuleSetSummary } from '@rhi/contracts';
+import type {
+  RolloutRecord,
+  RolloutTimelineEvent,
+  RuleSetAssignment,
+  RuleSetRecord,
+  RuleSetRef,
+  RuleSetSummary,
+} from '@rhi/contracts';
 
 /** One entry of the event timeline (a route transition, an alert opening or closing), as stored. */
 export interface TimelineEntry {
@@ -44,4 +51,33 @@ export interface RuleSetStore {
    * serial it is given, and may be called again with a higher one when another replica took that serial.
    */
   add(make: (serial: number) => RuleSetRecord, floor?: number): Promise<RuleSetRecord>;
+}
+
+/** A rollout as stored, with the revision to write it over. */
+export interface StoredRollout {
+  readonly record: RolloutRecord;
+  readonly revision: number;
+}
+
+/** The rollouts (JetStream KV, see `JetStreamRolloutStore`): one under way at a time, records by CAS. */
+export interface RolloutStorePort {
+  /** The rollout under way, if any. */
+  active(): Promise<string | null>;
+  /** Stores a new rollout and claims `active` for it (`ROLLOUT_ACTIVE` while another is under way). */
+  create(record: RolloutRecord): Promise<StoredRollout>;
+  get(id: string): Promise<StoredRollout | null>;
+  /** Throws an error with code `ROLLOUT_CONFLICT` when the record moved since `revision`. */
+  update(record: RolloutRecord, revision: number): Promise<StoredRollout>;
+  /** Gives up `id`'s claim on `active` (nothing when another holds it). */
+  release(id: string): Promise<void>;
+  /** Every rollout's id, in name order. */
+  ids(): Promise<string[]>;
+}
+
+/** Where the runner does a rollout's effects. Each may be done again (after a failure, by another replica). */
+export interface RolloutEffectsPort {
+  /** Writes each node's `assign.<node>`. */
+  assign(assignments: readonly RuleSetAssignment[]): Promise<void>;
+  /** Publishes one timeline entry, de-duplicated by its rollout and seq. */
+  publish(event: RolloutTimelineEvent): Promise<void>;
 }

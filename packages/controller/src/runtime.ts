@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { subjects } from '@rhi/contracts';
+import { subjects, type RolloutRecord } from '@rhi/contracts';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -19,6 +19,8 @@ import { ensureAckStream, followAcks } from './nats/ack-stream.js';
 import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
 import { watchAssignments } from './nats/assignment-watch.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
+import { NatsRolloutEffects } from './nats/rollout-effects.js';
+import { ensureRolloutBucket, JetStreamRolloutStore } from './nats/rollout-store.js';
 import { ensureRuleSetBucket, JetStreamRuleSetStore } from './nats/rule-set-store.js';
 import {
   ensureHealthStream,
@@ -30,7 +32,9 @@ import {
 } from './nats/status-stream.js';
 import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
 import { followTransitions } from './nats/transition-follower.js';
-import type { NatsHealth, RuleSetStore, Timeline } from './ports.js';
+import type { NatsHealth, RolloutStorePort, RuleSetStore, Timeline } from './ports.js';
+import { RolloutRunner } from './rollouts/rollout-runner.js';
+import { RolloutService } from './rollouts/rollout-service.js';
 import { RuleSetService } from './rulesets/rule-set-service.js';
 import { RuleSetStates } from './rulesets/rule-set-states.js';
 import { FleetView } from './view/fleet-view.js';
@@ -63,6 +67,12 @@ export class ControllerRuntime {
   private watchingAssignments: Promise<void> = Promise.resolve();
   private lease: KvLease | null = null;
   private ruleSetStore: RuleSetStore | null = null;
+  private rolloutStore: RolloutStorePort | null = null;
+  private runner: RolloutRunner | null = null;
+  private runningRollouts: Promise<void> = Promise.resolve();
+  private readonly rolloutDrops = new DropLog(10_000);
+  /** Whether the acks follower has delivered what the stream held at start: a rollout may be judged. */
+  private acksCaughtUp = false;
   private publisher: AlertPublisher | null = null;
   /** Whether the status follower has delivered what the stream held at start: alerts mean something. */
   private caughtUp = false;
@@ -82,6 +92,7 @@ export class ControllerRuntime {
     readonly ruleSetStates: RuleSetStates,
     private readonly metrics: ControllerMetrics,
     private readonly app: FastifyInstance,
+    private readonly rulesets: RuleSetService,
   ) {
     this.transitions = new TransitionWindow(options.config.fleet.flapping.windowMs);
     const { heartbeatMs } = options.config.fleet;
@@ -120,6 +131,11 @@ export class ControllerRuntime {
         return new JetStreamTimeline(nc).query(q);
       },
     };
+    const rollouts = new RolloutService({
+      store: () => (runtime?.natsHealth.up ? runtime.rolloutStore : null),
+      rulesets,
+      view,
+    });
     const app = buildApp({
       view,
       health,
@@ -128,11 +144,12 @@ export class ControllerRuntime {
       tokens: config.api.tokens,
       metrics: () => metrics.render(),
       rulesets,
+      ...(key ? { rollouts } : {}),
       ruleSetStates,
       logger,
       version,
     });
-    runtime = new ControllerRuntime(options, view, health, ruleSetStates, metrics, app);
+    runtime = new ControllerRuntime(options, view, health, ruleSetStates, metrics, app, rulesets);
     const [host, port] = splitListen(config.api.listen);
     await app.listen({ host, port });
     runtime.address = app.server.address() as AddressInfo;
@@ -193,6 +210,24 @@ export class ControllerRuntime {
         const alertKv = await ensureAlertBucket(nc, { replicas: nats.replicas });
         const ruleSetKv = await ensureRuleSetBucket(nc, { replicas: nats.replicas });
         this.ruleSetStore = new JetStreamRuleSetStore(ruleSetKv, () => nc.info?.max_payload ?? 1024 * 1024);
+        const rolloutStore = new JetStreamRolloutStore(
+          await ensureRolloutBucket(nc, { replicas: nats.replicas }),
+        );
+        this.rolloutStore = rolloutStore;
+        this.runner = new RolloutRunner({
+          store: rolloutStore,
+          effects: new NatsRolloutEffects(nc, ruleSetKv),
+          owner: this.replicaId,
+          now: () => Date.now(),
+          ackOf: (node) => this.ruleSetStates.lastAck(node),
+          fleet: () => ({
+            vips: this.view.vipSummaries(),
+            vipNodes: (id) => this.view.vip(id)?.nodes ?? [],
+            alerts: this.view.alerts(),
+          }),
+          foresee: (record) => this.foresee(record),
+          logger: this.logger,
+        });
         await ensureAckStream(nc, {
           replicas: nats.replicas,
           maxAgeMs: this.options.config.fleet.statusRetentionMs,
@@ -242,6 +277,9 @@ export class ControllerRuntime {
           nc,
           (m) => this.ingestAck(m.subject, m.data),
           this.abort.signal,
+          () => {
+            this.acksCaughtUp = true;
+          },
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'ackFollowFailed', err }, 'acks stream stopped');
@@ -265,10 +303,14 @@ export class ControllerRuntime {
           logger: this.logger,
           onChange: (change) => {
             this.metrics.lease(change.kind);
-            if (change.kind === 'lost') publisher.reset();
+            if (change.kind === 'lost') {
+              publisher.reset();
+              this.runner?.forget();
+            }
           },
         });
         this.lease.start();
+        this.runningRollouts = this.runRollouts();
         return;
       } catch (err) {
         this.natsHealth = { up: false, reason: (err as Error).message };
@@ -412,6 +454,55 @@ export class ControllerRuntime {
       );
   }
 
+  /**
+   * Moves the rollout under way on, every `fleet.rolloutTickMs`, while this replica holds the lease and
+   * its view is read up to date (statuses, heartbeats, flapping window, acks): a rollout is only judged on
+   * a whole view. A failed step is logged (once per 10 s per message) and tried again at the next tick.
+   */
+  private async runRollouts(): Promise<void> {
+    const every = this.options.config.fleet.rolloutTickMs;
+    while (!this.abort.signal.aborted) {
+      const runner = this.runner;
+      if (
+        runner &&
+        this.lease?.held &&
+        this.natsHealth.up &&
+        this.caughtUp &&
+        this.heartbeatsCaughtUp &&
+        this.transitionsCaughtUp &&
+        this.acksCaughtUp
+      ) {
+        try {
+          await runner.step();
+        } catch (err) {
+          const { log, suppressed } = this.rolloutDrops.drop((err as Error).message, Date.now());
+          if (log)
+            this.logger.error(
+              { event: 'rolloutStepFailed', err, suppressed },
+              `rollout step failed (tried again): ${(err as Error).message}`,
+            );
+        }
+      }
+      await new Promise((r) => setTimeout(r, every));
+    }
+  }
+
+  /** The withdrawals the what-if shows for a rollout's rule set: the health gate lets those through. */
+  private async foresee(record: RolloutRecord): Promise<(node: string, vip: string) => boolean> {
+    try {
+      const answer = await this.rulesets.whatIf({ serial: record.ruleSet.serial }, record.target);
+      const pairs = new Set<string>();
+      for (const n of answer.whatIf.nodes) for (const vip of n.withdrawn) pairs.add(`${n.node}\n${vip}`);
+      return (node, vip) => pairs.has(`${node}\n${vip}`);
+    } catch (err) {
+      this.logger.warn(
+        { event: 'rolloutWhatIfFailed', rollout: record.id, err },
+        `rollout ${record.id}: no what-if for its health gate (every withdrawal counts): ${(err as Error).message}`,
+      );
+      return () => false;
+    }
+  }
+
   /** Whether this replica holds the lease now (and so publishes the alert events). */
   get leaseHeld(): boolean {
     return this.lease?.held ?? false;
@@ -462,6 +553,7 @@ export class ControllerRuntime {
     await this.followingTransitions;
     await this.followingAcks;
     await this.watchingAssignments;
+    await this.runningRollouts;
     await this.nc?.close().catch(() => undefined);
   }
 }

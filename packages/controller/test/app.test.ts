@@ -4,6 +4,8 @@ import { HealthBook } from '../src/fleet/health.js';
 import { tokenHash } from '../src/http/auth.js';
 import { buildApp } from '../src/http/app.js';
 import type { NatsHealth, TimelineQuery } from '../src/ports.js';
+import type { RolloutService } from '../src/rollouts/rollout-service.js';
+import type { RuleSetService } from '../src/rulesets/rule-set-service.js';
 import { FleetView } from '../src/view/fleet-view.js';
 import { healthReport } from './support/health.js';
 import { iso, route, status, T0, withdrawn } from './support/statuses.js';
@@ -58,7 +60,51 @@ afterEach(async () => {
 });
 const start = () => (current = setup());
 
+/** Every route an app serves, as `METHOD /path/{param}`, from Fastify's route tree (HEAD left out). */
+function servedRoutes(tree: string): string[] {
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│ ]*)[└├]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    stack.push(m[2]!);
+    const path = stack.join('').replace(/:(\w+)/g, '{$1}');
+    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD'))
+      out.push(`${method} ${path}`);
+  }
+  return out.sort();
+}
+
 describe('controller API', () => {
+  it('documents in its OpenAPI document every route it serves, and serves every route documented', async () => {
+    const { app } = start();
+    const full = buildApp({
+      view: new FleetView({ heartbeatMs: 5000, minimum: () => 1, now: () => T0 }),
+      timeline: { query: async () => ({ entries: [], truncated: false }) },
+      nats: () => ({ up: true }),
+      tokens: [],
+      metrics: async () => ({ contentType: 'text/plain', text: '' }),
+      logger: pino({ level: 'silent' }),
+      version: '0.1.0',
+      // Only routes are listed: no handler runs.
+      rulesets: {} as RuleSetService,
+      rollouts: {} as RolloutService,
+    });
+    await full.ready();
+    const served = servedRoutes(full.printRoutes({ commonPrefix: false }));
+    const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(served).toContain('POST /api/v1/rollouts/{id}/abort');
+    expect(served.filter((r) => r !== 'GET /api/v1/openapi.json')).toEqual(documented);
+    await full.close();
+  });
+
   it('refuses every read without a known bearer token, with one error shape', async () => {
     const { get } = start();
     for (const [token, code] of [

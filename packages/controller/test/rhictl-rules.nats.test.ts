@@ -454,10 +454,12 @@ describe('rhictl rules on a real controller', () => {
   it('exits 2 for a rules subcommand missing or unknown, naming it', async () => {
     const none = await run(['rules']);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/^rhictl: rules needs a subcommand: lint, whatif, history, show or diff\n/);
-    const unknown = await run(['rules', 'push', file('first.cfg')]);
+    expect(none.err).toMatch(
+      /^rhictl: rules needs a subcommand: lint, whatif, history, show, diff, push or rollback\n/,
+    );
+    const unknown = await run(['rules', 'pull', file('first.cfg')]);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/^rhictl: unknown rules subcommand 'push'/);
+    expect(unknown.err).toMatch(/^rhictl: unknown rules subcommand 'pull'/);
     expect((await run(['rules', 'history', '--frobnicate'])).code).toBe(2);
   });
 

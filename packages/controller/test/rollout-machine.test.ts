@@ -97,7 +97,7 @@ describe('the forward path', () => {
     expect(d.state.steps[0]).toMatchObject({ assignedAt: T, ackDueAt: T + ACK_TIMEOUT });
     expect(t.effects).toEqual([
       { kind: 'timeline', seq: 2, action: 'started', by: 'alice', at: T, serial: 10 },
-      { kind: 'assign', seq: 3, nodes: ['c1'], serial: 10, hash: NEW, step: 0 },
+      { kind: 'assign', seq: 3, at: T, nodes: ['c1'], serial: 10, hash: NEW, step: 0 },
       {
         kind: 'timeline',
         seq: 4,

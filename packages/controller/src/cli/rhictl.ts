@@ -9,6 +9,7 @@ import { RhictlUsageError, type Output } from './command.js';
 import type { ApiAlert } from './render.js';
 import { renderNode, type NodeDetail } from './render-node.js';
 import { renderAlerts, renderEvent, renderExplain, renderNodes, renderStatus, renderVips } from './render.js';
+import { rollout } from './rollout.js';
 import { rules } from './rules.js';
 
 const USAGE = `rhictl: the rhi fleet, from the controller's API
@@ -41,14 +42,37 @@ Rule sets:
                                        route by route (table%prefix): - only in the first, + only in the
                                        second, ~ another rule; exit 0 the same, 1 different, 2 a text with
                                        errors (digits alone are a serial: write ./7 for a file named 7)
+  rhictl rules push <file> -m MSG [--target SEL] [strategy] [--force REASON] [--wait]
+  rhictl rules push --serial N [strategy] [--wait]
+                                       store the file (linted, signed) and roll it out staged: the guard
+                                       first (a blocked one changes nothing: exit 1, unless --force with a
+                                       reason, which is recorded), then the canary, then batches, each
+                                       gated on every node's ack, the soak and the fleet's health; stopped
+                                       and rolled back by itself on a rejection, a missing ack, a VIP
+                                       losing advertisers or a new alert. --wait follows it to its end:
+                                       exit 0 completed, 1 rolled back, aborted or failed
+  rhictl rules rollback --to N [-m MSG] [--wait]
+                                       roll every targeted node back to serial N's rules (re-issued at a
+                                       fresh serial), all at once: no canary, no soak unless given
+
+Strategy: --canary 1|10%|site=par1|none (default 1), --batch 5|25% (default 25%), --soak 2m
+(default 2m), --ack-timeout 2m (default 2m).
+
+Rollouts (one at a time; ID defaults to the one under way):
+  rhictl rollout status [ID] [--watch] where it is: each step's acks, soak and gate, why it stopped;
+                                       exit 1 when it rolled back, was aborted or failed
+  rhictl rollout list [--limit N]      the newest rollouts (* under way)
+  rhictl rollout pause [ID] [--reason R]
+  rhictl rollout resume [ID]
+  rhictl rollout abort [ID] --reason R stop it and roll back every node that got its rule set
 
 Options: --json (the API's answer as it is; lint: each file's diagnostics, diff: {onlyA, onlyB, changed}),
 --url U (default $RHICTL_URL or http://127.0.0.1:9190),
 --token-file F (default $RHICTL_TOKEN_FILE; or the token itself in $RHICTL_TOKEN).
-Exit status: 0 fine, 1 an alert is open, lint errors, a what-if blocked or invalid, a diff found
-(rules diff: 2 when a text has errors),
+Exit status: 0 fine, 1 an alert is open, lint errors, a what-if or push blocked or invalid, a diff
+found (rules diff: 2 when a text has errors), a rollout stopped,
 2 usage error (a missing file or bad serial too), 3 the controller cannot be reached, refused, or
-serves a stale view (it cannot reach NATS), 4 no such node, VIP or rule set serial.
+serves a stale view (it cannot reach NATS), 4 no such node, VIP, rule set serial or rollout.
 `;
 
 /** Runs `rhictl` with `argv`; resolves with the exit status. */
@@ -75,6 +99,16 @@ export async function main(
         target: { type: 'string' },
         serial: { type: 'string' },
         before: { type: 'string' },
+        message: { type: 'string', short: 'm' },
+        canary: { type: 'string' },
+        batch: { type: 'string' },
+        soak: { type: 'string' },
+        'ack-timeout': { type: 'string' },
+        force: { type: 'string' },
+        wait: { type: 'boolean' },
+        watch: { type: 'boolean' },
+        to: { type: 'string' },
+        reason: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -91,6 +125,7 @@ export async function main(
       return new ApiClient(values.url ?? env['RHICTL_URL'] ?? 'http://127.0.0.1:9190', token);
     };
     if (command === 'rules') return await rules(rest, { options: values, api: client, out, err });
+    if (command === 'rollout') return await rollout(rest, { options: values, api: client, out, err });
     const api = await client();
     const print = (json: unknown, text: string) =>
       out.write(`${values.json ? JSON.stringify(json, null, 2) : text}\n`);

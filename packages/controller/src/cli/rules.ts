@@ -1,27 +1,17 @@
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RuleSetSummary } from '@rhi/contracts';
-import {
-  countDiagnostics,
-  DEFAULT_LIMITS,
-  formatDiagnostics,
-  parse,
-  ruleSetRoutes,
-  type ParseResult,
-} from '@rhi/rules-dsl';
+import { countDiagnostics, formatDiagnostics, parse, ruleSetRoutes, type ParseResult } from '@rhi/rules-dsl';
 import { diagnosticView } from '../rulesets/lint-upload.js';
 import type { WhatIfAnswer } from '../rulesets/rule-set-service.js';
 import { ApiCallError, type ApiClient } from './api-client.js';
 import { RhictlUsageError, type Output } from './command.js';
 import { renderDiff, renderHistory, renderLintOk, renderSummary, renderWhatIf } from './render-rules.js';
+import { readRules } from './read-rules.js';
 import { diffRuleSets, sameRules } from './rule-diff.js';
+import { push, rollbackTo, type RolloutOptions } from './rollout.js';
 
-/** The options `rhictl rules` reads. */
-export interface RulesOptions {
-  readonly json?: boolean | undefined;
-  readonly target?: string | undefined;
-  readonly serial?: string | undefined;
-  readonly limit?: string | undefined;
+/** The options `rhictl rules` reads (push and rollback: those of a rollout too). */
+export interface RulesOptions extends RolloutOptions {
   readonly before?: string | undefined;
 }
 
@@ -32,37 +22,13 @@ export interface RulesContext {
   readonly api: () => Promise<ApiClient>;
   readonly out: Output;
   readonly err: Output;
+  /** How often `push --wait` reads the rollout again. Default 1 s. */
+  readonly pollMs?: number;
 }
 
 /** The file name the controller may put in diagnostics (its pattern), or none. */
 const FILE_NAME = /^[A-Za-z0-9_.@/-]{1,128}$/;
 const SERIAL = /^[1-9]\d{0,14}$/;
-
-/**
- * Reads at most `maxBytes` + 1 bytes of a rules file: enough for the parser (here or the controller's) to
- * say it is over the limit, without reading all of a huge input.
- */
-async function readRules(path: string, maxBytes = DEFAULT_LIMITS.maxBytes): Promise<string> {
-  try {
-    const file = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(maxBytes + 1);
-      let total = 0;
-      for (;;) {
-        const { bytesRead } = await file.read(buffer, total, buffer.length - total, null);
-        if (bytesRead === 0 || (total += bytesRead) === buffer.length) break;
-      }
-      return buffer.subarray(0, total).toString('utf8');
-    } finally {
-      await file.close();
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new RhictlUsageError(`cannot read rules file '${path}': ${code ?? (err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
 
 function serialOf(text: string | undefined, what: string): number {
   if (text === undefined || !SERIAL.test(text))
@@ -233,9 +199,17 @@ export async function rules(args: readonly string[], ctx: RulesContext): Promise
       return show(rest, ctx);
     case 'diff':
       return diff(rest, ctx);
+    case 'push':
+      return push(rest, ctx);
+    case 'rollback':
+      return rollbackTo(rest, ctx);
     case undefined:
-      throw new RhictlUsageError('rules needs a subcommand: lint, whatif, history, show or diff');
+      throw new RhictlUsageError(
+        'rules needs a subcommand: lint, whatif, history, show, diff, push or rollback',
+      );
     default:
-      throw new RhictlUsageError(`unknown rules subcommand '${sub}' (lint, whatif, history, show, diff)`);
+      throw new RhictlUsageError(
+        `unknown rules subcommand '${sub}' (lint, whatif, history, show, diff, push, rollback)`,
+      );
   }
 }

@@ -86,6 +86,8 @@ export const ControllerConfigSchema = z.strictObject({
        * stream's 2-minute de-duplication window, so that a takeover cannot publish an alert twice.
        */
       leaseTtlMs: ms(1000, 60_000).default(15_000),
+      /** How often the lease holder moves the rollout under way on (reads acks, the health gate, deadlines). */
+      rolloutTickMs: ms(50, 10_000).default(250),
     })
     .default({
       heartbeatMs: 5000,
@@ -94,6 +96,7 @@ export const ControllerConfigSchema = z.strictObject({
       eventRetentionMs: 30 * DAY,
       statusRetentionMs: 7 * DAY,
       leaseTtlMs: 15_000,
+      rolloutTickMs: 250,
     }),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfigSchema>;

@@ -11,9 +11,11 @@ import type { NatsHealth, Timeline } from '../ports.js';
 import type { FleetView } from '../view/fleet-view.js';
 import type { RuleSetStates } from '../rulesets/rule-set-states.js';
 import type { RuleSetService } from '../rulesets/rule-set-service.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
 import { authenticate, type Caller, type TokenEntry } from './auth.js';
 import { ApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerRuleSetRoutes } from './ruleset-routes.js';
 
 /** What the HTTP API is built over. */
@@ -29,6 +31,8 @@ export interface AppDeps {
   readonly version: string;
   /** Rule sets: store, history, what-if. Without it those routes are not served. */
   readonly rulesets?: RuleSetService;
+  /** Rollouts: start, read, pause, resume, abort. Without it those routes are not served. */
+  readonly rollouts?: RolloutService;
   /** Each node's rule-set state (assigned, active, last good, error); shown with the node when given. */
   readonly ruleSetStates?: Pick<RuleSetStates, 'stateOf'>;
   /** Comment lines on the live stream this often, so that proxies keep it open. Default 15 s. */
@@ -88,6 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return c;
   };
   if (deps.rulesets) registerRuleSetRoutes(app, { rulesets: deps.rulesets, caller, viewer: guard, operator });
+  if (deps.rollouts) registerRolloutRoutes(app, { rollouts: deps.rollouts, caller, viewer: guard, operator });
   /** The view, marked stale and answered with 503 while NATS is unreachable. */
   const view = (reply: FastifyReply, body: Record<string, unknown>) => {
     const nats = deps.nats();

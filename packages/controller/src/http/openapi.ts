@@ -290,6 +290,101 @@ export function openApiDocument(version: string): object {
           },
         ),
       },
+      '/api/v1/rollouts': {
+        get: {
+          ...read('the rollout under way (`active`, or null) and the newest rollouts, newest first'),
+          parameters: [param('limit', 'query', 'at most this many (1-1000, default 20)')],
+        },
+        post: write(
+          "start a staged rollout of a stored serial (operator): judged by the what-if and the guard (a blocked one changes nothing unless forced with a reason, which is recorded), steps planned over the targeted nodes up (canary, then batches), each gated on every node's ack, the soak and the fleet's health; stopped and rolled back to the last good rule set (re-issued at a fresh serial) on a rejection, a missing ack, a VIP losing advertisers, a new alert or the progress deadline. One rollout at a time. With `rollback: true`, a copy of `serial` is rolled out with no canary and no soak unless the strategy says otherwise",
+          {
+            type: 'object',
+            required: ['serial'],
+            properties: {
+              serial: { type: 'integer', minimum: 1 },
+              target: {
+                type: 'string',
+                description: "`all` or a label selector; default the rule set's own target",
+              },
+              strategy: {
+                type: 'object',
+                description:
+                  'canary ({count} | {percent} | {selector} | null; default {count: 1}), batch ({size} | {percent}; default {percent: 25}), soakMs (default 120000), ackTimeoutMs (default 120000), progressDeadlineMs (default 600000; null: off)',
+              },
+              message: { type: 'string' },
+              force: {
+                type: 'string',
+                description: 'go past the guard: the reason, recorded in the timeline',
+              },
+              rollback: { type: 'boolean' },
+              id: { type: 'string', description: 'default s<serial>-<time>' },
+            },
+          },
+          {
+            '201': {
+              description:
+                '{ rollout: the stored record (status, steps, outbox...), skipped: targeted nodes lost (left out), guard, counts }',
+            },
+            '404': { description: 'RULESET_NOT_FOUND: no such serial', content: json },
+            '409': {
+              description:
+                'ROLLOUT_BUSY or ROLLOUT_ACTIVE: another rollout is under way; ROLLOUT_BLOCKED: the guard blocks it (error.whatIf has the what-if and the blockers); ROLLOUT_EXISTS: the id is taken',
+              content: json,
+            },
+            '422': {
+              description: 'ROLLOUT_NO_NODES: the target or the canary selector matches no node up',
+              content: json,
+            },
+          },
+        ),
+      },
+      '/api/v1/rollouts/{id}': {
+        get: {
+          ...read(
+            'one rollout: status, steps (nodes, assignedAt, applied, soakUntil), rejections, stop, rollback, failure',
+          ),
+          parameters: [param('id', 'path', 'the rollout id')],
+        },
+      },
+      ...Object.fromEntries(
+        (
+          [
+            [
+              'pause',
+              'pause a running rollout: deadlines stand still, no step is assigned',
+              { reason: { type: 'string' } },
+              [],
+            ],
+            ['resume', 'resume a paused rollout, its deadlines moved on by the time paused', {}, []],
+            [
+              'abort',
+              'stop a rollout and roll every node that got its rule set back to the last good one',
+              { reason: { type: 'string' } },
+              ['reason'],
+            ],
+          ] as const
+        ).map(([name, summary, properties, required]) => [
+          `/api/v1/rollouts/{id}/${name}`,
+          {
+            post: {
+              ...write(
+                `${summary} (operator); in the timeline with who did it`,
+                { type: 'object', required, properties },
+                {
+                  '200': { description: '{ rollout: the record after the command }' },
+                  '404': { description: 'ROLLOUT_NOT_FOUND', content: json },
+                  '409': {
+                    description:
+                      'ROLLOUT_NOT_RUNNING, ROLLOUT_NOT_PAUSED or ROLLOUT_FINISHED: not in a state for it',
+                    content: json,
+                  },
+                },
+              ),
+              parameters: [param('id', 'path', 'the rollout id')],
+            },
+          },
+        ]),
+      ),
       '/metrics': { get: read('Prometheus metrics') },
       '/healthz': { get: { summary: '200 while NATS is reachable, else 503 with the reason', security: [] } },
     },

@@ -1,11 +1,11 @@
-import { summaryOf, type RuleSetTarget } from '@rhi/contracts';
+import { summaryOf } from '@rhi/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatSelector, parseSelector, SelectorSyntaxError } from '../rollout/selector.js';
 import { RuleSetServiceError, type RuleSetService } from '../rulesets/rule-set-service.js';
 import { RuleSetSerialContendedError, RuleSetTooLargeError } from '../nats/rule-set-store.js';
 import type { Caller } from './auth.js';
 import { ApiError } from './errors.js';
+import { parsed, targetOf } from './parse.js';
 
 /** A rule-set upload's body is at most this big (a 4 MiB text, JSON-escaped). */
 export const RULESET_BODY_LIMIT = 10 * 1024 * 1024;
@@ -43,32 +43,8 @@ export interface RuleSetRouteDeps {
   readonly operator: (request: FastifyRequest) => Promise<void>;
 }
 
-function parsed<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query' | 'params'): T {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.join('.') || undefined;
-  throw new ApiError(
-    400,
-    where === 'query' ? 'BAD_QUERY' : 'BAD_REQUEST',
-    `${field ?? where}: ${issue?.message ?? 'invalid'}`,
-    field,
-  );
-}
-
-function targetOf(text: string | undefined): RuleSetTarget | undefined {
-  if (text === undefined) return undefined;
-  if (text.trim() === 'all') return { kind: 'all' };
-  try {
-    return { kind: 'selector', selector: formatSelector(parseSelector(text)) };
-  } catch (err) {
-    if (err instanceof SelectorSyntaxError) throw new ApiError(400, err.code, err.message, 'target');
-    throw err;
-  }
-}
-
 /** The answer for what the service or the store refused. */
-function mapped(err: unknown): never {
+export function mapRuleSetError(err: unknown): never {
   if (err instanceof RuleSetServiceError) {
     const status = {
       RULESETS_NOT_CONFIGURED: 409,
@@ -110,7 +86,7 @@ export function registerRuleSetRoutes(app: FastifyInstance, deps: RuleSetRouteDe
           author,
           ...(body.file === undefined ? {} : { file: body.file }),
         })
-        .catch(mapped);
+        .catch(mapRuleSetError);
       request.log.info(
         { event: 'ruleSetStored', serial: record.serial, hash: record.hash, author, rules: record.rules },
         `rule set ${record.serial} stored by ${author}`,
@@ -122,12 +98,12 @@ export function registerRuleSetRoutes(app: FastifyInstance, deps: RuleSetRouteDe
     const q = parsed(HistoryQuery, request.query, 'query');
     const rulesetsFound = await rulesets
       .history({ limit: q.limit, ...(q.before === undefined ? {} : { before: q.before }) })
-      .catch(mapped);
+      .catch(mapRuleSetError);
     return { rulesets: rulesetsFound };
   });
   app.get('/api/v1/rulesets/:serial', { onRequest: deps.viewer }, async (request) => {
     const { serial } = parsed(SerialParam, request.params, 'params');
-    const record = await rulesets.get(serial).catch(mapped);
+    const record = await rulesets.get(serial).catch(mapRuleSetError);
     return { ruleset: summaryOf(record), source: record.source };
   });
   app.post('/api/v1/whatif', { onRequest: deps.viewer, bodyLimit: RULESET_BODY_LIMIT }, async (request) => {
@@ -137,6 +113,6 @@ export function registerRuleSetRoutes(app: FastifyInstance, deps: RuleSetRouteDe
       'serial' in body
         ? { serial: body.serial }
         : { source: body.source, ...(body.file === undefined ? {} : { file: body.file }) };
-    return rulesets.whatIf(candidate, to).catch(mapped);
+    return rulesets.whatIf(candidate, to).catch(mapRuleSetError);
   });
 }

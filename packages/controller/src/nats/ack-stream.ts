@@ -15,11 +15,15 @@ export async function ensureAckStream(
   await ensureLatestStream(nc, { ...ackStream, ...options });
 }
 
-/** Follows the acks stream from every node's last ack on. Ends when `signal` aborts. */
+/**
+ * Follows the acks stream from every node's last ack on; `onCaughtUp` once those held at the start are
+ * delivered. Ends when `signal` aborts.
+ */
 export async function followAcks(
   nc: NatsConnection,
   onAck: (ack: StoredMessage) => void,
   signal: AbortSignal,
+  onCaughtUp?: () => void,
 ): Promise<void> {
-  await followLatest(nc, ackStream, onAck, signal);
+  await followLatest(nc, ackStream, onAck, signal, onCaughtUp);
 }

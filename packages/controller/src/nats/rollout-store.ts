@@ -8,17 +8,12 @@ import {
 } from '@rhi/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { RolloutStorePort, StoredRollout } from '../ports.js';
 import { isConflict } from './kv-conflict.js';
 
 /** Opens the rollout bucket, creating it. Idempotent. */
 export async function ensureRolloutBucket(nc: NatsConnection, options: { replicas: number }): Promise<KV> {
   return new Kvm(nc).create(names.rolloutBucket, { history: 5, replicas: options.replicas });
-}
-
-/** A rollout as stored, with the revision to write it over. */
-export interface StoredRollout {
-  readonly record: RolloutRecord;
-  readonly revision: number;
 }
 
 /** Another rollout is under way: one at a time (targets may overlap, so per fleet). */
@@ -80,7 +75,7 @@ export function decodeRolloutRecord(bytes: Uint8Array, key: string): RolloutReco
  * replicas never both move a rollout; `active` is claimed by `create` (one rollout at a time) and given
  * back by `release` once the rollout has ended.
  */
-export class JetStreamRolloutStore {
+export class JetStreamRolloutStore implements RolloutStorePort {
   constructor(private readonly kv: KV) {}
 
   /** The rollout under way, if any. */

@@ -106,7 +106,14 @@ class Draft {
     message: string,
     node?: string,
   ): void {
-    this.emit({ kind: 'alert', alert, at, message: clip(message), ...(node === undefined ? {} : { node }) });
+    this.emit({
+      kind: 'alert',
+      alert,
+      by: this.self,
+      at,
+      message: clip(message),
+      ...(node === undefined ? {} : { node }),
+    });
   }
 
   step(k: number): RolloutStep {
@@ -146,7 +153,14 @@ function assignStep(d: Draft, k: number, now: number): void {
   r.step = k;
   r.status = step.kind;
   r.lastProgressAt = now;
-  d.emit({ kind: 'assign', nodes: [...step.nodes], serial: r.ruleSet.serial, hash: r.ruleSet.hash, step: k });
+  d.emit({
+    kind: 'assign',
+    at: now,
+    nodes: [...step.nodes],
+    serial: r.ruleSet.serial,
+    hash: r.ruleSet.hash,
+    step: k,
+  });
   d.timeline('stepAssigned', d.self, now, { step: k, nodes: step.nodes, serial: r.ruleSet.serial });
 }
 
@@ -219,7 +233,14 @@ function startRollback(d: Draft, target: RollbackTarget | null, now: number, by:
     applied: [],
     rejected: [],
   };
-  d.emit({ kind: 'assign', nodes: [...nodes], serial: target.serial, hash: target.hash, step: null });
+  d.emit({
+    kind: 'assign',
+    at: now,
+    nodes: [...nodes],
+    serial: target.serial,
+    hash: target.hash,
+    step: null,
+  });
   d.timeline('rollbackAssigned', by, now, {
     nodes,
     serial: target.serial,
@@ -515,7 +536,8 @@ export function applyRolloutEvent(state: RolloutRecord, e: RolloutEvent): Rollou
       const d = new Draft(state);
       const from = r.owner;
       d.r.owner = e.by;
-      d.timeline('takeover', e.by, e.now, { reason: from === null ? 'no owner before' : `from ${from}` });
+      // The first replica to drive a rollout started through another's API takes nothing over.
+      if (from !== null) d.timeline('takeover', e.by, e.now, { reason: `from ${from}` });
       return { ...done(d, e.now), effects: d.r.outbox };
     }
     case 'effectsDone': {

@@ -2,7 +2,7 @@ import type { HealthReport, RuleSetRecord, RuleSetSummary, RuleSetTarget } from 
 import type { ParseLimits, RuleSet } from '@rhi/rules-dsl';
 import type { SigningKey } from '../config/signing-key.js';
 import type { RuleSetStore } from '../ports.js';
-import { guard, type GuardVerdict } from '../rollout/guard.js';
+import { guard, type GuardForce, type GuardVerdict } from '../rollout/guard.js';
 import { whatIf, type WhatIfResult } from '../rollout/what-if.js';
 import type { FleetView } from '../view/fleet-view.js';
 import { buildRecord, lintUpload, type DiagnosticView, type LintOutcome } from './lint-upload.js';
@@ -101,10 +101,35 @@ export class RuleSetService {
     return this.store().summaries(q);
   }
 
-  /** Simulates a text, or a stored serial (with its own target unless one is given). */
+  /**
+   * Stores a copy of `serial`'s rules at the next serial (`copyOf` names it), signed again: what a rollback
+   * assigns, since agents refuse a serial below the one they run.
+   */
+  async reissue(serial: number, author: string, message: string): Promise<RuleSetRecord> {
+    const key = this.deps.key;
+    if (!key)
+      throw new RuleSetServiceError(
+        'RULESETS_NOT_CONFIGURED',
+        'this controller signs no rule set: its configuration has no rules.signingKey',
+      );
+    const original = await this.get(serial);
+    const lint = this.lint(original.source, `serial ${serial}`);
+    const now = this.deps.now ?? (() => new Date());
+    const meta = { source: original.source, message, target: original.target, author, copyOf: serial };
+    return this.store().add(
+      (next) => buildRecord(lint, meta, next, key, now()),
+      serialFloor(this.deps.view.nodeStatuses()),
+    );
+  }
+
+  /**
+   * Simulates a text, or a stored serial (with its own target unless one is given); `force` overrides the
+   * guard (its reason is kept in the answer).
+   */
   async whatIf(
     candidate: { readonly source: string; readonly file?: string } | { readonly serial: number },
     target?: RuleSetTarget,
+    force?: GuardForce,
   ): Promise<WhatIfAnswer> {
     let ruleSet: RuleSet;
     let stored: RuleSetRecord | null = null;
@@ -125,7 +150,7 @@ export class RuleSetService {
       hash: stored?.hash ?? null,
       target: to,
       whatIf: result,
-      guard: guard(result, { minimum: this.deps.minimum }),
+      guard: guard(result, { minimum: this.deps.minimum, ...(force ? { force } : {}) }),
       warnings,
     };
   }
