@@ -95,3 +95,5 @@ export {
   RuleSetSummarySchema,
   summaryOf,
 } from './ruleset-record.js';
+export type { NodeAnswer, OperatorAction } from './operator-action.js';
+export { NodeAnswerSchema, OperatorActionSchema } from './operator-action.js';

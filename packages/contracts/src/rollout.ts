@@ -174,6 +174,8 @@ export const ROLLOUT_ACTIONS = [
   'failed',
   'aborted',
   'takeover',
+  /** The rollout completed: the targeted nodes that were lost when it was planned are assigned its rule set. */
+  'absentAssigned',
 ] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 
@@ -195,7 +197,7 @@ export const RolloutEffectSchema = z.discriminatedUnion('kind', [
     nodes: z.array(nodeName).min(1),
     serial,
     hash: sha256Hex,
-    /** The step assigned, or null for the rollback. */
+    /** The step assigned, or null for the rollback and for the nodes left out (`absent`) at the end. */
     step: z.number().int().min(0).nullable(),
   }),
   z.strictObject({
@@ -321,6 +323,11 @@ export const RolloutRecordSchema = z
     /** The current step (the last one once finished). */
     step: z.number().int().min(0),
     steps: z.array(RolloutStepSchema).min(1),
+    /**
+     * Targeted nodes lost when the rollout was planned: in no step. Once it completes they are assigned its
+     * rule set (no gate: the rest of the fleet proved it), so that each converges when it comes back.
+     */
+    absent: z.array(nodeName).default([]),
     /** The last progress (start, an ack, a gate passed, a resume), for the progress deadline. */
     lastProgressAt: ms.nullable(),
     /** The last time the runner saw the fleet healthy with respect to this rollout. */

@@ -62,6 +62,8 @@ export const subjects = {
    * once by the replica driving the rollout. Two tokens after `events`, like the alerts.
    */
   rolloutEvents: `${WIRE_VERSION}.events.controller.rollouts`,
+  /** Operators' actions on nodes through the controller (`OperatorAction`): drains and undrains. */
+  operatorActions: `${WIRE_VERSION}.events.controller.actions`,
   /**
    * An agent's `RuleSetAck` for the serial assigned to it (`assign.<node>` in the rule-set bucket),
    * kept one per node in the acks stream so that a controller replica taking over a rollout reads them.

@@ -1,4 +1,7 @@
 import type {
+  Ack,
+  Command,
+  OperatorAction,
   RolloutRecord,
   RolloutTimelineEvent,
   RuleSetAssignment,
@@ -80,4 +83,12 @@ export interface RolloutEffectsPort {
   assign(assignments: readonly RuleSetAssignment[]): Promise<void>;
   /** Publishes one timeline entry, de-duplicated by its rollout and seq. */
   publish(event: RolloutTimelineEvent): Promise<void>;
+}
+
+/** Commands to nodes (request/reply on `rhi.v1.cmd.node.<node>`) and the timeline of operators' actions. */
+export interface NodeCommandsPort {
+  /** Sends `command` to `node`: its ack, or null when none came within the timeout. */
+  send(node: string, command: Command): Promise<Ack | null>;
+  /** Publishes an operator's action into the timeline. */
+  record(action: OperatorAction): Promise<void>;
 }

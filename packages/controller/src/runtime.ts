@@ -19,6 +19,7 @@ import { ensureAckStream, followAcks } from './nats/ack-stream.js';
 import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
 import { watchAssignments } from './nats/assignment-watch.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
+import { NatsNodeCommands } from './nats/node-commands.js';
 import { NatsRolloutEffects } from './nats/rollout-effects.js';
 import { ensureRolloutBucket, JetStreamRolloutStore } from './nats/rollout-store.js';
 import { ensureRuleSetBucket, JetStreamRuleSetStore } from './nats/rule-set-store.js';
@@ -32,7 +33,8 @@ import {
 } from './nats/status-stream.js';
 import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
 import { followTransitions } from './nats/transition-follower.js';
-import type { NatsHealth, RolloutStorePort, RuleSetStore, Timeline } from './ports.js';
+import type { NatsHealth, NodeCommandsPort, RolloutStorePort, RuleSetStore, Timeline } from './ports.js';
+import { DrainService } from './rollouts/drain-service.js';
 import { RolloutRunner } from './rollouts/rollout-runner.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { RuleSetService } from './rulesets/rule-set-service.js';
@@ -68,6 +70,7 @@ export class ControllerRuntime {
   private lease: KvLease | null = null;
   private ruleSetStore: RuleSetStore | null = null;
   private rolloutStore: RolloutStorePort | null = null;
+  private commands: NodeCommandsPort | null = null;
   private runner: RolloutRunner | null = null;
   private runningRollouts: Promise<void> = Promise.resolve();
   private readonly rolloutDrops = new DropLog(10_000);
@@ -136,6 +139,11 @@ export class ControllerRuntime {
       rulesets,
       view,
     });
+    const drains = new DrainService({
+      commands: () => (runtime?.natsHealth.up ? runtime.commands : null),
+      view,
+      minimum: minimumFor(config.fleet.minimumAdvertisers),
+    });
     const app = buildApp({
       view,
       health,
@@ -145,6 +153,7 @@ export class ControllerRuntime {
       metrics: () => metrics.render(),
       rulesets,
       ...(key ? { rollouts } : {}),
+      drains,
       ruleSetStates,
       logger,
       version,
@@ -210,6 +219,7 @@ export class ControllerRuntime {
         const alertKv = await ensureAlertBucket(nc, { replicas: nats.replicas });
         const ruleSetKv = await ensureRuleSetBucket(nc, { replicas: nats.replicas });
         this.ruleSetStore = new JetStreamRuleSetStore(ruleSetKv, () => nc.info?.max_payload ?? 1024 * 1024);
+        this.commands = new NatsNodeCommands(nc);
         const rolloutStore = new JetStreamRolloutStore(
           await ensureRolloutBucket(nc, { replicas: nats.replicas }),
         );

@@ -4,6 +4,7 @@ import { HealthBook } from '../src/fleet/health.js';
 import { tokenHash } from '../src/http/auth.js';
 import { buildApp } from '../src/http/app.js';
 import type { NatsHealth, TimelineQuery } from '../src/ports.js';
+import type { DrainService } from '../src/rollouts/drain-service.js';
 import type { RolloutService } from '../src/rollouts/rollout-service.js';
 import type { RuleSetService } from '../src/rulesets/rule-set-service.js';
 import { FleetView } from '../src/view/fleet-view.js';
@@ -91,6 +92,7 @@ describe('controller API', () => {
       // Only routes are listed: no handler runs.
       rulesets: {} as RuleSetService,
       rollouts: {} as RolloutService,
+      drains: {} as DrainService,
     });
     await full.ready();
     const served = servedRoutes(full.printRoutes({ commonPrefix: false }));

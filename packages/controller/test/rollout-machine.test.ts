@@ -177,6 +177,27 @@ describe('the forward path', () => {
     );
   });
 
+  it('assigns the nodes absent at planning once it completes, not before, and never on a rollback', () => {
+    const d = new Drive(newRollout({ absent: ['z1', 'z2'], steps: [{ kind: 'canary', nodes: ['c1'] }] }));
+    d.send({ type: 'start', now: T, by: 'alice' });
+    d.send(applied('c1', T + 1));
+    expect(d.assigns().map((a) => a.nodes)).toEqual([['c1']]);
+    d.send({ type: 'healthy', now: T + 1 + SOAK });
+    expect(d.state.status).toBe('completed');
+    expect(d.assigns().map((a) => [a.step, a.nodes, a.serial, a.at])).toEqual([
+      [0, ['c1'], 10, T],
+      [null, ['z1', 'z2'], 10, T + 1 + SOAK],
+    ]);
+    expect(d.actions().slice(-2)).toEqual(['completed', 'absentAssigned']);
+
+    const stopped = new Drive(newRollout({ absent: ['z1'] }));
+    stopped.send({ type: 'start', now: T, by: 'alice' });
+    stopped.send(rejected('c1', T + 1));
+    expect(stopped.state.status).toBe('rollingBack');
+    expect(stopped.assigns().flatMap((a) => a.nodes)).not.toContain('z1');
+    expect(() => createRollout(newRollout({ absent: ['b1'] }))).toThrow(RolloutInvalidError);
+  });
+
   it('ignores a replayed ack, an ack of another serial or hash, and one from a node not yet assigned', () => {
     const d = started();
     for (const event of [

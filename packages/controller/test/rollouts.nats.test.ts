@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   jetstream as names,
+  OperatorActionSchema,
   publicKeyFrom,
   RolloutTimelineEventSchema,
   ruleSetKeys,
@@ -478,6 +479,106 @@ describe('rollouts on a real nats-server', () => {
     expect(back.out).toContain('COMPLETED');
     for (const a of agents) expect(a.running!.hash).toBe(good.hash);
     expect(agents[0]!.running!.serial).toBeGreaterThan(next.serial);
+  });
+
+  it('leaves a node that is lost out of the steps, assigns it once the rollout completes, and it converges when back', async () => {
+    const r = await lead();
+    const good = await upload(r);
+    await fleet(3, () => ({ running: good }));
+    await inView(r);
+    const away = agents.pop()!;
+    await away.stop();
+    await waitFor(
+      'the node lost',
+      () => (r.view.node(away.node)?.summary.state === 'lost' ? true : undefined),
+      10_000,
+    );
+    const next = await upload(r);
+    const res = await call(r, 'POST', '/api/v1/rollouts', {
+      target: `run=t${run}`,
+      serial: next.serial,
+      strategy: { canary: { count: 1 }, batch: { size: 1 }, soakMs: 0 },
+    });
+    expect(res.body.skipped).toEqual([away.node]);
+    expect(res.body.rollout.absent).toEqual([away.node]);
+    expect(res.body.rollout.steps.flatMap((s: { nodes: string[] }) => s.nodes)).not.toContain(away.node);
+    const done = await settle(r, res.body.rollout.id);
+    expect(done.status).toBe('completed');
+    const e = await kv.get(ruleSetKeys.assignment(away.node));
+    expect(e?.json()).toMatchObject({ serial: next.serial, rollout: done.id });
+    const back = await SimulatedAgent.start(nats, away.node, {
+      trusted,
+      running: good,
+      labels: { site: 'par1', run: `t${run}` },
+    });
+    agents.push(back);
+    await waitFor('the node back on the new rules', () =>
+      back.running?.serial === next.serial ? true : undefined,
+    );
+    const events = await rolloutEvents(done.id);
+    expect(events.at(-1)).toMatchObject({ action: 'absentAssigned', nodes: [away.node] });
+  });
+
+  it('drains a node from the controller unless that takes a VIP’s last advertiser; undrains a label group; all in the timeline', async () => {
+    const r = await lead();
+    const own = '198.18.223.1/32';
+    const ownId = `vol1%${own}`;
+    await fleet(2, () => ({ routes: () => [route(own, { since: new Date().toISOString() })] }));
+    await inView(r);
+    await waitFor('both advertising', () => (r.view.vip(ownId)?.advertisers === 2 ? true : undefined));
+    const one = await call(r, 'POST', `/api/v1/nodes/${node(1)}/drain`, { reason: 'kernel upgrade' });
+    expect(one.status).toBe(200);
+    expect(one.body.action.answers).toEqual([{ node: node(1), result: 'applied' }]);
+    expect(agents[0]!.commands).toEqual([
+      expect.objectContaining({ type: 'drain', reason: 'kernel upgrade' }),
+    ]);
+    await waitFor('the drain in the view', () => (r.view.vip(ownId)?.advertisers === 1 ? true : undefined));
+
+    const blocked = await call(r, 'POST', `/api/v1/nodes/${node(2)}/drain`, {});
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error.code).toBe('DRAIN_BLOCKED');
+    expect(blocked.body.error.guard.blockers).toEqual([
+      expect.objectContaining({
+        kind: 'belowMinimum',
+        vip: ownId,
+        before: 1,
+        after: 0,
+        withdrawnBy: [node(2)],
+      }),
+    ]);
+    expect(agents[1]!.commands).toEqual([]);
+    const forced = await call(r, 'POST', `/api/v1/nodes/${node(2)}/drain`, {
+      force: 'maintenance window 42',
+    });
+    expect(forced.status).toBe(200);
+    expect(forced.body.action.forced).toEqual({ reason: 'maintenance window 42', blockers: 1 });
+
+    const group = await call(r, 'POST', '/api/v1/undrain', { selector: `run=t${run}` });
+    expect(group.status).toBe(200);
+    expect(group.body.action.answers.map((a: { result: string }) => a.result)).toEqual([
+      'applied',
+      'applied',
+    ]);
+    expect(agents.map((a) => a.drained)).toEqual([null, null]);
+    expect((await call(r, 'POST', `/api/v1/nodes/nowhere/drain`, {})).status).toBe(404);
+    expect((await call(r, 'POST', '/api/v1/drain', { selector: 'run=none' })).body.error.code).toBe(
+      'DRAIN_NO_NODES',
+    );
+
+    const js = jetstream(nc);
+    const consumer = await js.consumers.get(names.eventsStream, {
+      filter_subjects: subjects.operatorActions,
+    });
+    const actions = [];
+    for await (const m of await consumer.fetch({ max_messages: 3, expires: 2000 })) {
+      actions.push(OperatorActionSchema.parse(m.json()));
+      if (m.info.pending === 0) break;
+    }
+    expect(actions.map((a) => [a.action, a.by, a.target])).toEqual([
+      ['drain', 'alice', node(1)],
+      ['drain', 'alice', node(2)],
+      ['undrain', 'alice', `run=t${run}`],
+    ]);
   });
 
   it('is finished by another replica when the one driving it dies in the middle, no step done twice', async () => {

@@ -11,10 +11,12 @@ import type { NatsHealth, Timeline } from '../ports.js';
 import type { FleetView } from '../view/fleet-view.js';
 import type { RuleSetStates } from '../rulesets/rule-set-states.js';
 import type { RuleSetService } from '../rulesets/rule-set-service.js';
+import type { DrainService } from '../rollouts/drain-service.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import { authenticate, type Caller, type TokenEntry } from './auth.js';
 import { ApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { registerDrainRoutes } from './drain-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerRuleSetRoutes } from './ruleset-routes.js';
 
@@ -31,6 +33,8 @@ export interface AppDeps {
   readonly version: string;
   /** Rule sets: store, history, what-if. Without it those routes are not served. */
   readonly rulesets?: RuleSetService;
+  /** Drains and undrains from the controller. Without it those routes are not served. */
+  readonly drains?: DrainService;
   /** Rollouts: start, read, pause, resume, abort. Without it those routes are not served. */
   readonly rollouts?: RolloutService;
   /** Each node's rule-set state (assigned, active, last good, error); shown with the node when given. */
@@ -93,6 +97,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
   if (deps.rulesets) registerRuleSetRoutes(app, { rulesets: deps.rulesets, caller, viewer: guard, operator });
   if (deps.rollouts) registerRolloutRoutes(app, { rollouts: deps.rollouts, caller, viewer: guard, operator });
+  if (deps.drains) registerDrainRoutes(app, { drains: deps.drains, caller, operator });
   /** The view, marked stale and answered with 503 while NATS is unreachable. */
   const view = (reply: FastifyReply, body: Record<string, unknown>) => {
     const nats = deps.nats();

@@ -385,6 +385,61 @@ export function openApiDocument(version: string): object {
           },
         ]),
       ),
+      ...Object.fromEntries(
+        (
+          [
+            ['/api/v1/nodes/{name}/drain', 'drain one node', false, true],
+            ['/api/v1/nodes/{name}/undrain', 'undrain one node', false, false],
+            ['/api/v1/drain', 'drain every node a label selector matches', true, true],
+            ['/api/v1/undrain', 'undrain every node a label selector matches', true, false],
+          ] as const
+        ).map(([path, summary, group, isDrain]) => [
+          path,
+          {
+            post: {
+              ...write(
+                `${summary} (operator)${isDrain ? ': judged by the minimum-advertiser guard first (every VIP the nodes advertise is withdrawn by them); refused, with nothing sent, unless forced with a reason, which is recorded' : ''}; each node's answer given back and the action recorded in the timeline (rhi.v1.events.controller.actions) with who did it`,
+                {
+                  type: 'object',
+                  ...(group ? { required: ['selector'] } : {}),
+                  properties: {
+                    ...(group
+                      ? { selector: { type: 'string', description: 'e.g. site=par1,role=edge' } }
+                      : {}),
+                    ...(isDrain
+                      ? {
+                          reason: { type: 'string', description: 'why (shown in the node status)' },
+                          force: { type: 'string', description: 'go past the guard: the reason, recorded' },
+                        }
+                      : {}),
+                  },
+                },
+                {
+                  '200': {
+                    description:
+                      '{ action: { action, by, time, target, reason, forced, answers: [{ node, result: applied | rejected | noAnswer, reason }] }, guard, whatIf }',
+                  },
+                  ...(group
+                    ? {
+                        '422': { description: 'DRAIN_NO_NODES: the selector matches no node', content: json },
+                      }
+                    : { '404': { description: 'NODE_NOT_FOUND: no such node has reported', content: json } }),
+                  ...(isDrain
+                    ? {
+                        '409': {
+                          description:
+                            'DRAIN_BLOCKED: a VIP would fall below its minimum (error.guard.blockers, error.whatIf); nothing was sent',
+                          content: json,
+                        },
+                      }
+                    : {}),
+                },
+              ),
+              ...(group ? {} : { parameters: [param('name', 'path', 'the node')] }),
+            },
+          },
+        ]),
+      ),
       '/metrics': { get: read('Prometheus metrics') },
       '/healthz': { get: { summary: '200 while NATS is reachable, else 503 with the reason', security: [] } },
     },

@@ -184,6 +184,17 @@ function completeStep(d: Draft, now: number): void {
     r.status = 'completed';
     r.lastProgressAt = now;
     d.timeline('completed', d.self, now, { serial: r.ruleSet.serial });
+    if (r.absent.length > 0) {
+      d.emit({
+        kind: 'assign',
+        at: now,
+        nodes: [...r.absent],
+        serial: r.ruleSet.serial,
+        hash: r.ruleSet.hash,
+        step: null,
+      });
+      d.timeline('absentAssigned', d.self, now, { nodes: r.absent, serial: r.ruleSet.serial });
+    }
   }
 }
 
@@ -415,7 +426,8 @@ function resume(d: Draft, now: number, by: string): void {
  * continues from the stored state alone.
  *
  * Forward: `start` assigns the first step; each step, once every node acked `applied`, soaks; a `healthy`
- * view after the soak completes it and assigns the next. A rejection, an ack missing past `ackTimeoutMs`,
+ * view after the soak completes it and assigns the next; after the last, the nodes `absent` at planning
+ * are assigned the rule set (they take it when they come back). A rejection, an ack missing past `ackTimeoutMs`,
  * an alert or a VIP losing advertisers through a node that got the rule set, or no progress within the
  * progress deadline stops it and assigns the rollback to every node that got the rule set (no gates: it
  * ends when they all acked it, and fails on a rejection or a missing ack). While paused, deadlines stand
@@ -569,6 +581,7 @@ export function createRollout(input: NewRollout): RolloutTransition {
       seen.add(n);
     }
   });
+  for (const n of input.absent ?? []) if (seen.has(n)) invalid(`node ${n} is in a step and absent`);
   if (input.rollbackTo && input.rollbackTo.serial <= input.ruleSet.serial)
     invalid(
       `the rollback target's serial (${input.rollbackTo.serial}) must be above the rule set's (${input.ruleSet.serial})`,
@@ -597,6 +610,7 @@ export function createRollout(input: NewRollout): RolloutTransition {
       soakUntil: null,
       completedAt: null,
     })),
+    absent: [...(input.absent ?? [])],
     lastProgressAt: null,
     healthyAt: null,
     paused: null,

@@ -107,6 +107,8 @@ export interface NewRollout {
   readonly strategy: RolloutStrategy;
   /** From `planSteps`. */
   readonly steps: readonly PlannedStep[];
+  /** Targeted nodes lost at planning: assigned the rule set once the rollout completes. */
+  readonly absent?: readonly string[];
   readonly owner?: string | null;
 }
 

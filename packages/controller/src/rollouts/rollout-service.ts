@@ -54,7 +54,7 @@ export interface StartRollout {
 export interface Started {
   readonly rollout: RolloutRecord;
   readonly whatIf: WhatIfAnswer;
-  /** Targeted nodes lost when it was planned: not in its steps (they keep their assignment). */
+  /** Targeted nodes lost when it was planned: in no step; assigned its rule set once it completes. */
   readonly skipped: readonly string[];
 }
 
@@ -119,6 +119,7 @@ export class RolloutService {
       rollbackTo,
       strategy: req.strategy,
       steps,
+      absent: skipped,
       owner: null,
     });
     const started = applyRolloutEvent(created.state, { type: 'start', now: this.now, by: req.by });

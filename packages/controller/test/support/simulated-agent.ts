@@ -1,11 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import {
+  CommandSchema,
   decodeRuleSetRecord,
   jetstream as names,
   ruleSetKeys,
   RuleSetAssignmentSchema,
   subjects,
   verifySignedRuleSet,
+  type Ack,
+  type Command,
   type NodeStatus,
   type RouteStatus,
   type RuleSetAck,
@@ -47,6 +50,10 @@ export class SimulatedAgent {
   behaviour: AgentBehaviour;
   readonly acks: RuleSetAck[] = [];
   running: { serial: number; hash: string } | null;
+  /** Whether a drain command left it drained (it then advertises nothing). */
+  drained: { reason?: string } | null = null;
+  /** The commands it was sent. */
+  readonly commands: Command[] = [];
   private seq = 1;
   private stopWatch: (() => void) | null = null;
   private beat: NodeJS.Timeout | null = null;
@@ -72,6 +79,7 @@ export class SimulatedAgent {
     agent.publishStatus();
     nc.publish(subjects.health(node), JSON.stringify(healthReport(node, { time: iso() })));
     await agent.follow();
+    agent.answerCommands();
     agent.beat = setInterval(() => agent.heartbeat(), options.heartbeatMs ?? 1000);
     return agent;
   }
@@ -81,9 +89,30 @@ export class SimulatedAgent {
     this.nc.publish(subjects.heartbeat(this.node), JSON.stringify(beat));
   }
 
-  /** Publishes its status: what it runs and its routes. */
+  /** Answers drain and undrain commands as the agent does: applied, and its status says so. */
+  private answerCommands(): void {
+    this.nc.subscribe(subjects.nodeCommand(this.node), {
+      callback: (err, msg) => {
+        if (err) return;
+        const command = CommandSchema.parse(msg.json());
+        this.commands.push(command);
+        if (command.type === 'drain')
+          this.drained = command.reason === undefined ? {} : { reason: command.reason };
+        else if (command.type === 'undrain') this.drained = null;
+        const ack: Ack = { schema: 'rhi.v1.ack', id: command.id, node: this.node, result: 'applied' };
+        msg.respond(JSON.stringify(ack));
+        this.publishStatus();
+      },
+    });
+  }
+
+  /** Publishes its status: what it runs and its routes (withdrawn while drained). */
   publishStatus(routes?: RouteStatus[]): void {
     const serial = this.running?.serial ?? 0;
+    const own = routes ?? this.options.routes?.(serial) ?? [route('198.18.220.1/32', { since: iso() })];
+    const shown = this.drained
+      ? own.map((r) => ({ ...r, desired: false, inBird: false, reason: 'drained' }))
+      : own;
     const s: NodeStatus = status(this.node, {
       time: iso(),
       seq: this.seq++,
@@ -91,7 +120,10 @@ export class SimulatedAgent {
       ruleSet: this.running
         ? { serial, hash: this.running.hash, source: 'controller', appliedAt: iso() }
         : null,
-      routes: routes ?? this.options.routes?.(serial) ?? [route('198.18.220.1/32', { since: iso() })],
+      drain: this.drained
+        ? { drained: true, since: iso(), ...this.drained, mode: 'withdraw' }
+        : { drained: false },
+      routes: shown,
     });
     this.nc.publish(subjects.status(this.node), JSON.stringify(s));
   }
