@@ -71,6 +71,8 @@ export interface RolloutStorePort {
   get(id: string): Promise<StoredRollout | null>;
   /** Throws an error with code `ROLLOUT_CONFLICT` when the record moved since `revision`. */
   update(record: RolloutRecord, revision: number): Promise<StoredRollout>;
+  /** Makes an ended rollout the one under way again (`ROLLOUT_ACTIVE` while another is). */
+  claim(id: string): Promise<void>;
   /** Gives up `id`'s claim on `active` (nothing when another holds it). */
   release(id: string): Promise<void>;
   /** Every rollout's id, in name order. */

@@ -21,6 +21,7 @@ import { watchAssignments } from './nats/assignment-watch.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
 import { NatsNodeCommands } from './nats/node-commands.js';
 import { NatsRolloutEffects } from './nats/rollout-effects.js';
+import { watchRollouts } from './nats/rollout-watch.js';
 import { ensureRolloutBucket, JetStreamRolloutStore } from './nats/rollout-store.js';
 import { ensureRuleSetBucket, JetStreamRuleSetStore } from './nats/rule-set-store.js';
 import {
@@ -35,6 +36,7 @@ import { ensureTimeline, JetStreamTimeline } from './nats/timeline.js';
 import { followTransitions } from './nats/transition-follower.js';
 import type { NatsHealth, NodeCommandsPort, RolloutStorePort, RuleSetStore, Timeline } from './ports.js';
 import { DrainService } from './rollouts/drain-service.js';
+import { rolloutProgress } from './rollout/progress.js';
 import { RolloutRunner } from './rollouts/rollout-runner.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { RuleSetService } from './rulesets/rule-set-service.js';
@@ -73,6 +75,7 @@ export class ControllerRuntime {
   private commands: NodeCommandsPort | null = null;
   private runner: RolloutRunner | null = null;
   private runningRollouts: Promise<void> = Promise.resolve();
+  private watchingRollouts: Promise<void> = Promise.resolve();
   private readonly rolloutDrops = new DropLog(10_000);
   /** Whether the acks follower has delivered what the stream held at start: a rollout may be judged. */
   private acksCaughtUp = false;
@@ -220,10 +223,21 @@ export class ControllerRuntime {
         const ruleSetKv = await ensureRuleSetBucket(nc, { replicas: nats.replicas });
         this.ruleSetStore = new JetStreamRuleSetStore(ruleSetKv, () => nc.info?.max_payload ?? 1024 * 1024);
         this.commands = new NatsNodeCommands(nc);
-        const rolloutStore = new JetStreamRolloutStore(
-          await ensureRolloutBucket(nc, { replicas: nats.replicas }),
-        );
+        const rolloutKv = await ensureRolloutBucket(nc, { replicas: nats.replicas });
+        const rolloutStore = new JetStreamRolloutStore(rolloutKv);
         this.rolloutStore = rolloutStore;
+        this.watchingRollouts = watchRollouts(
+          rolloutKv,
+          {
+            onRecord: (r) => this.view.rolloutChanged(rolloutProgress(r)),
+            onUnreadable: (err) =>
+              this.logger.warn({ event: 'rolloutUnreadable', err }, `rollout record ignored: ${err.message}`),
+          },
+          this.abort.signal,
+        ).catch((err: unknown) => {
+          if (!this.abort.signal.aborted)
+            this.logger.error({ event: 'rolloutWatchFailed', err }, 'rollout watch stopped');
+        });
         this.runner = new RolloutRunner({
           store: rolloutStore,
           effects: new NatsRolloutEffects(nc, ruleSetKv),
@@ -564,6 +578,7 @@ export class ControllerRuntime {
     await this.followingAcks;
     await this.watchingAssignments;
     await this.runningRollouts;
+    await this.watchingRollouts;
     await this.nc?.close().catch(() => undefined);
   }
 }

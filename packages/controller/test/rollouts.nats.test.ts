@@ -137,6 +137,32 @@ describe('rollouts on a real nats-server', () => {
     }
     return out;
   };
+  /** The `rollout` changes of the live stream, read until `until` is true of the last one. */
+  const streamed = async (r: ControllerRuntime, until: (p: { status: string }) => boolean) => {
+    const res = await fetch(`http://127.0.0.1:${r.address?.port}/api/v1/stream`, {
+      headers: { authorization: `Bearer ${OPERATOR}` },
+    });
+    const reader = res.body!.getReader();
+    const seen: { id: string; status: string; revision: number }[] = [];
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        if (!block.includes('event: rollout')) continue;
+        const data = JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { data: (typeof seen)[number] };
+        seen.push(data.data);
+        if (until(data.data)) {
+          await reader.cancel();
+          return seen;
+        }
+      }
+    }
+    return seen;
+  };
   const rhictl = async (r: ControllerRuntime, args: string[]) => {
     let out = '';
     let err = '';
@@ -194,9 +220,22 @@ describe('rollouts on a real nats-server', () => {
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('ROLLOUT_BUSY');
 
+    const live = streamed(r, (p) => p.status === 'completed');
     const done = await settle(r, id);
     expect(done.status).toBe('completed');
     for (const a of agents) expect(a.running).toEqual({ serial: set.serial, hash: set.hash });
+    // Its progress went out on the live stream as it moved, as counts.
+    const progress = await live;
+    expect(progress.at(-1)).toMatchObject({
+      id,
+      status: 'completed',
+      steps: [
+        { nodes: 1, applied: 1 },
+        { nodes: 2, applied: 2 },
+        { nodes: 1, applied: 1 },
+      ],
+    });
+    expect(new Set(progress.map((p) => p.status))).toContain('soaking');
     // The canary applied and soaked before the first batch was assigned.
     const [canary, batch] = done.steps;
     expect(batch!.assignedAt!).toBeGreaterThanOrEqual(canary!.soakUntil!);
@@ -479,6 +518,22 @@ describe('rollouts on a real nats-server', () => {
     expect(back.out).toContain('COMPLETED');
     for (const a of agents) expect(a.running!.hash).toBe(good.hash);
     expect(agents[0]!.running!.serial).toBeGreaterThan(next.serial);
+
+    // The aborted rollout's nodes, rolled back by hand to the rules it rolled out.
+    const again = await rhictl(r, [
+      'rollout',
+      'rollback',
+      id,
+      '--to',
+      String(next.serial),
+      '--reason',
+      'it was fine',
+    ]);
+    expect(again.code).toBe(0);
+    await waitFor('the canary on a copy of the rolled-out rules', () =>
+      agents[0]!.running!.hash === next.hash ? true : undefined,
+    );
+    expect(agents[0]!.running!.serial).toBeGreaterThan(next.serial);
   });
 
   it('leaves a node that is lost out of the steps, assigns it once the rollout completes, and it converges when back', async () => {
@@ -579,6 +634,18 @@ describe('rollouts on a real nats-server', () => {
       ['drain', 'alice', node(2)],
       ['undrain', 'alice', `run=t${run}`],
     ]);
+
+    const cli = await rhictl(r, ['drain', node(1), '--reason', 'disk swap']);
+    expect(cli.code).toBe(0);
+    expect(cli.out).toContain(`drain of ${node(1)} by alice: 1/1 node(s) applied`);
+    await waitFor('the drain in the view', () => (r.view.vip(ownId)?.advertisers === 1 ? true : undefined));
+    const refused = await rhictl(r, ['drain', node(2)]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('DRAIN_BLOCKED');
+    expect(refused.err).toContain(`${ownId}: 1 -> 0 advertiser(s), minimum 1 (withdrawn by ${node(2)})`);
+    const back = await rhictl(r, ['undrain', '--selector', `run=t${run}`]);
+    expect(back.code).toBe(0);
+    expect((await rhictl(r, ['drain'])).code).toBe(2);
   });
 
   it('is finished by another replica when the one driving it dies in the middle, no step done twice', async () => {

@@ -9,6 +9,7 @@ import { RhictlUsageError, type Output } from './command.js';
 import type { ApiAlert } from './render.js';
 import { renderNode, type NodeDetail } from './render-node.js';
 import { renderAlerts, renderEvent, renderExplain, renderNodes, renderStatus, renderVips } from './render.js';
+import { drain } from './drain.js';
 import { rollout } from './rollout.js';
 import { rules } from './rules.js';
 
@@ -65,6 +66,15 @@ Rollouts (one at a time; ID defaults to the one under way):
   rhictl rollout pause [ID] [--reason R]
   rhictl rollout resume [ID]
   rhictl rollout abort [ID] --reason R stop it and roll back every node that got its rule set
+  rhictl rollout rollback [ID] --to N --reason R
+                                       roll its nodes back to serial N's rules (re-issued), stopping it
+
+Drains (the same minimum-advertiser guard: a drain that would leave a VIP below its minimum sends
+nothing and exits 1, unless --force with a reason, which is recorded):
+  rhictl drain <node> | --selector SEL [--reason R] [--force R]
+  rhictl undrain <node> | --selector SEL
+                                       exit 0 when every node applied it, 1 when one rejected it or did
+                                       not answer
 
 Options: --json (the API's answer as it is; lint: each file's diagnostics, diff: {onlyA, onlyB, changed}),
 --url U (default $RHICTL_URL or http://127.0.0.1:9190),
@@ -109,6 +119,7 @@ export async function main(
         watch: { type: 'boolean' },
         to: { type: 'string' },
         reason: { type: 'string' },
+        selector: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -126,6 +137,8 @@ export async function main(
     };
     if (command === 'rules') return await rules(rest, { options: values, api: client, out, err });
     if (command === 'rollout') return await rollout(rest, { options: values, api: client, out, err });
+    if (command === 'drain' || command === 'undrain')
+      return await drain(command, rest, { options: values, api: client, out, err });
     const api = await client();
     const print = (json: unknown, text: string) =>
       out.write(`${values.json ? JSON.stringify(json, null, 2) : text}\n`);

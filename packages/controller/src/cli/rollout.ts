@@ -256,9 +256,31 @@ export async function rollout(args: readonly string[], ctx: RolloutContext): Pro
       );
       return 0;
     }
+    case 'rollback': {
+      if (o.to === undefined || !SERIAL.test(o.to) || !o.reason?.trim())
+        throw new RhictlUsageError('usage: rhictl rollout rollback [ID] --to SERIAL --reason R');
+      const target = await which(api, id, true);
+      const r = (
+        await api.post<{ rollout: RolloutRecord }>(
+          `/api/v1/rollouts/${encodeURIComponent(target)}/rollback`,
+          {
+            to: Number(o.to),
+            reason: o.reason,
+          },
+        )
+      ).body.rollout;
+      ctx.out.write(
+        `${o.json ? JSON.stringify({ rollout: r }, null, 2) : renderRollout(r, (ctx.now ?? Date.now)())}\n`,
+      );
+      return 0;
+    }
     case undefined:
-      throw new RhictlUsageError('rollout needs a subcommand: status, list, pause, resume or abort');
+      throw new RhictlUsageError(
+        'rollout needs a subcommand: status, list, pause, resume, abort or rollback',
+      );
     default:
-      throw new RhictlUsageError(`unknown rollout subcommand '${sub}' (status, list, pause, resume, abort)`);
+      throw new RhictlUsageError(
+        `unknown rollout subcommand '${sub}' (status, list, pause, resume, abort, rollback)`,
+      );
   }
 }

@@ -206,7 +206,7 @@ export function openApiDocument(version: string): object {
       },
       '/api/v1/stream': {
         get: read(
-          'server-sent events of view changes (node, alertOpened, alertClosed); resumable with Last-Event-ID',
+          "server-sent events of view changes (node, alertOpened, alertClosed, rollout: a rollout's progress as counts per step, each time its record moves); resumable with Last-Event-ID",
         ),
       },
       '/api/v1/rulesets': {
@@ -342,6 +342,27 @@ export function openApiDocument(version: string): object {
         get: {
           ...read(
             'one rollout: status, steps (nodes, assignedAt, applied, soakUntil), rejections, stop, rollback, failure',
+          ),
+          parameters: [param('id', 'path', 'the rollout id')],
+        },
+      },
+      '/api/v1/rollouts/{id}/rollback': {
+        post: {
+          ...write(
+            "roll every node that got the rollout's rule set back to serial `to`'s rules (operator): a copy is stored at a fresh serial (agents refuse a lower one) and assigned at once, no gates; a rollout still moving is stopped first; in the timeline with who did it",
+            {
+              type: 'object',
+              required: ['to', 'reason'],
+              properties: { to: { type: 'integer', minimum: 1 }, reason: { type: 'string' } },
+            },
+            {
+              '200': { description: '{ rollout: the record after the command }' },
+              '404': { description: 'ROLLOUT_NOT_FOUND or RULESET_NOT_FOUND', content: json },
+              '409': {
+                description: 'ROLLOUT_NOTHING_ASSIGNED: it assigned nothing (abort it instead)',
+                content: json,
+              },
+            },
           ),
           parameters: [param('id', 'path', 'the rollout id')],
         },

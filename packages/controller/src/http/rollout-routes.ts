@@ -30,6 +30,7 @@ const StrategyBody = z.strictObject({ strategy: RolloutStrategySchema });
 const IdParam = z.strictObject({ id: z.string().regex(TOKEN, 'a rollout id') });
 const PauseBody = z.strictObject({ reason: z.string().trim().max(1024).optional() });
 const AbortBody = z.strictObject({ reason });
+const RollbackBody = z.strictObject({ to: z.number().int().min(1), reason });
 const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
 
 /** A rollback goes straight to every node unless told otherwise: no canary, one batch, no soak. */
@@ -150,6 +151,17 @@ export function registerRolloutRoutes(app: FastifyInstance, deps: RolloutRouteDe
       );
       return { rollout };
     });
+  app.post('/api/v1/rollouts/:id/rollback', { onRequest: deps.operator }, async (request) => {
+    const { id } = parsed(IdParam, request.params, 'params');
+    const body = parsed(RollbackBody, request.body, 'body');
+    const by = deps.caller(request).name;
+    const rollout = await rollouts.rollbackTo(id, body.to, by, body.reason).catch(mapped);
+    request.log.info(
+      { event: 'rolloutRollback', rollout: id, by, to: body.to, reason: body.reason },
+      `rollout ${id}: rollback to serial ${body.to} by ${by}`,
+    );
+    return { rollout };
+  });
   command('pause', (r) => parsed(PauseBody, r.body, 'body'));
   command('resume', (r) => {
     parsed(z.strictObject({}), r.body, 'body');

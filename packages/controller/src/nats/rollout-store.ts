@@ -106,6 +106,20 @@ export class JetStreamRolloutStore implements RolloutStorePort {
     }
   }
 
+  /**
+   * Makes an ended rollout the one under way again (a rollback asked for after it ended). Throws
+   * {@link RolloutActiveError} while another is under way; nothing when it is this one already.
+   */
+  async claim(id: string): Promise<void> {
+    try {
+      await this.kv.create(rolloutKeys.active, JSON.stringify({ id }));
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const active = await this.active();
+      if (active !== id) throw new RolloutActiveError(active ?? '(ended just now: try again)');
+    }
+  }
+
   /** One rollout, or null when there is none of that id. */
   async get(id: string): Promise<StoredRollout | null> {
     const key = rolloutKeys.record(id);

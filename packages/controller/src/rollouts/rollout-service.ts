@@ -1,6 +1,6 @@
 import type { RollbackTarget, RolloutRecord, RolloutStrategy, RuleSetTarget } from '@rhi/contracts';
 import { lastGoodOf } from '../rollout/last-good.js';
-import { applyRolloutEvent, createRollout } from '../rollout/rollout-machine.js';
+import { applyRolloutEvent, createRollout, TERMINAL } from '../rollout/rollout-machine.js';
 import type { RolloutEvent, RolloutRefusalCode } from '../rollout/rollout-types.js';
 import { planSteps, targetedNodes, type PlanNode } from '../rollout/step-plan.js';
 import type { RolloutStorePort } from '../ports.js';
@@ -190,6 +190,40 @@ export class RolloutService {
       }
     }
     throw new RolloutServiceError('ROLLOUT_BUSY', `rollout ${id} kept changing: try again`);
+  }
+
+  /**
+   * Rolls a rollout's nodes back to `serial`'s rules by hand: a copy stored at a fresh serial (agents
+   * refuse a lower one), then the rollout's `rollback` command, which stops it first if it still moves.
+   */
+  async rollbackTo(id: string, serial: number, by: string, reason: string): Promise<RolloutRecord> {
+    const current = await this.get(id);
+    if (current.steps[0]!.assignedAt === null)
+      throw new RolloutServiceError(
+        'ROLLOUT_NOTHING_ASSIGNED',
+        `rollout ${id} assigned nothing: abort it instead`,
+      );
+    const store = this.store();
+    // An ended rollout moves again: it must be the one under way for the runner to do its rollback.
+    const reclaimed = TERMINAL.has(current.status);
+    if (reclaimed) await store.claim(id);
+    try {
+      const copy = await this.deps.rulesets.reissue(
+        serial,
+        by,
+        `rollback of rollout ${id} to serial ${serial}: ${reason}`,
+      );
+      return await this.command(id, (now) => ({
+        type: 'rollback',
+        now,
+        by,
+        reason,
+        to: { serial: copy.serial, hash: copy.hash, of: serial },
+      }));
+    } catch (err) {
+      if (reclaimed) await store.release(id);
+      throw err;
+    }
   }
 
   private store(): RolloutStorePort {

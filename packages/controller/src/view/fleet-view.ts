@@ -4,6 +4,7 @@ import { Fleet, type HeartbeatOutcome, type IngestOutcome, type NodeRecord } fro
 import { sameContent } from '../fleet/ingest.js';
 import { nodeOf } from '../fleet/judge.js';
 import type { VipView } from '../fleet/vip-view.js';
+import type { RolloutProgress } from '../rollout/progress.js';
 import { FleetIndex } from './fleet-index.js';
 import { nodeSummary, type NodeSummary, type VipSummary } from './summaries.js';
 
@@ -19,7 +20,7 @@ export interface FleetViewOptions {
 /** A change of the view, for the live stream: what changed, identified by a number that only grows. */
 export interface ViewChange {
   readonly id: number;
-  readonly kind: 'node' | 'alertOpened' | 'alertClosed';
+  readonly kind: 'node' | 'alertOpened' | 'alertClosed' | 'rollout';
   readonly subject: string;
   readonly data: unknown;
 }
@@ -135,6 +136,11 @@ export class FleetView {
 
   alerts(): Alert[] {
     return [...this.open.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** A rollout moved (read from the rollout bucket by every replica): a `rollout` change on the stream. */
+  rolloutChanged(progress: RolloutProgress): void {
+    this.emit('rollout', progress.id, progress);
   }
 
   /** Calls `listener` with each change from now on; returns the function that stops it. */
