@@ -67,6 +67,17 @@ describe('rule-set precedence', () => {
     });
   });
 
+  it('the same rules re-issued at a higher serial are taken, so that the serial in force is the one acked', () => {
+    expect(succeed(pushed, accepted(pushed.hash, pushed.serial, true), 'controller')).toEqual({
+      apply: false,
+      inForce: pushed,
+    });
+    expect(succeed(pushed, accepted(pushed.hash, pushed.serial + 4, true), 'controller')).toMatchObject({
+      apply: true,
+      inForce: { hash: pushed.hash, serial: pushed.serial + 4, fromController: true },
+    });
+  });
+
   it('a push, or a persisted rule set with a serial, counts as the controller', () => {
     expect(succeed(file, accepted('c4', 4), 'controller').inForce).toEqual({
       hash: 'c4',

@@ -367,7 +367,7 @@ export class ControllerRuntime {
     this.followingTransitions = followTransitions(
       nc,
       Date.now() - this.options.config.fleet.flapping.windowMs,
-      (node, storedAt) => this.transitions.add(node, storedAt),
+      (node, route, storedAt) => this.transitions.add(node, route, storedAt),
       this.abort.signal,
       () => {
         this.transitionsCaughtUp = true;

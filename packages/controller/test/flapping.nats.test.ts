@@ -98,7 +98,7 @@ describe('nodeFlapping from the events stream, with controller replicas on a rea
     await flap(js, 'lb1', FLAP_AT);
     const cold = await start();
     const alert = await waitFor('the cold replica to see lb1 flapping', () => flapping(cold, 'lb1'));
-    expect(alert.message).toBe(`lb1: ${FLAP_AT} route transitions in the flapping window`);
+    expect(alert.message).toBe(`lb1: ${FLAP_AT} transitions of one route in the flapping window`);
     const [opened] = await waitFor('the opening in the timeline', async () => {
       const got = await alertEvents(cold, 'lb1');
       return got.length > 0 ? got : undefined;
@@ -153,7 +153,7 @@ describe('nodeFlapping from the events stream, with controller replicas on a rea
       const a = await flapping(long, 'lb2');
       return a?.message.startsWith('lb2: 6 ') ? a : undefined;
     });
-    expect(six.message).toBe('lb2: 6 route transitions in the flapping window');
+    expect(six.message).toBe('lb2: 6 transitions of one route in the flapping window');
   });
 });
 
@@ -200,7 +200,7 @@ describe('followTransitions on a real nats-server', () => {
     const following = followTransitions(
       nc,
       since,
-      (node, at) => got.push([node, at]),
+      (node, _route, at) => got.push([node, at]),
       abort.signal,
       () => caughtUp++,
     );

@@ -83,9 +83,9 @@ describe('rollouts on a real nats-server', () => {
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   /** Stores a new rule set (each version names one more VIP, so that every hash differs). */
-  const upload = async (r: ControllerRuntime, rule = 'all(b:be_app)') => {
+  const upload = async (r: ControllerRuntime, rule = 'all(b:be_app)', vip = '198.18.220.1') => {
     version++;
-    const source = `198.18.220.1 = ${rule}\n198.18.221.${version} = all(b:be_app)\n`;
+    const source = `${vip} = ${rule}\n198.18.221.${version} = all(b:be_app)\n`;
     const res = await call(r, 'POST', '/api/v1/rulesets', { source, message: `version ${version}` });
     expect(res.status).toBe(201);
     return res.body.ruleset as { serial: number; hash: string };
@@ -354,17 +354,26 @@ describe('rollouts on a real nats-server', () => {
 
   it('refuses a rule set the guard blocks, changing no node, unless forced with a reason that is recorded', async () => {
     const r = await lead();
-    const good = await upload(r);
-    await fleet(2, () => ({ running: good }));
+    const own = '198.18.225.1';
+    const good = await upload(r, 'all(b:be_app)', own);
+    await fleet(2, () => ({
+      running: good,
+      routes: () => [route(`${own}/32`, { since: new Date().toISOString() })],
+    }));
     await inView(r);
     const before = await Promise.all(agents.map((a) => kv.get(ruleSetKeys.assignment(a.node))));
-    const next = await upload(r, 'all(b:be_missing)');
+    // be_missing is in no health report: unverified, taken as down, so both nodes would withdraw the VIP.
+    const next = await upload(r, 'all(b:be_missing)', own);
     const refused = await call(r, 'POST', '/api/v1/rollouts', { serial: next.serial, target: `run=t${run}` });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('ROLLOUT_BLOCKED');
-    expect(refused.body.error.whatIf.guard.blockers.map((b: { kind: string }) => b.kind)).toContain(
-      'unknownProxies',
-    );
+    expect(refused.body.error.whatIf.guard.blockers).toEqual([
+      expect.objectContaining({ kind: 'belowMinimum', vip: `vol1%${own}/32`, before: 2, after: 0 }),
+    ]);
+    expect(refused.body.error.whatIf.guard.warnings.unverifiedProxies).toEqual([
+      { node: node(1), proxies: ['b:be_missing'] },
+      { node: node(2), proxies: ['b:be_missing'] },
+    ]);
     const after = await Promise.all(agents.map((a) => kv.get(ruleSetKeys.assignment(a.node))));
     expect(after.map((e) => e?.revision ?? null)).toEqual(before.map((e) => e?.revision ?? null));
     expect((await call(r, 'GET', '/api/v1/rollouts')).body.active).toBeNull();
@@ -424,11 +433,15 @@ describe('rollouts on a real nats-server', () => {
 
   it('rhictl rules push --wait stores a file and follows its rollout to the end; a blocked push changes nothing', async () => {
     const r = await lead();
-    const good = await upload(r);
-    await fleet(3, () => ({ running: good }));
+    const own = '198.18.226.1';
+    const good = await upload(r, 'all(b:be_app)', own);
+    await fleet(3, () => ({
+      running: good,
+      routes: () => [route(`${own}/32`, { since: new Date().toISOString() })],
+    }));
     await inView(r);
     const rules = join(dir, 'edge.rules');
-    await writeFile(rules, '198.18.220.1 = all(b:be_app)\n198.18.222.1 = all(b:be_app)\n');
+    await writeFile(rules, `${own} = all(b:be_app)\n198.18.222.1 = all(b:be_app)\n`);
     const pushed = await rhictl(r, [
       'rules',
       'push',
@@ -453,11 +466,13 @@ describe('rollouts on a real nats-server', () => {
     for (const a of agents) expect(a.running?.serial).toBe(serial);
 
     const broken = join(dir, 'missing.rules');
-    await writeFile(broken, '198.18.220.1 = all(b:be_missing)\n');
+    await writeFile(broken, `${own} = all(b:be_missing)\n`);
     const blocked = await rhictl(r, ['rules', 'push', broken, '-m', 'oops', '--target', `run=t${run}`]);
     expect(blocked.code).toBe(1);
     expect(blocked.err).toContain('ROLLOUT_BLOCKED');
-    expect(blocked.err).toContain('unknownProxies');
+    expect(blocked.err).toContain(
+      `belowMinimum: vol1%${own}/32 would keep 0 advertiser(s), its minimum is 1`,
+    );
     expect(blocked.err).toContain('nothing was changed');
     for (const a of agents) expect(a.running?.serial).toBe(serial);
 

@@ -6,8 +6,8 @@ import { TransitionWindow } from '../src/fleet/transitions.js';
 describe('TransitionWindow', () => {
   it('counts each node’s transitions within the window only', () => {
     const w = new TransitionWindow(1000);
-    for (const t of [0, 100, 900]) w.add('lb1', t);
-    w.add('lb2', 950);
+    for (const t of [0, 100, 900]) w.add('lb1', 'vol1%198.18.200.1/32', t);
+    w.add('lb2', 'vol1%198.18.200.1/32', 950);
     expect(w.counts(950)).toEqual(
       new Map([
         ['lb1', 3],

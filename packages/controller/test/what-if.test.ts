@@ -186,6 +186,18 @@ describe('whatIf', () => {
     ]);
   });
 
+  it('takes a proxy absent from a report that covers only the proxies named today as unverified, not missing', () => {
+    const naming = rules('198.18.200.1 = all(b:be_app, b:be_new, f:fe_new)');
+    const result = whatIf(naming, [
+      { name: 'lb-1', status: status('lb-1'), health: healthReport('lb-1'), reportCovers: 'named' },
+      { name: 'lb-2', status: status('lb-2'), health: healthReport('lb-2'), reportCovers: 'all' },
+    ]);
+    expect(result.nodes.map((n) => [n.node, n.unknownProxies, n.unverifiedProxies])).toEqual([
+      ['lb-1', [], ['f:fe_new', 'b:be_new']],
+      ['lb-2', ['f:fe_new', 'b:be_new'], []],
+    ]);
+  });
+
   it('never advertises a prefix outside a given allowlist, and lists it', () => {
     const result = whatIf(candidate, [
       {

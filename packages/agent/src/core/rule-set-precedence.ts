@@ -50,7 +50,8 @@ export type Succession =
 
 /**
  * The rule set in force after a verdict. A refused one leaves the one in force; an accepted one that is
- * the rule set in force already changes nothing; any other replaces it. A persisted rule set with a
+ * the rule set in force already changes nothing, but at a higher serial, which it takes; any other
+ * replaces it. A persisted rule set with a
  * serial (a signed one) counts as the controller's.
  */
 export function succeed(
@@ -58,7 +59,10 @@ export function succeed(
   verdict: Acceptance,
   source: RuleSetSource,
 ): Succession {
-  if (!verdict.ok || (verdict.unchanged && inForce)) return { apply: false, inForce };
+  // The same rules again change nothing, unless re-issued at a higher serial (a controller's rollback
+  // copy): then they are taken, so that the serial in force (and reported) is the one acked.
+  if (!verdict.ok || (verdict.unchanged && inForce && verdict.serial <= inForce.serial))
+    return { apply: false, inForce };
   const fromController = source === 'controller' || (source === 'persisted' && verdict.serial > 0);
   return { apply: true, inForce: { hash: verdict.hash, serial: verdict.serial, fromController }, verdict };
 }

@@ -116,7 +116,8 @@ export function renderWhatIf(a: WhatIfAnswer, file?: string): string {
     ...a.guard.blockers.map(blocker),
     ...w.unknown.map((u) => `UNKNOWN ${u.node}: ${UNKNOWN_REASONS[u.reason]}; not simulated`),
     ...a.guard.warnings.unverifiedProxies.map(
-      (u) => `UNVERIFIED ${u.node}: ${names(u.proxies)} not in its health report, which left proxies out`,
+      (u) =>
+        `UNVERIFIED ${u.node}: ${names(u.proxies)} not in its health report (it holds the proxies its rules name now, or left some out): taken as down; the agent refuses the rule set if its HAProxy lacks one`,
     ),
     ...(a.guard.forced ? [`FORCED by ${a.guard.forced.by}: ${a.guard.forced.reason}`] : []),
   ];

@@ -70,7 +70,7 @@ export const ControllerConfigSchema = z.strictObject({
             .default({}),
         })
         .default({ default: 1, tables: {}, vips: {} }),
-      /** A node with this many route transitions in `windowMs` is flapping. */
+      /** A node with a route that went up or down this many times in `windowMs` is flapping. */
       flapping: z
         .strictObject({
           transitions: z.number().int().min(2).default(6),

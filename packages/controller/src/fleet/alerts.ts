@@ -25,9 +25,9 @@ export interface Alert extends AlertCondition {
 export interface AlertOptions {
   readonly now: number;
   readonly heartbeatMs: number;
-  /** Route transitions per node in the flapping window (from the event timeline). */
+  /** Per node, the most transitions of one of its routes in the flapping window (from the event timeline). */
   readonly transitions?: ReadonlyMap<string, number>;
-  /** This many transitions in the window make a node flapping. Default 6. */
+  /** A route with this many transitions in the window makes its node flapping. Default 6. */
   readonly flapThreshold?: number;
 }
 
@@ -136,7 +136,7 @@ export function factConditions(facts: FleetFacts, options: AlertOptions): AlertC
       out.push({
         kind: 'nodeFlapping',
         subject: node,
-        message: `${node}: ${plural(count, 'route transition')} in the flapping window`,
+        message: `${node}: ${plural(count, 'transition')} of one route in the flapping window`,
       });
   if (facts.ruleSets.size > 1) {
     const hashes = [...facts.ruleSets].sort(([ha, a], [hb, b]) => b - a || byCodeUnit(ha, hb));

@@ -22,7 +22,7 @@ async function firstSeqSince(nc: NatsConnection, since: number): Promise<number>
 
 /**
  * Follows the agents' events in the events stream (`rhi.v1.events.*`: not the controller's alert events)
- * from those stored at `since` on, and calls `onTransition` with the node and the stored time (epoch ms)
+ * from those stored at `since` on, and calls `onTransition` with the node, the route and the stored time (epoch ms)
  * of each route transition; other events and malformed messages count for nothing. An ordered consumer:
  * it resumes by itself across reconnects and server restarts, delivering each message once. `onCaughtUp`
  * is called once, when what the stream held at the start is delivered (at once if nothing). Ends when
@@ -31,7 +31,7 @@ async function firstSeqSince(nc: NatsConnection, since: number): Promise<number>
 export async function followTransitions(
   nc: NatsConnection,
   since: number,
-  onTransition: (node: string, storedAt: number) => void,
+  onTransition: (node: string, route: string, storedAt: number) => void,
   signal: AbortSignal,
   onCaughtUp: () => void = () => undefined,
 ): Promise<void> {
@@ -54,8 +54,8 @@ export async function followTransitions(
   if ((await consumer.info(true)).num_pending === 0) caughtUpNow();
   try {
     for await (const m of messages) {
-      const node = parseRouteTransition(m.subject, decoder.decode(m.data));
-      if (node !== null) onTransition(node, Math.floor(m.info.timestampNanos / 1_000_000));
+      const t = parseRouteTransition(m.subject, decoder.decode(m.data));
+      if (t !== null) onTransition(t.node, t.route, Math.floor(m.info.timestampNanos / 1_000_000));
       if (m.info.pending === 0) caughtUpNow();
     }
   } finally {

@@ -20,6 +20,13 @@ export interface WhatIfNode {
    * the routes its status marks `allowed: false` are known to be outside it.
    */
   readonly allowlist?: readonly string[] | undefined;
+  /**
+   * What its health report covers: `all` its HAProxy's proxies (one it lacks is missing there), or only
+   * those its rules in force `named` (what agents report today: a proxy the candidate names anew is not
+   * known to be missing, only unverified; the agent checks it when it applies the rule set and rejects
+   * the set if its HAProxy lacks it). Default `all`.
+   */
+  readonly reportCovers?: 'all' | 'named';
 }
 
 /** Why a targeted node was not simulated. */
@@ -57,7 +64,8 @@ export interface WhatIfNodeResult {
   readonly unknownProxies: readonly string[];
   /**
    * Proxies the candidate names that its report lacks, but which may be among those the report left out
-   * to stay small (`omitted`): not known to be missing.
+   * to stay small (`omitted`) or does not cover (`reportCovers: 'named'`): not known to be missing. Their
+   * health is unknown: the simulation takes them as down.
    */
   readonly unverifiedProxies: readonly string[];
   /** VIP ids of the candidate outside the node's allowlist: never advertised there. */
@@ -298,7 +306,10 @@ export function whatIf(candidate: RuleSet, nodes: Iterable<WhatIfNode>): WhatIfR
 
     let unknownProxies: string[] | undefined;
     let unverified: string[] | undefined;
-    if (health.reachable) {
+    if (health.reachable && n.reportCovers === 'named') {
+      unverified = missing(proxies.frontends, health.frontends, 'f:', unverified);
+      unverified = missing(proxies.backends, health.backends, 'b:', unverified);
+    } else if (health.reachable) {
       if (health.omitted.frontends > 0)
         unverified = missing(proxies.frontends, health.frontends, 'f:', unverified);
       else unknownProxies = missing(proxies.frontends, health.frontends, 'f:', unknownProxies);
