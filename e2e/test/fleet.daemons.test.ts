@@ -1,29 +1,20 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NodeStatusSchema, routeId } from '@rhi/contracts';
 import type { HealthReport, NodeStatus } from '@rhi/contracts';
 import type { Backends, BgpPair, HaproxyInstance, NatsInstance } from '@rhi/test-support';
 import { freePort, startBackends, startBgpPair, startHaproxy, startNats, waitFor } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Started } from './support/processes.js';
+import { agentBin, built, controllerBin, startCommand as start } from './support/processes.js';
 
 // One node as users run it: the built `rhi-agent` (the one-file bundle behind bin/) with a real HAProxy and
 // a real BIRD speaking eBGP to a router BIRD, reporting over a real nats-server (JetStream on) to the built
 // `rhi-controller`, read through its HTTP API. What an operator sees in the fleet view must follow what
 // HAProxy and BIRD do on the node.
 
-const agentBin = fileURLToPath(new URL('../../packages/agent/bin/rhi-agent.js', import.meta.url));
-const controllerBin = fileURLToPath(
-  new URL('../../packages/controller/bin/rhi-controller.js', import.meta.url),
-);
-const built =
-  existsSync(fileURLToPath(new URL('../../packages/agent/dist/rhi-agent.mjs', import.meta.url))) &&
-  existsSync(fileURLToPath(new URL('../../packages/controller/dist/main.js', import.meta.url)));
 if (!built) console.warn('fleet.daemons.test.ts: the agent or controller is not built; nx runs ^build first');
 
 const NODE = 'lb1';
@@ -41,29 +32,6 @@ interface NodeSummary {
   name: string;
   state: string;
 }
-
-/** A process started by the test, with everything it printed. */
-class Started {
-  output = '';
-  readonly closed: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (c: Buffer) => (this.output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.closed = new Promise((resolve) => child.once('close', (code) => resolve(code)));
-  }
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.running) this.child.kill(signal);
-    await this.closed;
-  }
-}
-
-const start = (bin: string, config: string) =>
-  new Started(
-    spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
 
 describe.runIf(built)('one rhi-agent node in the controller fleet view', () => {
   let nats: NatsInstance;
