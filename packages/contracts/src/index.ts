@@ -97,3 +97,5 @@ export {
 } from './ruleset-record.js';
 export type { NodeAnswer, OperatorAction } from './operator-action.js';
 export { NodeAnswerSchema, OperatorActionSchema } from './operator-action.js';
+export type { NatsPermissions } from './permissions.js';
+export { agentInboxPrefix, agentPermissions, controllerPermissions } from './permissions.js';

@@ -6,6 +6,9 @@ import { ConfigInvalidError, overrideFromFlag, overridesFromEnv, parseConfig } f
 import type { ControllerConfig } from './config/schema.js';
 import { loadSigningKey, SigningKeyError, writeKeyPair } from './config/signing-key.js';
 import { tokenHash } from './http/auth.js';
+import { NatsAdminError } from './nats-admin/nats-admin.js';
+import { natsCommand, NatsCommandUsageError } from './nats-admin/nats-command.js';
+import { NatsRegistryError } from './nats-admin/registry.js';
 import { ControllerRuntime } from './runtime.js';
 
 const USAGE = `rhi-controller: the rhi fleet view over NATS JetStream
@@ -18,6 +21,17 @@ Usage:
   rhi-controller keygen --out PATH                           write a rule-set signing key pair: PATH.key
                                                              (rules.signingKey, 0600) and PATH.pub (for each
                                                              agent's rules.trustedKeys); never overwrites
+  rhi-controller nats init --dir D [--listen H:P] [--store-dir S]
+                                                             NATS users for the fleet (nkeys): D/registry.json,
+                                                             the controller's and system user's seeds (0600),
+                                                             D/auth.conf (every user inside accounts {}), and
+                                                             D/nats-server.conf including it (unless there)
+  rhi-controller nats add-node NAME --dir D [--labels k=v,...] [--reload PID|PIDFILE]
+                                                             a node's user, allowed only its own subjects:
+                                                             D/nodes/NAME.nk (its agent's nats.nkeyFile);
+                                                             --reload sends nats-server SIGHUP (no restart)
+  rhi-controller nats remove-node NAME --dir D [--reload PID|PIDFILE]
+                                                             revoke it: its user gone at the reload
 
 --config defaults to $RHI_CONFIG or /etc/rhi/controller.yaml; any setting can be overridden with
 --set <path>=<value> or RHI_<SECTION>__<KEY> (e.g. RHI_API__LISTEN=0.0.0.0:9190).
@@ -57,6 +71,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         config: { type: 'string' },
         set: { type: 'string', multiple: true },
         out: { type: 'string' },
+        dir: { type: 'string' },
+        labels: { type: 'string' },
+        listen: { type: 'string' },
+        'store-dir': { type: 'string' },
+        reload: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,6 +100,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         );
         return 0;
       }
+      case 'nats':
+        return await natsCommand(positionals.slice(1), values, (t) => process.stdout.write(t));
       case 'check': {
         const config = await loadConfig(file, values.set ?? []);
         const key = config.rules ? await loadSigningKey(config.rules) : null;
@@ -120,7 +141,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rhi-controller: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof NatsAdminError || err instanceof NatsRegistryError) {
+      process.stderr.write(`rhi-controller: ${err.message} (${err.code})\n`);
+      return 2;
+    }
+    if (
+      err instanceof UsageError ||
+      err instanceof NatsCommandUsageError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`rhi-controller: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { subjects, type RolloutRecord } from '@rhi/contracts';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { minimumFor, type ControllerConfig } from './config/schema.js';
@@ -181,12 +181,14 @@ export class ControllerRuntime {
     for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
       try {
         const creds = nats.credentials ? await readFile(nats.credentials) : undefined;
+        const seed = nats.nkeyFile ? (await readFile(nats.nkeyFile, 'utf8')).trim() : undefined;
         const nc = await connect({
           servers: nats.servers,
           name: 'rhi-controller',
           ...(nats.user === undefined ? {} : { user: nats.user, pass: nats.password ?? '' }),
           ...(nats.token === undefined ? {} : { token: nats.token }),
           ...(creds ? { authenticator: credsAuthenticator(creds) } : {}),
+          ...(seed ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)) } : {}),
           ...(nats.tls
             ? {
                 tls: {

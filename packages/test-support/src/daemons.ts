@@ -178,6 +178,50 @@ export async function startNats(): Promise<NatsInstance> {
   };
 }
 
+/** A nats-server started on a config file of the test's (its listen address overridden). */
+export interface ConfiguredNats {
+  readonly url: string;
+  /** The server's process id, for tools that signal it themselves (`rhi-controller nats --reload PID`). */
+  readonly pid: number;
+  /** SIGHUP: the server reloads its config (users, permissions) without a restart; resolves once it has. */
+  reload(): Promise<void>;
+  readonly log: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `nats-server -c configFile` on a free loopback port. */
+export async function startNatsWithConfig(configFile: string): Promise<ConfiguredNats> {
+  for (let tries = 1; ; tries++) {
+    const port = await freePort();
+    const d = Daemon.spawn('nats-server', ['-c', configFile, '-a', '127.0.0.1', '-p', String(port)]);
+    try {
+      await waitFor('nats-server to be ready', () => {
+        if (!d.running) throw new GiveUp(`nats-server exited: ${d.log}`);
+        return d.log.includes('Server is ready') ? true : undefined;
+      });
+    } catch (err) {
+      if (tries < 3 && err instanceof GiveUp && /address already in use/.test(err.message)) continue;
+      throw err;
+    }
+    const pid = d.child.pid;
+    if (pid === undefined) throw new Error('nats-server has no process id');
+    return {
+      url: `nats://127.0.0.1:${port}`,
+      pid,
+      log: () => d.log,
+      reload: async () => {
+        const before = d.log.split('Reloaded server configuration').length;
+        d.child.kill('SIGHUP');
+        await waitFor('nats-server to reload its config', () => {
+          if (!d.running) throw new GiveUp(`nats-server exited: ${d.log}`);
+          return d.log.split('Reloaded server configuration').length > before ? true : undefined;
+        });
+      },
+      stop: () => d.stop(),
+    };
+  }
+}
+
 /**
  * HTTP servers on loopback that answer 200 (404 on `/nolb`, for HAProxy's `http-check` NOLB tests); each
  * can be stopped and started again on its port.

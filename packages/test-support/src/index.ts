@@ -1,5 +1,5 @@
-export type { Backends, BirdInstance, NatsInstance } from './daemons.js';
-export { birdCommand, startBackends, startBird, startNats } from './daemons.js';
+export type { Backends, BirdInstance, ConfiguredNats, NatsInstance } from './daemons.js';
+export { birdCommand, startBackends, startBird, startNats, startNatsWithConfig } from './daemons.js';
 export type { HaproxyInstance, HaproxyOptions, ReloadOptions } from './haproxy.js';
 export { startHaproxy, statsCommand } from './haproxy.js';
 export type { BgpPair, RouteLogEntry } from './bgp-pair.js';

@@ -49,6 +49,7 @@ export interface AgentAppOptions {
 export interface AgentDeps extends AgentAppOptions {
   readonly trustedKeys: ReadonlyMap<string, KeyObject>;
   readonly credentials?: Uint8Array | undefined;
+  readonly nkeySeed?: Uint8Array | undefined;
 }
 
 /** The units {@link buildApp} made, which the app starts, runs and stops. */
@@ -303,7 +304,7 @@ export class AgentApp {
   }
 
   private startNats(): void {
-    const { config, version, credentials } = this.parts.deps;
+    const { config, version, credentials, nkeySeed } = this.parts.deps;
     const nats = config.nats;
     if (!nats) return;
     // With rules.fromController, the rule set assigned in JetStream is followed as well as pushes.
@@ -330,6 +331,7 @@ export class AgentApp {
       ...(nats.user === undefined ? {} : { user: nats.user, password: nats.password ?? '' }),
       ...(nats.token === undefined ? {} : { token: nats.token }),
       ...(credentials ? { credentials } : {}),
+      ...(nkeySeed ? { nkeySeed } : {}),
       ...(tls ? { tls } : {}),
       heartbeatMs: nats.heartbeatMs,
       logger: this.logger,

@@ -52,6 +52,8 @@ export class PreflightFailedError extends Error {
 export interface RunFiles {
   readonly trustedKeys: ReadonlyMap<string, KeyObject>;
   readonly credentials?: Uint8Array;
+  /** The nkey seed of `nats.nkeyFile`. */
+  readonly nkeySeed?: Uint8Array;
 }
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
@@ -106,9 +108,11 @@ export async function readRunFiles(
     else problems.push({ code: 'TRUSTED_KEY_INVALID', path, message: read.problem });
   }
   let credentials: Uint8Array | undefined;
+  let nkeySeed: Uint8Array | undefined;
   const nats = config.nats;
   const natsFiles: [string, string | undefined][] = [
     ['nats.credentials', nats?.credentials],
+    ['nats.nkeyFile', nats?.nkeyFile],
     ['nats.tls.ca', nats?.tls?.ca],
     ['nats.tls.cert', nats?.tls?.cert],
     ['nats.tls.key', nats?.tls?.key],
@@ -118,11 +122,24 @@ export async function readRunFiles(
     try {
       const bytes = await readFile(file);
       if (path === 'nats.credentials') credentials = bytes;
+      if (path === 'nats.nkeyFile') {
+        const seed = bytes.toString('utf8').trim();
+        if (/^SU[A-Z2-7]{56}$/.test(seed)) nkeySeed = new TextEncoder().encode(seed);
+        else
+          problems.push({
+            code: 'NATS_FILE_UNREADABLE',
+            path,
+            message: `${file} holds no nkey user seed (one line starting SU, as rhi-controller nats add-node writes it)`,
+          });
+      }
     } catch (err) {
       problems.push({ code: 'NATS_FILE_UNREADABLE', path, message: unreadable(file, err) });
     }
   }
-  return { files: { trustedKeys, ...(credentials ? { credentials } : {}) }, problems };
+  return {
+    files: { trustedKeys, ...(credentials ? { credentials } : {}), ...(nkeySeed ? { nkeySeed } : {}) },
+    problems,
+  };
 }
 
 /** Why the admin TCP endpoint cannot listen on `address`, in words. Pure. */

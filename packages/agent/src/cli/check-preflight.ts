@@ -47,7 +47,9 @@ export function describePreflight(
         ]
       : []),
     ...natsProblems.map(fail),
-    ...(config.nats && !natsProblems.length && (config.nats.credentials || config.nats.tls)
+    ...(config.nats &&
+    !natsProblems.length &&
+    (config.nats.credentials || config.nats.nkeyFile || config.nats.tls)
       ? [{ verdict: 'ok' as const, what: 'nats: the credentials and TLS files can be read' }]
       : []),
     ...admin.problems.map(fail),

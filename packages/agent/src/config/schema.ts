@@ -269,6 +269,11 @@ export const AgentConfigSchema = z.strictObject({
         .min(1),
       /** A NATS credentials file (JWT + nkey seed). */
       credentials: path.optional(),
+      /**
+       * A file holding this node's nkey seed (`SU...`), as `rhi-controller nats add-node` writes it: the
+       * user the server knows by its public key, allowed only this node's subjects.
+       */
+      nkeyFile: path.optional(),
       user: z.string().optional(),
       password: z.string().optional(),
       token: z.string().optional(),
@@ -280,8 +285,8 @@ export const AgentConfigSchema = z.strictObject({
        */
       assignmentPollMs: ms(1000, 3_600_000).default(60_000),
     })
-    .refine((n) => n.credentials || n.user || n.token, {
-      message: 'NATS must be authenticated: give credentials, user/password or token',
+    .refine((n) => n.credentials || n.nkeyFile || n.user || n.token, {
+      message: 'NATS must be authenticated: give nkeyFile, credentials, user/password or token',
     })
     .optional(),
   admin: z

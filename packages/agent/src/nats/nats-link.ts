@@ -1,8 +1,8 @@
 import type { Ack, Command, Heartbeat } from '@rhi/contracts';
-import { CommandSchema, STATUS_REFRESH_MS, subjects } from '@rhi/contracts';
+import { agentInboxPrefix, CommandSchema, STATUS_REFRESH_MS, subjects } from '@rhi/contracts';
 import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Authenticator, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { connect, credsAuthenticator } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { CompactHealth } from '../core/health-report.js';
 import { compactHealth, healthReport } from '../core/health-report.js';
@@ -26,6 +26,8 @@ export interface NatsLinkOptions extends NodeIdentity {
   readonly token?: string;
   /** Contents of a NATS credentials file (JWT + seed). */
   readonly credentials?: Uint8Array;
+  /** This node's nkey seed (`nats.nkeyFile`). */
+  readonly nkeySeed?: Uint8Array;
   readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   /** A heartbeat goes out this often. */
   readonly heartbeatMs: number;
@@ -134,7 +136,8 @@ export class NatsLink implements StatusSink {
   }
 
   private authenticator(): Authenticator | undefined {
-    return this.options.credentials ? credsAuthenticator(this.options.credentials) : undefined;
+    if (this.options.credentials) return credsAuthenticator(this.options.credentials);
+    return this.options.nkeySeed ? nkeyAuthenticator(this.options.nkeySeed) : undefined;
   }
 
   private async connectLoop(): Promise<void> {
@@ -145,6 +148,8 @@ export class NatsLink implements StatusSink {
         const nc = await connect({
           servers: [...this.options.servers],
           name: `rhi-agent ${this.options.node}`,
+          // Replies come to an inbox only this node may subscribe to (its NATS permissions).
+          inboxPrefix: agentInboxPrefix(this.options.node),
           ...(this.options.user === undefined
             ? {}
             : { user: this.options.user, pass: this.options.password ?? '' }),

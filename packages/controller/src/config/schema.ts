@@ -26,6 +26,8 @@ export const ControllerConfigSchema = z.strictObject({
         .min(1),
       /** A NATS credentials file (JWT + nkey seed). */
       credentials: path.optional(),
+      /** A file holding the controller's nkey seed (`SU...`), as `rhi-controller nats init` writes it. */
+      nkeyFile: path.optional(),
       user: z.string().optional(),
       password: z.string().optional(),
       token: z.string().optional(),
@@ -33,8 +35,8 @@ export const ControllerConfigSchema = z.strictObject({
       /** Copies of each stream: 1 on one server, 3 on a cluster of three. */
       replicas: z.number().int().min(1).max(5).default(1),
     })
-    .refine((n) => n.credentials || n.user || n.token, {
-      message: 'NATS must be authenticated: give credentials, user/password or token',
+    .refine((n) => n.credentials || n.nkeyFile || n.user || n.token, {
+      message: 'NATS must be authenticated: give nkeyFile, credentials, user/password or token',
     }),
   api: z.strictObject({
     listen: listen.default('127.0.0.1:9190'),

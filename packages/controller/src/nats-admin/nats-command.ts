@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { natsAddNode, natsFiles, natsInit, natsRemoveNode } from './nats-admin.js';
+
+/** The options `rhi-controller nats` reads. */
+export interface NatsCommandOptions {
+  readonly dir?: string | undefined;
+  readonly labels?: string | undefined;
+  readonly listen?: string | undefined;
+  readonly 'store-dir'?: string | undefined;
+  /** Send SIGHUP to this nats-server (a pid, or a pid file) once the authorization is written. */
+  readonly reload?: string | undefined;
+}
+
+/** A `rhi-controller nats` command line that cannot be run. */
+export class NatsCommandUsageError extends Error {}
+
+function labelsOf(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined || text.trim() === '') return out;
+  for (const pair of text.split(',')) {
+    const m = /^\s*([A-Za-z0-9_-]{1,64})=([A-Za-z0-9_-]{1,64})\s*$/.exec(pair);
+    if (!m)
+      throw new NatsCommandUsageError(
+        `--labels takes key=value pairs joined by commas (site=par1,role=edge), not '${pair}'`,
+      );
+    if (Object.hasOwn(out, m[1]!)) throw new NatsCommandUsageError(`--labels names ${m[1]} twice`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+async function reload(target: string | undefined, out: (s: string) => void): Promise<void> {
+  if (target === undefined) {
+    out('reload nats-server to apply it (no restart): nats-server --signal reload, or kill -HUP <its pid>\n');
+    return;
+  }
+  const text = /^\d+$/.test(target) ? target : (await readFile(target, 'utf8')).trim();
+  const pid = Number(text);
+  if (!Number.isInteger(pid) || pid <= 1)
+    throw new NatsCommandUsageError(`--reload: '${text}' is not a process id`);
+  process.kill(pid, 'SIGHUP');
+  out(`sent SIGHUP to nats-server (pid ${pid}): it reloads the authorization\n`);
+}
+
+/**
+ * `rhi-controller nats init|add-node|remove-node`: the NATS users and permissions of a fleet (nkeys,
+ * one per node, permissions from `@rhi/contracts`), kept in a directory; resolves with the exit status.
+ */
+export async function natsCommand(
+  args: readonly string[],
+  o: NatsCommandOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const [sub, name, ...more] = args;
+  const dir = o.dir;
+  if (!dir)
+    throw new NatsCommandUsageError('nats needs --dir DIR: where the registry, seeds and auth.conf live');
+  switch (sub) {
+    case 'init': {
+      if (name !== undefined)
+        throw new NatsCommandUsageError(
+          'usage: rhi-controller nats init --dir DIR [--listen H:P] [--store-dir D]',
+        );
+      const written = await natsInit(dir, {
+        listen: o.listen ?? '127.0.0.1:4222',
+        storeDir: o['store-dir'] ?? join(dir, 'jetstream'),
+      });
+      out(`wrote ${written.join(', ')}\n`);
+      out(`the controller's seed is ${join(dir, natsFiles.controllerSeed)}: its config's nats.nkeyFile\n`);
+      out(`start the server with: nats-server -c ${join(dir, natsFiles.server)}\n`);
+      return 0;
+    }
+    case 'add-node': {
+      if (name === undefined || more.length)
+        throw new NatsCommandUsageError(
+          'usage: rhi-controller nats add-node NAME --dir DIR [--labels k=v,...] [--reload PID|PIDFILE]',
+        );
+      const seed = await natsAddNode(dir, name, labelsOf(o.labels));
+      out(
+        `wrote ${seed} (mode 0600): copy it to ${name} as its agent's nats.nkeyFile; ${join(dir, natsFiles.auth)} updated\n`,
+      );
+      await reload(o.reload, out);
+      return 0;
+    }
+    case 'remove-node': {
+      if (name === undefined || more.length)
+        throw new NatsCommandUsageError(
+          'usage: rhi-controller nats remove-node NAME --dir DIR [--reload PID|PIDFILE]',
+        );
+      await natsRemoveNode(dir, name);
+      out(`removed ${name}'s user from ${join(dir, natsFiles.auth)} and deleted its seed\n`);
+      await reload(o.reload, out);
+      return 0;
+    }
+    default:
+      throw new NatsCommandUsageError(`nats takes init, add-node or remove-node, not '${sub ?? ''}'`);
+  }
+}

@@ -1,0 +1,88 @@
+import { agentPermissions, kvDirectGetSubject } from '@rhi/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  NatsRegistryError,
+  NatsRegistrySchema,
+  renderAuthConfig,
+  withNode,
+  withoutNode,
+  type NatsRegistry,
+} from '../src/nats-admin/registry.js';
+
+// The registry of NATS users and the server authorization rendered from it (pure); the permissions
+// themselves are the contract's.
+
+const key = (c: string) => `U${c.repeat(55)}`;
+const base: NatsRegistry = {
+  schema: 'rhi.v1.nats-registry',
+  account: 'RHI',
+  system: { publicKey: key('S') },
+  controller: { publicKey: key('C') },
+  nodes: {},
+};
+const at = '2026-12-03T10:00:00.000Z';
+
+describe('the NATS registry', () => {
+  it('adds a node once, removes only one that is there, and refuses a name that is not a token', () => {
+    const one = withNode(base, 'lb-1', { publicKey: key('A'), labels: { site: 'par1' }, addedAt: at });
+    expect(Object.keys(one.nodes)).toEqual(['lb-1']);
+    expect(base.nodes).toEqual({});
+    expect(() => withNode(one, 'lb-1', { publicKey: key('B'), labels: {}, addedAt: at })).toThrow(
+      expect.objectContaining({ code: 'NATS_NODE_EXISTS' }),
+    );
+    expect(() => withNode(base, 'lb.1', { publicKey: key('B'), labels: {}, addedAt: at })).toThrow(
+      expect.objectContaining({ code: 'NATS_NODE_INVALID' }),
+    );
+    expect(withoutNode(one, 'lb-1').nodes).toEqual({});
+    expect(() => withoutNode(one, 'lb-2')).toThrow(NatsRegistryError);
+    expect(
+      NatsRegistrySchema.safeParse({ ...one, nodes: { 'lb-1': { ...one.nodes['lb-1'], publicKey: 'SU' } } })
+        .success,
+    ).toBe(false);
+  });
+
+  it('renders every user inside accounts {}, the system account named, no top-level authorization', () => {
+    const r = withNode(withNode(base, 'lb-2', { publicKey: key('B'), labels: {}, addedAt: at }), 'lb-1', {
+      publicKey: key('A'),
+      labels: { site: 'par1', role: 'edge' },
+      addedAt: at,
+    });
+    const text = renderAuthConfig(r);
+    expect(text).not.toMatch(/^\s*authorization\s*\{/m);
+    expect(text).toMatch(/^accounts \{\n {2}RHI: \{\n {4}jetstream: enabled\n/m);
+    expect(text).toContain('system_account: SYS');
+    expect(text).toContain(`users: [ { nkey: "${key('S')}" } ]`);
+    // Nodes by name, each with its labels in the comment and exactly its permissions.
+    expect(text.indexOf('# node lb-1 (role=edge,site=par1)')).toBeLessThan(text.indexOf('# node lb-2\n'));
+    for (const s of agentPermissions('lb-1', { site: 'par1', role: 'edge' }).subscribe.allow)
+      expect(text).toContain(JSON.stringify(s));
+    expect(text).toContain(JSON.stringify(kvDirectGetSubject('rhi_v1_rulesets', 'assign.lb-1')));
+    expect(renderAuthConfig(r)).toBe(text);
+  });
+});
+
+describe('agentPermissions', () => {
+  it('allows a node its own subjects and its labels’ commands, answers to what it hears, nothing else', () => {
+    const p = agentPermissions('lb-1', { site: 'par1' });
+    expect(p.publish.allow).toEqual([
+      'rhi.v1.status.lb-1',
+      'rhi.v1.heartbeat.lb-1',
+      'rhi.v1.health.lb-1',
+      'rhi.v1.events.lb-1',
+      'rhi.v1.ack.lb-1',
+      '$JS.API.DIRECT.GET.KV_rhi_v1_rulesets.$KV.rhi_v1_rulesets.assign.lb-1',
+      '$JS.API.DIRECT.GET.KV_rhi_v1_rulesets.$KV.rhi_v1_rulesets.set.*',
+    ]);
+    expect(p.subscribe.allow).toEqual([
+      'rhi.v1.cmd.node.lb-1',
+      'rhi.v1.cmd.label.site.par1',
+      'rhi.v1.resend.lb-1',
+      '$KV.rhi_v1_rulesets.assign.lb-1',
+      '_INBOX_lb-1.>',
+    ]);
+    expect(p.allowResponses).toBe(true);
+    expect(
+      [...p.publish.allow, ...p.subscribe.allow].some((s) => s.includes('>') && !s.startsWith('_INBOX_lb-1')),
+    ).toBe(false);
+  });
+});
