@@ -9,6 +9,7 @@ import { tokenHash } from './http/auth.js';
 import { NatsAdminError } from './nats-admin/nats-admin.js';
 import { natsCommand, NatsCommandUsageError } from './nats-admin/nats-command.js';
 import { NatsRegistryError } from './nats-admin/registry.js';
+import { NatsTlsError } from './nats-admin/tls.js';
 import { ControllerRuntime } from './runtime.js';
 
 const USAGE = `rhi-controller: the rhi fleet view over NATS JetStream
@@ -21,7 +22,7 @@ Usage:
   rhi-controller keygen --out PATH                           write a rule-set signing key pair: PATH.key
                                                              (rules.signingKey, 0600) and PATH.pub (for each
                                                              agent's rules.trustedKeys); never overwrites
-  rhi-controller nats init --dir D [--listen H:P] [--store-dir S]
+  rhi-controller nats init --dir D [--listen H:P] [--store-dir S] [--tls-hosts H1,H2]
                                                              NATS users for the fleet (nkeys): D/registry.json,
                                                              the controller's and system user's seeds (0600),
                                                              D/auth.conf (every user inside accounts {}), and
@@ -32,6 +33,9 @@ Usage:
                                                              --reload sends nats-server SIGHUP (no restart)
   rhi-controller nats remove-node NAME --dir D [--reload PID|PIDFILE]
                                                              revoke it: its user gone at the reload
+  rhi-controller nats tls --dir D --tls-hosts H1,H2 [--reload PID|PIDFILE]
+                                                             a CA (made once) and a server certificate for
+                                                             the hosts (openssl, P-256): D/tls/, D/tls.conf
 
 --config defaults to $RHI_CONFIG or /etc/rhi/controller.yaml; any setting can be overridden with
 --set <path>=<value> or RHI_<SECTION>__<KEY> (e.g. RHI_API__LISTEN=0.0.0.0:9190).
@@ -76,6 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         listen: { type: 'string' },
         'store-dir': { type: 'string' },
         reload: { type: 'string' },
+        'tls-hosts': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -141,7 +146,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rhi-controller: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof NatsAdminError || err instanceof NatsRegistryError) {
+    if (err instanceof NatsAdminError || err instanceof NatsRegistryError || err instanceof NatsTlsError) {
       process.stderr.write(`rhi-controller: ${err.message} (${err.code})\n`);
       return 2;
     }

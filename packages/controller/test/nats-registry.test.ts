@@ -8,6 +8,7 @@ import {
   withoutNode,
   type NatsRegistry,
 } from '../src/nats-admin/registry.js';
+import { subjectAltName } from '../src/nats-admin/tls.js';
 
 // The registry of NATS users and the server authorization rendered from it (pure); the permissions
 // themselves are the contract's.
@@ -84,5 +85,15 @@ describe('agentPermissions', () => {
     expect(
       [...p.publish.allow, ...p.subscribe.allow].some((s) => s.includes('>') && !s.startsWith('_INBOX_lb-1')),
     ).toBe(false);
+  });
+});
+
+describe('subjectAltName', () => {
+  it('names each host as DNS or IP, and refuses what is neither', () => {
+    expect(subjectAltName(['nats1.par1.example', '198.18.0.10', '::1'])).toBe(
+      'DNS:nats1.par1.example,IP:198.18.0.10,IP:::1',
+    );
+    expect(() => subjectAltName([])).toThrow(expect.objectContaining({ code: 'NATS_TLS_HOST_INVALID' }));
+    expect(() => subjectAltName(['bad host'])).toThrow(/neither a host name nor an IP address/);
   });
 });

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerConfigSchema } from '../src/config/schema.js';
 import { tokenHash } from '../src/http/auth.js';
 import { natsAddNode, natsFiles, natsInit, natsRemoveNode } from '../src/nats-admin/nats-admin.js';
+import { natsTls, tlsFiles } from '../src/nats-admin/tls.js';
 import { ControllerRuntime } from '../src/runtime.js';
 import { status } from './support/statuses.js';
 
@@ -174,5 +175,76 @@ describe('NATS users and permissions from rhi-controller nats, on a real nats-se
     await expect(
       connect({ servers: server.url, authenticator: nkeyAuthenticator(seed), reconnect: false }),
     ).rejects.toThrow(/Authorization/i);
+  });
+});
+
+describe('TLS from rhi-controller nats, on a real nats-server', () => {
+  let dir: string;
+  let server: ConfiguredNats;
+  let controller: ControllerRuntime | null = null;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rhi-nats-tls-'));
+    await natsInit(dir, {
+      listen: '127.0.0.1:4222',
+      storeDir: join(dir, 'jetstream'),
+      tlsHosts: ['127.0.0.1', 'localhost'],
+    });
+    server = await startNatsWithConfig(join(dir, natsFiles.server));
+  }, 30_000);
+
+  afterAll(async () => {
+    await controller?.stop();
+    await server?.stop();
+  });
+
+  const tlsUrl = () => server.url.replace('nats://', 'tls://');
+  const seed = async () =>
+    new TextEncoder().encode((await readFile(join(dir, natsFiles.controllerSeed), 'utf8')).trim());
+
+  it('admits a client that verifies the server against the CA made, and refuses one that cannot', async () => {
+    const ok = await connect({
+      servers: tlsUrl(),
+      tls: { caFile: join(dir, tlsFiles.ca) },
+      authenticator: nkeyAuthenticator(await seed()),
+      reconnect: false,
+    });
+    expect(ok.info?.tls_required).toBe(true);
+    await ok.close();
+    // No CA given: the server's certificate is not one the system trusts.
+    await expect(
+      connect({ servers: tlsUrl(), authenticator: nkeyAuthenticator(await seed()), reconnect: false }),
+    ).rejects.toThrow();
+    // Another CA: the same.
+    const other = await mkdtemp(join(tmpdir(), 'rhi-nats-tls-other-'));
+    await natsTls(other, ['127.0.0.1']);
+    await expect(
+      connect({
+        servers: tlsUrl(),
+        tls: { caFile: join(other, tlsFiles.ca) },
+        authenticator: nkeyAuthenticator(await seed()),
+        reconnect: false,
+      }),
+    ).rejects.toThrow();
+  });
+
+  it('runs the controller over TLS with its nkey, as its config says', async () => {
+    controller = await ControllerRuntime.start({
+      config: ControllerConfigSchema.parse({
+        nats: {
+          servers: [tlsUrl()],
+          nkeyFile: join(dir, natsFiles.controllerSeed),
+          tls: { ca: join(dir, tlsFiles.ca) },
+        },
+        api: { listen: '127.0.0.1:0', tokens: [{ name: 'ops', role: 'operator', sha256: tokenHash(TOKEN) }] },
+      }),
+      logger: pino({ level: 'silent' }),
+      version: 'test',
+    });
+    const c = controller;
+    await waitFor('the controller on NATS over TLS', async () => {
+      const res = await fetch(`http://127.0.0.1:${c.address?.port}/healthz`);
+      return res.status === 200 ? true : undefined;
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import {
   assertNewNode,
@@ -11,6 +11,7 @@ import {
   withoutNode,
   type NatsRegistry,
 } from './registry.js';
+import { natsTls } from './tls.js';
 
 /** The files of a `rhi-controller nats` directory. */
 export const natsFiles = {
@@ -89,6 +90,8 @@ export interface NatsInitOptions {
   readonly storeDir: string;
   readonly maxFileStore?: string;
   readonly maxMemoryStore?: string;
+  /** Hosts (names, addresses) the servers are reached by: a CA and a server certificate are made for them. */
+  readonly tlsHosts?: readonly string[];
 }
 
 /**
@@ -121,11 +124,14 @@ export async function natsInit(dir: string, options: NatsInitOptions): Promise<s
     natsFiles.registry,
     natsFiles.auth,
   ];
+  const tls = options.tlsHosts !== undefined && options.tlsHosts.length > 0;
+  if (tls) for (const f of await natsTls(dir, options.tlsHosts!)) written.push(relative(dir, f));
   const server = renderServerConfig({
     listen: options.listen,
     storeDir: options.storeDir,
     maxFileStore: options.maxFileStore ?? '10G',
     maxMemoryStore: options.maxMemoryStore ?? '1G',
+    tls,
   });
   try {
     await writeFile(join(dir, natsFiles.server), server, { mode: 0o640, flag: 'wx' });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { natsAddNode, natsFiles, natsInit, natsRemoveNode } from './nats-admin.js';
+import { natsTls, tlsFiles } from './tls.js';
 
 /** The options `rhi-controller nats` reads. */
 export interface NatsCommandOptions {
@@ -8,6 +9,8 @@ export interface NatsCommandOptions {
   readonly labels?: string | undefined;
   readonly listen?: string | undefined;
   readonly 'store-dir'?: string | undefined;
+  /** Hosts the servers are reached by, comma-separated: TLS for them (init, tls). */
+  readonly 'tls-hosts'?: string | undefined;
   /** Send SIGHUP to this nats-server (a pid, or a pid file) once the authorization is written. */
   readonly reload?: string | undefined;
 }
@@ -28,6 +31,15 @@ function labelsOf(text: string | undefined): Record<string, string> {
     out[m[1]!] = m[2]!;
   }
   return out;
+}
+
+function hostsOf(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const hosts = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  return hosts.length ? hosts : undefined;
 }
 
 async function reload(target: string | undefined, out: (s: string) => void): Promise<void> {
@@ -62,13 +74,33 @@ export async function natsCommand(
         throw new NatsCommandUsageError(
           'usage: rhi-controller nats init --dir DIR [--listen H:P] [--store-dir D]',
         );
+      const tlsHosts = hostsOf(o['tls-hosts']);
       const written = await natsInit(dir, {
         listen: o.listen ?? '127.0.0.1:4222',
         storeDir: o['store-dir'] ?? join(dir, 'jetstream'),
+        ...(tlsHosts ? { tlsHosts } : {}),
       });
       out(`wrote ${written.join(', ')}\n`);
       out(`the controller's seed is ${join(dir, natsFiles.controllerSeed)}: its config's nats.nkeyFile\n`);
+      if (tlsHosts)
+        out(
+          `clients speak TLS: give them nats.servers tls://HOST:PORT and nats.tls.ca ${join(dir, tlsFiles.ca)}\n`,
+        );
       out(`start the server with: nats-server -c ${join(dir, natsFiles.server)}\n`);
+      return 0;
+    }
+    case 'tls': {
+      const hosts = hostsOf(o['tls-hosts']);
+      if (name !== undefined || !hosts)
+        throw new NatsCommandUsageError(
+          'usage: rhi-controller nats tls --dir DIR --tls-hosts H1,H2 [--reload PID|PIDFILE]',
+        );
+      const written = await natsTls(dir, hosts);
+      out(`wrote ${written.join(', ')}\n`);
+      out(
+        `include ${tlsFiles.conf} in the server config (init --tls-hosts does); clients trust ${join(dir, tlsFiles.ca)}\n`,
+      );
+      await reload(o.reload, out);
       return 0;
     }
     case 'add-node': {
@@ -94,6 +126,6 @@ export async function natsCommand(
       return 0;
     }
     default:
-      throw new NatsCommandUsageError(`nats takes init, add-node or remove-node, not '${sub ?? ''}'`);
+      throw new NatsCommandUsageError(`nats takes init, add-node, remove-node or tls, not '${sub ?? ''}'`);
   }
 }

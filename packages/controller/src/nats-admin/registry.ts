@@ -128,6 +128,8 @@ export function renderServerConfig(options: {
   readonly storeDir: string;
   readonly maxFileStore: string;
   readonly maxMemoryStore: string;
+  /** Include `tls.conf` (written by `rhi-controller nats tls`): clients must then speak TLS. */
+  readonly tls?: boolean;
 }): string {
   return [
     '# A nats-server config for rhi, written by rhi-controller nats init (edit freely; it is not rewritten).',
@@ -139,6 +141,9 @@ export function renderServerConfig(options: {
     '}',
     '# Users and their permissions: rewritten by rhi-controller nats add-node / remove-node.',
     'include auth.conf',
+    ...(options.tls
+      ? ['# TLS for client connections: written by rhi-controller nats tls.', 'include tls.conf']
+      : []),
     '',
   ].join('\n');
 }
