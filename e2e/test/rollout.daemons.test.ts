@@ -325,7 +325,7 @@ nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password}, 
     );
   });
 
-  it('rolls back by itself when a node rejects the rule set (a backend its HAProxy lacks, unverified by the what-if), and no route moves at the routers', async () => {
+  it('rolls back by itself when a node rejects the rule set (a backend its HAProxy lacks, forced past the guard), and no route moves at the routers', async () => {
     const good = (await running())['lb-a']!;
     expect((await running())['lb-b']).toEqual(good);
     const routesBefore = await routers();
@@ -333,12 +333,20 @@ nats: { servers: [${nats.url}], user: ${nats.user}, password: ${nats.password}, 
     const set = await upload(`${BASE_RULES}${ip(V3)} = any(b:be_app, b:be_b)\n`, 'V3 also on be_b');
     const strategy = { canary: { count: 1 }, batch: { size: 1 }, soakMs: 500, ackTimeoutMs: 15_000 };
 
-    // lb-b's health report lacks be_b, and holds only the proxies its rules name now: be_b is unverified
-    // there, not known missing, and any() keeps V3 up with be_app: nothing blocks. Its agent checks.
-    const res = await call('POST', '/api/v1/rollouts', { serial: set.serial, strategy });
+    // Each health report carries its HAProxy's proxy names (from the agent's last full read): lb-b lacks
+    // be_b, which blocks; lb-a has it, so nothing blocks there.
+    const blocked = await call('POST', '/api/v1/rollouts', { serial: set.serial, strategy });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error.code).toBe('ROLLOUT_BLOCKED');
+    expect(blocked.body.error.whatIf.guard.blockers).toEqual([
+      { kind: 'unknownProxies', node: 'lb-b', proxies: ['b:be_b'] },
+    ]);
+    expect((await call('GET', '/api/v1/rollouts')).body.active).toBeNull();
+
+    const reason = 'be_b is being added to lb-b';
+    const res = await call('POST', '/api/v1/rollouts', { serial: set.serial, strategy, force: reason });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.guard).toMatchObject({ allowed: true, blockers: [] });
-    expect(res.body.guard.warnings.unverifiedProxies).toEqual([{ node: 'lb-b', proxies: ['b:be_b'] }]);
+    expect(res.body.guard.forced).toEqual({ by: 'e2e', reason });
     const rollbackTo = (res.body.rollout as RolloutRecord).rollbackTo!;
     expect(rollbackTo).toMatchObject({ of: good.serial, hash: good.hash });
 

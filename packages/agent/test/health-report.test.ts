@@ -56,6 +56,40 @@ describe('health report', () => {
     });
   });
 
+  it('carries the inventory of the worker it was read from, whole and under the limit, or not at all', () => {
+    const reading = {
+      type: 'snapshot' as const,
+      pid: 42,
+      state: { frontends: { fe_web: { up: true } }, backends: { be_app: { up: true } } },
+    };
+    const inventory = { pid: 42, frontends: ['fe_web'], backends: ['be_app', 'be_new'] };
+    const body = compactHealth(reading, none, 'lb-1', HEALTH_REPORT_MAX_BYTES, inventory);
+    expect(body.proxies).toEqual({ frontends: ['fe_web'], backends: ['be_app', 'be_new'] });
+    expect(HealthReportSchema.parse(healthReport('lb-1', body, 1, 0)).proxies).toEqual(body.proxies);
+    // Another worker (HAProxy reloaded since the full read): not its inventory.
+    expect(
+      compactHealth(reading, none, 'lb-1', HEALTH_REPORT_MAX_BYTES, { ...inventory, pid: 43 }).proxies,
+    ).toBeUndefined();
+    // A name the contract cannot carry: the inventory would be wrong without it, so none.
+    expect(
+      compactHealth(reading, none, 'lb-1', HEALTH_REPORT_MAX_BYTES, {
+        ...inventory,
+        backends: ['x'.repeat(300)],
+      }).proxies,
+    ).toBeUndefined();
+    // Too big to fit: none, and the report stays under the limit.
+    const huge = {
+      pid: 42,
+      frontends: [],
+      backends: Array.from({ length: 3000 }, (_, i) => `be_${i}_${'z'.repeat(100)}`),
+    };
+    const capped = compactHealth(reading, none, 'lb-1', HEALTH_REPORT_MAX_BYTES, huge);
+    expect(capped.proxies).toBeUndefined();
+    const big = compactHealth(reading, none, 'lb-1', 400_000, huge);
+    expect(big.proxies?.backends).toHaveLength(3000);
+    expect(byteLength(healthReport('lb-1', big, Number.MAX_SAFE_INTEGER, 0))).toBeLessThanOrEqual(400_000);
+  });
+
   it('says HAProxy cannot be read with empty maps', () => {
     const body = compactHealth({ type: 'unreachable', error: 'ECONNREFUSED' }, none, 'lb-1');
     expect(body).toEqual({

@@ -183,6 +183,15 @@ export const HealthReportSchema = z.strictObject({
    * rule set names are kept first.
    */
   omitted: z.strictObject({ frontends: count, backends: count }),
+  /**
+   * Every proxy the HAProxy worker `pid` has, by name, from the agent's last full read (at each rule-set
+   * judgement): what a what-if checks a candidate's proxies against. The maps above hold the health of
+   * the proxies the node's rules name (a read limited to them). Absent when not known for this worker
+   * (HAProxy reloaded since) or when it would not fit under the size cap.
+   */
+  proxies: z
+    .strictObject({ frontends: z.array(proxyName), backends: z.array(proxyName) })
+    .optional(),
 });
 export type HealthReport = z.infer<typeof HealthReportSchema>;
 

@@ -198,6 +198,22 @@ describe('whatIf', () => {
     ]);
   });
 
+  it('checks proxies against a report’s inventory: missing if the worker lacks them, unverified if only their health is not carried', () => {
+    const naming = rules('198.18.200.1 = all(b:be_app, b:be_other, b:be_new, f:fe_new)');
+    const inventory = { frontends: ['fe_web'], backends: ['be_app', 'be_other'] };
+    const result = whatIf(naming, [
+      {
+        name: 'lb-1',
+        status: status('lb-1'),
+        health: healthReport('lb-1', { proxies: inventory }),
+        reportCovers: 'named',
+      },
+    ]);
+    expect(result.nodes.map((n) => [n.node, n.unknownProxies, n.unverifiedProxies])).toEqual([
+      ['lb-1', ['f:fe_new', 'b:be_new'], ['b:be_other']],
+    ]);
+  });
+
   it('never advertises a prefix outside a given allowlist, and lists it', () => {
     const result = whatIf(candidate, [
       {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { BirdClient } from '@rhi/bird-client';
 import type { Command } from '@rhi/contracts';
 import { HaproxyClient, watch } from '@rhi/haproxy-client';
+import type { HealthSnapshot } from '@rhi/haproxy-client';
 import type { Logger } from 'pino';
 import { AgentMetrics } from '../admin/metrics.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -127,6 +128,7 @@ export function buildApp(deps: AgentDeps): AgentApp {
     store,
     logger,
     onSelection: () => app?.selectionChanged(),
+    onInventory: (snapshot) => app?.inventory(snapshot),
   });
   const drains = new DrainKeeper({ loop, store, logger, now: () => new Date() });
   app = new AgentApp({
@@ -246,6 +248,15 @@ export class AgentApp {
   }
 
   /** {@link buildApp}'s hook: the rule set now in force names other proxies, so a running feed restarts on them. */
+  /** HAProxy's every proxy from a full read: the health reports carry their names. */
+  inventory(snapshot: HealthSnapshot): void {
+    this.nats?.inventory({
+      pid: snapshot.process.pid,
+      frontends: Object.keys(snapshot.frontends).sort(),
+      backends: Object.keys(snapshot.backends).sort(),
+    });
+  }
+
   selectionChanged(): void {
     if (this.feedAbort) this.startFeed();
   }

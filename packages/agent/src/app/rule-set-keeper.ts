@@ -35,6 +35,8 @@ export interface RuleSetKeeperPorts {
   /** Writes `ruleset.json` atomically (the {@link StateStore}'s `saveRuleSet`). */
   readonly store: Pick<StateStore, 'saveRuleSet'>;
   readonly logger: Logger;
+  /** Told every proxy HAProxy has, at each full read (for the health reports' inventory). */
+  readonly onInventory?: (snapshot: HealthSnapshot) => void;
   /** Told when the rule set now in force names other proxies than the one before. */
   readonly onSelection: (selection: FeedSelection) => void;
   /** Reads the rules file, at most `maxBytes` + 1 bytes. Default: {@link readBounded}. */
@@ -183,7 +185,9 @@ export class RuleSetKeeper {
   /** Every proxy, servers included; null when HAProxy cannot be read (the unknown-proxy check is then skipped). */
   private async readEverything(): Promise<HealthSnapshot | null> {
     try {
-      return await this.ports.haproxy.readHealth();
+      const snapshot = await this.ports.haproxy.readHealth();
+      this.ports.onInventory?.(snapshot);
+      return snapshot;
     } catch (err) {
       this.ports.logger.warn(
         { event: 'haproxyReadFailed', op: 'judgeRuleSet', err },

@@ -33,6 +33,7 @@ export function compactHealth(
   named: ProxyNames,
   node: string,
   maxBytes: number = HEALTH_REPORT_MAX_BYTES,
+  inventory: ProxyInventory | null = null,
 ): CompactHealth {
   if (reading.type === 'unreachable')
     return { reachable: false, frontends: {}, backends: {}, omitted: { frontends: 0, backends: 0 } };
@@ -92,12 +93,33 @@ export function compactHealth(
     budget -= cost;
     (out[e.side] as Record<string, Entry['value']>)[e.name] = e.value;
   }
+  // The inventory goes with the worker it was read from, and only whole, where it fits.
+  let proxies: CompactHealth['proxies'];
+  const valid = (n: string) => n.length > 0 && n.length <= MAX_NAME;
+  if (
+    inventory &&
+    reading.pid !== undefined &&
+    inventory.pid === reading.pid &&
+    inventory.frontends.every(valid) &&
+    inventory.backends.every(valid)
+  ) {
+    const list = { frontends: [...inventory.frontends], backends: [...inventory.backends] };
+    if (utf8Length(JSON.stringify(list)) + 12 <= budget) proxies = list;
+  }
   return {
     reachable: true,
     ...(reading.pid === undefined ? {} : { pid: reading.pid }),
     ...out,
     omitted,
+    ...(proxies ? { proxies } : {}),
   };
+}
+
+/** Every proxy of one HAProxy worker, by name, as its last full read saw them. */
+export interface ProxyInventory {
+  readonly pid: number;
+  readonly frontends: readonly string[];
+  readonly backends: readonly string[];
 }
 
 /** The report (`rhi.v1.health`) of a compact health. Pure. */

@@ -4,7 +4,7 @@ import type { ProxyNames } from '@rhi/haproxy-client';
 import type { Authenticator, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { connect, credsAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { CompactHealth } from '../core/health-report.js';
+import type { CompactHealth, ProxyInventory } from '../core/health-report.js';
 import { compactHealth, healthReport } from '../core/health-report.js';
 import type { AgentSnapshot, AgentTransition, HealthEvent, StatusSink } from '../loop/ports.js';
 import type { NodeIdentity } from './messages.js';
@@ -67,6 +67,7 @@ export class NatsLink implements StatusSink {
   private latest: AgentSnapshot | null = null;
   private readonly stamper: NodeStatusStamper;
   private latestHealth: { readonly event: HealthEvent; readonly named: () => ProxyNames } | null = null;
+  private proxyInventory: ProxyInventory | null = null;
   private healthSeq = 0;
   /** The last health report published, without its envelope. */
   private lastHealth = '';
@@ -109,6 +110,11 @@ export class NatsLink implements StatusSink {
 
   event(transition: AgentTransition): void {
     this.publish(subjects.event(this.options.node), toAgentEvent(this.options, transition));
+  }
+
+  /** Keeps HAProxy's proxy names from a full read: the health reports carry them for that worker. */
+  inventory(inventory: ProxyInventory): void {
+    this.proxyInventory = inventory;
   }
 
   /** Keeps the health event; its report goes out at the next check if it changed. */
@@ -305,6 +311,7 @@ export class NatsLink implements StatusSink {
       latest.named(),
       node,
       this.options.healthMaxBytes,
+      this.proxyInventory,
     );
     const key = JSON.stringify(body);
     if (!always && key === this.lastHealth) {

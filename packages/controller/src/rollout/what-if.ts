@@ -21,10 +21,10 @@ export interface WhatIfNode {
    */
   readonly allowlist?: readonly string[] | undefined;
   /**
-   * What its health report covers: `all` its HAProxy's proxies (one it lacks is missing there), or only
-   * those its rules in force `named` (what agents report today: a proxy the candidate names anew is not
-   * known to be missing, only unverified; the agent checks it when it applies the rule set and rejects
-   * the set if its HAProxy lacks it). Default `all`.
+   * What its health report's maps cover, when the report has no inventory (`proxies`): `all` its
+   * HAProxy's proxies (one it lacks is missing there), or only those its rules in force `named` (a proxy
+   * the candidate names anew is then not known to be missing, only unverified; the agent checks it when
+   * it applies the rule set and rejects the set if its HAProxy lacks it). Default `all`.
    */
   readonly reportCovers?: 'all' | 'named';
 }
@@ -164,6 +164,17 @@ const push = (lists: (string[] | undefined)[], v: number, value: string) => {
 };
 
 const NONE: readonly string[] = Object.freeze([]);
+
+const inventories = new WeakMap<object, { frontends: object; backends: object }>();
+/** A report's inventory as sets to look names up in (made once per report). */
+function inventoryOf(p: { readonly frontends: readonly string[]; readonly backends: readonly string[] }) {
+  let inv = inventories.get(p);
+  if (!inv) {
+    const set = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, true]));
+    inventories.set(p, (inv = { frontends: set(p.frontends), backends: set(p.backends) }));
+  }
+  return inv;
+}
 
 /** `out` with the proxies of `names` that `have` lacks added (as `tag` + name); made only when needed. */
 function missing(
@@ -306,7 +317,25 @@ export function whatIf(candidate: RuleSet, nodes: Iterable<WhatIfNode>): WhatIfR
 
     let unknownProxies: string[] | undefined;
     let unverified: string[] | undefined;
-    if (health.reachable && n.reportCovers === 'named') {
+    if (health.reachable && health.proxies) {
+      // The report's inventory says which proxies the worker has: one it lacks is missing; one it has
+      // whose health the report does not carry (not named by the rules in force) is unverified.
+      const inventory = inventoryOf(health.proxies);
+      unknownProxies = missing(proxies.frontends, inventory.frontends, 'f:', unknownProxies);
+      unknownProxies = missing(proxies.backends, inventory.backends, 'b:', unknownProxies);
+      unverified = missing(
+        proxies.frontends.filter((p) => Object.hasOwn(inventory.frontends, p)),
+        health.frontends,
+        'f:',
+        unverified,
+      );
+      unverified = missing(
+        proxies.backends.filter((p) => Object.hasOwn(inventory.backends, p)),
+        health.backends,
+        'b:',
+        unverified,
+      );
+    } else if (health.reachable && n.reportCovers === 'named') {
       unverified = missing(proxies.frontends, health.frontends, 'f:', unverified);
       unverified = missing(proxies.backends, health.backends, 'b:', unverified);
     } else if (health.reachable) {
