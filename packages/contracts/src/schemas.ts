@@ -189,9 +189,7 @@ export const HealthReportSchema = z.strictObject({
    * the proxies the node's rules name (a read limited to them). Absent when not known for this worker
    * (HAProxy reloaded since) or when it would not fit under the size cap.
    */
-  proxies: z
-    .strictObject({ frontends: z.array(proxyName), backends: z.array(proxyName) })
-    .optional(),
+  proxies: z.strictObject({ frontends: z.array(proxyName), backends: z.array(proxyName) }).optional(),
 });
 export type HealthReport = z.infer<typeof HealthReportSchema>;
 
