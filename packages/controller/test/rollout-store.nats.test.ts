@@ -93,6 +93,25 @@ describe('the rollout store on a real nats-server', () => {
     expect(await store.ids()).toEqual(['r-1', 'r-3']);
   });
 
+  it('writes the record before the claim: a runner that sees the claim always finds the record', async () => {
+    await store.release((await store.active()) ?? '');
+    const seen: ('claim without record' | 'ok')[] = [];
+    let done = false;
+    // Another replica's runner, reading as fast as it can while the rollout is created.
+    const reader = (async () => {
+      while (!done) {
+        const id = await other.active();
+        if (id === 'r-race') seen.push((await other.get(id)) ? 'ok' : 'claim without record');
+      }
+    })();
+    await store.create(createRollout(newRollout({ id: 'r-race' })).state);
+    await new Promise((r) => setTimeout(r, 50));
+    done = true;
+    await reader;
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).not.toContain('claim without record');
+  });
+
   it('names a stored record that is not one, and never returns it', async () => {
     await kv.put(rolloutKeys.record('r-bad'), new TextEncoder().encode('{"not":"gzip"}'));
     await expect(store.get('r-bad')).rejects.toThrow(RolloutUnreadableError);

@@ -209,6 +209,13 @@ export class NatsLink implements StatusSink {
           { event: 'natsDisconnected', server: s.server },
           'NATS disconnected; local failover goes on',
         );
+      } else if (s.type === 'error') {
+        // E.g. a permissions violation: this node's NATS user may not use a subject it needs (a label
+        // its credentials were not made with): it then never hears or says what goes there.
+        this.options.logger.error(
+          { event: 'natsError', err: s.error },
+          `NATS refused something this agent did: ${String(s.error)}`,
+        );
       }
     }
   }
@@ -232,7 +239,13 @@ export class NatsLink implements StatusSink {
       this.subs.push(
         nc.subscribe(subject, {
           callback: (err, msg) => {
-            if (err) return;
+            if (err) {
+              this.options.logger.error(
+                { event: 'natsSubscriptionRefused', subject, err },
+                `cannot hear commands on ${subject}: ${err.message} (are this node's NATS credentials made with its labels?)`,
+              );
+              return;
+            }
             void this.handle(msg.data).then((ack) => msg.respond(JSON.stringify(ack)));
           },
         }),

@@ -85,25 +85,28 @@ export class JetStreamRolloutStore implements RolloutStorePort {
   }
 
   /**
-   * Stores a new rollout and makes it the one under way. Throws {@link RolloutActiveError} while another
-   * is, {@link RolloutExistsError} for an id taken (the claim is then given back).
+   * Stores a new rollout and makes it the one under way: the record first, then the claim, so that a
+   * claim always names a record (a runner reading in between sees none yet). Throws
+   * {@link RolloutExistsError} for an id taken, {@link RolloutActiveError} while another is under way (the
+   * record written is then deleted).
    */
   async create(record: RolloutRecord): Promise<StoredRollout> {
-    let claim: number;
+    const key = rolloutKeys.record(record.id);
+    let revision: number;
     try {
-      claim = await this.kv.create(rolloutKeys.active, JSON.stringify({ id: record.id }));
+      revision = await this.kv.create(key, encodeRolloutRecord(record));
     } catch (err) {
-      if (!isConflict(err)) throw err;
-      throw new RolloutActiveError((await this.active()) ?? '(ended just now: try again)');
-    }
-    try {
-      const revision = await this.kv.create(rolloutKeys.record(record.id), encodeRolloutRecord(record));
-      return { record, revision };
-    } catch (err) {
-      await this.kv.delete(rolloutKeys.active, { previousSeq: claim }).catch(() => undefined);
       if (isConflict(err)) throw new RolloutExistsError(record.id);
       throw err;
     }
+    try {
+      await this.kv.create(rolloutKeys.active, JSON.stringify({ id: record.id }));
+    } catch (err) {
+      await this.kv.purge(key, { previousSeq: revision }).catch(() => undefined);
+      if (!isConflict(err)) throw err;
+      throw new RolloutActiveError((await this.active()) ?? '(ended just now: try again)');
+    }
+    return { record, revision };
   }
 
   /**
