@@ -500,6 +500,9 @@ export class ControllerRuntime {
       ) {
         try {
           await runner.step();
+          // A step that moved the rollout (assignments written, acks counted) is followed at once: the
+          // acks that came meanwhile need not wait a tick.
+          if (runner.moved) continue;
         } catch (err) {
           const { log, suppressed } = this.rolloutDrops.drop((err as Error).message, Date.now());
           if (log)

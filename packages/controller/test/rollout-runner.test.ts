@@ -68,7 +68,10 @@ class MemoryEffects implements RolloutEffectsPort {
 
 const quiet: FleetReading = { vips: [], vipNodes: () => [], alerts: [] };
 
-function setup(owner = 'replica-a') {
+function setup(
+  owner = 'replica-a',
+  foresee: () => Promise<(node: string, vip: string) => boolean> = async () => () => false,
+) {
   const store = new MemoryStore();
   const effects = new MemoryEffects();
   const acks = new Map<string, RuleSetAck>();
@@ -81,7 +84,7 @@ function setup(owner = 'replica-a') {
     now: () => now,
     ackOf: (node) => acks.get(node),
     fleet: () => fleet,
-    foresee: async () => () => false,
+    foresee,
     logger: pino({ level: 'silent' }),
   });
   const ack = (node: string, result: 'applied' | 'rejected' = 'applied', serial = 10, hash = NEW) =>
@@ -231,5 +234,42 @@ describe('RolloutRunner', () => {
       status: 'rollingBack',
       stop: { cause: 'vipLost', vip, nodes: ['c1'] },
     });
+  });
+
+  it('says when a step moved the rollout, so that the next comes at once, and not when it idled', async () => {
+    const { runner, store, ack, at } = setup();
+    await started(store);
+    await runner.step();
+    expect(runner.moved).toBe(true);
+    await runner.step();
+    expect(runner.moved).toBe(false);
+    at(T + 1000);
+    ack('c1');
+    await runner.step();
+    expect(runner.moved).toBe(true);
+  });
+
+  it('assigns the first step without waiting for the what-if, and judges no health until it has it', async () => {
+    let resolve: (f: (node: string, vip: string) => boolean) => void = () => undefined;
+    const pending = new Promise<(node: string, vip: string) => boolean>((r) => (resolve = r));
+    const { runner, store, effects, ack, at, setFleet } = setup('replica-a', () => pending);
+    const vip = 'vol1%198.18.200.1/32';
+    setFleet({ vips: [{ id: vip, advertisers: 4 }], vipNodes: () => [], alerts: [] });
+    await started(store, 0);
+    await runner.step();
+    expect(stepNodes(effects)).toEqual(['c1']);
+    at(T + 1000);
+    ack('c1');
+    setFleet({
+      vips: [{ id: vip, advertisers: 3 }],
+      vipNodes: () => [{ node: 'c1', state: 'withdrawn', since: new Date(T + 500).toISOString() }],
+      alerts: [],
+    });
+    // Soaked (no soak), but not judged healthy nor lost while the what-if runs.
+    expect(await runner.step()).toMatchObject({ status: 'soaking' });
+    expect(await runner.step()).toMatchObject({ status: 'soaking' });
+    resolve(() => false);
+    await pending;
+    expect(await runner.step()).toMatchObject({ status: 'rollingBack', stop: { cause: 'vipLost' } });
   });
 });
