@@ -1,4 +1,5 @@
 import type { RolloutRecord, RolloutStep } from '@rhi/contracts';
+import { TERMINAL } from '../rollout/rollout-machine.js';
 import { targetText } from './render-rules.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -8,9 +9,6 @@ const clock = (ms: number) =>
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
 const seconds = (ms: number) => `${Math.max(0, Math.ceil(ms / 1000))} s`;
-
-/** The states that end a rollout. */
-export const FINISHED = new Set(['completed', 'rolledBack', 'aborted', 'failed']);
 
 function names(list: readonly string[], most = 8): string {
   return list.length <= most
@@ -23,7 +21,7 @@ function stepLine(r: RolloutRecord, step: RolloutStep, k: number, now: number): 
   if (step.assignedAt === null) return `${head} waiting`;
   const applied = `applied ${step.applied.length}/${step.nodes.length}`;
   if (step.completedAt !== null) return `${head} ${applied}  done`;
-  const current = k === r.step && !FINISHED.has(r.status) && r.status !== 'rollingBack';
+  const current = k === r.step && !TERMINAL.has(r.status) && r.status !== 'rollingBack';
   if (!current) return `${head} ${applied}`;
   if (step.soakUntil !== null)
     return `${head} ${applied}  soaking${now < step.soakUntil ? `, ${seconds(step.soakUntil - now)} left` : ', then the health gate'}`;
@@ -48,7 +46,7 @@ export function renderRollout(r: RolloutRecord, now: number): string {
     lines.push(
       `  rollback: serial ${rb.serial} (a copy of ${rb.of}) to ${plural(rb.nodes.length, 'node')}, applied ${rb.applied.length}/${rb.nodes.length}`,
     );
-  } else if (!FINISHED.has(r.status))
+  } else if (!TERMINAL.has(r.status))
     lines.push(
       r.rollbackTo
         ? `  rolls back to: serial ${r.rollbackTo.of} (re-issued as ${r.rollbackTo.serial})`

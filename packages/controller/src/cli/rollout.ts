@@ -3,7 +3,8 @@ import type { RolloutRecord, RuleSetSummary } from '@rhi/contracts';
 import { ApiCallError, type ApiClient } from './api-client.js';
 import { RhictlUsageError, type Output } from './command.js';
 import { readRules } from './read-rules.js';
-import { FINISHED, renderRollout, renderRollouts } from './render-rollout.js';
+import { TERMINAL } from '../rollout/rollout-machine.js';
+import { renderRollout, renderRollouts } from './render-rollout.js';
 
 /** The options the rollout commands read. */
 export interface RolloutOptions {
@@ -75,7 +76,7 @@ function strategyOf(o: RolloutOptions): Record<string, unknown> {
 }
 
 /** 0 completed (or, without waiting, started), 1 stopped: rolled back, aborted or failed. */
-const exitOf = (r: RolloutRecord) => (FINISHED.has(r.status) && r.status !== 'completed' ? 1 : 0);
+const exitOf = (r: RolloutRecord) => (TERMINAL.has(r.status) && r.status !== 'completed' ? 1 : 0);
 
 /** Starts a rollout of `body.serial`; with `--wait`, follows it to its end. */
 async function startRollout(
@@ -142,7 +143,7 @@ async function follow(api: ApiClient, id: string, ctx: RolloutContext): Promise<
   for (;;) {
     const r = (await api.get<{ rollout: RolloutRecord }>(`/api/v1/rollouts/${encodeURIComponent(id)}`)).body
       .rollout;
-    const done = FINISHED.has(r.status) && r.outbox.length === 0;
+    const done = TERMINAL.has(r.status) && r.outbox.length === 0;
     if (r.revision !== last || done) {
       last = r.revision;
       if (ctx.options.json) {

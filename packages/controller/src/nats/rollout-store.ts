@@ -76,6 +76,9 @@ export function decodeRolloutRecord(bytes: Uint8Array, key: string): RolloutReco
  * back by `release` once the rollout has ended.
  */
 export class JetStreamRolloutStore implements RolloutStorePort {
+  /** The last record read or written, by revision (records are plain values, never changed in place). */
+  private last: StoredRollout | null = null;
+
   constructor(private readonly kv: KV) {}
 
   /** The rollout under way, if any. */
@@ -128,14 +131,21 @@ export class JetStreamRolloutStore implements RolloutStorePort {
     const key = rolloutKeys.record(id);
     const e = await this.kv.get(key);
     if (!e || e.operation !== 'PUT') return null;
-    return { record: decodeRolloutRecord(e.value, key), revision: e.revision };
+    // The runner reads the record every tick: one not written since is not unpacked again.
+    if (this.last?.record.id === id && this.last.revision === e.revision) return this.last;
+    return this.keep({ record: decodeRolloutRecord(e.value, key), revision: e.revision });
+  }
+
+  private keep(stored: StoredRollout): StoredRollout {
+    this.last = stored;
+    return stored;
   }
 
   /** Writes `record` over `revision`; throws {@link RolloutConflictError} when it moved meanwhile. */
   async update(record: RolloutRecord, revision: number): Promise<StoredRollout> {
     try {
       const next = await this.kv.update(rolloutKeys.record(record.id), encodeRolloutRecord(record), revision);
-      return { record, revision: next };
+      return this.keep({ record, revision: next });
     } catch (err) {
       if (isConflict(err)) throw new RolloutConflictError(record.id, revision);
       throw err;

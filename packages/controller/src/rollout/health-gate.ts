@@ -1,12 +1,10 @@
 import type { RolloutRecord } from '@rhi/contracts';
 import type { VipNodeState } from '../fleet/vip-view.js';
+import { MOVING } from './rollout-machine.js';
 import type { RolloutEvent } from './rollout-types.js';
 
 /** The node alerts that stop a rollout when one opens on a node that got its rule set. */
 const NODE_ALERTS: ReadonlySet<string> = new Set(['nodeDrift', 'nodeLost', 'nodeFlapping']);
-
-/** The states the gate watches: the rollout goes forward, or would once resumed. */
-const WATCHED: ReadonlySet<string> = new Set(['canary', 'batch', 'soaking', 'paused']);
 
 /** A node's part in a VIP as the gate reads it. */
 export interface GateVipNode {
@@ -61,7 +59,7 @@ function assignedAt(r: RolloutRecord): Map<string, number> {
  */
 export function healthEvents(input: HealthGateInput): RolloutEvent[] {
   const r = input.record;
-  if (!WATCHED.has(r.status)) return [];
+  if (!MOVING.has(r.status)) return [];
   const { now } = input;
   const slack = input.clockSlackMs ?? 10_000;
   const assigned = assignedAt(r);

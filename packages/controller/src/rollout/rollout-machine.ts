@@ -25,7 +25,7 @@ const MAX_TEXT = 1024;
 const clip = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 3)}...` : s);
 
 /** The states in which the rollout goes forward (or would, once resumed). */
-const MOVING: ReadonlySet<RolloutStatus> = new Set(['canary', 'batch', 'soaking', 'paused']);
+export const MOVING: ReadonlySet<RolloutStatus> = new Set(['canary', 'batch', 'soaking', 'paused']);
 /** The states that end a rollout: nothing moves it on by itself. */
 export const TERMINAL: ReadonlySet<RolloutStatus> = new Set(['completed', 'rolledBack', 'aborted', 'failed']);
 
