@@ -108,6 +108,11 @@ export const jetstream = {
   ackStream: 'RHI_V1_ACKS',
   /** KV bucket: the rollouts (keys: `rolloutKeys`), each a `RolloutRecord` written by compare-and-set. */
   rolloutBucket: 'rhi_v1_rollouts',
+  /**
+   * KV bucket with a bucket-wide TTL: each controller replica writes `replica.<id>` every few seconds to
+   * learn whether JetStream still takes writes (a cluster that lost its quorum does not).
+   */
+  probeBucket: 'rhi_v1_controller_probe',
 } as const;
 
 /** The subject a KV bucket stores `key` under: a put is published there (a core subscriber hears it). */

@@ -23,10 +23,13 @@ Usage:
                                                              (rules.signingKey, 0600) and PATH.pub (for each
                                                              agent's rules.trustedKeys); never overwrites
   rhi-controller nats init --dir D [--listen H:P] [--store-dir S] [--tls-hosts H1,H2]
+                           [--cluster N1=H:P/H:P,N2=...,N3=...]
                                                              NATS users for the fleet (nkeys): D/registry.json,
                                                              the controller's and system user's seeds (0600),
                                                              D/auth.conf (every user inside accounts {}), and
-                                                             D/nats-server.conf including it (unless there)
+                                                             D/nats-server.conf including it (unless there);
+                                                             --cluster: D/nats-server.N.conf per server
+                                                             (client/route listeners, routes to all, route TLS)
   rhi-controller nats add-node NAME --dir D [--labels k=v,...] [--reload PID|PIDFILE]
                                                              a node's user, allowed only its own subjects:
                                                              D/nodes/NAME.nk (its agent's nats.nkeyFile);
@@ -81,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'store-dir': { type: 'string' },
         reload: { type: 'string' },
         'tls-hosts': { type: 'string' },
+        cluster: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -39,6 +39,8 @@ export interface Timeline {
 export interface NatsHealth {
   readonly up: boolean;
   readonly reason?: string;
+  /** Why it is down, for the API's error: the connection, or JetStream without its quorum. */
+  readonly code?: 'NATS_UNAVAILABLE' | 'NATS_QUORUM_LOST';
 }
 
 /** The stored rule sets (JetStream): serials only go up, and a stored serial never changes. */

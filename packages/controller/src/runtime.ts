@@ -17,6 +17,7 @@ import { buildApp } from './http/app.js';
 import { ControllerMetrics } from './metrics.js';
 import { ensureAckStream, followAcks } from './nats/ack-stream.js';
 import { AlertPublisher, ensureAlertBucket } from './nats/alert-publisher.js';
+import { probeJetStream, QuorumState } from './nats/jetstream-probe.js';
 import { watchAssignments } from './nats/assignment-watch.js';
 import { ensureLeaseBucket, KvLease } from './nats/kv-lease.js';
 import { NatsNodeCommands } from './nats/node-commands.js';
@@ -57,7 +58,10 @@ export interface RuntimeOptions {
 export class ControllerRuntime {
   private readonly abort = new AbortController();
   private nc: NatsConnection | null = null;
-  private natsHealth: NatsHealth = { up: false, reason: 'not connected yet' };
+  private connection: NatsHealth = { up: false, reason: 'not connected yet' };
+  /** Whether JetStream takes writes while the connection is up (a cluster can lose its quorum). */
+  private readonly quorum = new QuorumState();
+  private probingJetStream: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private readonly drops = new DropLog(10_000);
   private readonly transitions: TransitionWindow;
@@ -258,8 +262,16 @@ export class ControllerRuntime {
           replicas: nats.replicas,
           maxAgeMs: this.options.config.fleet.statusRetentionMs,
         });
-        this.natsHealth = { up: true };
+        this.connection = { up: true };
         this.logger.info({ event: 'natsConnected', server: nc.getServer() }, 'connected to NATS');
+        this.probingJetStream = probeJetStream(nc, {
+          replicaId: this.replicaId,
+          replicas: nats.replicas,
+          state: this.quorum,
+          connected: () => this.connection.up,
+          logger: this.logger,
+          signal: this.abort.signal,
+        });
         void this.watchConnection(nc);
         this.countTransitions(nc);
         this.following = followStatuses(
@@ -269,6 +281,7 @@ export class ControllerRuntime {
           () => {
             this.caughtUp = true;
           },
+          this.followerRestarted('status'),
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'statusFollowFailed', err }, 'status stream stopped');
@@ -283,7 +296,7 @@ export class ControllerRuntime {
             onReadFailed: (err) =>
               this.logger.warn(
                 { event: 'heartbeatReadFailed', err },
-                'could not read the heartbeat stream after a reconnect; live heartbeats go on',
+                'could not read the heartbeat stream; live heartbeats go on, it is read again',
               ),
           },
           this.abort.signal,
@@ -295,6 +308,7 @@ export class ControllerRuntime {
           nc,
           (m) => this.ingestHealth(m.subject, m.data),
           this.abort.signal,
+          this.followerRestarted('health'),
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'healthFollowFailed', err }, 'health stream stopped');
@@ -306,6 +320,7 @@ export class ControllerRuntime {
           () => {
             this.acksCaughtUp = true;
           },
+          this.followerRestarted('acks'),
         ).catch((err: unknown) => {
           if (!this.abort.signal.aborted)
             this.logger.error({ event: 'ackFollowFailed', err }, 'acks stream stopped');
@@ -339,7 +354,7 @@ export class ControllerRuntime {
         this.runningRollouts = this.runRollouts();
         return;
       } catch (err) {
-        this.natsHealth = { up: false, reason: (err as Error).message };
+        this.connection = { up: false, reason: (err as Error).message };
         if (attempt === 0 || attempt % 30 === 0)
           this.logger.error({ event: 'natsUnreachable', err, attempt }, 'cannot connect to NATS; retrying');
         await this.nc?.close().catch(() => undefined);
@@ -349,19 +364,44 @@ export class ControllerRuntime {
     }
   }
 
+  /**
+   * NATS as the API and the runner see it: the connection, and JetStream answering on it. With the
+   * connection up but JetStream silent (a cluster that lost its quorum), the state says so: the view is
+   * served read-only, stale, and writes answer 503 `NATS_QUORUM_LOST`.
+   */
+  get natsHealth(): NatsHealth {
+    if (!this.connection.up) return this.connection;
+    if (this.quorum.lost !== null)
+      return {
+        up: false,
+        code: 'NATS_QUORUM_LOST',
+        reason: `NATS quorum lost: JetStream takes no writes (${this.quorum.lost}); the view is the last one read, writes wait for the quorum`,
+      };
+    return this.connection;
+  }
+
   private async watchConnection(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
-        this.natsHealth = { up: false, reason: `disconnected from ${s.server}` };
+        this.connection = { up: false, reason: `disconnected from ${s.server}` };
         this.logger.warn(
           { event: 'natsDisconnected', server: s.server },
           'NATS connection lost; serving the last view',
         );
       } else if (s.type === 'reconnect') {
-        this.natsHealth = { up: true };
+        this.connection = { up: true };
         this.logger.info({ event: 'natsReconnected', server: s.server }, 'NATS connection back');
       }
     }
+  }
+
+  /** Logs a stream follower made again (its consumer went with a server, or stopped answering). */
+  private followerRestarted(stream: string): (reason: string) => void {
+    return (reason) =>
+      this.logger.warn(
+        { event: 'streamFollowerRestarted', stream, reason },
+        `the ${stream} stream's follower was made again from where it was: ${reason}`,
+      );
   }
 
   /** Counts route transitions from the events stream, from a window ago on, at their stored times. */
@@ -374,6 +414,7 @@ export class ControllerRuntime {
       () => {
         this.transitionsCaughtUp = true;
       },
+      this.followerRestarted('events'),
     ).catch((err: unknown) => {
       if (!this.abort.signal.aborted)
         this.logger.error({ event: 'transitionFollowFailed', err }, 'transition follower stopped');
@@ -583,6 +624,7 @@ export class ControllerRuntime {
     await this.followingAcks;
     await this.watchingAssignments;
     await this.runningRollouts;
+    await this.probingJetStream;
     await this.watchingRollouts;
     await this.nc?.close().catch(() => undefined);
   }

@@ -4,10 +4,12 @@ import {
   NatsRegistryError,
   NatsRegistrySchema,
   renderAuthConfig,
+  renderServerConfig,
   withNode,
   withoutNode,
   type NatsRegistry,
 } from '../src/nats-admin/registry.js';
+import { clusterOf } from '../src/nats-admin/nats-command.js';
 import { subjectAltName } from '../src/nats-admin/tls.js';
 
 // The registry of NATS users and the server authorization rendered from it (pure); the permissions
@@ -95,5 +97,71 @@ describe('subjectAltName', () => {
     );
     expect(() => subjectAltName([])).toThrow(expect.objectContaining({ code: 'NATS_TLS_HOST_INVALID' }));
     expect(() => subjectAltName(['bad host'])).toThrow(/neither a host name nor an IP address/);
+  });
+});
+
+describe('clusterOf (--cluster)', () => {
+  it('reads three members with their client and route listeners', () => {
+    expect(
+      clusterOf(
+        'n1=198.18.0.1:4222/198.18.0.1:6222, n2=198.18.0.2:4222/198.18.0.2:6222,n3=[2001:db8::3]:4222/[2001:db8::3]:6222',
+      ),
+    ).toEqual([
+      { name: 'n1', client: '198.18.0.1:4222', route: '198.18.0.1:6222' },
+      { name: 'n2', client: '198.18.0.2:4222', route: '198.18.0.2:6222' },
+      { name: 'n3', client: '[2001:db8::3]:4222', route: '[2001:db8::3]:6222' },
+    ]);
+    expect(clusterOf(undefined)).toBeUndefined();
+  });
+
+  it('names what is wrong: the shape, a port, a name or a listener twice, fewer than three', () => {
+    const three = 'n1=h1:4222/h1:6222,n2=h2:4222/h2:6222,n3=h3:4222/h3:6222';
+    expect(() => clusterOf('n1=h1:4222')).toThrow(/NAME=CLIENT_HOST:PORT\/ROUTE_HOST:PORT.*'n1=h1:4222'/);
+    expect(() => clusterOf(three.replace('h2:6222', 'h2:99999'))).toThrow(/n2's route address 'h2:99999'/);
+    expect(() => clusterOf(three.replace('n3=', 'n1='))).toThrow(/names n1 twice/);
+    expect(() => clusterOf(three.replace('h3:4222', 'h1:6222'))).toThrow(/h1:6222 is given to two listeners/);
+    expect(() => clusterOf('n1=h1:4222/h1:6222,n2=h2:4222/h2:6222')).toThrow(/at least 3 servers.*not 2/);
+  });
+});
+
+describe('renderServerConfig for a cluster member', () => {
+  const members = [
+    { name: 'n1', client: '198.18.0.1:4222', route: '198.18.0.1:6222' },
+    { name: 'n2', client: '198.18.0.2:4222', route: '198.18.0.2:6222' },
+    { name: 'n3', client: '198.18.0.3:4222', route: '198.18.0.3:6222' },
+  ];
+  const base = {
+    listen: '198.18.0.2:4222',
+    storeDir: '/var/lib/nats/n2',
+    maxFileStore: '10G',
+    maxMemoryStore: '1G',
+  };
+
+  it('names the server, routes to every member and keeps explicit storage limits', () => {
+    const text = renderServerConfig({ ...base, cluster: { name: 'rhi', members, self: 1 } });
+    expect(text).toContain('server_name: "n2"');
+    expect(text).toContain('listen: "198.18.0.2:6222"');
+    expect(text).toContain(
+      'routes: ["nats://198.18.0.1:6222", "nats://198.18.0.2:6222", "nats://198.18.0.3:6222"]',
+    );
+    expect(text).toContain('max_file_store: 10G');
+    expect(text).not.toMatch(/^authorization/m);
+    expect(text).toContain('include auth.conf');
+  });
+
+  it('secures the routes with mutual TLS when made with TLS', () => {
+    const text = renderServerConfig({
+      ...base,
+      tls: true,
+      cluster: {
+        name: 'rhi',
+        members,
+        self: 1,
+        tls: { cert: '/d/tls/server.pem', key: '/d/tls/server.key', ca: '/d/tls/ca.pem' },
+      },
+    });
+    expect(text).toContain('"tls://198.18.0.1:6222"');
+    expect(text).toMatch(/cluster \{[\s\S]*tls \{[\s\S]*verify: true[\s\S]*\}\n\}/);
+    expect(text).toContain('include tls.conf');
   });
 });

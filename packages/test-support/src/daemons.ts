@@ -178,6 +178,50 @@ export async function startNats(): Promise<NatsInstance> {
   };
 }
 
+/** nats-servers of one cluster, each started on its own config file, each restartable. */
+export interface NatsCluster {
+  /** Server `i`'s log so far. */
+  log(i: number): string;
+  /** Stops server `i` (SIGTERM), keeping its storage. */
+  stop(i: number): Promise<void>;
+  /** Starts server `i` again on its config (same ports, same storage); resolves once it is ready. */
+  start(i: number): Promise<void>;
+  /** Kills every server (their storage is the caller's). */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts one nats-server per config file (a cluster's members, as `rhi-controller nats init --cluster`
+ * writes them) and resolves once they are ready and have elected a JetStream metadata leader.
+ */
+export async function startNatsCluster(configs: readonly string[]): Promise<NatsCluster> {
+  const daemons: (Daemon | null)[] = configs.map(() => null);
+  const start = async (i: number) => {
+    const d = Daemon.spawn('nats-server', ['-c', configs[i]!]);
+    daemons[i] = d;
+    await waitFor(`nats-server ${configs[i]} to be ready`, () => {
+      if (!d.running) throw new GiveUp(`nats-server ${configs[i]} exited: ${d.log}`);
+      return d.log.includes('Server is ready') ? true : undefined;
+    });
+  };
+  await Promise.all(configs.map((_, i) => start(i)));
+  await waitFor(
+    'the cluster to elect a JetStream metadata leader',
+    () => (daemons.some((d) => d?.log.includes('JetStream cluster new metadata leader')) ? true : undefined),
+    30_000,
+  );
+  return {
+    log: (i) => daemons[i]?.log ?? '',
+    stop: async (i) => {
+      await daemons[i]?.stop();
+    },
+    start,
+    destroy: async () => {
+      await Promise.all(daemons.map((d) => d?.kill()));
+    },
+  };
+}
+
 /** A nats-server started on a config file of the test's (its listen address overridden). */
 export interface ConfiguredNats {
   readonly url: string;

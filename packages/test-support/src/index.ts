@@ -1,5 +1,12 @@
-export type { Backends, BirdInstance, ConfiguredNats, NatsInstance } from './daemons.js';
-export { birdCommand, startBackends, startBird, startNats, startNatsWithConfig } from './daemons.js';
+export type { Backends, BirdInstance, ConfiguredNats, NatsCluster, NatsInstance } from './daemons.js';
+export {
+  birdCommand,
+  startBackends,
+  startBird,
+  startNats,
+  startNatsCluster,
+  startNatsWithConfig,
+} from './daemons.js';
 export type { HaproxyInstance, HaproxyOptions, ReloadOptions } from './haproxy.js';
 export { startHaproxy, statsCommand } from './haproxy.js';
 export type { BgpPair, RouteLogEntry } from './bgp-pair.js';

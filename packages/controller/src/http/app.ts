@@ -63,7 +63,37 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
 
   app.setErrorHandler((err, request, reply) => {
-    if (err instanceof ApiError) return reply.status(err.status).send(err.body());
+    const nats = deps.nats();
+    if (err instanceof ApiError) {
+      // A write refused for NATS while the cluster has lost its quorum says so.
+      if (err.code === 'NATS_UNAVAILABLE' && nats.code === 'NATS_QUORUM_LOST')
+        return reply
+          .status(503)
+          .send(new ApiError(503, 'NATS_QUORUM_LOST', nats.reason ?? 'NATS quorum lost').body());
+      return reply.status(err.status).send(err.body());
+    }
+    // JetStream failing under a write that started before the quorum was seen lost.
+    const message = (err as Error).message ?? '';
+    if (
+      /jetstream is not enabled|temporarily unavailable|TimeoutError|timeout/i.test(message) &&
+      (err as { statusCode?: number }).statusCode === undefined
+    ) {
+      request.log.warn(
+        { event: 'apiNatsFailed', err, url: request.url },
+        'a NATS request failed under the API',
+      );
+      return reply
+        .status(503)
+        .send(
+          new ApiError(
+            503,
+            /jetstream is not enabled|temporarily unavailable/i.test(message)
+              ? 'NATS_QUORUM_LOST'
+              : 'NATS_UNAVAILABLE',
+            `NATS did not do it: ${message}; nothing was changed that the answer does not say`,
+          ).body(),
+        );
+    }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status < 500)
       return reply.status(status).send({ error: { code: 'BAD_REQUEST', message: (err as Error).message } });
@@ -105,10 +135,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (nats.up) return reply.send(payload);
     return reply.status(503).send({
       ...payload,
-      error: {
-        code: 'NATS_UNAVAILABLE',
-        message: `NATS is unreachable (${nats.reason ?? 'no connection'}): this view may be stale`,
-      },
+      error:
+        nats.code === 'NATS_QUORUM_LOST'
+          ? {
+              code: 'NATS_QUORUM_LOST',
+              message: `${nats.reason ?? 'NATS quorum lost'}: this view may be stale`,
+            }
+          : {
+              code: 'NATS_UNAVAILABLE',
+              message: `NATS is unreachable (${nats.reason ?? 'no connection'}): this view may be stale`,
+            },
     });
   };
 

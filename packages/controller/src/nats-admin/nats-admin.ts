@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import {
   assertNewNode,
@@ -9,15 +9,18 @@ import {
   renderServerConfig,
   withNode,
   withoutNode,
+  type ClusterMember,
   type NatsRegistry,
 } from './registry.js';
-import { natsTls } from './tls.js';
+import { natsTls, tlsFiles } from './tls.js';
 
 /** The files of a `rhi-controller nats` directory. */
 export const natsFiles = {
   registry: 'registry.json',
   auth: 'auth.conf',
   server: 'nats-server.conf',
+  /** A cluster member's config, beside `auth.conf` and `tls.conf` that it includes. */
+  clusterServer: (name: string) => `nats-server.${name}.conf`,
   controllerSeed: 'controller.nk',
   systemSeed: 'system.nk',
   nodeSeed: (node: string) => join('nodes', `${node}.nk`),
@@ -92,6 +95,11 @@ export interface NatsInitOptions {
   readonly maxMemoryStore?: string;
   /** Hosts (names, addresses) the servers are reached by: a CA and a server certificate are made for them. */
   readonly tlsHosts?: readonly string[];
+  /**
+   * The servers of a cluster (three in production, on three hosts): one config per member instead of
+   * `nats-server.conf`, each with its routes to all, and its own store under `storeDir/<name>`.
+   */
+  readonly cluster?: readonly ClusterMember[];
 }
 
 /**
@@ -126,19 +134,47 @@ export async function natsInit(dir: string, options: NatsInitOptions): Promise<s
   ];
   const tls = options.tlsHosts !== undefined && options.tlsHosts.length > 0;
   if (tls) for (const f of await natsTls(dir, options.tlsHosts!)) written.push(relative(dir, f));
-  const server = renderServerConfig({
-    listen: options.listen,
-    storeDir: options.storeDir,
+  const limits = {
     maxFileStore: options.maxFileStore ?? '10G',
     maxMemoryStore: options.maxMemoryStore ?? '1G',
-    tls,
-  });
-  try {
-    await writeFile(join(dir, natsFiles.server), server, { mode: 0o640, flag: 'wx' });
-    written.push(natsFiles.server);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+  };
+  const configs: [string, string][] = options.cluster
+    ? options.cluster.map((m, self) => [
+        natsFiles.clusterServer(m.name),
+        renderServerConfig({
+          listen: m.client,
+          storeDir: join(options.storeDir, m.name),
+          ...limits,
+          tls,
+          cluster: {
+            name: 'rhi',
+            members: options.cluster!,
+            self,
+            ...(tls
+              ? {
+                  tls: {
+                    cert: join(resolve(dir), tlsFiles.server),
+                    key: join(resolve(dir), tlsFiles.serverKey),
+                    ca: join(resolve(dir), tlsFiles.ca),
+                  },
+                }
+              : {}),
+          },
+        }),
+      ])
+    : [
+        [
+          natsFiles.server,
+          renderServerConfig({ listen: options.listen, storeDir: options.storeDir, ...limits, tls }),
+        ],
+      ];
+  for (const [file, text] of configs)
+    try {
+      await writeFile(join(dir, file), text, { mode: 0o640, flag: 'wx' });
+      written.push(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   return written.map((f) => join(dir, f));
 }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { natsAddNode, natsFiles, natsInit, natsRemoveNode } from './nats-admin.js';
+import type { ClusterMember } from './registry.js';
 import { natsTls, tlsFiles } from './tls.js';
 
 /** The options `rhi-controller nats` reads. */
@@ -11,6 +12,8 @@ export interface NatsCommandOptions {
   readonly 'store-dir'?: string | undefined;
   /** Hosts the servers are reached by, comma-separated: TLS for them (init, tls). */
   readonly 'tls-hosts'?: string | undefined;
+  /** init: the servers of a cluster, `NAME=CLIENT_HOST:PORT/ROUTE_HOST:PORT` joined by commas. */
+  readonly cluster?: string | undefined;
   /** Send SIGHUP to this nats-server (a pid, or a pid file) once the authorization is written. */
   readonly reload?: string | undefined;
 }
@@ -40,6 +43,42 @@ function hostsOf(text: string | undefined): string[] | undefined {
     .map((h) => h.trim())
     .filter(Boolean);
   return hosts.length ? hosts : undefined;
+}
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** `--cluster n1=10.0.0.1:4222/10.0.0.1:6222,...`: the members, each named once, on distinct addresses. */
+export function clusterOf(text: string | undefined): ClusterMember[] | undefined {
+  if (text === undefined) return undefined;
+  const members: ClusterMember[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const m = /^([A-Za-z0-9_-]{1,64})=([^/\s]+)\/([^/\s]+)$/.exec(part);
+    if (!m)
+      throw new NatsCommandUsageError(
+        `--cluster takes NAME=CLIENT_HOST:PORT/ROUTE_HOST:PORT joined by commas (n1=10.0.0.1:4222/10.0.0.1:6222), not '${part}'`,
+      );
+    const [, name, client, route] = m as unknown as [string, string, string, string];
+    for (const [what, a] of [
+      ['client', client],
+      ['route', route],
+    ] as const) {
+      const hp = HOST_PORT.exec(a);
+      if (!hp || Number(hp[2]) < 1 || Number(hp[2]) > 65535)
+        throw new NatsCommandUsageError(`--cluster: ${name}'s ${what} address '${a}' is not HOST:PORT`);
+    }
+    if (members.some((x) => x.name === name))
+      throw new NatsCommandUsageError(`--cluster names ${name} twice`);
+    const taken = members.flatMap((x) => [x.client, x.route]);
+    for (const a of [client, route])
+      if (taken.includes(a) || (a === route && a === client))
+        throw new NatsCommandUsageError(`--cluster: ${a} is given to two listeners`);
+    members.push({ name, client, route });
+  }
+  if (members.length < 3)
+    throw new NatsCommandUsageError(
+      `--cluster needs at least 3 servers (R3 streams keep their quorum with one down), not ${members.length}`,
+    );
+  return members;
 }
 
 async function reload(target: string | undefined, out: (s: string) => void): Promise<void> {
@@ -72,13 +111,19 @@ export async function natsCommand(
     case 'init': {
       if (name !== undefined)
         throw new NatsCommandUsageError(
-          'usage: rhi-controller nats init --dir DIR [--listen H:P] [--store-dir D]',
+          'usage: rhi-controller nats init --dir DIR [--listen H:P | --cluster N=H:P/H:P,...] [--store-dir D] [--tls-hosts H1,H2]',
+        );
+      if (o.cluster !== undefined && o.listen !== undefined)
+        throw new NatsCommandUsageError(
+          '--listen and --cluster do not go together: --cluster names every listener',
         );
       const tlsHosts = hostsOf(o['tls-hosts']);
+      const cluster = clusterOf(o.cluster);
       const written = await natsInit(dir, {
         listen: o.listen ?? '127.0.0.1:4222',
         storeDir: o['store-dir'] ?? join(dir, 'jetstream'),
         ...(tlsHosts ? { tlsHosts } : {}),
+        ...(cluster ? { cluster } : {}),
       });
       out(`wrote ${written.join(', ')}\n`);
       out(`the controller's seed is ${join(dir, natsFiles.controllerSeed)}: its config's nats.nkeyFile\n`);
@@ -86,7 +131,13 @@ export async function natsCommand(
         out(
           `clients speak TLS: give them nats.servers tls://HOST:PORT and nats.tls.ca ${join(dir, tlsFiles.ca)}\n`,
         );
-      out(`start the server with: nats-server -c ${join(dir, natsFiles.server)}\n`);
+      if (cluster) {
+        for (const m of cluster)
+          out(`start ${m.name} with: nats-server -c ${join(dir, natsFiles.clusterServer(m.name))}\n`);
+        out(
+          `give the controller and agents every server: nats.servers ${cluster.map((m) => `${tlsHosts ? 'tls' : 'nats'}://${m.client}`).join(',')}; the controller nats.replicas 3\n`,
+        );
+      } else out(`start the server with: nats-server -c ${join(dir, natsFiles.server)}\n`);
       return 0;
     }
     case 'tls': {

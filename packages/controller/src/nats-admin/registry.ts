@@ -122,7 +122,28 @@ export function renderAuthConfig(r: NatsRegistry): string {
   ].join('\n');
 }
 
-/** A server config to start from: listen, JetStream with explicit limits, and the authorization included. */
+/** One server of a cluster: its name, the address clients dial, the address its peers route to. */
+export interface ClusterMember {
+  readonly name: string;
+  readonly client: string;
+  readonly route: string;
+}
+
+/** The routes and their TLS a cluster member's config holds. */
+export interface ClusterOptions {
+  readonly name: string;
+  readonly members: readonly ClusterMember[];
+  /** This member's index in `members`. */
+  readonly self: number;
+  /** Route TLS (mutual: each server presents `tls/server.pem` and verifies its peers against the CA). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+}
+
+/**
+ * A server config to start from: listen, JetStream with explicit limits (without them JetStream claims
+ * about 75% of the machine's memory and disk), the authorization included, TLS for clients included, and
+ * for a cluster member its name, routes to every member and route TLS. Pure.
+ */
 export function renderServerConfig(options: {
   readonly listen: string;
   readonly storeDir: string;
@@ -130,15 +151,43 @@ export function renderServerConfig(options: {
   readonly maxMemoryStore: string;
   /** Include `tls.conf` (written by `rhi-controller nats tls`): clients must then speak TLS. */
   readonly tls?: boolean;
+  readonly cluster?: ClusterOptions;
 }): string {
+  const c = options.cluster;
+  const self = c ? c.members[c.self] : undefined;
+  if (c && !self) throw new RangeError(`cluster member ${c.self} is not one of ${c.members.length}`);
+  const clusterBlock =
+    c && self
+      ? [
+          '# The cluster: routes to every member (its own is ignored), mutual TLS when made with --tls-hosts.',
+          'cluster {',
+          `  name: ${quote(c.name)}`,
+          `  listen: ${quote(self.route)}`,
+          `  routes: [${c.members.map((m) => quote(`${c.tls ? 'tls' : 'nats'}://${m.route}`)).join(', ')}]`,
+          ...(c.tls
+            ? [
+                '  tls {',
+                `    cert_file: ${quote(c.tls.cert)}`,
+                `    key_file: ${quote(c.tls.key)}`,
+                `    ca_file: ${quote(c.tls.ca)}`,
+                '    verify: true',
+                '    timeout: 2',
+                '  }',
+              ]
+            : []),
+          '}',
+        ]
+      : [];
   return [
     '# A nats-server config for rhi, written by rhi-controller nats init (edit freely; it is not rewritten).',
+    ...(self ? [`server_name: ${quote(self.name)}`] : []),
     `listen: ${quote(options.listen)}`,
     'jetstream {',
     `  store_dir: ${quote(options.storeDir)}`,
     `  max_file_store: ${options.maxFileStore}`,
     `  max_memory_store: ${options.maxMemoryStore}`,
     '}',
+    ...clusterBlock,
     '# Users and their permissions: rewritten by rhi-controller nats add-node / remove-node.',
     'include auth.conf',
     ...(options.tls

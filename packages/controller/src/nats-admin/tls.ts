@@ -72,7 +72,8 @@ async function openssl(args: readonly string[]): Promise<void> {
 
 /**
  * `rhi-controller nats tls`: a CA (made once, kept) and a server certificate for `hosts` signed by it
- * (P-256 keys, 0600), and `tls.conf` for the server to include. Run again to renew the server's
+ * (P-256 keys, 0600; for client and route connections alike, so it is a TLS client too: the servers of
+ * a cluster present it to each other), and `tls.conf` for the server to include. Run again to renew the server's
  * certificate (new hosts, or before `days` run out): the CA, which every client trusts, stays.
  */
 export async function natsTls(dir: string, hosts: readonly string[], days = 825): Promise<string[]> {
@@ -127,7 +128,7 @@ export async function natsTls(dir: string, hosts: readonly string[], days = 825)
   ]);
   await writeFile(
     ext,
-    `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n`,
+    `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n`,
   );
   await openssl([
     'x509',

@@ -24,6 +24,7 @@ export async function followAcks(
   onAck: (ack: StoredMessage) => void,
   signal: AbortSignal,
   onCaughtUp?: () => void,
+  onRestart?: (reason: string) => void,
 ): Promise<void> {
-  await followLatest(nc, ackStream, onAck, signal, onCaughtUp);
+  await followLatest(nc, ackStream, onAck, signal, onCaughtUp, onRestart);
 }

@@ -1,5 +1,6 @@
-import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { followOrdered } from './ordered-follow.js';
 
 const PULL_BATCH = 1000;
 
@@ -50,7 +51,8 @@ export async function ensureLatestStream(nc: NatsConnection, options: LatestStre
 /**
  * Follows the stream from the latest message of every subject on (an ordered consumer, `last per
  * subject`): a cold replica gets every node's latest first, then each message as it is published. The
- * consumer resumes by itself across reconnects. `onCaughtUp` is called once, when the stream's messages
+ * consumer resumes across reconnects, and is made again when the server holding it went down
+ * ({@link followOrdered}; `onRestart` says so). `onCaughtUp` is called once, when the stream's messages
  * at the start are all delivered (at once if it held none). Ends when `signal` aborts.
  */
 export async function followLatest(
@@ -59,13 +61,9 @@ export async function followLatest(
   onMessage: (message: StoredMessage) => void,
   signal: AbortSignal,
   onCaughtUp: () => void = () => undefined,
+  onRestart: (reason: string) => void = () => undefined,
 ): Promise<void> {
-  const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  const consumer = await js.consumers.get(stream.name, {
-    deliver_policy: DeliverPolicy.LastPerSubject,
-    filter_subjects: stream.subject,
-  });
   let caughtUp = false;
   const caughtUpNow = () => {
     if (caughtUp) return;
@@ -74,12 +72,16 @@ export async function followLatest(
   };
   // Pulls of 1,000 (the next one when 750 are left): a fleet's heartbeats cost a pull every 250 messages,
   // not every 25 as with the default of 100.
-  const messages = await consumer.consume({ max_messages: PULL_BATCH });
-  const stop = () => void messages.close();
-  signal.addEventListener('abort', stop, { once: true });
-  if ((await jsm.streams.info(stream.name)).state.messages === 0) caughtUpNow();
-  try {
-    for await (const m of messages) {
+  await followOrdered(nc, {
+    stream: stream.name,
+    filter: stream.subject,
+    start: 'lastPerSubject',
+    maxMessages: PULL_BATCH,
+    signal,
+    onConsuming: async () => {
+      if (!caughtUp && (await jsm.streams.info(stream.name)).state.messages === 0) caughtUpNow();
+    },
+    onMessage: (m) => {
       const { timestampNanos, pending } = m.info;
       onMessage({
         subject: m.subject,
@@ -88,8 +90,7 @@ export async function followLatest(
         pending,
       });
       if (pending === 0) caughtUpNow();
-    }
-  } finally {
-    signal.removeEventListener('abort', stop);
-  }
+    },
+    onRestart,
+  });
 }

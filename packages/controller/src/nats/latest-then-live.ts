@@ -1,6 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, QueuedIterator, Status } from '@nats-io/transport-node';
 import type { StoredMessage } from './latest-stream.js';
+import { PULL_EXPIRES_MS } from './ordered-follow.js';
 
 const PULL_BATCH = 1000;
 
@@ -9,26 +10,32 @@ export interface LatestOrLive extends StoredMessage {
   readonly replayed: boolean;
 }
 
+/** How long one read of the stream may take before it is given up (a cluster member went down under it). */
+export const READ_TIMEOUT_MS = 10_000;
+
 /**
  * Reads the latest message of every subject the stream holds, up to its last message at the start, then
- * closes the consumer. Returns how many were read.
+ * closes the consumer. Returns how many were read; throws when the read took over `timeoutMs`.
  */
 export async function readLatest(
   nc: NatsConnection,
   stream: { readonly name: string; readonly subject: string },
   onMessage: (message: LatestOrLive) => void,
   signal: AbortSignal,
+  timeoutMs = READ_TIMEOUT_MS,
 ): Promise<number> {
-  const jsm = await jetstreamManager(nc);
+  const overdue = AbortSignal.timeout(timeoutMs);
+  const jsm = await jetstreamManager(nc, { timeout: Math.min(timeoutMs, 5000) });
   const { last_seq: lastSeq, messages: held } = (await jsm.streams.info(stream.name)).state;
   if (held === 0 || signal.aborted) return 0;
   const consumer = await jetstream(nc).consumers.get(stream.name, {
     deliver_policy: DeliverPolicy.LastPerSubject,
     filter_subjects: stream.subject,
   });
-  const messages = await consumer.consume({ max_messages: PULL_BATCH });
+  const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS });
   const stop = () => void messages.close();
   signal.addEventListener('abort', stop, { once: true });
+  overdue.addEventListener('abort', stop, { once: true });
   let read = 0;
   try {
     for await (const m of messages) {
@@ -40,8 +47,11 @@ export async function readLatest(
     }
   } finally {
     signal.removeEventListener('abort', stop);
+    overdue.removeEventListener('abort', stop);
     await messages.close();
   }
+  if (overdue.aborted && !signal.aborted)
+    throw new Error(`reading ${stream.name} took over ${timeoutMs} ms (${read} read)`);
   return read;
 }
 
@@ -83,7 +93,17 @@ export async function followLatestThenLive(
   };
   signal.addEventListener('abort', stop, { once: true });
   try {
-    await readLatest(nc, stream, onMessage, signal);
+    // The first read is retried until it succeeds: the view waits for it before asking nodes for statuses.
+    for (;;) {
+      try {
+        await readLatest(nc, stream, onMessage, signal);
+        break;
+      } catch (err) {
+        if (signal.aborted || nc.isClosed()) return;
+        handlers.onReadFailed?.(err);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     handlers.onCaughtUp?.();
     for await (const s of statuses) {
       if (s.type !== 'reconnect') continue;

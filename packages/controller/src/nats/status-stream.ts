@@ -30,8 +30,9 @@ export async function followStatuses(
   onStatus: (status: StoredStatus) => void,
   signal: AbortSignal,
   onCaughtUp?: () => void,
+  onRestart?: (reason: string) => void,
 ): Promise<void> {
-  await followLatest(nc, statusStream, onStatus, signal, onCaughtUp);
+  await followLatest(nc, statusStream, onStatus, signal, onCaughtUp, onRestart);
 }
 
 const heartbeatStream = { name: names.heartbeatStream, subject: subjects.allHeartbeats };
@@ -66,6 +67,7 @@ export async function followHealth(
   nc: NatsConnection,
   onReport: (report: StoredMessage) => void,
   signal: AbortSignal,
+  onRestart?: (reason: string) => void,
 ): Promise<void> {
-  await followLatest(nc, healthStream, onReport, signal);
+  await followLatest(nc, healthStream, onReport, signal, undefined, onRestart);
 }

@@ -2,6 +2,7 @@ import { jetstream as names, subjects } from '@rhi/contracts';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseRouteTransition } from '../fleet/transitions.js';
+import { followOrdered } from './ordered-follow.js';
 
 const decoder = new TextDecoder();
 
@@ -23,8 +24,8 @@ async function firstSeqSince(nc: NatsConnection, since: number): Promise<number>
 /**
  * Follows the agents' events in the events stream (`rhi.v1.events.*`: not the controller's alert events)
  * from those stored at `since` on, and calls `onTransition` with the node, the route and the stored time (epoch ms)
- * of each route transition; other events and malformed messages count for nothing. An ordered consumer:
- * it resumes by itself across reconnects and server restarts, delivering each message once. `onCaughtUp`
+ * of each route transition; other events and malformed messages count for nothing. An ordered consumer
+ * ({@link followOrdered}): it resumes across reconnects and server losses, delivering each message once. `onCaughtUp`
  * is called once, when what the stream held at the start is delivered (at once if nothing). Ends when
  * `signal` aborts.
  */
@@ -34,31 +35,29 @@ export async function followTransitions(
   onTransition: (node: string, route: string, storedAt: number) => void,
   signal: AbortSignal,
   onCaughtUp: () => void = () => undefined,
+  onRestart: (reason: string) => void = () => undefined,
 ): Promise<void> {
   // The consumer starts at a sequence, not a time: nats.js recreates an ordered consumer from its
   // config with a start sequence, which nats-server refuses beside an `opt_start_time`, forever.
-  const consumer = await jetstream(nc).consumers.get(names.eventsStream, {
-    filter_subjects: subjects.allNodeEvents,
-    opt_start_seq: await firstSeqSince(nc, since),
-  });
   let caughtUp = false;
   const caughtUpNow = () => {
     if (caughtUp) return;
     caughtUp = true;
     onCaughtUp();
   };
-  const messages = await consumer.consume();
-  const stop = () => void messages.close();
-  signal.addEventListener('abort', stop, { once: true });
-  if (signal.aborted) stop();
-  if ((await consumer.info(true)).num_pending === 0) caughtUpNow();
-  try {
-    for await (const m of messages) {
+  await followOrdered(nc, {
+    stream: names.eventsStream,
+    filter: subjects.allNodeEvents,
+    start: { seq: await firstSeqSince(nc, since) },
+    signal,
+    onConsuming: async (consumer) => {
+      if (!caughtUp && (await consumer.info(true)).num_pending === 0) caughtUpNow();
+    },
+    onMessage: (m) => {
       const t = parseRouteTransition(m.subject, decoder.decode(m.data));
       if (t !== null) onTransition(t.node, t.route, Math.floor(m.info.timestampNanos / 1_000_000));
       if (m.info.pending === 0) caughtUpNow();
-    }
-  } finally {
-    signal.removeEventListener('abort', stop);
-  }
+    },
+    onRestart,
+  });
 }
