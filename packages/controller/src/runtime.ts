@@ -246,7 +246,7 @@ export class ControllerRuntime {
         });
         this.runner = new RolloutRunner({
           store: rolloutStore,
-          effects: new NatsRolloutEffects(nc, ruleSetKv),
+          effects: new NatsRolloutEffects(nc),
           owner: this.replicaId,
           now: () => Date.now(),
           ackOf: (node) => this.ruleSetStates.lastAck(node),

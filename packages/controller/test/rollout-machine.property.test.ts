@@ -217,3 +217,56 @@ describe('rollout machine, under random inputs', () => {
     );
   });
 });
+
+describe('rollout machine, acks in one batch', () => {
+  it('ends where the same acks one by one end, with the same effects, in one transition', () => {
+    const ackArb = fc.record({
+      aimed: fc.boolean(),
+      pick: fc.nat(),
+      node,
+      serial: fc.constantFrom(10 as const, 11 as const, 12 as const),
+      result: fc.constantFrom(
+        'applied' as const,
+        'applied' as const,
+        'applied' as const,
+        'rejected' as const,
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 0, maxLength: 40 }),
+        fc.array(ackArb, { minLength: 1, maxLength: 30 }),
+        (before, batch) => {
+          const d = new Drive(newRollout({ steps, strategy }));
+          let now = T;
+          d.send({ type: 'start', now, by: 'alice' });
+          for (const { step, advance } of before) {
+            now += advance;
+            const event = eventOf(step, now, d);
+            if (event) d.send(event);
+          }
+          now += 1;
+          const acks = batch.map((a) => {
+            const e = eventOf({ kind: 'ack', ...a }, now, d) as Extract<RolloutEvent, { type: 'ack' }>;
+            const { type: _type, now: _now, ...rest } = e;
+            return rest;
+          });
+          let one = d.state;
+          const effects: unknown[] = [];
+          for (const a of acks) {
+            const t = applyRolloutEvent(one, { type: 'ack', now, ...a });
+            one = t.state;
+            effects.push(...t.effects);
+          }
+          const all = applyRolloutEvent(d.state, { type: 'acks', now, acks });
+          expect(all.effects).toEqual(effects);
+          expect(all.changed).toBe(one !== d.state);
+          // The revision counts transitions: fewer for the batch (one while the acks only add nodes).
+          expect({ ...all.state, revision: 0 }).toEqual({ ...one, revision: 0 });
+          expect(all.state.revision).toBeLessThanOrEqual(one.revision);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -355,6 +355,93 @@ function onAck(state: RolloutRecord, e: Extract<RolloutEvent, { type: 'ack' }>):
   return done(d, e.now);
 }
 
+type AckInput = Extract<RolloutEvent, { type: 'acks' }>['acks'][number];
+
+/**
+ * Where an `applied` ack that only adds its node goes: `rollback`, a forward step's index, or null for an
+ * ack that does more (or nothing): those go through {@link onAck} one by one.
+ */
+function plainApplied(r: RolloutRecord, a: AckInput): number | 'rollback' | null {
+  if (a.result !== 'applied') return null;
+  if (a.serial === r.ruleSet.serial && a.hash === r.ruleSet.hash) {
+    if (!MOVING.has(r.status)) return null;
+    const k = assignedStepOf(r, a.node);
+    if (k === undefined || nodeSet(r.steps[k]!.applied).has(a.node)) return null;
+    if (r.rejected.some((x) => x.node === a.node)) return null;
+    return k;
+  }
+  const rb = r.rollback;
+  if (!rb || r.status !== 'rollingBack' || a.serial !== rb.serial || a.hash !== rb.hash) return null;
+  if (!nodeSet(rb.nodes).has(a.node) || nodeSet(rb.applied).has(a.node)) return null;
+  if (rb.rejected.some((x) => x.node === a.node)) return null;
+  return 'rollback';
+}
+
+/** The `applied` acks gathered by {@link onAcks}, added in one transition. */
+function addApplied(
+  state: RolloutRecord,
+  forward: ReadonlyMap<number, readonly string[]>,
+  rollback: readonly string[],
+  now: number,
+): RolloutTransition {
+  const d = new Draft(state);
+  if (rollback.length > 0) {
+    const rb = d.r.rollback!;
+    const applied = [...rb.applied, ...rollback];
+    d.r.rollback = { ...rb, applied };
+    if (applied.length === rb.nodes.length) {
+      d.r.status = 'rolledBack';
+      d.timeline('rolledBack', d.self, now, { serial: rb.serial });
+    }
+    return done(d, now);
+  }
+  for (const [k, nodes] of forward) d.patchStep(k, { applied: [...d.step(k).applied, ...nodes] });
+  d.r.lastProgressAt = now;
+  const k = d.r.step;
+  if (forward.has(k) && (d.r.status === 'canary' || d.r.status === 'batch') && stepApplied(d.step(k)))
+    startSoak(d, now);
+  return done(d, now);
+}
+
+function onAcks(state: RolloutRecord, e: Extract<RolloutEvent, { type: 'acks' }>): RolloutTransition {
+  let record = state;
+  const effects: RolloutEffect[] = [];
+  let changed = false;
+  let forward = new Map<number, string[]>();
+  let rollback: string[] = [];
+  let gathered = new Set<string>();
+  const take = (t: RolloutTransition) => {
+    if (!t.changed) return;
+    record = t.state;
+    effects.push(...t.effects);
+    changed = true;
+  };
+  const flush = () => {
+    if (gathered.size === 0) return;
+    take(addApplied(record, forward, rollback, e.now));
+    forward = new Map();
+    rollback = [];
+    gathered = new Set();
+  };
+  for (const a of e.acks) {
+    const where = gathered.has(a.node) ? null : plainApplied(record, a);
+    if (where === null) {
+      flush();
+      take(onAck(record, { ...a, type: 'ack', now: e.now }));
+    } else {
+      gathered.add(a.node);
+      if (where === 'rollback') rollback.push(a.node);
+      else {
+        const nodes = forward.get(where);
+        if (nodes) nodes.push(a.node);
+        else forward.set(where, [a.node]);
+      }
+    }
+  }
+  flush();
+  return changed ? { state: record, effects, changed: true, refusal: null } : unchanged(state);
+}
+
 function onTick(state: RolloutRecord, now: number): RolloutTransition {
   const r = state;
   const deadline = r.strategy.progressDeadlineMs;
@@ -448,6 +535,8 @@ export function applyRolloutEvent(state: RolloutRecord, e: RolloutEvent): Rollou
     }
     case 'ack':
       return onAck(state, e);
+    case 'acks':
+      return onAcks(state, e);
     case 'alert': {
       if (!MOVING.has(r.status)) return unchanged(state);
       const k = assignedStepOf(r, e.node);

@@ -26,6 +26,15 @@ export type RolloutEvent =
       readonly reason?: string;
       readonly code?: string;
     }
+  /**
+   * Many agents' answers at once, as a runner reads them in one pass: the same as each `ack` in order,
+   * in one transition (a step of 10,000 nodes is one copy of its `applied`, not one per ack).
+   */
+  | {
+      readonly type: 'acks';
+      readonly now: number;
+      readonly acks: readonly Omit<Extract<RolloutEvent, { type: 'ack' }>, 'type' | 'now'>[];
+    }
   /** An alert opened on a node at `openedAt`. */
   | {
       readonly type: 'alert';

@@ -35,8 +35,12 @@ interface Drive {
 const isConflict = (err: unknown) => (err as { code?: string }).code === 'ROLLOUT_CONFLICT';
 
 /** The acks that may move the rollout: from nodes that have not yet answered its current serial. */
-function ackEvents(r: RolloutRecord, ackOf: (node: string) => RuleSetAck | undefined, now: number) {
-  const events: RolloutEvent[] = [];
+function ackEvents(
+  r: RolloutRecord,
+  ackOf: (node: string) => RuleSetAck | undefined,
+  now: number,
+): Extract<RolloutEvent, { type: 'acks' }> {
+  const events: Extract<RolloutEvent, { type: 'ack' }>[] = [];
   const take = (nodes: readonly string[], answered: ReadonlySet<string>, serial: number, hash: string) => {
     for (const n of nodes) {
       if (answered.has(n)) continue;
@@ -48,7 +52,7 @@ function ackEvents(r: RolloutRecord, ackOf: (node: string) => RuleSetAck | undef
     const rb = r.rollback;
     const answered = new Set([...rb.applied, ...rb.rejected.map((x) => x.node)]);
     take(rb.nodes, answered, rb.serial, rb.hash);
-    return events;
+    return { type: 'acks', now, acks: events };
   }
   const rejected = new Set(r.rejected.map((x) => x.node));
   for (const step of r.steps) {
@@ -56,7 +60,7 @@ function ackEvents(r: RolloutRecord, ackOf: (node: string) => RuleSetAck | undef
     const answered = new Set([...step.applied, ...rejected]);
     take(step.nodes, answered, r.ruleSet.serial, r.ruleSet.hash);
   }
-  return events;
+  return { type: 'acks', now, acks: events };
 }
 
 /**
@@ -107,7 +111,7 @@ export class RolloutRunner {
     };
     for (const e of events) feed(e);
     const drive = this.driveOf(record);
-    for (const e of ackEvents(record, this.deps.ackOf, now)) feed(e);
+    feed(ackEvents(record, this.deps.ackOf, now));
     if (drive.foreseen) {
       const fleet = this.deps.fleet();
       for (const e of healthEvents({
