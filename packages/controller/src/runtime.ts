@@ -617,18 +617,38 @@ export class ControllerRuntime {
     if (this.timer) clearInterval(this.timer);
     await this.lease?.stop(options.releaseLease ?? true);
     await this.app.close();
-    await this.following;
-    await this.followingHealth;
-    await this.followingHeartbeats;
-    await this.followingTransitions;
-    await this.followingAcks;
-    await this.watchingAssignments;
-    await this.runningRollouts;
-    await this.probingJetStream;
-    await this.watchingRollouts;
+    // Each loop ends on the abort; one stuck in a NATS call is given STOP_WAIT_MS, then the connection's
+    // close ends it. A stop never hangs, and says what it waited for in vain.
+    const loops: [string, Promise<unknown>][] = [
+      ['statuses', this.following],
+      ['health', this.followingHealth],
+      ['heartbeats', this.followingHeartbeats],
+      ['transitions', this.followingTransitions],
+      ['acks', this.followingAcks],
+      ['assignments', this.watchingAssignments],
+      ['rollouts', this.runningRollouts],
+      ['probe', this.probingJetStream],
+      ['rolloutWatch', this.watchingRollouts],
+    ];
+    const pending = new Set(loops.map(([name]) => name));
+    for (const [name, p] of loops) void p.finally(() => pending.delete(name)).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(loops.map(([, p]) => p)),
+      new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (pending.size > 0)
+      this.logger.warn(
+        { event: 'stopWaitTimedOut', pending: [...pending] },
+        `stopping: ${[...pending].join(', ')} did not end within ${STOP_WAIT_MS} ms; closing the NATS connection under them`,
+      );
     await this.nc?.close().catch(() => undefined);
   }
 }
+
+/** How long a stop waits for the NATS loops to end before it closes the connection under them. */
+const STOP_WAIT_MS = 5000;
 
 function splitListen(listen: string): [string, number] {
   const at = listen.lastIndexOf(':');
