@@ -46,6 +46,10 @@ describe('the controller on a 3-node NATS cluster', () => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
+  const healthz = async () => {
+    const res = await fetch(`http://127.0.0.1:${replica.address?.port}/healthz`);
+    return { status: res.status, body: (await res.json()) as { ok: boolean; reason?: string } };
+  };
   /** A simulated agent's status, on the server that stays up. */
   let latest = '';
   /**
@@ -112,8 +116,7 @@ describe('the controller on a 3-node NATS cluster', () => {
     });
     await waitFor(
       'the controller on the cluster',
-      async () =>
-        (await fetch(`http://127.0.0.1:${replica.address?.port}/healthz`)).status === 200 ? true : undefined,
+      async () => ((await healthz()).status === 200 ? true : undefined),
       30_000,
     );
     agent = await connect({
@@ -145,10 +148,9 @@ describe('the controller on a 3-node NATS cluster', () => {
     report('198.18.231.1/32');
     await showing('198.18.231.1/32');
     watching = setInterval(() => {
-      void fetch(`http://127.0.0.1:${replica.address?.port}/healthz`)
-        .then((r) => r.json() as Promise<{ reason?: string }>)
-        .then((b) => {
-          if (/quorum lost/i.test(b.reason ?? '')) quorumLostSeen.push(Date.now());
+      void healthz()
+        .then(({ body }) => {
+          if (/quorum lost/i.test(body.reason ?? '')) quorumLostSeen.push(Date.now());
         })
         .catch(() => undefined);
     }, 250);
@@ -209,9 +211,8 @@ describe('the controller on a 3-node NATS cluster', () => {
     const health = await waitFor(
       'the quorum seen lost',
       async () => {
-        const res = await fetch(`http://127.0.0.1:${replica.address?.port}/healthz`);
-        const body = (await res.json()) as { ok: boolean; reason?: string };
-        return res.status === 503 && /quorum lost/i.test(body.reason ?? '') ? body : undefined;
+        const { status, body } = await healthz();
+        return status === 503 && /quorum lost/i.test(body.reason ?? '') ? body : undefined;
       },
       30_000,
       200,
@@ -228,10 +229,7 @@ describe('the controller on a 3-node NATS cluster', () => {
     for (const i of down) await cluster.start(i);
     await waitFor(
       'the quorum back',
-      async () => {
-        const res = await fetch(`http://127.0.0.1:${replica.address?.port}/healthz`);
-        return res.status === 200 ? true : undefined;
-      },
+      async () => ((await healthz()).status === 200 ? true : undefined),
       30_000,
       200,
     );

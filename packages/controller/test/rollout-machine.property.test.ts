@@ -35,6 +35,14 @@ type Step =
   | { kind: 'effectsDone'; fraction: number };
 
 const node = fc.constantFrom(...NODES);
+/** An ack's fields: aimed at what the rollout waits for, or any node and serial; mostly `applied`. */
+const ackFields = {
+  aimed: fc.boolean(),
+  pick: fc.nat(),
+  node,
+  serial: fc.constantFrom(10 as const, 11 as const, 12 as const),
+  result: fc.constantFrom('applied' as const, 'applied' as const, 'applied' as const, 'rejected' as const),
+};
 const stepArb: fc.Arbitrary<{ step: Step; advance: number }> = fc.record({
   advance: fc.oneof(
     { weight: 2, arbitrary: fc.constant(0) },
@@ -44,19 +52,7 @@ const stepArb: fc.Arbitrary<{ step: Step; advance: number }> = fc.record({
   step: fc.oneof(
     {
       weight: 8,
-      arbitrary: fc.record({
-        kind: fc.constant('ack' as const),
-        aimed: fc.boolean(),
-        pick: fc.nat(),
-        node,
-        serial: fc.constantFrom(10 as const, 11 as const, 12 as const),
-        result: fc.constantFrom(
-          'applied' as const,
-          'applied' as const,
-          'applied' as const,
-          'rejected' as const,
-        ),
-      }),
+      arbitrary: fc.record({ kind: fc.constant('ack' as const), ...ackFields }),
     },
     { weight: 4, arbitrary: fc.constantFrom({ kind: 'healthy' as const }, { kind: 'tick' as const }) },
     {
@@ -220,18 +216,7 @@ describe('rollout machine, under random inputs', () => {
 
 describe('rollout machine, acks in one batch', () => {
   it('ends where the same acks one by one end, with the same effects, in one transition', () => {
-    const ackArb = fc.record({
-      aimed: fc.boolean(),
-      pick: fc.nat(),
-      node,
-      serial: fc.constantFrom(10 as const, 11 as const, 12 as const),
-      result: fc.constantFrom(
-        'applied' as const,
-        'applied' as const,
-        'applied' as const,
-        'rejected' as const,
-      ),
-    });
+    const ackArb = fc.record(ackFields);
     fc.assert(
       fc.property(
         fc.array(stepArb, { minLength: 0, maxLength: 40 }),

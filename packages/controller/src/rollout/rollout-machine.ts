@@ -288,6 +288,32 @@ function stop(
 /** Whether every node of the current step has applied. */
 const stepApplied = (step: RolloutStep) => step.applied.length === step.nodes.length;
 
+/** `applied` acks that only add their nodes (one, or those {@link onAcks} gathered), in one transition. */
+function addApplied(
+  state: RolloutRecord,
+  forward: ReadonlyMap<number, readonly string[]>,
+  rollback: readonly string[],
+  now: number,
+): RolloutTransition {
+  const d = new Draft(state);
+  if (rollback.length > 0) {
+    const rb = d.r.rollback!;
+    const applied = [...rb.applied, ...rollback];
+    d.r.rollback = { ...rb, applied };
+    if (applied.length === rb.nodes.length) {
+      d.r.status = 'rolledBack';
+      d.timeline('rolledBack', d.self, now, { serial: rb.serial });
+    }
+    return done(d, now);
+  }
+  for (const [k, nodes] of forward) d.patchStep(k, { applied: [...d.step(k).applied, ...nodes] });
+  d.r.lastProgressAt = now;
+  const k = d.r.step;
+  if (forward.has(k) && (d.r.status === 'canary' || d.r.status === 'batch') && stepApplied(d.step(k)))
+    startSoak(d, now);
+  return done(d, now);
+}
+
 function onAck(state: RolloutRecord, e: Extract<RolloutEvent, { type: 'ack' }>): RolloutTransition {
   const r = state;
   if (e.serial === r.ruleSet.serial && e.hash === r.ruleSet.hash) {
@@ -298,12 +324,7 @@ function onAck(state: RolloutRecord, e: Extract<RolloutEvent, { type: 'ack' }>):
       if (rejectedBefore || !MOVING.has(r.status)) return unchanged(state);
       const step = r.steps[k]!;
       if (step.applied.includes(e.node)) return unchanged(state);
-      const d = new Draft(state);
-      d.patchStep(k, { applied: [...step.applied, e.node] });
-      d.r.lastProgressAt = e.now;
-      if (k === d.r.step && (d.r.status === 'canary' || d.r.status === 'batch') && stepApplied(d.step(k)))
-        startSoak(d, e.now);
-      return done(d, e.now);
+      return addApplied(state, new Map([[k, [e.node]]]), [], e.now);
     }
     if (rejectedBefore) return unchanged(state);
     const d = new Draft(state);
@@ -329,14 +350,7 @@ function onAck(state: RolloutRecord, e: Extract<RolloutEvent, { type: 'ack' }>):
   if (!nodeSet(rb.nodes).has(e.node) || rb.rejected.some((x) => x.node === e.node)) return unchanged(state);
   if (e.result === 'applied') {
     if (rb.applied.includes(e.node)) return unchanged(state);
-    const d = new Draft(state);
-    const applied = [...rb.applied, e.node];
-    d.r.rollback = { ...rb, applied };
-    if (applied.length === rb.nodes.length) {
-      d.r.status = 'rolledBack';
-      d.timeline('rolledBack', d.self, e.now, { serial: rb.serial });
-    }
-    return done(d, e.now);
+    return addApplied(state, new Map(), [e.node], e.now);
   }
   const d = new Draft(state);
   const reason = e.reason ?? 'rejected';
@@ -375,32 +389,6 @@ function plainApplied(r: RolloutRecord, a: AckInput): number | 'rollback' | null
   if (!nodeSet(rb.nodes).has(a.node) || nodeSet(rb.applied).has(a.node)) return null;
   if (rb.rejected.some((x) => x.node === a.node)) return null;
   return 'rollback';
-}
-
-/** The `applied` acks gathered by {@link onAcks}, added in one transition. */
-function addApplied(
-  state: RolloutRecord,
-  forward: ReadonlyMap<number, readonly string[]>,
-  rollback: readonly string[],
-  now: number,
-): RolloutTransition {
-  const d = new Draft(state);
-  if (rollback.length > 0) {
-    const rb = d.r.rollback!;
-    const applied = [...rb.applied, ...rollback];
-    d.r.rollback = { ...rb, applied };
-    if (applied.length === rb.nodes.length) {
-      d.r.status = 'rolledBack';
-      d.timeline('rolledBack', d.self, now, { serial: rb.serial });
-    }
-    return done(d, now);
-  }
-  for (const [k, nodes] of forward) d.patchStep(k, { applied: [...d.step(k).applied, ...nodes] });
-  d.r.lastProgressAt = now;
-  const k = d.r.step;
-  if (forward.has(k) && (d.r.status === 'canary' || d.r.status === 'batch') && stepApplied(d.step(k)))
-    startSoak(d, now);
-  return done(d, now);
 }
 
 function onAcks(state: RolloutRecord, e: Extract<RolloutEvent, { type: 'acks' }>): RolloutTransition {
