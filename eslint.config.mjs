@@ -36,7 +36,11 @@ export default tseslint.config(
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
             { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:client', 'type:core', 'type:testing'] },
+            { sourceTag: 'type:ui', onlyDependOnLibsWithTags: ['type:core'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:ui', 'type:client', 'type:core', 'type:testing'],
+            },
             {
               sourceTag: 'type:e2e',
               onlyDependOnLibsWithTags: ['type:app', 'type:client', 'type:core', 'type:testing'],

@@ -5,13 +5,23 @@ import type { ViteUserConfig } from 'vitest/config';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-/** Resolves every `@rhi/<pkg>` import to that package's TypeScript source, so tests never need a build. */
-export const sourceAliases = Object.fromEntries(
-  readdirSync(join(root, 'packages')).map((name) => [
-    `@rhi/${name}`,
-    join(root, 'packages', name, 'src', 'index.ts'),
-  ]),
-);
+type Exports = Record<string, { readonly '@rhi/source'?: string }>;
+
+/**
+ * Resolves every `@rhi/<pkg>` import (and subpath, e.g. `@rhi/contracts/fleet`) that its package.json
+ * maps under the `@rhi/source` condition to that TypeScript source, so tests never need a build. A
+ * package with no such entry (the dashboard, whose export is its built page) resolves as Node does.
+ */
+export const sourceAliases = readdirSync(join(root, 'packages')).flatMap((name) => {
+  const manifest = join(root, 'packages', name, 'package.json');
+  const { exports = {} } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Exports };
+  return Object.entries(exports).flatMap(([subpath, entry]) => {
+    const source = entry['@rhi/source'];
+    if (!source) return [];
+    const id = `@rhi/${name}${subpath.slice(1)}`.replace(/[/.]/g, (c) => `\\${c}`);
+    return [{ find: new RegExp(`^${id}$`), replacement: join(root, 'packages', name, source) }];
+  });
+});
 
 /**
  * With RHI_TEST_REPORT_DIR set (scripts/soak-tests.sh sets it), each package's run also writes vitest's

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 / Ubuntu machine (run as root, or with sudo available):
 #   1. Debian packages the tests use as real daemons and tools (haproxy 2.6, bird2 2.0, nats-server 2.9,
-#      iproute2, openssl for the NATS TLS the controller makes);
+#      iproute2, openssl for the NATS TLS the controller makes, Debian's chromium and a font for the
+#      dashboard's browser tests);
 #   2. Node 24 LTS under .tools/ (the system Node is left alone);
 #   3. npm dependencies (npm ci, only when package-lock.json changed).
 # Every step checks first and does nothing when already done.
@@ -11,7 +12,7 @@ cd "$RHI_ROOT"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-APT_PACKAGES=(haproxy bird2 nats-server iproute2 ca-certificates openssl)
+APT_PACKAGES=(haproxy bird2 nats-server iproute2 ca-certificates openssl chromium fonts-dejavu-core)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

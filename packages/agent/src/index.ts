@@ -34,7 +34,7 @@ export type { NodeIdentity } from './nats/messages.js';
 export { toAgentEvent, toNodeStatus } from './nats/messages.js';
 export { NodeStatusStamper } from './nats/status-stamper.js';
 export type { NatsLinkOptions } from './nats/nats-link.js';
-export { HEALTH_REPORT_INTERVAL_MS, NatsLink } from './nats/nats-link.js';
+export { HEALTH_REPORT_INTERVAL_MS, NatsLink, parsedCommands } from './nats/nats-link.js';
 export type { CompactHealth } from './core/health-report.js';
 export { compactHealth, healthReport } from './core/health-report.js';
 export type {

@@ -1,7 +1,8 @@
 import type { Command, SignedRuleSet } from '@rhi/contracts';
 import { describe, expect, it } from 'vitest';
-import { handleCommand } from '../src/app/command-handler.js';
+import { handleCommand, handleExaminedCommand } from '../src/app/command-handler.js';
 import type { Acceptance } from '../src/core/accept-rule-set.js';
+import type { PersistableExamination } from '../src/app/rule-set-worker.js';
 import type { DrainRequest } from '../src/core/drain-state.js';
 
 const envelope = { schema: 'rhi.v1.ruleset', serial: 4 } as unknown as SignedRuleSet;
@@ -18,6 +19,11 @@ function ports(fromController: boolean, verdict: Acceptance) {
         push: (e: SignedRuleSet) => {
           if (!fromController) throw new Error('rule set judged without rules.fromController');
           done.push(`push ${JSON.stringify(e)}`);
+          return Promise.resolve(verdict);
+        },
+        pushExamined: (e: PersistableExamination) => {
+          if (!fromController) throw new Error('rule set judged without rules.fromController');
+          done.push(`pushExamined ${e.ok ? 'ok' : e.code}`);
           return Promise.resolve(verdict);
         },
       },
@@ -58,5 +64,39 @@ describe('command handler', () => {
     });
     expect(await handleCommand(command({ type: 'undrain' }), p)).toEqual({ result: 'applied' });
     expect(done).toEqual(['drain {"reason":"kernel","timeoutMs":2000}', 'undrain']);
+  });
+});
+
+describe('command handler, for a command read where rule sets are examined', () => {
+  const examined: PersistableExamination = {
+    ok: false,
+    code: 'RULESET_BAD_SIGNATURE',
+    reason: 'bad signature',
+  };
+
+  it('judges an examined rule set and answers the verdict with its code', async () => {
+    const { done, ports: p } = ports(true, refused);
+    expect(await handleExaminedCommand({ kind: 'ruleset', id: 'c1', examined }, p)).toEqual({
+      result: 'rejected',
+      reason: 'RULESET_BAD_SIGNATURE: bad signature',
+    });
+    expect(done).toEqual(['pushExamined RULESET_BAD_SIGNATURE']);
+  });
+
+  it('refuses an examined rule set unjudged without rules.fromController, and still drains', async () => {
+    const { done, ports: p } = ports(false, refused);
+    expect(await handleExaminedCommand({ kind: 'ruleset', id: 'c1', examined }, p)).toMatchObject({
+      result: 'rejected',
+      reason: expect.stringContaining('rules.fromController'),
+    });
+    const drain = command({ type: 'drain', waitSessions: 3 }) as Extract<Command, { type: 'drain' }>;
+    expect(await handleExaminedCommand({ kind: 'command', command: drain }, p)).toEqual({
+      result: 'applied',
+    });
+    const undrain = command({ type: 'undrain' }) as Extract<Command, { type: 'undrain' }>;
+    expect(await handleExaminedCommand({ kind: 'command', command: undrain }, p)).toEqual({
+      result: 'applied',
+    });
+    expect(done).toEqual(['drain {"waitSessions":3}', 'undrain']);
   });
 });

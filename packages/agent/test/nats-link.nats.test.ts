@@ -14,7 +14,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from '@rhi/contracts';
-import { NatsLink } from '../src/nats/nats-link.js';
+import { NatsLink, parsedCommands } from '../src/nats/nats-link.js';
 import type { AgentSnapshot, HealthEvent } from '../src/loop/ports.js';
 import { recordingLogger } from './support/fakes.js';
 import { agentSnapshot, plannedRoute } from './support/snapshots.js';
@@ -81,10 +81,10 @@ describe('NATS link against a real nats-server', () => {
       password: server.password,
       heartbeatMs: 60_000,
       logger,
-      onCommand: async (command) => {
+      readCommand: parsedCommands(async (command) => {
         commands.push(command);
         return command.type === 'drain' ? { result: 'applied' } : { result: 'rejected', reason: 'not today' };
-      },
+      }),
     });
     link.start();
     await waitFor('the link to connect', () => (link.connected ? true : undefined));
@@ -275,7 +275,7 @@ describe('NATS link against a real nats-server', () => {
       heartbeatMs: 200,
       statusRefreshMs: 1500,
       logger,
-      onCommand: async () => ({ result: 'rejected', reason: 'not here' }),
+      readCommand: parsedCommands(async () => ({ result: 'rejected', reason: 'not here' })),
     });
     try {
       beating.start();

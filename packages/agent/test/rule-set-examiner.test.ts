@@ -188,6 +188,75 @@ describe('the rule-set worker', () => {
     expect(examiner.threadId).not.toBeNull();
   });
 
+  it('reads a command in the worker as the main thread does, copying the bytes NATS gave', async () => {
+    const { text, state } = bigRuleSet(500);
+    const envelope = signRuleSet(parse(text).ruleSet, { privateKeyPem, keyId: 'ops', serial: 3 });
+    const json = new TextEncoder().encode(
+      JSON.stringify({ schema: 'rhi.v1.command', id: 'push-3', type: 'ruleset', ruleSet: envelope }),
+    );
+    // NATS hands a view into its own read buffer: the examiner must not take that buffer away.
+    const pool = new Uint8Array(json.length + 64);
+    const bytes = pool.subarray(32, 32 + json.length);
+    bytes.set(json);
+    const { examiner } = worker();
+    const off = await examiner.examineCommand(bytes);
+    expect(examiner.threadId).not.toBeNull();
+    expect(pool.byteLength).toBe(json.length + 64);
+    expect(bytes).toEqual(json);
+    const on = await new InlineExaminer(base).examineCommand(bytes);
+    if (off.kind !== 'ruleset' || on.kind !== 'ruleset') throw new Error('not read as a rule set');
+    expect(off.id).toBe('push-3');
+    expect(comparable(off.examined, state)).toEqual(comparable(on.examined, state));
+    expect(off.examined).toMatchObject({ ok: true, candidate: { serial: 3, ruleCount: 500 } });
+    expect(JSON.parse(new TextDecoder().decode(off.examined.persisted))).toEqual({
+      schema: 'rhi.v1.persisted-ruleset',
+      source: 'controller',
+      envelope: JSON.parse(JSON.stringify(envelope)),
+    });
+  });
+
+  it('reads a control command on the main thread even with minRules 0, starting no worker', async () => {
+    const { examiner } = worker({ minRules: 0 });
+    const undrain = { schema: 'rhi.v1.command', id: 'u-1', type: 'undrain' };
+    expect(await examiner.examineCommand(new TextEncoder().encode(JSON.stringify(undrain)))).toEqual({
+      kind: 'command',
+      command: undrain,
+    });
+    expect(await examiner.examineCommand(new TextEncoder().encode('{"id":"u-2"'))).toEqual({
+      kind: 'refused',
+      id: '',
+      reason: 'command is not JSON',
+    });
+    expect(examiner.threadId).toBeNull();
+  });
+
+  it('refuses a command as a rule set, its id read from the bytes, when the worker fails on it', async () => {
+    const { examiner } = worker({ workerUrl: faulty });
+    const envelope = signRuleSet(parse(bigRuleSet(10).text).ruleSet, {
+      privateKeyPem,
+      keyId: 'ops',
+      serial: 3,
+    });
+    const command = (id: string) =>
+      new TextEncoder().encode(
+        JSON.stringify({ schema: 'rhi.v1.command', id, type: 'ruleset', ruleSet: envelope }),
+      );
+    expect(await examiner.examineCommand(command('#crash'))).toEqual({
+      kind: 'ruleset',
+      id: '#crash',
+      examined: {
+        ok: false,
+        code: 'RULESET_WORKER_FAILED',
+        reason: 'the worker judging it crashed: the worker broke',
+      },
+    });
+    expect(await examiner.examineCommand(command('next'))).toMatchObject({
+      kind: 'ruleset',
+      id: 'next',
+      examined: { ok: true },
+    });
+  });
+
   it('refuses what is left once closed', async () => {
     const { examiner } = worker({ workerUrl: faulty });
     const hanging = examiner.examineFile('#hang\n', 'rules.cfg');

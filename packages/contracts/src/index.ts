@@ -99,3 +99,15 @@ export type { NodeAnswer, OperatorAction } from './operator-action.js';
 export { NodeAnswerSchema, OperatorActionSchema } from './operator-action.js';
 export type { NatsPermissions } from './permissions.js';
 export { agentInboxPrefix, agentPermissions, controllerPermissions } from './permissions.js';
+export type { FleetMatrix, MatrixCell, MatrixCellState, MatrixNode, MatrixVip } from './fleet-matrix.js';
+export { MATRIX_CELLS } from './fleet-matrix.js';
+export type {
+  ApiAlert,
+  ApiCaller,
+  NodeDetail,
+  NodeRuleSetState,
+  NodeSummary,
+  RuleSetSync,
+  VipNodeState,
+  VipSummary,
+} from './fleet-api.js';

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { subjects, type RolloutRecord } from '@rhi/contracts';
+import { dashboardAssets } from '@rhi/dashboard';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -162,6 +163,7 @@ export class ControllerRuntime {
       ...(key ? { rollouts } : {}),
       drains,
       ruleSetStates,
+      page: dashboardAssets,
       logger,
       version,
     });

@@ -153,6 +153,43 @@ describe('controller API', () => {
     expect((await get('/api/v1/vips/nonsense')).statusCode).toBe(400);
   });
 
+  it('serves the VIP x node matrix, whole or for some columns, and refuses a bad node list', async () => {
+    const { get, view, setNow } = start();
+    view.ingest(
+      'rhi.v1.status.lb3',
+      status('lb3', {
+        drain: { drained: true, since: iso(T0), mode: 'withdraw' },
+        routes: [
+          withdrawn('198.18.200.1/32', { reason: 'drained', decision: 'advertise' }),
+          route('198.18.200.2/32', { desired: false, inBird: false, reason: 'drained' }),
+        ],
+      }),
+      T0,
+    );
+    const whole = (await get('/api/v1/matrix')).json();
+    expect(whole.nodes.map((n: { name: string }) => n.name)).toEqual(['lb1', 'lb2', 'lb3']);
+    expect(
+      whole.vips.map((v: { id: string; cells: string; advertisers: number }) => [
+        v.id,
+        v.cells,
+        v.advertisers,
+      ]),
+    ).toEqual([
+      ['vol1%198.18.200.1/32', 'AWN', 1],
+      ['vol1%198.18.200.2/32', '..N', 0],
+    ]);
+    expect(whole).toMatchObject({ stale: false, changeId: expect.any(Number) });
+    const some = (await get('/api/v1/matrix?nodes=lb3,nope,lb1')).json();
+    expect(some.nodes.map((n: { name: string }) => n.name)).toEqual(['lb3', 'lb1']);
+    expect(some.vips.map((v: { cells: string }) => v.cells)).toEqual(['NA', 'N.']);
+    setNow(T0 + 16_000);
+    expect((await get('/api/v1/matrix')).json().vips[0].cells).toBe('LLL');
+    const bad = await get('/api/v1/matrix?nodes=lb1,no%20spaces');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'BAD_QUERY', field: 'nodes.1' });
+    expect((await get('/api/v1/matrix', null)).statusCode).toBe(401);
+  });
+
   it('lists nodes, shows one with its last status, and a lost node as lost', async () => {
     const { get, setNow } = start();
     setNow(T0 + 16_000);

@@ -18,10 +18,11 @@ import type { AgentSnapshot } from '../loop/ports.js';
 import { InjectorFailure } from '../loop/ports.js';
 import { AssignmentFollower } from '../nats/assignment-follower.js';
 import { NodeStatusStamper } from '../nats/status-stamper.js';
+import type { ReadCommand } from '../nats/nats-link.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { StateStore } from '../state/state-store.js';
 import { birdPort } from './bird-port.js';
-import { handleCommand } from './command-handler.js';
+import { handleExaminedCommand } from './command-handler.js';
 import { DrainKeeper } from './drain-keeper.js';
 import { EventRingSink } from './event-ring-sink.js';
 import { openAdmin, PreflightFailedError, readRunFiles } from './preflight.js';
@@ -324,6 +325,7 @@ export class AgentApp {
           node: config.node.name,
           pollMs: nats.assignmentPollMs,
           ruleSets: this.parts.ruleSets,
+          examiner: this.parts.examiner,
           logger: this.logger,
         })
       : null;
@@ -346,7 +348,7 @@ export class AgentApp {
       ...(tls ? { tls } : {}),
       heartbeatMs: nats.heartbeatMs,
       logger: this.logger,
-      onCommand: (command) => this.command(command),
+      readCommand: (bytes) => this.readCommand(bytes),
       onConnection: (up) => this.metrics.natsConnected(up),
       ...(follower ? { onConnect: (nc) => follower.connected(nc) } : {}),
     });
@@ -354,10 +356,31 @@ export class AgentApp {
     this.nats.start();
   }
 
-  /** Carries out a command from the controller. */
-  command(command: Command): Promise<CommandAnswer> {
-    const { deps, ruleSets, drains } = this.parts;
-    return handleCommand(command, { fromController: deps.config.rules.fromController, ruleSets, drains });
+  /**
+   * Reads a command from NATS's bytes where rule sets are examined (the worker, unless it is small), so
+   * that a pushed rule set is neither parsed, checked, copied nor encoded on the main thread; then says
+   * how to carry it out.
+   */
+  async readCommand(bytes: Uint8Array): Promise<ReadCommand> {
+    const { deps, ruleSets, drains, examiner } = this.parts;
+    const read = await examiner.examineCommand(bytes);
+    if (read.kind === 'refused') return { ok: false, id: read.id, reason: read.reason };
+    const ports = { fromController: deps.config.rules.fromController, ruleSets, drains };
+    return {
+      ok: true,
+      id: read.kind === 'command' ? read.command.id : read.id,
+      op: read.kind === 'command' ? read.command.type : 'ruleset',
+      run: () => handleExaminedCommand(read, ports),
+    };
+  }
+
+  /**
+   * Carries out a command as if it came from NATS: its JSON read as {@link readCommand} reads a
+   * command's bytes (for tests and tools).
+   */
+  async command(command: Command): Promise<CommandAnswer> {
+    const read = await this.readCommand(new TextEncoder().encode(JSON.stringify(command)));
+    return read.ok ? read.run() : { result: 'rejected', reason: read.reason };
   }
 
   drain(request: DrainRequest): Promise<void> {

@@ -1,18 +1,35 @@
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import type { RuleSetAssignment } from '@rhi/contracts';
 import type { Logger } from 'pino';
-import type { Examination, RejectionCode, RuleSetLimits } from '../core/accept-rule-set.js';
+import type { Examination, Refusal, RejectionCode, RuleSetLimits } from '../core/accept-rule-set.js';
 import { examineRulesFile, examineSignedRuleSet } from '../core/accept-rule-set.js';
 import { allowlist } from '../core/allowlist.js';
-import type { FileExamination, WorkerReply, WorkerRequest } from './rule-set-worker.js';
+import { isSmallCommand, isSmallRecord, peekCommandId } from '../core/command-bytes.js';
+import type {
+  ExaminedCommand,
+  ExaminedRecord,
+  FileExamination,
+  WorkerReply,
+  WorkerRequest,
+} from './rule-set-worker.js';
 import {
   WORKER_MARKER,
   decodeText,
   examineRequest,
   persistedBytes,
   ruleSetWorkerUrl,
+  unpackCommand,
   unpackExamination,
+  unpackRecord,
 } from './rule-set-worker.js';
+
+/** Where a stored record came from and what it must be: the assignment that named it. */
+export interface RecordOrigin {
+  /** Its key in the rule-set bucket (`set.<serial>`), for messages. */
+  readonly key: string;
+  readonly assignment: RuleSetAssignment;
+}
 
 /**
  * Examines candidate rule sets: the heavy half of judging (parse or verify, hash, what the live checks
@@ -30,6 +47,18 @@ export interface RuleSetExaminer {
     options?: { readonly persist?: boolean },
   ): Promise<FileExamination>;
   examineSigned(envelope: unknown): Promise<Examination>;
+  /**
+   * Reads a command from its bytes as NATS gave them and, for a rule set, examines it and makes its state
+   * file, all where it is examined (the worker, unless it is small): nothing of it is parsed on the
+   * calling thread. The bytes are copied, never taken. A worker that fails refuses it as a rule set,
+   * with the id read from the bytes.
+   */
+  examineCommand(bytes: Uint8Array): Promise<ExaminedCommand>;
+  /**
+   * Reads a stored record (gzip'd) from its bytes, checks it against its assignment and examines its
+   * signed rule set, making its state file, where it is examined; the bytes are copied, never taken.
+   */
+  examineRecord(bytes: Uint8Array, origin: RecordOrigin): Promise<ExaminedRecord>;
   /** Ends the worker, if any; an examination under way is refused. */
   close(): Promise<void>;
 }
@@ -71,6 +100,21 @@ export class InlineExaminer implements RuleSetExaminer {
     );
   }
 
+  examineCommand(bytes: Uint8Array): Promise<ExaminedCommand> {
+    const request = { ...this.request(), kind: 'command' as const, bytes };
+    return Promise.resolve(unpackCommand(commandOf(examineRequest(request).reply)));
+  }
+
+  examineRecord(bytes: Uint8Array, origin: RecordOrigin): Promise<ExaminedRecord> {
+    const request = { ...this.request(), kind: 'record' as const, bytes, ...origin };
+    return Promise.resolve(unpackRecord(recordOf(examineRequest(request).reply)));
+  }
+
+  private request() {
+    const { limits, allowlist: networks, trustedKeys } = this.options;
+    return { id: 0, limits, allowlist: networks, trustedKeys: [...trustedKeys] };
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -101,29 +145,61 @@ export interface WorkerExaminerOptions extends ExaminerOptions {
   readonly workerUrl?: URL;
 }
 
+/** What a request asks, without its id, limits and allowlist. */
+type RequestBody = WorkerRequest extends infer R
+  ? R extends unknown
+    ? Omit<R, 'id' | 'limits' | 'allowlist'>
+    : never
+  : never;
+
 /** Whether a request is small enough to examine on the main thread: fewer lines or rules than `minRules`. */
-function isSmall(
-  what: { kind: 'file'; text: string | Uint8Array } | { kind: 'signed'; envelope: unknown },
-  minRules: number,
-): boolean {
-  if (minRules <= 0) return false;
-  if (what.kind === 'signed') {
-    const rules = (what.envelope as { ruleSet?: { rules?: unknown } } | null)?.ruleSet?.rules;
-    return Array.isArray(rules) && rules.length < minRules;
+function isSmall(what: RequestBody, minRules: number): boolean {
+  switch (what.kind) {
+    case 'command':
+      // Even with minRules 0, a command of no rule (a drain) is read here: no worker for that.
+      return isSmallCommand(what.bytes, minRules);
+    case 'record':
+      return isSmallRecord(what.bytes, minRules);
+    case 'signed': {
+      if (minRules <= 0) return false;
+      const rules = (what.envelope as { ruleSet?: { rules?: unknown } } | null)?.ruleSet?.rules;
+      return Array.isArray(rules) && rules.length < minRules;
+    }
+    case 'file': {
+      if (minRules <= 0) return false;
+      const text = what.text;
+      let lines = 1;
+      for (let i = 0; i < text.length && lines < minRules; i++)
+        if ((typeof text === 'string' ? text.charCodeAt(i) : text[i]) === 10) lines++;
+      return lines < minRules;
+    }
   }
-  const text = what.text;
-  let lines = 1;
-  for (let i = 0; i < text.length && lines < minRules; i++)
-    if ((typeof text === 'string' ? text.charCodeAt(i) : text[i]) === 10) lines++;
-  return lines < minRules;
 }
+
+/** The worker's answer to a request. */
+type Reply = Extract<WorkerReply, { id: number }>;
+
+/** The worker's answer to a request, or why there is none (it failed, timed out, or the agent stops). */
+type Answer = Reply | { readonly failed: Refusal };
+
+/** What a reply answers a request of its kind with (only a bug answers another kind: it throws). */
+function part<K extends 'examination' | 'command' | 'record'>(
+  reply: Reply,
+  kind: K,
+): Extract<Reply, Record<K, unknown>>[K] {
+  if (!(kind in reply)) throw new Error(`the rule-set worker answered with no ${kind}`);
+  return (reply as Extract<Reply, Record<K, unknown>>)[kind];
+}
+const examinationOf = (reply: Reply) => part(reply, 'examination');
+const commandOf = (reply: Reply) => part(reply, 'command');
+const recordOf = (reply: Reply) => part(reply, 'record');
 
 /** A worker that has not said it is ready in this long is taken as failed. */
 const START_TIMEOUT_MS = 30_000;
 
 interface Pending {
   readonly id: number;
-  readonly settle: (examination: FileExamination) => void;
+  readonly settle: (answer: Answer) => void;
 }
 
 /**
@@ -150,16 +226,51 @@ export class WorkerExaminer implements RuleSetExaminer {
     return this.worker?.threadId ?? null;
   }
 
-  examineFile(
+  async examineFile(
     text: string | Uint8Array,
     file: string,
     options: { readonly persist?: boolean } = {},
   ): Promise<FileExamination> {
-    return this.enqueue({ kind: 'file', text, file, persist: options.persist ?? false });
+    // Bytes that are a buffer of their own move to the worker; a view into a larger one (a pooled
+    // Buffer) is copied.
+    const own =
+      typeof text !== 'string' && text.byteOffset === 0 && text.byteLength === text.buffer.byteLength;
+    const transfer = own ? [text.buffer as ArrayBuffer] : [];
+    const answer = await this.enqueue(
+      { kind: 'file', text, file, persist: options.persist ?? false },
+      transfer,
+    );
+    return 'failed' in answer ? answer.failed : unpackExamination(examinationOf(answer));
   }
 
-  examineSigned(envelope: unknown): Promise<Examination> {
-    return this.enqueue({ kind: 'signed', envelope, trustedKeys: [...this.options.trustedKeys] });
+  async examineSigned(envelope: unknown): Promise<Examination> {
+    const answer = await this.enqueue(
+      { kind: 'signed', envelope, trustedKeys: [...this.options.trustedKeys] },
+      [],
+    );
+    return 'failed' in answer ? answer.failed : unpackExamination(examinationOf(answer));
+  }
+
+  async examineCommand(bytes: Uint8Array): Promise<ExaminedCommand> {
+    // Copied into a buffer of its own, which moves: NATS's bytes are a view into its own buffers.
+    const copy = new Uint8Array(bytes);
+    const id = peekCommandId(copy);
+    const answer = await this.enqueue(
+      { kind: 'command', bytes: copy, trustedKeys: [...this.options.trustedKeys] },
+      [copy.buffer],
+    );
+    return 'failed' in answer
+      ? { kind: 'ruleset', id, examined: answer.failed }
+      : unpackCommand(commandOf(answer));
+  }
+
+  async examineRecord(bytes: Uint8Array, origin: RecordOrigin): Promise<ExaminedRecord> {
+    const copy = new Uint8Array(bytes);
+    const answer = await this.enqueue(
+      { kind: 'record', bytes: copy, ...origin, trustedKeys: [...this.options.trustedKeys] },
+      [copy.buffer],
+    );
+    return 'failed' in answer ? { ok: true, examined: answer.failed } : unpackRecord(recordOf(answer));
   }
 
   async close(): Promise<void> {
@@ -168,34 +279,24 @@ export class WorkerExaminer implements RuleSetExaminer {
     this.fail('RULESET_WORKER_FAILED', 'the agent is stopping');
   }
 
-  private enqueue(
-    what:
-      | { kind: 'file'; text: string | Uint8Array; file: string; persist: boolean }
-      | { kind: 'signed'; envelope: unknown; trustedKeys: (readonly [string, KeyObject])[] },
-  ): Promise<FileExamination> {
-    const run = this.queue.then(() => this.examine(what));
+  private enqueue(what: RequestBody, transfer: ArrayBuffer[]): Promise<Answer> {
+    const run = this.queue.then(() => this.examine(what, transfer));
     this.queue = run;
     return run;
   }
 
-  private examine(what: Parameters<WorkerExaminer['enqueue']>[0]): Promise<FileExamination> {
+  private examine(what: RequestBody, transfer: ArrayBuffer[]): Promise<Answer> {
     if (this.closed) {
-      return Promise.resolve({ ok: false, code: 'RULESET_WORKER_FAILED', reason: 'the agent is stopping' });
+      return Promise.resolve({
+        failed: { ok: false, code: 'RULESET_WORKER_FAILED', reason: 'the agent is stopping' },
+      });
     }
     const { limits, allowlist: networks } = this.options;
     const request = { id: this.nextId++, limits, allowlist: networks, ...what } as WorkerRequest;
-    if (isSmall(what, this.options.minRules))
-      return Promise.resolve(unpackExamination(examineRequest(request).reply.examination));
+    if (isSmall(what, this.options.minRules)) return Promise.resolve(examineRequest(request).reply);
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
-    // Bytes that are a buffer of their own move to the worker; a view into a larger one (a pooled
-    // Buffer) is copied.
-    const bytes = what.kind === 'file' && typeof what.text !== 'string' ? what.text : null;
-    const transfer =
-      bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? [bytes.buffer as ArrayBuffer]
-        : [];
-    return new Promise<FileExamination>((settle) => {
+    return new Promise<Answer>((settle) => {
       this.pending = { id: request.id, settle };
       const worker = this.worker ?? this.start();
       if (this.online) this.arm(this.options.timeoutMs);
@@ -228,7 +329,7 @@ export class WorkerExaminer implements RuleSetExaminer {
       if ('ready' in reply) {
         this.online = true;
         if (this.pending) this.arm(this.options.timeoutMs);
-      } else if (reply.id === this.pending?.id) this.settle(unpackExamination(reply.examination));
+      } else if (reply.id === this.pending?.id) this.settle(reply);
     });
     worker.on('error', (err: Error & { code?: string }) => {
       if (this.worker !== worker) return;
@@ -261,7 +362,7 @@ export class WorkerExaminer implements RuleSetExaminer {
     if (!this.pending) this.timer.unref();
   }
 
-  private settle(examination: FileExamination): void {
+  private settle(answer: Answer): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const pending = this.pending;
@@ -277,7 +378,7 @@ export class WorkerExaminer implements RuleSetExaminer {
       }, this.options.idleMs);
       this.idle.unref();
     }
-    pending?.settle(examination);
+    pending?.settle(answer);
   }
 
   /** Ends the worker (a new one serves the next request) and refuses the examination under way, if any. */
@@ -294,6 +395,6 @@ export class WorkerExaminer implements RuleSetExaminer {
         );
       }
     }
-    this.settle({ ok: false, code, reason });
+    this.settle({ failed: { ok: false, code, reason } });
   }
 }

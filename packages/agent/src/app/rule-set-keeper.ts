@@ -12,6 +12,7 @@ import type { PersistedRuleSet } from '../core/state-files.js';
 import type { AgentLoop } from '../loop/agent-loop.js';
 import type { StateStore } from '../state/state-store.js';
 import type { RuleSetExaminer } from './rule-set-examiner.js';
+import type { PersistableExamination } from './rule-set-worker.js';
 import { readBounded } from './rules-file.js';
 
 /** The `rules` settings the keeper follows. */
@@ -142,6 +143,18 @@ export class RuleSetKeeper {
   async push(envelope: SignedRuleSet): Promise<Acceptance> {
     const verdict = await this.judge(() => this.ports.examiner.examineSigned(envelope), 'controller');
     if (verdict.ok) await this.save({ schema: 'rhi.v1.persisted-ruleset', source: 'controller', envelope });
+    return verdict;
+  }
+
+  /**
+   * A rule set pushed by the controller and examined already where its bytes were read (the worker, for
+   * a command or a stored record: see `RuleSetExaminer.examineCommand`): judged, applied when good, and
+   * its state file (`persisted`, made there too) written before this resolves.
+   */
+  async pushExamined(examined: PersistableExamination): Promise<Acceptance> {
+    const { persisted, ...examination } = examined;
+    const verdict = await this.judge(() => Promise.resolve(examination as Examination), 'controller');
+    if (verdict.ok && persisted) await this.save(persisted);
     return verdict;
   }
 

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { RuleSetRejection } from '@rhi/contracts';
+import type { RuleSetRejection, SignedRuleSet } from '@rhi/contracts';
 import { routeId, verifySignedRuleSet } from '@rhi/contracts';
 import type {
   Diagnostic,
@@ -282,6 +282,40 @@ export function examineRulesFile(text: string, file: string, options: ExamineOpt
   return { ok: true, candidate };
 }
 
+/** An examination of a signed rule set, with the envelope as verified (its state file is made of it). */
+export interface SignedExamination {
+  readonly examination: Examination;
+  /** The envelope `verifySignedRuleSet` checked, when the examination accepted it. */
+  readonly envelope?: SignedRuleSet;
+}
+
+/**
+ * Examines a signed rule set from the controller: shape, meaning within the limits (of its canonical
+ * text), hash and signature, keeping the envelope verified. Pure; the agent runs it in its worker.
+ */
+export function examineSignedEnvelope(
+  value: unknown,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+  options: ExamineOptions,
+): SignedExamination {
+  const limits = options.limits ?? DEFAULT_RULE_SET_LIMITS;
+  const verified = verifySignedRuleSet(value, trustedKeys, parseLimits(limits));
+  if (!verified.ok) {
+    if (verified.code !== 'RULESET_OVER_LIMIT') return { examination: verified };
+    const crossed = [
+      ...new Set(verified.limits.map((code) => LIMIT_KEYS[code]).filter((k) => k !== undefined)),
+    ];
+    const over = crossed.map((key) => `rules.limits.${key} (${limits[key]})`).join(', ');
+    return { examination: { ...verified, reason: `over ${over}; ${verified.reason}` } };
+  }
+  const { serial } = verified.envelope;
+  const places = { label: `controller rule set (serial ${serial})` };
+  return {
+    examination: { ok: true, candidate: candidateOf(verified.ruleSet, serial, places, options.allowlist) },
+    envelope: verified.envelope,
+  };
+}
+
 /**
  * Examines a signed rule set from the controller: shape, meaning within the limits (of its canonical
  * text), hash and signature. Pure; the agent runs it in its worker.
@@ -291,19 +325,7 @@ export function examineSignedRuleSet(
   trustedKeys: ReadonlyMap<string, KeyObject>,
   options: ExamineOptions,
 ): Examination {
-  const limits = options.limits ?? DEFAULT_RULE_SET_LIMITS;
-  const verified = verifySignedRuleSet(value, trustedKeys, parseLimits(limits));
-  if (!verified.ok) {
-    if (verified.code !== 'RULESET_OVER_LIMIT') return verified;
-    const crossed = [
-      ...new Set(verified.limits.map((code) => LIMIT_KEYS[code]).filter((k) => k !== undefined)),
-    ];
-    const over = crossed.map((key) => `rules.limits.${key} (${limits[key]})`).join(', ');
-    return { ...verified, reason: `over ${over}; ${verified.reason}` };
-  }
-  const { serial } = verified.envelope;
-  const places = { label: `controller rule set (serial ${serial})` };
-  return { ok: true, candidate: candidateOf(verified.ruleSet, serial, places, options.allowlist) };
+  return examineSignedEnvelope(value, trustedKeys, options).examination;
 }
 
 /**

@@ -177,6 +177,23 @@ export function decideAssignment(
   return { do: 'fetch', assignment: read.assignment };
 }
 
+/** The refusal of an assignment whose record is not stored (yet) under `key`. */
+export function missingRecord(
+  assignment: RuleSetAssignment,
+  key: string,
+): Extract<RecordCheck, { ok: false }> {
+  return {
+    ok: false,
+    outcome: {
+      serial: assignment.serial,
+      hash: assignment.hash,
+      result: 'rejected',
+      code: 'RULESET_RECORD_MISSING',
+      reason: `no rule set is stored under ${key}`,
+    },
+  };
+}
+
 /** Checks the record fetched for an assignment (`bytes` null: none stored under `key`). */
 export function checkRecord(
   assignment: RuleSetAssignment,
@@ -188,7 +205,7 @@ export function checkRecord(
     ok: false,
     outcome: { ...target, result: 'rejected', code, reason },
   });
-  if (bytes === null) return refuse('RULESET_RECORD_MISSING', `no rule set is stored under ${key}`);
+  if (bytes === null) return missingRecord(assignment, key);
   let record;
   try {
     record = decodeRuleSetRecord(bytes, key);

@@ -1,6 +1,7 @@
 import { jetstream, kvDirectGetSubject, kvSubject, ruleSetKeys, subjects } from '@rhi/contracts';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { RuleSetExaminer } from '../app/rule-set-examiner.js';
 import type { RuleSetKeeper } from '../app/rule-set-keeper.js';
 import type {
   AssignmentMemory,
@@ -9,10 +10,10 @@ import type {
   AssignmentRead,
 } from '../core/assignment-decision.js';
 import {
-  checkRecord,
   decideAssignment,
   EMPTY_ASSIGNMENT_MEMORY,
   forgetHandled,
+  missingRecord,
   readAssignment,
   rememberOutcome,
   ruleSetAck,
@@ -78,8 +79,13 @@ export interface AssignmentFollowerOptions {
   readonly bucket?: string;
   /** The slow poll: the assignment is read this often besides at (re)connects and puts (`nats.assignmentPollMs`). */
   readonly pollMs: number;
-  /** The rule sets in force; `push` is the path a pushed rule set takes (judged, applied, persisted). */
-  readonly ruleSets: Pick<RuleSetKeeper, 'inForce' | 'push'>;
+  /**
+   * The rule sets in force; `pushExamined` is the path a rule set assigned takes once examined (judged,
+   * applied, persisted).
+   */
+  readonly ruleSets: Pick<RuleSetKeeper, 'inForce' | 'pushExamined'>;
+  /** Reads a stored record and examines its rule set, off the main thread (`examineRecord`). */
+  readonly examiner: Pick<RuleSetExaminer, 'examineRecord'>;
   readonly logger: Logger;
   /** Wall clock in ms, for the acks (injectable for tests). */
   readonly now?: () => number;
@@ -92,9 +98,10 @@ export interface AssignmentFollowerOptions {
  * reaches an agent that was away: reads `assign.<node>` of the rule-set bucket by direct get at every
  * (re)connect, on every put heard on the key's subject (a core subscription: no JetStream consumer) and
  * every `pollMs`, one read at a time (reads asked for meanwhile coalesce into one). The policy is
- * `core/assignment-decision.ts`; a serial to take is fetched (`set.<serial>`), decoded and pushed through
- * the keeper, and every answer goes out as a `RuleSetAck` on `rhi.v1.ack.<node>`. A failed read changes
- * nothing (it is never taken for "no assignment") and is tried again at the next trigger, and after
+ * `core/assignment-decision.ts`; a serial to take is fetched (`set.<serial>`), its bytes decoded,
+ * checked and examined by the examiner (in the worker, not on the main thread) and the examination
+ * pushed through the keeper, and every answer goes out as a `RuleSetAck` on `rhi.v1.ack.<node>`. A
+ * failed read changes nothing (it is never taken for "no assignment") and is tried again at the next trigger, and after
  * {@link RETRY_FIRST_MS} doubling up to `pollMs`; no assignment leaves the rule set in force alone.
  */
 export class AssignmentFollower {
@@ -206,7 +213,12 @@ export class AssignmentFollower {
     const recordKey = ruleSetKeys.record(assignment.serial);
     const record = await this.readOrWarn(recordKey, null);
     if (record === undefined) return;
-    const check = checkRecord(assignment, record, recordKey);
+    // The record is read, checked and its rule set examined where rule sets are examined (the worker,
+    // unless it is small): 10,000 rules are 120 kB of gzip and 3 MB of JSON.
+    const check =
+      record === null
+        ? missingRecord(assignment, recordKey)
+        : await this.options.examiner.examineRecord(record, { key: recordKey, assignment });
     if (!check.ok) {
       const { code, reason, serial, hash } = check.outcome;
       this.logger.warn(
@@ -220,7 +232,7 @@ export class AssignmentFollower {
       { event: 'assignmentFetched', trigger, serial: assignment.serial, rollout: assignment.rollout },
       'judging the rule set assigned by the controller',
     );
-    const verdict = await this.options.ruleSets.push(check.signed);
+    const verdict = await this.options.ruleSets.pushExamined(check.examined);
     this.answer(read.text, verdictOutcome(assignment, verdict));
   }
 

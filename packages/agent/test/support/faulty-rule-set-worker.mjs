@@ -1,7 +1,7 @@
 // A rule-set worker that fails on demand, for the tests of the agent's handling of a failed worker: a
-// rules file whose first line is `#crash`, `#exit`, `#hang` or `#oom` makes it throw, exit, loop forever
-// or grow its heap until it is ended; anything else is examined by the agent's own worker code (tsc's
-// build, dist/app/rule-set-worker.js).
+// rules file whose first line is `#crash`, `#exit`, `#hang` or `#oom` (or a command of that id) makes it
+// throw, exit, loop forever or grow its heap until it is ended; anything else is examined by the agent's
+// own worker code (tsc's build, dist/app/rule-set-worker.js).
 import process from 'node:process';
 import { parentPort } from 'node:worker_threads';
 import { decodeText, examineRequest, serveRuleSetWorker } from '../../dist/app/rule-set-worker.js';
@@ -21,7 +21,13 @@ const faults = {
 };
 
 serveRuleSetWorker(parentPort, (request) => {
-  const fault = request.kind === 'file' ? faults[decodeText(request.text).split('\n', 1)[0]] : undefined;
+  const key =
+    request.kind === 'file'
+      ? decodeText(request.text).split('\n', 1)[0]
+      : request.kind === 'command'
+        ? JSON.parse(decodeText(request.bytes)).id
+        : undefined;
+  const fault = key === undefined ? undefined : faults[key];
   fault?.();
   return examineRequest(request);
 });

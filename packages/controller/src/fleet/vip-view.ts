@@ -3,16 +3,8 @@ import type { RouteStatus } from '@rhi/contracts';
 import type { NodeRecord } from './fleet.js';
 import { liveness } from './liveness.js';
 
-/**
- * What one node does with one VIP:
- * - `advertising`: desired, BIRD holds it (read back) and, where the agent checked, sends it to a router;
- * - `not-sent`: desired and held, but BIRD sends it to no router (export filter, session down, next hop);
- * - `drift`: the agent wants it and BIRD lacks it, or BIRD holds it and the agent does not want it;
- * - `withdrawn`: not desired and not held (the reason says why: a rule term down, drain, allowlist...);
- * - `unknown`: BIRD could not be read;
- * - `stale`: the node is lost; its last known state, never counted as advertising.
- */
-export type VipNodeState = 'advertising' | 'not-sent' | 'drift' | 'withdrawn' | 'unknown' | 'stale';
+export type { VipNodeState } from '@rhi/contracts';
+import type { VipNodeState } from '@rhi/contracts';
 
 /** One node's part in a VIP. */
 export interface VipNode {

@@ -1,5 +1,6 @@
 import { parseRouteId, TOKEN, type HealthReport } from '@rhi/contracts';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
@@ -16,6 +17,7 @@ import type { RolloutService } from '../rollouts/rollout-service.js';
 import { authenticate, type Caller, type TokenEntry } from './auth.js';
 import { ApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { type PageAsset, registerDashboardRoutes } from './dashboard-routes.js';
 import { registerDrainRoutes } from './drain-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerRuleSetRoutes } from './ruleset-routes.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   readonly ruleSetStates?: Pick<RuleSetStates, 'stateOf'>;
   /** Comment lines on the live stream this often, so that proxies keep it open. Default 15 s. */
   readonly streamKeepAliveMs?: number;
+  /** The dashboard's files (`@rhi/dashboard`), served at `/ui/`; none, no dashboard. */
+  readonly page?: Readonly<Record<string, PageAsset>>;
 }
 
 const time = z.union([
@@ -58,9 +62,20 @@ const EventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 
+const MatrixQuery = z.strictObject({
+  nodes: z
+    .string()
+    .transform((v) => v.split(',').filter((n) => n !== ''))
+    .pipe(z.array(z.string().regex(TOKEN, 'a node name')).max(10_000))
+    .optional(),
+});
+
 /** The API: reads of the fleet view and the timeline, behind bearer tokens. Listening is the caller's. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const nats = deps.nats();
@@ -128,6 +143,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.rulesets) registerRuleSetRoutes(app, { rulesets: deps.rulesets, caller, viewer: guard, operator });
   if (deps.rollouts) registerRolloutRoutes(app, { rollouts: deps.rollouts, caller, viewer: guard, operator });
   if (deps.drains) registerDrainRoutes(app, { drains: deps.drains, caller, operator });
+  if (deps.page) registerDashboardRoutes(app, deps.page);
   /** The view, marked stale and answered with 503 while NATS is unreachable. */
   const view = (reply: FastifyReply, body: Record<string, unknown>) => {
     const nats = deps.nats();
@@ -154,6 +170,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       .status(nats.up ? 200 : 503)
       .send(nats.up ? { ok: true } : { ok: false, reason: nats.reason });
   });
+  app.get('/api/v1/whoami', { onRequest: guard }, async (request) => {
+    const c = caller(request);
+    return { name: c.name, role: c.role };
+  });
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.version));
   app.get('/metrics', { onRequest: guard }, async (_request, reply) => {
     const { contentType, text } = await deps.metrics();
@@ -176,6 +196,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     return view(reply, { vip });
   });
+  app.get<{ Querystring: Record<string, string> }>(
+    '/api/v1/matrix',
+    { onRequest: guard },
+    async (request, reply) => {
+      const parsed = MatrixQuery.safeParse(request.query);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join('.') || 'query';
+        throw new ApiError(400, 'BAD_QUERY', `${field}: ${issue?.message ?? 'invalid'}`, field);
+      }
+      return view(reply, { ...deps.view.matrix(parsed.data.nodes) });
+    },
+  );
   app.get('/api/v1/nodes', { onRequest: guard }, async (_request, reply) =>
     view(reply, { nodes: deps.view.nodes() }),
   );

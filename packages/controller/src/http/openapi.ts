@@ -179,6 +179,13 @@ export function openApiDocument(version: string): object {
           ],
         }),
       },
+      '/api/v1/whoami': { get: read('who the bearer token is: its name and role (viewer or operator)') },
+      '/api/v1/matrix': {
+        get: read(
+          'the VIP x node matrix: every VIP row with one letter per node column (the letters: MATRIX_CELLS in @rhi/contracts; the dashboard draws it)',
+          { parameters: [param('nodes', 'query', 'only these node columns, comma-separated')] },
+        ),
+      },
       '/api/v1/nodes': { get: read('every node: liveness, versions, rule set, drain, daemons') },
       '/api/v1/nodes/{name}': {
         get: read('one node: its summary, its last status, its last health report and its rule-set state', {

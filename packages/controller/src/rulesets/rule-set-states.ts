@@ -8,37 +8,8 @@ import {
 import type { AlertCondition } from '../fleet/alerts.js';
 import { judgeFromNode, nodeOf, type MessageKind } from '../fleet/judge.js';
 
-/**
- * One node's rule sets as Envoy's CSDS shows a client's config: `synced` when it runs what it was
- * assigned; `error` when it rejected the assignment (NACK: the last good rule set stays in force, and a
- * rejection is never counted as applied); `pending` while the assigned serial is neither run nor
- * rejected; `unassigned` when nothing was assigned to it.
- */
-export type RuleSetSync = 'synced' | 'pending' | 'error' | 'unassigned';
-
-/** What the controller shows of one node's rule sets. */
-export interface NodeRuleSetState {
-  readonly sync: RuleSetSync;
-  /** What the rule-set bucket assigns the node (`assign.<node>`), if anything. */
-  readonly assigned: {
-    readonly serial: number;
-    readonly hash: string;
-    readonly rollout: string | null;
-  } | null;
-  /**
-   * What its last status says it runs, if it has reported: its last good rule set too, since an agent
-   * never runs one it rejected (after a rejection it keeps this one in force).
-   */
-  readonly active: { readonly serial: number; readonly hash: string } | null;
-  /** Its rejection of the assigned serial (code and reason as the agent gave them). */
-  readonly error: {
-    readonly serial: number;
-    readonly hash: string;
-    readonly code: string | null;
-    readonly reason: string;
-    readonly at: string;
-  } | null;
-}
+export type { NodeRuleSetState, RuleSetSync } from '@rhi/contracts';
+import type { NodeRuleSetState, RuleSetSync } from '@rhi/contracts';
 
 /** An ack judged: kept, or why it is dropped. */
 export type AckVerdict =

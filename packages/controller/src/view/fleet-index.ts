@@ -5,6 +5,7 @@ import { DeadlineHeap } from '../fleet/deadline-heap.js';
 import type { NodeRecord } from '../fleet/fleet.js';
 import { LOST_AFTER_HEARTBEATS } from '../fleet/liveness.js';
 import { classify, vipNode, type VipNodeState, type VipView } from '../fleet/vip-view.js';
+import { matrixCell } from './matrix-cell.js';
 import type { VipSummary } from './summaries.js';
 
 /** What the index is built with. */
@@ -140,6 +141,22 @@ export class FleetIndex {
       minimum: vip.minimum,
       nodes,
     };
+  }
+
+  /**
+   * Every VIP row with one cell per node of `names` (in that order): O(VIPs x names). The caller gives
+   * names the index knows.
+   */
+  matrixRows(names: readonly string[], now: number): { summary: VipSummary; cells: string }[] {
+    this.advance(now);
+    const entries = names.map((n) => this.nodes.get(n)!);
+    return this.ids().map((id) => {
+      const vip = this.vipEntries.get(id)!;
+      let cells = '';
+      for (const e of entries)
+        cells += matrixCell(vip.routes.get(e.record.status.node), e.lost, e.record.status.drain.drained);
+      return { summary: summary(vip), cells };
+    });
   }
 
   /** The VIP ids, in order. */

@@ -1,4 +1,4 @@
-import type { NodeStatus } from '@rhi/contracts';
+import type { FleetMatrix, MatrixNode, NodeStatus } from '@rhi/contracts';
 import { factConditions, trackAlerts, type Alert, type AlertCondition } from '../fleet/alerts.js';
 import { Fleet, type HeartbeatOutcome, type IngestOutcome, type NodeRecord } from '../fleet/fleet.js';
 import { sameContent } from '../fleet/ingest.js';
@@ -79,6 +79,47 @@ export class FleetView {
   nodes(): NodeSummary[] {
     const now = this.options.now();
     return this.fleet.all().map((r) => nodeSummary(r, now, this.options.heartbeatMs));
+  }
+
+  /**
+   * The VIP x node matrix: every VIP row, with a cell per node of `names` (every node, by name, when not
+   * given; names no node has are left out). O(VIPs x nodes asked).
+   */
+  matrix(names?: readonly string[]): Omit<FleetMatrix, 'generatedAt' | 'stale'> {
+    const now = this.options.now();
+    const records = (
+      names
+        ? names.flatMap((n) => this.fleet.get(n) ?? [])
+        : this.fleet.all().sort((a, b) => (a.status.node < b.status.node ? -1 : 1))
+    ).map((r) => nodeSummary(r, now, this.options.heartbeatMs));
+    const nodes: MatrixNode[] = records.map((n) => ({
+      name: n.name,
+      state: n.state,
+      labels: n.labels,
+      drained: n.drained,
+      haproxyReachable: n.haproxyReachable,
+      birdReachable: n.birdReachable,
+      lastHeard: n.lastHeard,
+      ruleSet: n.ruleSet && { serial: n.ruleSet.serial, hash: n.ruleSet.hash },
+    }));
+    const rows = this.index.matrixRows(
+      nodes.map((n) => n.name),
+      now,
+    );
+    return {
+      vips: rows.map(({ summary, cells }) => ({
+        id: summary.id,
+        table: summary.table,
+        prefix: summary.prefix,
+        family: summary.family,
+        advertisers: summary.advertisers,
+        minimum: summary.minimum,
+        nodes: summary.nodes,
+        cells,
+      })),
+      nodes,
+      changeId: this.changeId,
+    };
   }
 
   node(name: string): { summary: NodeSummary; status: NodeStatus } | undefined {

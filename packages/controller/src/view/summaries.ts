@@ -2,34 +2,8 @@ import type { NodeRecord } from '../fleet/fleet.js';
 import { liveness } from '../fleet/liveness.js';
 import type { VipNodeState, VipView } from '../fleet/vip-view.js';
 
-/** A VIP in the list: its advertiser count against its minimum, and how many nodes are in each state. */
-export interface VipSummary {
-  readonly id: string;
-  readonly table: string;
-  readonly prefix: string;
-  readonly family: 'ipv4' | 'ipv6';
-  readonly advertisers: number;
-  readonly minimum: number;
-  readonly nodes: number;
-  readonly states: Readonly<Partial<Record<VipNodeState, number>>>;
-}
-
-/** A node in the list. */
-export interface NodeSummary {
-  readonly name: string;
-  readonly state: 'up' | 'lost';
-  readonly labels: Readonly<Record<string, string>>;
-  readonly agentVersion: string;
-  readonly ruleSet: { readonly hash: string; readonly serial: number; readonly source: string } | null;
-  readonly drained: boolean;
-  readonly haproxyReachable: boolean;
-  readonly birdReachable: boolean;
-  /** When its last status was stored (ISO). */
-  readonly lastHeard: string;
-  readonly routes: number;
-  /** Routes it asks BIRD to advertise. */
-  readonly desired: number;
-}
+export type { NodeSummary, VipSummary } from '@rhi/contracts';
+import type { NodeSummary, VipSummary } from '@rhi/contracts';
 
 export function vipSummary(vip: VipView): VipSummary {
   const states: Partial<Record<VipNodeState, number>> = {};
