@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -7,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { encodeRuleSetRecord, jetstream, ruleSetKeys } from '@rhi/contracts';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { freePort } from '@rhi/test-support';
+import { freePort, startNatsWithConfig } from '@rhi/test-support';
 import { test } from 'vitest';
-import { unitLaunch } from '../test/support/agent-process.js';
 import { bigRuleSet } from '../test/support/big-rule-set.js';
 import { assignmentOf, ruleSetRecord } from '../test/support/rule-set-records.js';
+import { runBenchChild } from './run-child.js';
 
 // What a rule set pushed from the controller costs the agent's main thread (the failover path): the agent
 // in-process (bench/pushed-rule-set.child.mjs, tsc's build; its worker the one-file build), started with
@@ -51,38 +50,14 @@ const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
   key.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-async function startNats(dir: string): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
+/** A nats-server with JetStream and room for a 2.6 MB command (max_payload 8 MB). */
+async function startNats(dir: string) {
   const conf = join(dir, 'nats.conf');
   await writeFile(
     conf,
-    `listen: 127.0.0.1:${port}\nmax_payload: 8MB\nauthorization { user: rhi, password: rhi-secret }\njetstream { store_dir: "${join(dir, 'js')}" }\n`,
+    `max_payload: 8MB\nauthorization { user: rhi, password: rhi-secret }\njetstream { store_dir: "${join(dir, 'js')}" }\n`,
   );
-  const proc = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    proc.stderr.on('data', (c: Buffer) => {
-      log += c.toString();
-      if (log.includes('Server is ready')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`nats-server exited ${String(code)}:\n${log}`)));
-  });
-  return { url: `nats://127.0.0.1:${port}`, stop: () => void proc.kill('SIGKILL') };
-}
-
-async function runChild(config: string, inputs: string): Promise<ChildResult> {
-  const { nodeArgs, env } = await unitLaunch();
-  const proc = spawn(process.execPath, [...nodeArgs, child, config, inputs, String(ROUNDS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise((resolve) => proc.once('close', resolve));
-  if (code !== 0) throw new Error(`the child exited ${String(code)}:\n${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChildResult;
+  return startNatsWithConfig(conf);
 }
 
 test('the main thread around a pushed 10,000-rule set, by command and by assignment', async () => {
@@ -144,7 +119,7 @@ admin: { listen: 127.0.0.1:${await freePort()}, socket: ${join(dir, `admin-${c}.
 stateDir: ${state}
 `,
       );
-      const r = await runChild(config, inputs);
+      const r = await runBenchChild<ChildResult>(child, [config, inputs, String(ROUNDS)]);
       results.push(r);
       process.stderr.write(
         `child ${c}: first ${r.first}; pushes ${r.pushes.map((p) => `${f(p.stallMs)}/${f(p.blockedMs)}`).join(' ')}; assignments ${r.assignments.map((p) => `${f(p.stallMs)}/${f(p.blockedMs)}`).join(' ')}\n`,
@@ -175,7 +150,7 @@ stateDir: ${state}
       ].join('\n'),
     );
   } finally {
-    nats.stop();
+    await nats.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }, 1_800_000);

@@ -12,9 +12,8 @@
 // examined whole, then refused, so that no round plans 20,000 routes again).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { clearInterval, setInterval, setTimeout } from 'node:timers';
+import { setTimeout } from 'node:timers';
 import { URL } from 'node:url';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
@@ -23,6 +22,7 @@ import pino from 'pino';
 import { AgentApp } from '../dist/app/agent-app.js';
 import { WorkerExaminer } from '../dist/app/rule-set-examiner.js';
 import { parseConfig } from '../dist/config/load.js';
+import { stallDuring } from './stall-meter.mjs';
 
 const [configFile, inputsFile, roundsText] = process.argv.slice(2);
 const inputs = JSON.parse(readFileSync(inputsFile, 'utf8'));
@@ -30,40 +30,6 @@ const rounds = Number(roundsText);
 const config = parseConfig(readFileSync(configFile, 'utf8'), configFile);
 const bundle = new URL('../dist/rhi-agent.mjs', import.meta.url);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The main thread's garbage collections: [start, duration] in ms. */
-const collections = [];
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) collections.push([e.startTime, e.duration]);
-}).observe({ entryTypes: ['gc'] });
-
-/**
- * While `work` runs and `tailMs` after: the longest gap between the ticks of a 1 ms interval timer, less
- * the 1 ms (the longest stall); the sum of every gap's excess over 2 ms (the time blocked in stalls);
- * and the longest garbage collection of the main thread.
- */
-async function stallDuring(work, tailMs) {
-  let last = performance.now();
-  let longest = 0;
-  let blocked = 0;
-  const gap = (now) => {
-    const d = now - last;
-    longest = Math.max(longest, d);
-    if (d > 2) blocked += d - 1;
-    last = now;
-  };
-  const tick = setInterval(() => gap(performance.now()), 1);
-  const started = performance.now();
-  const result = await work();
-  const ms = performance.now() - started;
-  await sleep(tailMs);
-  clearInterval(tick);
-  const ended = performance.now();
-  gap(ended);
-  await sleep(0);
-  const gcMs = Math.max(0, ...collections.filter(([at]) => at >= started && at <= ended).map(([, d]) => d));
-  return { result, ms, stallMs: Math.max(0, longest - 1), blockedMs: blocked, gcMs };
-}
 
 const logger = pino(
   { level: 'warn' },

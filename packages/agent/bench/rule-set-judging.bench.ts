@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startBgpPair, startHaproxy } from '@rhi/test-support';
 import { test } from 'vitest';
-import { unitLaunch } from '../test/support/agent-process.js';
 import { bigRuleSet } from '../test/support/big-rule-set.js';
+import { runBenchChild } from './run-child.js';
 
 // How long judging a new rule set holds up the agent's main thread (the failover path), off the main
 // thread (the rule-set worker, as shipped) against on it (the same examination in the main thread, as
@@ -55,25 +54,6 @@ interface ChildResult {
   readonly after: Memory;
   readonly later: Memory;
   readonly judgments: readonly Judgment[];
-}
-
-async function runChild(config: string, mode: string, inputs: string): Promise<ChildResult> {
-  const { nodeArgs, env } = await unitLaunch();
-  const proc = spawn(
-    process.execPath,
-    [...nodeArgs, ...CHILD_NODE_ARGS, child, config, mode, inputs, String(ROUNDS)],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    },
-  );
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise((resolve) => proc.once('close', resolve));
-  if (code !== 0) throw new Error(`the ${mode} child exited ${String(code)}:\n${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChildResult;
 }
 
 const median = (xs: readonly number[]) => {
@@ -135,7 +115,12 @@ stateDir: ${state}
 `,
         );
         await mkdir(state, { recursive: true });
-        const r = await runChild(config, mode, inputsFile);
+        const r = await runBenchChild<ChildResult>(
+          child,
+          [config, mode, inputsFile, String(ROUNDS)],
+          `the ${mode} child`,
+          CHILD_NODE_ARGS,
+        );
         results.push(r);
         process.stderr.write(
           `${mode}: ${r.judgments.map((j) => `${j.input.slice(0, 8)} ${f(j.judging.stallMs)}/${f(j.agent.stallMs)}/${f(j.event.stallMs)}`).join('; ')}\n`,

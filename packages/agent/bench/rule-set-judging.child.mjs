@@ -14,9 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { clearInterval, setInterval, setTimeout } from 'node:timers';
+import { setTimeout } from 'node:timers';
 import { URL } from 'node:url';
 import { statsCommand } from '@rhi/test-support';
 import pino from 'pino';
@@ -26,6 +25,7 @@ import { readBounded } from '../dist/app/rules-file.js';
 import { parseConfig } from '../dist/config/load.js';
 import { judgeCandidate } from '../dist/core/accept-rule-set.js';
 import { allowlist } from '../dist/core/allowlist.js';
+import { stallDuring } from './stall-meter.mjs';
 
 const [configFile, mode, inputsFile, roundsText] = process.argv.slice(2);
 const inputs = JSON.parse(readFileSync(inputsFile, 'utf8'));
@@ -36,37 +36,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (key) =>
   Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024;
 const memory = () => ({ rssMb: mb('VmRSS'), privateMb: mb('RssAnon') });
-
-/** The main thread's garbage collections: [start, duration] in ms. */
-const collections = [];
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) collections.push([e.startTime, e.duration]);
-}).observe({ entryTypes: ['gc'] });
-
-/**
- * The longest gap between the ticks of a 1 ms interval timer, less the 1 ms, while `work` runs, and the
- * longest garbage collection of the main thread in that time.
- */
-async function stallDuring(work, tailMs) {
-  let last = performance.now();
-  let longest = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  const started = performance.now();
-  const result = await work();
-  const ms = performance.now() - started;
-  await sleep(tailMs);
-  clearInterval(tick);
-  const ended = performance.now();
-  longest = Math.max(longest, ended - last);
-  // The observer is told of a collection after it: let it catch up.
-  await sleep(0);
-  const gcMs = Math.max(0, ...collections.filter(([at]) => at >= started && at <= ended).map(([, d]) => d));
-  return { result, ms, stallMs: Math.max(0, longest - 1), gcMs };
-}
 
 const logger = pino(
   { level: 'warn' },

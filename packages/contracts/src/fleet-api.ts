@@ -1,3 +1,4 @@
+import type { NodeHead, VipHead } from './fleet-matrix.js';
 import type { HealthReport, NodeStatus } from './schemas.js';
 
 // The shapes of the controller's read API (GET /api/v1/...) that clients other than the controller's own
@@ -15,29 +16,14 @@ import type { HealthReport, NodeStatus } from './schemas.js';
 export type VipNodeState = 'advertising' | 'not-sent' | 'drift' | 'withdrawn' | 'unknown' | 'stale';
 
 /** A VIP in the list: its advertiser count against its minimum, and how many nodes are in each state. */
-export interface VipSummary {
-  readonly id: string;
-  readonly table: string;
-  readonly prefix: string;
-  readonly family: 'ipv4' | 'ipv6';
-  readonly advertisers: number;
-  readonly minimum: number;
-  readonly nodes: number;
+export interface VipSummary extends VipHead {
   readonly states: Readonly<Partial<Record<VipNodeState, number>>>;
 }
 
 /** A node in the list. */
-export interface NodeSummary {
-  readonly name: string;
-  readonly state: 'up' | 'lost';
-  readonly labels: Readonly<Record<string, string>>;
+export interface NodeSummary extends NodeHead {
   readonly agentVersion: string;
   readonly ruleSet: { readonly hash: string; readonly serial: number; readonly source: string } | null;
-  readonly drained: boolean;
-  readonly haproxyReachable: boolean;
-  readonly birdReachable: boolean;
-  /** When its last status was stored (ISO). */
-  readonly lastHeard: string;
   readonly routes: number;
   /** Routes it asks BIRD to advertise. */
   readonly desired: number;

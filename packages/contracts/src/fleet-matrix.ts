@@ -35,8 +35,8 @@ export type MatrixCell = keyof typeof MATRIX_CELLS;
 /** A cell's state name, e.g. `advertised`. */
 export type MatrixCellState = (typeof MATRIX_CELLS)[MatrixCell]['state'];
 
-/** A VIP row of the matrix. */
-export interface MatrixVip {
+/** What the VIP list (`GET /api/v1/vips`) and the matrix both say of a VIP. */
+export interface VipHead {
   /** `table%prefix`. */
   readonly id: string;
   readonly table: string;
@@ -48,12 +48,16 @@ export interface MatrixVip {
   readonly minimum: number;
   /** Nodes with a rule for it. */
   readonly nodes: number;
+}
+
+/** A VIP row of the matrix. */
+export interface MatrixVip extends VipHead {
   /** One letter per node of {@link FleetMatrix.nodes}, in that order. */
   readonly cells: string;
 }
 
-/** A node column of the matrix. */
-export interface MatrixNode {
+/** What the node list (`GET /api/v1/nodes`) and the matrix both say of a node. */
+export interface NodeHead {
   readonly name: string;
   readonly state: 'up' | 'lost';
   readonly labels: Readonly<Record<string, string>>;
@@ -62,6 +66,10 @@ export interface MatrixNode {
   readonly birdReachable: boolean;
   /** When its last status was stored (ISO). */
   readonly lastHeard: string;
+}
+
+/** A node column of the matrix. */
+export interface MatrixNode extends NodeHead {
   readonly ruleSet: { readonly serial: number; readonly hash: string } | null;
 }
 

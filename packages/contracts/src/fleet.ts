@@ -4,3 +4,5 @@ export * from './fleet-matrix.js';
 export type * from './fleet-api.js';
 // Types only (erased at build): the status shapes the detail panel reads.
 export type { ExplanationNode, HealthReport, RouteStatus } from './index.js';
+// Label selectors, parsed as the API parses them (pure, no imports).
+export * from './label-selector.js';

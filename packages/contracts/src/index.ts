@@ -111,3 +111,5 @@ export type {
   VipNodeState,
   VipSummary,
 } from './fleet-api.js';
+export type { LabelSelector, SelectorProblem } from './label-selector.js';
+export { formatSelector, matchesSelector, parseSelector, SelectorSyntaxError } from './label-selector.js';

@@ -1,13 +1,13 @@
-import { LABEL_SELECTOR } from '@rhi/contracts';
+import { LABEL_SELECTOR } from '../src/index.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SelectorProblem } from '../src/rollout/selector.js';
+import type { SelectorProblem } from '../src/label-selector.js';
 import {
   formatSelector,
   matchesSelector,
   parseSelector,
   SelectorSyntaxError,
-} from '../src/rollout/selector.js';
+} from '../src/label-selector.js';
 
 function syntaxError(text: string): SelectorSyntaxError {
   try {

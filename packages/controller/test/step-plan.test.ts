@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SelectorSyntaxError } from '../src/rollout/selector.js';
+import { SelectorSyntaxError } from '@rhi/contracts';
 import type { PlanNode } from '../src/rollout/step-plan.js';
 import { planSteps, RolloutNoNodesError, targetedNodes } from '../src/rollout/step-plan.js';
 

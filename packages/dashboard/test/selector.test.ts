@@ -2,19 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { matches, parseSelector } from '../src/model/selector.js';
 
 describe('parseSelector', () => {
-  it('reads key=value pairs, blanks around them aside', () => {
+  it('reads key=value pairs as the API does: blanks around them aside, sorted by key', () => {
     expect(parseSelector('site=par1,role=edge')).toEqual([
-      ['site', 'par1'],
       ['role', 'edge'],
-    ]);
-    expect(parseSelector('  site = par1 , rack.zone-a=r_1 ')).toEqual([
       ['site', 'par1'],
-      ['rack.zone-a', 'r_1'],
+    ]);
+    expect(parseSelector('  site = par1 , rack-zone_a=r_1 ')).toEqual([
+      ['rack-zone_a', 'r_1'],
+      ['site', 'par1'],
     ]);
   });
 
-  it('takes an empty value', () => {
-    expect(parseSelector('role=')).toEqual([['role', '']]);
+  it('refuses what the API refuses: an empty value, a dot, a key given twice', () => {
+    for (const bad of ['role=', 'rack.zone=a', 'site=par1,site=ams1'])
+      expect(parseSelector(bad), bad).toBeNull();
   });
 
   it('is no selector (empty) for an empty or blank text', () => {

@@ -65,8 +65,8 @@ describe('queryFromOptions', () => {
       expanded: new Set(['r2', 'r1']),
       vipText: 'vol1%198',
       nodeSelector: [
-        ['site', 'par1'],
         ['role', 'edge'],
+        ['site', 'par1'],
       ],
       state: 'd',
     });

@@ -2,7 +2,7 @@ import { TOKEN } from '@rhi/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GuardForceReasonMissingError } from '../rollout/guard.js';
-import { formatSelector, parseSelector, SelectorSyntaxError } from '../rollout/selector.js';
+import { formatSelector, parseSelector, SelectorSyntaxError } from '@rhi/contracts';
 import { DrainServiceError, type DrainService, type DrainTarget } from '../rollouts/drain-service.js';
 import type { Caller } from './auth.js';
 import { ApiError } from './errors.js';

@@ -1,6 +1,6 @@
 import type { RuleSetTarget } from '@rhi/contracts';
 import type { z } from 'zod';
-import { formatSelector, parseSelector, SelectorSyntaxError } from '../rollout/selector.js';
+import { formatSelector, parseSelector, SelectorSyntaxError } from '@rhi/contracts';
 import { ApiError } from './errors.js';
 
 /** The request part `where` read by `schema`; a 400 naming the field that is wrong. */

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GuardForceReasonMissingError } from '../rollout/guard.js';
 import { RolloutInvalidError } from '../rollout/rollout-types.js';
-import { SelectorSyntaxError } from '../rollout/selector.js';
+import { SelectorSyntaxError } from '@rhi/contracts';
 import { RolloutNoNodesError } from '../rollout/step-plan.js';
 import { RolloutActiveError, RolloutExistsError } from '../nats/rollout-store.js';
 import { RolloutServiceError, type RolloutService } from '../rollouts/rollout-service.js';

@@ -1,5 +1,5 @@
 import type { RolloutStrategy, RuleSetTarget } from '@rhi/contracts';
-import { matchesSelector, parseSelector } from './selector.js';
+import { matchesSelector, parseSelector } from '@rhi/contracts';
 
 /** A node as step planning sees it. */
 export interface PlanNode {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command, NodeAnswer, OperatorAction } from '@rhi/contracts';
 import { drainWhatIf } from '../rollout/drain-plan.js';
 import { guard, type GuardVerdict } from '../rollout/guard.js';
-import { matchesSelector, parseSelector } from '../rollout/selector.js';
+import { matchesSelector, parseSelector } from '@rhi/contracts';
 import { byName } from '../rollout/step-plan.js';
 import type { WhatIfResult } from '../rollout/what-if.js';
 import type { NodeCommandsPort } from '../ports.js';

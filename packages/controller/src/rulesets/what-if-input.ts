@@ -1,6 +1,6 @@
 import type { HealthReport, NodeStatus, RuleSetTarget } from '@rhi/contracts';
 import type { WhatIfNode } from '../rollout/what-if.js';
-import { matchesSelector, parseSelector } from '../rollout/selector.js';
+import { matchesSelector, parseSelector } from '@rhi/contracts';
 import type { NodeSummary } from '../view/summaries.js';
 
 /** The fleet as a what-if takes it: each node with its status, health report, target and liveness. Pure. */

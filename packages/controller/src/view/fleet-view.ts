@@ -92,31 +92,18 @@ export class FleetView {
         ? names.flatMap((n) => this.fleet.get(n) ?? [])
         : this.fleet.all().sort((a, b) => (a.status.node < b.status.node ? -1 : 1))
     ).map((r) => nodeSummary(r, now, this.options.heartbeatMs));
-    const nodes: MatrixNode[] = records.map((n) => ({
-      name: n.name,
-      state: n.state,
-      labels: n.labels,
-      drained: n.drained,
-      haproxyReachable: n.haproxyReachable,
-      birdReachable: n.birdReachable,
-      lastHeard: n.lastHeard,
-      ruleSet: n.ruleSet && { serial: n.ruleSet.serial, hash: n.ruleSet.hash },
-    }));
+    const nodes: MatrixNode[] = records.map(
+      ({ agentVersion: _v, routes: _r, desired: _d, ruleSet, ...head }) => ({
+        ...head,
+        ruleSet: ruleSet && { serial: ruleSet.serial, hash: ruleSet.hash },
+      }),
+    );
     const rows = this.index.matrixRows(
       nodes.map((n) => n.name),
       now,
     );
     return {
-      vips: rows.map(({ summary, cells }) => ({
-        id: summary.id,
-        table: summary.table,
-        prefix: summary.prefix,
-        family: summary.family,
-        advertisers: summary.advertisers,
-        minimum: summary.minimum,
-        nodes: summary.nodes,
-        cells,
-      })),
+      vips: rows.map(({ summary: { states: _s, ...head }, cells }) => ({ ...head, cells })),
       nodes,
       changeId: this.changeId,
     };

@@ -1,19 +1,25 @@
-/** A label selector as the API and `rhictl` write it: `site=par1,role=edge` (every pair must hold). */
+import {
+  matchesSelector,
+  parseSelector as parseLabelSelector,
+  SelectorSyntaxError,
+} from '@rhi/contracts/fleet';
+
+/** A label selector's pairs, sorted by key (every pair must hold); none, every node. */
 export type Selector = readonly (readonly [string, string])[];
 
-/** Parses a selector; null when it is not `key=value[,key=value...]` (an empty text is no selector). */
+/**
+ * Parses a selector as the API and `rhictl` do (`site=par1,role=edge`, `@rhi/contracts`' grammar): its
+ * pairs; none for a blank text; null when it is not a selector.
+ */
 export function parseSelector(text: string): Selector | null {
-  const t = text.trim();
-  if (t === '') return [];
-  const pairs: [string, string][] = [];
-  for (const part of t.split(',')) {
-    const m = /^\s*([\w.-]+)\s*=\s*([\w.-]*)\s*$/.exec(part);
-    if (!m) return null;
-    pairs.push([m[1]!, m[2]!]);
+  if (text.trim() === '') return [];
+  try {
+    return parseLabelSelector(text).pairs;
+  } catch (err) {
+    if (err instanceof SelectorSyntaxError) return null;
+    throw err;
   }
-  return pairs;
 }
 
-export function matches(selector: Selector, labels: Readonly<Record<string, string>>): boolean {
-  return selector.every(([k, v]) => labels[k] === v);
-}
+export const matches = (selector: Selector, labels: Readonly<Record<string, string>>): boolean =>
+  matchesSelector({ pairs: selector }, labels);
