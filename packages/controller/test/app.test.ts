@@ -294,6 +294,24 @@ describe('controller API', () => {
     resumed.close();
   });
 
+  it('ends its open streams when it closes, so that a stop never waits on a page left open', async () => {
+    const { app } = start();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/stream`, {
+      headers: { authorization: `Bearer ${VIEWER}` },
+    });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('rhi-controller');
+    const closed = app.close().then(() => 'closed');
+    const timeout = new Promise((r) => setTimeout(() => r('still open after 5 s'), 5000));
+    expect(await Promise.race([closed, timeout])).toBe('closed');
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+  });
+
   it('tells a client resuming from a forgotten id to read the view again', () => {
     const { view } = start();
     for (let seq = 2; seq < 1200; seq++)

@@ -1,70 +1,13 @@
-import type { RolloutRecord, RolloutTimelineEvent, RuleSetAck, RuleSetAssignment } from '@rhi/contracts';
+import type { RuleSetAck } from '@rhi/contracts';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { applyRolloutEvent, createRollout } from '../src/rollout/rollout-machine.js';
-import type { RolloutEffectsPort, RolloutStorePort, StoredRollout } from '../src/ports.js';
 import { RolloutRunner, type FleetReading } from '../src/rollouts/rollout-runner.js';
+import { MemoryEffects, MemoryStore } from './support/memory-rollout-store.js';
 import { NEW, newRollout, T } from './support/rollout.js';
 
 // The runner over an in-memory store and effects: what it writes, in what order, and what it does when a
 // write conflicts, an effect fails, or another replica drove the rollout before.
-
-class MemoryStore implements RolloutStorePort {
-  records = new Map<string, StoredRollout>();
-  activeId: string | null = null;
-  /** Makes the next update conflict, as another replica's write would. */
-  conflictNext = false;
-  writes: RolloutRecord[] = [];
-
-  async active() {
-    return this.activeId;
-  }
-  async create(record: RolloutRecord) {
-    this.activeId = record.id;
-    const stored = { record, revision: 1 };
-    this.records.set(record.id, stored);
-    return stored;
-  }
-  async get(id: string) {
-    return this.records.get(id) ?? null;
-  }
-  async update(record: RolloutRecord, revision: number) {
-    const now = this.records.get(record.id)!;
-    if (this.conflictNext || now.revision !== revision) {
-      this.conflictNext = false;
-      throw Object.assign(new Error('conflict'), { code: 'ROLLOUT_CONFLICT' });
-    }
-    const stored = { record, revision: revision + 1 };
-    this.records.set(record.id, stored);
-    this.writes.push(record);
-    return stored;
-  }
-  async claim(id: string) {
-    this.activeId = id;
-  }
-  async release(id: string) {
-    if (this.activeId === id) this.activeId = null;
-  }
-  async ids() {
-    return [...this.records.keys()];
-  }
-}
-
-class MemoryEffects implements RolloutEffectsPort {
-  assigned: RuleSetAssignment[] = [];
-  published: RolloutTimelineEvent[] = [];
-  failNext = false;
-  async assign(a: readonly RuleSetAssignment[]) {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('NATS went away');
-    }
-    this.assigned.push(...a);
-  }
-  async publish(e: RolloutTimelineEvent) {
-    this.published.push(e);
-  }
-}
 
 const quiet: FleetReading = { vips: [], vipNodes: () => [], alerts: [] };
 

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { parseRouteId, TOKEN, type HealthReport } from '@rhi/contracts';
 import Fastify, {
   LogController,
@@ -253,6 +254,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
     return reply.send({ events: entries, truncated });
   });
+  // Streams never end by themselves: a close would wait for them forever. They are ended first, and a
+  // page follows the next replica (or this one back) with its Last-Event-ID.
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const out of streams) out.end();
+  });
   app.get('/api/v1/stream', { onRequest: guard }, (request, reply) => {
     const last = Number(request.headers['last-event-id']);
     reply.hijack();
@@ -277,7 +284,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     const stop = deps.view.subscribe(send);
     const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), deps.streamKeepAliveMs ?? 15_000);
+    streams.add(out);
     request.raw.once('close', () => {
+      streams.delete(out);
       stop();
       clearInterval(keepAlive);
     });

@@ -366,7 +366,8 @@ export function openApiDocument(version: string): object {
               '200': { description: '{ rollout: the record after the command }' },
               '404': { description: 'ROLLOUT_NOT_FOUND or RULESET_NOT_FOUND', content: json },
               '409': {
-                description: 'ROLLOUT_NOTHING_ASSIGNED: it assigned nothing (abort it instead)',
+                description:
+                  'ROLLOUT_NOTHING_ASSIGNED: it assigned nothing (abort it instead); ROLLOUT_BUSY or ROLLOUT_ACTIVE: another rollout is under way',
                 content: json,
               },
             },

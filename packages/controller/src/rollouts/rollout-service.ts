@@ -204,26 +204,41 @@ export class RolloutService {
         `rollout ${id} assigned nothing: abort it instead`,
       );
     const store = this.store();
-    // An ended rollout moves again: it must be the one under way for the runner to do its rollback.
-    const reclaimed = TERMINAL.has(current.status);
-    if (reclaimed) await store.claim(id);
+    const ended = TERMINAL.has(current.status);
+    if (ended) {
+      const active = await store.active();
+      if (active !== null && active !== id)
+        throw new RolloutServiceError('ROLLOUT_BUSY', `rollout ${active} is under way: wait for it or abort it`);
+    }
+    const copy = await this.deps.rulesets.reissue(
+      serial,
+      by,
+      `rollback of rollout ${id} to serial ${serial}: ${reason}`,
+    );
+    const moved = await this.command(id, (now) => ({
+      type: 'rollback',
+      now,
+      by,
+      reason,
+      to: { serial: copy.serial, hash: copy.hash, of: serial },
+    }));
+    if (!ended) return moved;
+    // An ended rollout moves again once it is the one under way. The claim comes after the record is
+    // written: a runner that read the ended record between a claim and the write would give the claim up.
     try {
-      const copy = await this.deps.rulesets.reissue(
-        serial,
-        by,
-        `rollback of rollout ${id} to serial ${serial}: ${reason}`,
-      );
-      return await this.command(id, (now) => ({
-        type: 'rollback',
-        now,
-        by,
-        reason,
-        to: { serial: copy.serial, hash: copy.hash, of: serial },
-      }));
+      await store.claim(id);
     } catch (err) {
-      if (reclaimed) await store.release(id);
+      await this.undo(id, current);
       throw err;
     }
+    return moved;
+  }
+
+  /** Writes an ended rollout back as it was, when another rollout took `active` before it could. */
+  private async undo(id: string, before: RolloutRecord): Promise<void> {
+    const store = this.store();
+    const now = await store.get(id);
+    if (now) await store.update(before, now.revision).catch(() => undefined);
   }
 
   private store(): RolloutStorePort {

@@ -11,8 +11,33 @@ import { DetailPanel, type Selection } from './detail-panel.js';
 import { Filters } from './filters.js';
 import { html } from './html.js';
 import { Legend, MatrixTable } from './matrix-table.js';
+import { RolloutsView } from './rollouts-view.js';
+import { TimelineView } from './timeline-view.js';
 
 const TOKEN_KEY = 'rhi.token';
+
+/** The page's views, one at a time, named in the address (`#fleet`, `#rollouts`, `#timeline`). */
+const TABS = ['fleet', 'rollouts', 'timeline'] as const;
+type Tab = (typeof TABS)[number];
+const tabOf = (hash: string): Tab => TABS.find((t) => hash === `#${t}`) ?? 'fleet';
+
+function TabBar({ tab, onTab }: { tab: Tab; onTab: (t: Tab) => void }) {
+  return html`<nav class="tabs" aria-label="views">
+    ${TABS.map(
+      (t) =>
+        html`<a
+          href=${`#${t}`}
+          class=${t === tab ? 'tab current' : 'tab'}
+          aria-current=${t === tab ? 'page' : undefined}
+          onClick=${(e: Event) => {
+            e.preventDefault();
+            onTab(t);
+          }}
+          >${t}</a
+        >`,
+    )}
+  </nav>`;
+}
 
 /** The token: from `#token=...` (the address the demo prints; then taken out of the address), else this tab's. */
 function initialToken(): string | null {
@@ -74,6 +99,13 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
   const [options, setOptions] = useState<MatrixOptions | null>(null);
   const [nodesText, setNodesText] = useState(() => new URLSearchParams(location.search).get('nodes') ?? '');
   const [selection, setSelection] = useState<Selection | null>(null);
+  const [tab, setTab] = useState<Tab>(() => tabOf(location.hash));
+  const [rolloutTick, setRolloutTick] = useState(0);
+  const [eventTick, setEventTick] = useState(0);
+  const openTab = (t: Tab) => {
+    history.replaceState(null, '', `${location.pathname}${location.search}#${t}`);
+    setTab(t);
+  };
 
   useEffect(() => {
     api
@@ -86,10 +118,18 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
     const stop = followStream({
       url: '/api/v1/stream',
       token,
-      onEvent: (e) => feed.event(e),
+      onEvent: (e) => {
+        feed.event(e);
+        setEventTick((n) => n + 1);
+        if (e.kind === 'rollout') setRolloutTick((n) => n + 1);
+      },
       onState: (s) => {
         setStream(s);
-        if (s.kind === 'live') void feed.reloadAll();
+        if (s.kind === 'live') {
+          void feed.reloadAll();
+          setRolloutTick((n) => n + 1);
+          setEventTick((n) => n + 1);
+        }
       },
     });
     // Liveness moves on the controller's clock: a whole read now and then keeps "lost" true.
@@ -114,7 +154,7 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
     }
   }, [matrix, options]);
   useEffect(() => {
-    if (options) history.replaceState(null, '', `?${queryFromOptions(options, nodesText)}`);
+    if (options) history.replaceState(null, '', `?${queryFromOptions(options, nodesText)}${location.hash}`);
   }, [options, nodesText]);
 
   const view = useMemo(
@@ -152,18 +192,7 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
       ? { ...selection, letter: letterOf(selection.node, selection.vip) }
       : selection;
 
-  return html`<div class="app">
-    <header class="top">
-      <h1>rhi fleet</h1>
-      <${StreamBadge} s=${stream} />
-      ${matrix?.stale ? html`<span class="badge bad" role="alert">controller cannot reach NATS: this view may be stale</span>` : null}
-      ${snap.error ? html`<span class="badge bad" role="alert">${snap.error}</span>` : null}
-      <span class="who"
-        >${caller ? html`${caller.name} <span class="muted">(${caller.role})</span>` : null}</span
-      >
-      <button class="link" onClick=${() => onLogout(null)}>sign out</button>
-    </header>
-    ${
+  const fleetView = html`${
       matrix
         ? html`<p class="summary" aria-label="fleet summary">
             <span><strong>${matrix.nodes.length}</strong> nodes</span>
@@ -214,7 +243,27 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
         ${shownSelection ? html`<${DetailPanel} api=${api} selection=${shownSelection} onClose=${() => setSelection(null)} />` : null}
         <${AlertsPanel} alerts=${snap.alerts} onSubject=${onAlert} />
       </aside>
-    </div>
+    </div>`;
+
+  return html`<div class="app">
+    <header class="top">
+      <h1>rhi fleet</h1>
+      <${TabBar} tab=${tab} onTab=${openTab} />
+      <${StreamBadge} s=${stream} />
+      ${matrix?.stale ? html`<span class="badge bad" role="alert">controller cannot reach NATS: this view may be stale</span>` : null}
+      ${snap.error ? html`<span class="badge bad" role="alert">${snap.error}</span>` : null}
+      <span class="who"
+        >${caller ? html`${caller.name} <span class="muted">(${caller.role})</span>` : null}</span
+      >
+      <button class="link" onClick=${() => onLogout(null)}>sign out</button>
+    </header>
+    ${
+      tab === 'rollouts'
+        ? html`<${RolloutsView} api=${api} caller=${caller} rolloutTick=${rolloutTick} />`
+        : tab === 'timeline'
+          ? html`<${TimelineView} api=${api} matrix=${matrix} eventTick=${eventTick} />`
+          : fleetView
+    }
   </div>`;
 }
 
