@@ -6,3 +6,19 @@ export type * from './fleet-api.js';
 export type { ExplanationNode, HealthReport, RouteStatus } from './index.js';
 // Label selectors, parsed as the API parses them (pure, no imports).
 export * from './label-selector.js';
+// Types only (erased at build): the rollout and rule-set shapes the rollouts view reads.
+export type {
+  Batch,
+  Canary,
+  RollbackTarget,
+  RolloutFailureCause,
+  RolloutRecord,
+  RolloutStatus,
+  RolloutStep,
+  RolloutStopCause,
+  RolloutStrategy,
+  RuleSetSummary,
+  RuleSetTarget,
+} from './index.js';
+// Types only (erased at build): the event shapes of the timeline (`GET /api/v1/events`) the timeline view reads.
+export type { AgentEvent, AlertEvent, NodeAnswer, OperatorAction, RolloutTimelineEvent } from './index.js';

@@ -124,7 +124,8 @@ const timer = setInterval(() => {
     node.parts = template(i, node.down);
     const at = performance.timeOrigin + performance.now();
     publish(i);
-    process.send({ change: name(i), at });
+    const v = vipOf(i, k);
+    process.send({ change: name(i), at, vip: `198.18.${200 + Math.floor(v / 250)}.${(v % 250) + 1}/32` });
   }
 }, 10);
 

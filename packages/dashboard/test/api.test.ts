@@ -66,6 +66,21 @@ describe('createApi', () => {
     expect(e).toMatchObject({ status: 404, code: 'NODE_NOT_FOUND', message: "no node 'x' has reported" });
   });
 
+  it("keeps the error's other fields: a blocked rollout's what-if, a refused field", async () => {
+    const whatIf = { verdict: { blocked: true, blockers: [{ vip: 'vol1%198.18.200.1/32' }] } };
+    const api = createApi(
+      't',
+      fakeFetch(() =>
+        json(409, {
+          error: { code: 'ROLLOUT_BLOCKED', message: 'the guard blocks it', field: 'serial', whatIf },
+        }),
+      ).fetchFn,
+    );
+    const e = await failure(api.post('/api/v1/rollouts', { serial: 2 }));
+    expect(e.code).toBe('ROLLOUT_BLOCKED');
+    expect(e.details).toEqual({ field: 'serial', whatIf });
+  });
+
   it('names an error answer without an error body by its status', async () => {
     const api = createApi(
       't',

@@ -30,7 +30,8 @@ function columns(whole: FleetMatrix, asked: readonly string[]): FleetMatrix {
 
 /**
  * A fake controller API: it records every path read and answers from `fleet` and `alerts`, which a
- * test changes as the controller's view would. `hold` makes the next reads wait for `release`.
+ * test changes as the controller's view would. `fail` fails every read, `failing` the reads of the
+ * paths it holds. `hold` makes the next reads wait for `release`.
  */
 function fakeApi() {
   const fake = {
@@ -38,6 +39,7 @@ function fakeApi() {
     fleet: matrix([node('a'), node('b'), node('c')], [vip(V1, 'AAW'), vip(V2, 'A..')]),
     alerts: [] as ApiAlert[],
     fail: null as Error | null,
+    failing: new Map<string, Error>(),
     held: null as Promise<void> | null,
     release: () => undefined as void,
     hold() {
@@ -45,7 +47,8 @@ function fakeApi() {
     },
   };
   const answerFor = (path: string): (() => unknown) => {
-    const { fail, fleet, alerts } = fake;
+    const { fleet, alerts } = fake;
+    const fail = fake.fail ?? fake.failing.get(path);
     if (fail)
       return () => {
         throw fail;
@@ -278,6 +281,85 @@ describe('FleetFeed reset and failures', () => {
     expect(seen).toHaveLength(1);
     fake.fail = null;
     await feed.reloadAll();
+    expect(feed.current.error).toBeNull();
+  });
+
+  it('reads the columns whose read failed again after 5 s, and then says all is well', async () => {
+    const { fake, feed, seen } = await loaded();
+    const down = new ApiFailure(0, 'UNREACHABLE', 'the controller did not answer: down');
+    fake.fail = down;
+    fake.fleet = matrix([node('a'), node('b'), node('c')], [vip(V1, 'NAW'), vip(V2, 'N..')]);
+    feed.event(nodeEvent('a'));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fake.calls).toEqual(['/api/v1/matrix?nodes=a']);
+    expect(feed.current.error).toBe(down.message);
+    // Still down at the first retry: it tries again 5 s later.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fake.calls).toEqual(['/api/v1/matrix?nodes=a', '/api/v1/matrix?nodes=a']);
+    fake.fail = null;
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(fake.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.calls).toEqual([
+      '/api/v1/matrix?nodes=a',
+      '/api/v1/matrix?nodes=a',
+      '/api/v1/matrix?nodes=a',
+    ]);
+    expect(rows(feed.current.matrix!.vips)).toEqual([
+      [V1, 'NAW'],
+      [V2, 'N..'],
+    ]);
+    expect(feed.current.error).toBeNull();
+    expect(seen).toHaveLength(3);
+    // Nothing is left to read.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fake.calls).toHaveLength(3);
+  });
+
+  it('reads the columns whose read failed with those of the next change, without waiting for the retry', async () => {
+    const { fake, feed } = await loaded();
+    fake.failing.set('/api/v1/matrix?nodes=a', new Error('HTTP 502'));
+    feed.event(nodeEvent('a'));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(feed.current.error).toBe('HTTP 502');
+    fake.failing.clear();
+    fake.fleet = matrix([node('a'), node('b'), node('c')], [vip(V1, 'NAN'), vip(V2, 'N..')]);
+    feed.event(nodeEvent('c'));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fake.calls).toEqual(['/api/v1/matrix?nodes=a', '/api/v1/matrix?nodes=a,c']);
+    expect(rows(feed.current.matrix!.vips)).toEqual([
+      [V1, 'NAN'],
+      [V2, 'N..'],
+    ]);
+    expect(feed.current.error).toBeNull();
+    // The retry finds nothing left to read.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  it('keeps the columns it merged when the alerts read after them fails, says so, and reads the alerts again', async () => {
+    const { fake, feed } = await loaded();
+    const alertsBefore = feed.current.alerts;
+    fake.fleet = matrix(
+      [node('a'), node('b', {}, { state: 'lost' }), node('c')],
+      [vip(V1, 'ALW'), vip(V2, 'A..')],
+    );
+    const lost = { key: 'nodeLost:b', kind: 'nodeLost', subject: 'b', message: 'b is lost' };
+    fake.alerts = [{ ...lost, since: '2025-01-01T00:00:00.000Z' }];
+    fake.failing.set('/api/v1/alerts', new Error('HTTP 503'));
+    feed.event(alertEvent('alertOpened', lost));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fake.calls).toEqual(['/api/v1/matrix?nodes=b', '/api/v1/alerts']);
+    expect(rows(feed.current.matrix!.vips)).toEqual([
+      [V1, 'ALW'],
+      [V2, 'A..'],
+    ]);
+    expect(feed.current.alerts).toBe(alertsBefore);
+    expect(feed.current.error).toBe('HTTP 503');
+    fake.failing.clear();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fake.calls.slice(2)).toEqual(['/api/v1/alerts']);
+    expect(feed.current.alerts).toEqual(fake.alerts);
     expect(feed.current.error).toBeNull();
   });
 

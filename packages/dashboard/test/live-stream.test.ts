@@ -18,11 +18,12 @@ interface Call {
 }
 
 /**
- * A fake `fetch`: each request takes the next planned answer (an HTTP status, an error to throw, or
- * `'stream'`, the default) and a streamed answer stays open until the test ends it. Aborting a request
- * before the answer fails the request, and after it errors its body, as a browser's fetch does.
+ * A fake `fetch`: each request takes the next planned answer (an HTTP status, an error to throw,
+ * `'stream'`, the default, `'closed'`, a 200 whose stream ends at once, or `'silent'`, no answer at all)
+ * and a streamed answer stays open until the test ends it. Aborting a request before the answer fails
+ * the request, and after it errors its body, as a browser's fetch does.
  */
-function fakeController(...plan: (number | Error | 'stream')[]) {
+function fakeController(...plan: (number | Error | 'stream' | 'closed' | 'silent')[]) {
   const calls: Call[] = [];
   const fetchFn = (async (url: string, init: RequestInit) => {
     const answer = plan.shift() ?? 'stream';
@@ -34,6 +35,12 @@ function fakeController(...plan: (number | Error | 'stream')[]) {
       push: (text) => body!.enqueue(typeof text === 'string' ? encoder.encode(text) : text),
       end: () => body!.close(),
     });
+    if (answer === 'silent')
+      return new Promise<never>((_, reject) =>
+        init.signal?.addEventListener('abort', () =>
+          reject(new DOMException('This operation was aborted', 'AbortError')),
+        ),
+      );
     await Promise.resolve();
     if (init.signal?.aborted) throw new DOMException('This operation was aborted', 'AbortError');
     if (answer instanceof Error) throw answer;
@@ -46,6 +53,7 @@ function fakeController(...plan: (number | Error | 'stream')[]) {
         // already closed
       }
     });
+    if (answer === 'closed') body!.close();
     return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream' } });
   }) as unknown as typeof fetch;
   return { calls, fetchFn };
@@ -208,12 +216,127 @@ describe('followStream: reconnecting', () => {
     expect(states.filter((s) => s.kind === 'connecting')).toEqual(
       [0, 1, 2, 3, 4, 5].map((attempt) => ({ kind: 'connecting', attempt })),
     );
-    // The next one is live: the delays start again.
+    // The next one is live and delivers an event: the delays start again.
     await vi.advanceTimersByTimeAsync(5000);
     expect(kinds(states).slice(-2)).toEqual(['connecting', 'live']);
+    c.calls.at(-1)!.push('event: node\ndata: {"subject":"lb1","data":{}}\n\n');
     c.calls.at(-1)!.end();
     await settle();
     expect(states.at(-1)).toMatchObject({ kind: 'lost', retryInMs: 500, attempt: 1 });
+  });
+
+  it('backs off to the last delay from a controller that answers 200 and closes the stream at once', async () => {
+    const c = fakeController('closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed');
+    const { states } = start(c.fetchFn);
+    await vi.advanceTimersByTimeAsync(500 + 1000 + 2000 + 4000 + 5000 + 5000);
+    expect(kinds(states)).toEqual([
+      'connecting',
+      'live',
+      'lost(1, 500)',
+      'connecting',
+      'live',
+      'lost(2, 1000)',
+      'connecting',
+      'live',
+      'lost(3, 2000)',
+      'connecting',
+      'live',
+      'lost(4, 4000)',
+      'connecting',
+      'live',
+      'lost(5, 5000)',
+      'connecting',
+      'live',
+      'lost(6, 5000)',
+      'connecting',
+      'live',
+      'lost(7, 5000)',
+    ]);
+    expect(c.calls).toHaveLength(7);
+    expect(states.at(-1)).toMatchObject({ reason: 'the controller closed the stream' });
+  });
+
+  it('does not count keep-alive comments before a close as a steady stream', async () => {
+    const c = fakeController();
+    const { states } = start(c.fetchFn);
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(i === 0 ? 0 : 500 * 2 ** (i - 1));
+      c.calls[i]!.push(': keep-alive\n\n');
+      await vi.advanceTimersByTimeAsync(1999);
+      c.calls[i]!.end();
+      await settle();
+    }
+    expect(kinds(states).filter((k) => k.startsWith('lost'))).toEqual([
+      'lost(1, 500)',
+      'lost(2, 1000)',
+      'lost(3, 2000)',
+    ]);
+  });
+
+  it('starts the delays again after a stream that stayed open four times the first delay', async () => {
+    const c = fakeController(503, 503, 503);
+    const { states } = start(c.fetchFn, { backoffMs: [100, 1000] });
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400);
+    expect(kinds(states).slice(-3)).toEqual(['lost(3, 400)', 'connecting', 'live']);
+    await vi.advanceTimersByTimeAsync(399);
+    c.calls[3]!.end();
+    await settle();
+    expect(states.at(-1)).toMatchObject({ kind: 'lost', retryInMs: 800, attempt: 4 });
+    await vi.advanceTimersByTimeAsync(800 + 400);
+    expect(kinds(states).slice(-2)).toEqual(['connecting', 'live']);
+    c.calls[4]!.end();
+    await settle();
+    expect(states.at(-1)).toMatchObject({ kind: 'lost', retryInMs: 100, attempt: 1 });
+  });
+
+  it('gives up on a request unanswered for 10 s: aborts it, is lost, and retries with the delays', async () => {
+    const c = fakeController('silent', 'silent', 'silent');
+    const { states } = start(c.fetchFn);
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(kinds(states)).toEqual(['connecting']);
+    expect(c.calls[0]!.init.signal!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(states.at(-1)).toEqual({
+      kind: 'lost',
+      reason: 'the controller did not answer within 10 s',
+      retryInMs: 500,
+      attempt: 1,
+    });
+    expect(c.calls[0]!.init.signal!.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(500 + 10_000 + 1000 + 10_000);
+    expect(kinds(states)).toEqual([
+      'connecting',
+      'lost(1, 500)',
+      'connecting',
+      'lost(2, 1000)',
+      'connecting',
+      'lost(3, 2000)',
+    ]);
+    // The fourth request is answered: it is followed, with no timeout left over from the others.
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(kinds(states).slice(-2)).toEqual(['connecting', 'live']);
+    await vi.advanceTimersByTimeAsync(44_999);
+    expect(states.at(-1)!.kind).toBe('live');
+  });
+
+  it('uses the given connect timeout, and does not go live on an answer that comes after it', async () => {
+    let answer: ((r: Response) => void) | undefined;
+    const signals: AbortSignal[] = [];
+    // A fetch that does not heed the abort.
+    const fetchFn = ((_url: string, init: RequestInit) => {
+      signals.push(init.signal!);
+      return new Promise<Response>((r) => (answer = r));
+    }) as unknown as typeof fetch;
+    const { states } = start(fetchFn, { connectTimeoutMs: 300 });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(states.at(-1)).toMatchObject({
+      kind: 'lost',
+      reason: 'the controller did not answer within 300 ms',
+    });
+    expect(signals[0]!.aborted).toBe(true);
+    answer!(new Response(new ReadableStream(), { status: 200 }));
+    await settle();
+    expect(kinds(states)).toEqual(['connecting', 'lost(1, 500)']);
   });
 
   it('reconnects after the controller ends the stream, and follows the new one', async () => {

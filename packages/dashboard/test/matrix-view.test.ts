@@ -153,6 +153,16 @@ describe('matrixView paging', () => {
     expect(view(9).groups[0]).toMatchObject({ span: 50, page: 2 });
   });
 
+  it('shows the first page for a negative page, or one that is no number', () => {
+    for (const page of [-1, -7, -0.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
+      const v = view(page);
+      expect(v.groups[0]).toMatchObject({ span: 100, page: 0, pages: 3 });
+      expect(shown(v)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    }
+    expect(view(Number.POSITIVE_INFINITY).groups[0]).toMatchObject({ span: 50, page: 2 });
+    expect(view(1.5).groups[0]).toMatchObject({ span: 100, page: 1 });
+  });
+
   it('honours another page size', () => {
     const v = matrixView(s, options({ groupBy: 'site', expanded: new Set(['big', 'small']), pageSize: 40 }));
     expect(v.groups.map((g) => [g.group, g.span, g.pages])).toEqual([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAGE_SIZE } from '../src/model/matrix-view.js';
-import { optionsFromQuery, queryFromOptions } from '../src/model/url-options.js';
+import { optionsFromQuery, queryFromOptions, withFleetQuery } from '../src/model/url-options.js';
 import { options } from './fixtures.js';
 
 describe('optionsFromQuery', () => {
@@ -73,5 +73,17 @@ describe('queryFromOptions', () => {
     expect(optionsFromQuery(queryFromOptions(o, 'site=par1,role=edge'), 'site')).toEqual(o);
     const none = options({ groupBy: null });
     expect(optionsFromQuery(queryFromOptions(none, ''), 'site')).toEqual(none);
+  });
+});
+
+describe('withFleetQuery', () => {
+  it("sets the fleet view's keys and keeps the other views' ones", () => {
+    expect(withFleetQuery('?group=site&vip=200.1&tl-node=lb1&tl-range=1h', 'group=role&state=W')).toBe(
+      'tl-node=lb1&tl-range=1h&group=role&state=W',
+    );
+  });
+
+  it('drops a fleet key the new query no longer has', () => {
+    expect(withFleetQuery('open=par1&nodes=role%3Dedge', 'group=')).toBe('group=');
   });
 });

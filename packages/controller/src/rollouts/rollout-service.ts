@@ -208,7 +208,10 @@ export class RolloutService {
     if (ended) {
       const active = await store.active();
       if (active !== null && active !== id)
-        throw new RolloutServiceError('ROLLOUT_BUSY', `rollout ${active} is under way: wait for it or abort it`);
+        throw new RolloutServiceError(
+          'ROLLOUT_BUSY',
+          `rollout ${active} is under way: wait for it or abort it`,
+        );
     }
     const copy = await this.deps.rulesets.reissue(
       serial,

@@ -1,9 +1,13 @@
-/** An API answer that is not a success: its HTTP status and the API's error code and message. */
+/**
+ * An API answer that is not a success: its HTTP status, the API's error code and message, and the
+ * error's other fields (`details`: a blocked rollout's `whatIf`, a refused field's `field`).
+ */
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'ApiFailure';
@@ -42,7 +46,8 @@ export function createApi(token: string, fetchFn: typeof fetch = fetch, base = '
     if (res.ok || (res.status === 503 && json !== null && typeof json === 'object' && 'stale' in json))
       return json as T;
     const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiFailure(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? res.statusText);
+    const { code, message, ...details } = error ?? {};
+    throw new ApiFailure(res.status, code ?? `HTTP_${res.status}`, message ?? res.statusText, details);
   };
   return {
     get: (path) => call('GET', path),

@@ -18,12 +18,17 @@ const NODE_ALERTS = new Set(['nodeDrift', 'nodeLost', 'nodeFlapping', 'ruleSetMi
  * alert reads the alerts (and a node alert that node's column: lost nodes turn lost on the controller's
  * clock, not by a status), a reset or a (re)connect reads everything. Reads are idempotent, so a
  * change seen twice or from another controller replica costs a read and nothing else.
+ *
+ * A failed column or alerts read is not forgotten: its nodes (and the alerts) join the next batch, which
+ * the next event or, at the latest, a retry `retryMs` after the failure reads. When the columns were read
+ * and the alerts read then fails, the merged columns are kept and the alerts error reported.
  */
 export class FleetFeed {
   private snapshot: FleetSnapshot = { matrix: null, alerts: [], error: null };
   private readonly pendingNodes = new Set<string>();
   private pendingAlerts = false;
   private timer: unknown = null;
+  private retryTimer: unknown = null;
   private reading: Promise<void> = Promise.resolve();
 
   constructor(
@@ -31,6 +36,7 @@ export class FleetFeed {
     private readonly onChange: (s: FleetSnapshot) => void,
     private readonly setTimer: (f: () => void, ms: number) => unknown = (f, ms) => setTimeout(f, ms),
     private readonly batchMs = 50,
+    private readonly retryMs = 5000,
   ) {}
 
   get current(): FleetSnapshot {
@@ -60,28 +66,56 @@ export class FleetFeed {
       if (a?.kind && NODE_ALERTS.has(a.kind) && a.subject) this.pendingNodes.add(a.subject);
     }
     if (this.timer === null && (this.pendingNodes.size > 0 || this.pendingAlerts))
-      this.timer = this.setTimer(() => this.flush(), this.batchMs);
+      this.timer = this.setTimer(() => {
+        this.timer = null;
+        this.flush();
+      }, this.batchMs);
   }
 
   private flush(): void {
-    this.timer = null;
+    if (this.pendingNodes.size === 0 && !this.pendingAlerts) return;
     const nodes = [...this.pendingNodes];
     const alerts = this.pendingAlerts;
     this.pendingNodes.clear();
     this.pendingAlerts = false;
     void this.queue(async () => {
-      const matrix = this.snapshot.matrix;
-      let next = matrix;
+      let matrix = this.snapshot.matrix;
       if (nodes.length > 0) {
-        const part = await this.api.get<FleetMatrix>(
-          `/api/v1/matrix?nodes=${nodes.map(encodeURIComponent).join(',')}`,
-        );
-        next = matrix ? mergeColumns(matrix, nodes, part) : null;
-        if (next === null) next = fromWhole(await this.api.get<FleetMatrix>('/api/v1/matrix'));
+        try {
+          const part = await this.api.get<FleetMatrix>(
+            `/api/v1/matrix?nodes=${nodes.map(encodeURIComponent).join(',')}`,
+          );
+          matrix =
+            (matrix ? mergeColumns(matrix, nodes, part) : null) ??
+            fromWhole(await this.api.get<FleetMatrix>('/api/v1/matrix'));
+        } catch (err) {
+          this.again(nodes, alerts);
+          throw err;
+        }
       }
-      const list = alerts ? (await this.api.get<{ alerts: ApiAlert[] }>('/api/v1/alerts')).alerts : null;
-      this.set({ matrix: next, alerts: list ?? this.snapshot.alerts, error: null });
+      let list = this.snapshot.alerts;
+      let error: string | null = null;
+      if (alerts) {
+        try {
+          list = (await this.api.get<{ alerts: ApiAlert[] }>('/api/v1/alerts')).alerts;
+        } catch (err) {
+          this.again([], true);
+          error = (err as Error).message;
+        }
+      }
+      this.set({ matrix, alerts: list, error });
     });
+  }
+
+  /** Puts the reads that failed back into the next batch, and makes sure that batch is read. */
+  private again(nodes: readonly string[], alerts: boolean): void {
+    for (const n of nodes) this.pendingNodes.add(n);
+    if (alerts) this.pendingAlerts = true;
+    if (this.retryTimer === null)
+      this.retryTimer = this.setTimer(() => {
+        this.retryTimer = null;
+        this.flush();
+      }, this.retryMs);
   }
 
   private queue(read: () => Promise<void>): Promise<void> {

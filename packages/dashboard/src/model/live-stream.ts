@@ -23,7 +23,17 @@ export interface LiveStreamOptions {
   readonly fetchFn?: typeof fetch;
   /** Silence (no event, no keep-alive comment) this long means the stream is lost. Default 45 s. */
   readonly silenceMs?: number;
-  /** Reconnect delays: doubling from the first to the last. Default 500 ms to 5 s. */
+  /**
+   * A request whose answer (its status and headers) has not come this long after it was sent is
+   * aborted and the stream lost. Default 10 s.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Reconnect delays: doubling from the first to the last. Default 500 ms to 5 s. The delays start again
+   * from the first only once a stream has proved steady: it delivered an event, or stayed open at least
+   * four times the first delay (2 s by default). A controller that answers and closes at once (or sends
+   * only keep-alive comments before closing) is thus retried ever more slowly, up to the last delay.
+   */
   readonly backoffMs?: readonly [number, number];
   readonly setTimer?: (f: () => void, ms: number) => unknown;
   readonly clearTimer?: (t: unknown) => void;
@@ -32,7 +42,8 @@ export interface LiveStreamOptions {
 
 /**
  * Follows the SSE stream over `fetch` (an `EventSource` cannot send the bearer token) and reconnects
- * after a drop, an error answer or a silence, with a growing delay. Returns the function that stops it.
+ * after a drop, an error answer, an answer that does not come or a silence, with a growing delay.
+ * Returns the function that stops it.
  */
 export function followStream(o: LiveStreamOptions): () => void {
   const fetchFn = o.fetchFn ?? fetch;
@@ -41,28 +52,37 @@ export function followStream(o: LiveStreamOptions): () => void {
   const now = o.now ?? Date.now;
   const [first, last] = o.backoffMs ?? [500, 5000];
   const silenceMs = o.silenceMs ?? 45_000;
+  const connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
+  const steadyMs = first * 4;
   let stopped = false;
   let attempt = 0;
   let abort: AbortController | null = null;
-  let silence: unknown = null;
+  // The connect timeout while connecting, the silence timer while live.
+  let watch: unknown = null;
   let retry: unknown = null;
+  let liveSince: number | null = null;
 
+  const unwatch = () => {
+    if (watch !== null) clearTimer(watch);
+    watch = null;
+  };
   const lost = (reason: string) => {
     if (stopped) return;
     abort?.abort();
     // The aborted request's read now fails: it must not count as a second loss (a second retry).
     abort = null;
-    if (silence !== null) clearTimer(silence);
-    silence = null;
+    unwatch();
+    if (liveSince !== null && now() - liveSince >= steadyMs) attempt = 0;
+    liveSince = null;
     const retryInMs = Math.min(last, first * 2 ** Math.min(attempt, 16));
     attempt++;
     o.onState({ kind: 'lost', reason, retryInMs, attempt });
     retry = setTimer(connect, retryInMs);
   };
   const heard = (ac: AbortController) => {
-    if (silence !== null) clearTimer(silence);
-    silence = setTimer(() => {
-      if (abort === ac) lost(`nothing heard for ${Math.round(silenceMs / 1000)} s`);
+    unwatch();
+    watch = setTimer(() => {
+      if (abort === ac) lost(`nothing heard for ${duration(silenceMs)}`);
     }, silenceMs);
   };
 
@@ -71,6 +91,9 @@ export function followStream(o: LiveStreamOptions): () => void {
     const ac = new AbortController();
     abort = ac;
     o.onState({ kind: 'connecting', attempt });
+    watch = setTimer(() => {
+      if (abort === ac) lost(`the controller did not answer within ${duration(connectTimeoutMs)}`);
+    }, connectTimeoutMs);
     let res: Response;
     try {
       res = await fetchFn(o.url, {
@@ -82,12 +105,17 @@ export function followStream(o: LiveStreamOptions): () => void {
       if (abort === ac) lost(`the controller did not answer: ${(err as Error).message}`);
       return;
     }
-    if (!res.ok || !res.body) {
-      if (abort === ac) lost(`the stream was refused: HTTP ${res.status}`);
+    if (stopped || abort !== ac) {
+      // Timed out or stopped, and the fetch did not heed the abort.
+      void res.body?.cancel().catch(() => undefined);
       return;
     }
-    attempt = 0;
-    o.onState({ kind: 'live', since: now() });
+    if (!res.ok || !res.body) {
+      lost(`the stream was refused: HTTP ${res.status}`);
+      return;
+    }
+    liveSince = now();
+    o.onState({ kind: 'live', since: liveSince });
     heard(ac);
     const parser = createParser({
       onEvent: (m) => {
@@ -97,6 +125,8 @@ export function followStream(o: LiveStreamOptions): () => void {
         } catch {
           return;
         }
+        if (stopped || abort !== ac) return;
+        attempt = 0;
         o.onEvent({
           id: m.id,
           kind: m.event ?? 'message',
@@ -124,7 +154,9 @@ export function followStream(o: LiveStreamOptions): () => void {
   return () => {
     stopped = true;
     abort?.abort();
-    if (silence !== null) clearTimer(silence);
+    unwatch();
     if (retry !== null) clearTimer(retry);
   };
 }
+
+const duration = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);

@@ -22,7 +22,7 @@ export interface MatrixOptions {
   readonly state: 'all' | 'problems' | MatrixCell;
   /** Node columns shown per expanded group (the page pages through the rest). */
   readonly pageSize: number;
-  /** The page shown of each expanded group (default 0). */
+  /** The page shown of each expanded group (default 0); clamped to the group's first and last page. */
   readonly pages: ReadonlyMap<string, number>;
 }
 
@@ -134,7 +134,8 @@ export function matrixView(state: MatrixState, o: MatrixOptions): MatrixView {
       continue;
     }
     const pages = Math.max(1, Math.ceil(indices.length / o.pageSize));
-    const page = Math.min(o.pages.get(g) ?? 0, pages - 1);
+    const asked = Math.trunc(o.pages.get(g) ?? 0);
+    const page = Number.isNaN(asked) ? 0 : Math.min(Math.max(0, asked), pages - 1);
     const shown = indices.slice(page * o.pageSize, (page + 1) * o.pageSize);
     for (const i of shown) columns.push({ kind: 'node', node: state.nodes[i]!, index: i, group: g });
     groups.push({ group: g, nodes: indices.length, expanded, span: shown.length, page, pages });

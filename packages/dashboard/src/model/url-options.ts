@@ -31,4 +31,15 @@ export function queryFromOptions(o: MatrixOptions, nodesText: string): string {
   return q.toString();
 }
 
+/** The query keys {@link queryFromOptions} writes: the fleet view's. */
+const FLEET_KEYS = ['group', 'open', 'vip', 'nodes', 'state'];
+
+/** `current` with the fleet view's keys set from `fleetQuery`, and every other view's keys kept. */
+export function withFleetQuery(current: string, fleetQuery: string): string {
+  const q = new URLSearchParams(current);
+  for (const k of FLEET_KEYS) q.delete(k);
+  for (const [k, v] of new URLSearchParams(fleetQuery)) q.set(k, v);
+  return q.toString();
+}
+
 export type StateFilter = 'all' | 'problems' | MatrixCell;

@@ -5,7 +5,7 @@ import { FleetFeed, type FleetSnapshot } from '../model/fleet-feed.js';
 import { followStream, type StreamState } from '../model/live-stream.js';
 import { defaultGroupBy, matrixView, type MatrixOptions } from '../model/matrix-view.js';
 import { parseSelector } from '../model/selector.js';
-import { optionsFromQuery, queryFromOptions } from '../model/url-options.js';
+import { optionsFromQuery, queryFromOptions, withFleetQuery } from '../model/url-options.js';
 import { AlertsPanel } from './alerts-panel.js';
 import { DetailPanel, type Selection } from './detail-panel.js';
 import { Filters } from './filters.js';
@@ -154,7 +154,12 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
     }
   }, [matrix, options]);
   useEffect(() => {
-    if (options) history.replaceState(null, '', `?${queryFromOptions(options, nodesText)}${location.hash}`);
+    if (options)
+      history.replaceState(
+        null,
+        '',
+        `?${withFleetQuery(location.search, queryFromOptions(options, nodesText))}${location.hash}`,
+      );
   }, [options, nodesText]);
 
   const view = useMemo(
