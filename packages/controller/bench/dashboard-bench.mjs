@@ -1,4 +1,4 @@
-/* global Date, URL, console, document, fetch, performance, process, setTimeout, window, MutationObserver */
+/* global URL, console, document, fetch, performance, process, setTimeout, window, MutationObserver */
 // The dashboard's benchmark (issue 17): 1,000 simulated agents (every node with a rule for each of 200
 // VIPs) -> a real nats-server -> the real `rhi-controller run` in its own process -> the page in Debian's
 // headless Chromium. Measures (1) the first render: navigation start to the first matrix cell in the
