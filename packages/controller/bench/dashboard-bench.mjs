@@ -143,7 +143,12 @@ try {
         matrixBytes,
         firstRenderMs: {
           loads: renders.length,
-          median: round(percentile([...renders].sort((a, b) => a - b), 50)),
+          median: round(
+            percentile(
+              [...renders].sort((a, b) => a - b),
+              50,
+            ),
+          ),
           max: round(Math.max(...renders)),
           all: renders.map((r) => round(r)),
         },
