@@ -2,6 +2,8 @@
 // browser bundle takes this file alone.
 export * from './fleet-matrix.js';
 export type * from './fleet-api.js';
+// Types only: the what-if and guard shapes the rollouts view reads.
+export type * from './what-if-api.js';
 // Types only (erased at build): the status shapes the detail panel reads.
 export type { ExplanationNode, HealthReport, RouteStatus } from './index.js';
 // Label selectors, parsed as the API parses them (pure, no imports).

@@ -40,6 +40,17 @@ export {
 } from './subjects.js';
 export { parseRouteId, routeId } from './route-id.js';
 export type {
+  DiagnosticView,
+  GuardBlocker,
+  GuardForce,
+  GuardVerdict,
+  WhatIfAnswer,
+  WhatIfNodeResult,
+  WhatIfResult,
+  WhatIfUnknownReason,
+  WhatIfVip,
+} from './what-if-api.js';
+export type {
   Batch,
   Canary,
   RollbackTarget,

@@ -6,15 +6,14 @@
 // publish time to the page's DOM mutation of that VIP's cell for the node's group (wall clocks of the
 // same machine). Prints a table and writes bench/dashboard-results.json. Usage:
 //   node bench/dashboard-bench.mjs [nodes=1000] [vips=200] [loads=5] [changesPerS=2] [windowS=30]
-import { fork, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startNats, waitFor } from '@rhi/test-support';
+import { startNats, waitFor } from '@rhi/test-support';
 import { chromium } from 'playwright-core';
+import { startController } from './controller-process.mjs';
 import { percentile } from './proc-stats.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
@@ -51,28 +50,14 @@ const children = [];
 let browser = null;
 let result;
 try {
-  const port = await freePort();
-  const config = join(dir, 'controller.yaml');
-  const sha = createHash('sha256').update(TOKEN).digest('hex');
-  await writeFile(
-    config,
-    `nats:\n  servers: [${nats.url}]\n  user: ${nats.user}\n  password: ${nats.password}\n` +
-      `api:\n  listen: 127.0.0.1:${port}\n  tokens:\n    - { name: bench, role: viewer, sha256: ${sha} }\n` +
-      `fleet:\n  heartbeatMs: ${HEARTBEAT_MS}\n`,
-  );
-  const base = `http://127.0.0.1:${port}`;
-  const log = createWriteStream(join(dir, 'controller.log'));
-  const controller = spawn(process.execPath, [here('../bin/rhi-controller.js'), 'run', '--config', config], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { base } = await startController({
+    dir,
+    nats,
+    token: TOKEN,
+    role: 'viewer',
+    heartbeatMs: HEARTBEAT_MS,
+    children,
   });
-  children.push(controller);
-  controller.stdout.pipe(log);
-  controller.stderr.pipe(log);
-  await waitFor(
-    'the controller to reach NATS',
-    async () => ((await fetch(`${base}/healthz`).catch(() => null))?.status === 200 ? true : undefined),
-    30_000,
-  );
   const sim = fork(here('./simulator.mjs'), [
     nats.url,
     nats.user,

@@ -5,14 +5,13 @@
 // and RSS against the floor's, then /api/v1/vips and /api/v1/vips/{id} latency over HTTP while the
 // heartbeats go on. Prints a table and writes bench/results.json. Usage:
 //   node bench/fleet-bench.mjs [sizes=1000,5000,10000] [windowS=20] [queryS=10]
-import { fork, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startNats, waitFor } from '@rhi/test-support';
+import { startNats, waitFor } from '@rhi/test-support';
+import { startController } from './controller-process.mjs';
 import { cpuSeconds, machineTicks, memoryMb, natsServerPid, percentile } from './proc-stats.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
@@ -87,35 +86,15 @@ async function runSize(n) {
   const children = [];
   const abort = new AbortController();
   try {
-    const port = await freePort();
-    const config = join(dir, 'controller.yaml');
-    const sha = createHash('sha256').update(TOKEN).digest('hex');
-    await writeFile(
-      config,
-      `nats:\n  servers: [${nats.url}]\n  user: ${nats.user}\n  password: ${nats.password}\n` +
-        `api:\n  listen: 127.0.0.1:${port}\n  tokens:\n    - { name: bench, role: viewer, sha256: ${sha} }\n` +
-        `fleet:\n  heartbeatMs: ${HEARTBEAT_MS}\n`,
-    );
-    const base = `http://127.0.0.1:${port}`;
-    const log = createWriteStream(join(dir, 'controller.log'));
-    const controller = spawn(
-      process.execPath,
-      [...nodeArgs, here('../bin/rhi-controller.js'), 'run', '--config', config],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(controller);
-    controller.stdout.pipe(log);
-    controller.stderr.pipe(log);
-    await waitFor(
-      'the controller to reach NATS',
-      async () => {
-        const res = await fetch(`${base}/healthz`).catch(() => null);
-        return res?.status === 200 ? true : undefined;
-      },
-      30_000,
-    );
+    const { controller, base } = await startController({
+      dir,
+      nats,
+      token: TOKEN,
+      role: 'viewer',
+      heartbeatMs: HEARTBEAT_MS,
+      nodeArgs,
+      children,
+    });
     const floor = fork(here('./floor.mjs'), [nats.url, nats.user, nats.password]);
     children.push(floor);
     await ready(floor);

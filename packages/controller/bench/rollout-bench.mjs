@@ -8,9 +8,7 @@
 // first shows in a step's `applied`, i.e. when the controller counted its ack. Writes
 // bench/rollout-results.json and prints a table. Usage:
 //   node bench/rollout-bench.mjs [sizes=1000,5000,10000] [whatIfRequests=10]
-import { execFile, fork, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { execFile, fork } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +18,8 @@ import { gunzipSync } from 'node:zlib';
 import { jetstream as names, rolloutKeys } from '@rhi/contracts';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { freePort, startNats, waitFor } from '@rhi/test-support';
+import { startNats, waitFor } from '@rhi/test-support';
+import { startController } from './controller-process.mjs';
 import { cpuSeconds, machineTicks, memoryMb, natsServerPid, percentile } from './proc-stats.mjs';
 import { decodeRolloutRecord, encodeRolloutRecord } from '../dist/nats/rollout-store.js';
 import { applyRolloutEvent, createRollout } from '../dist/rollout/rollout-machine.js';
@@ -209,29 +208,16 @@ async function runSize(n) {
       '--out',
       join(dir, 'signing'),
     ]);
-    const port = await freePort();
-    const config = join(dir, 'controller.yaml');
-    const sha = createHash('sha256').update(TOKEN).digest('hex');
-    await writeFile(
-      config,
-      `nats:\n  servers: [${nats.url}]\n  user: ${nats.user}\n  password: ${nats.password}\n` +
-        `api:\n  listen: 127.0.0.1:${port}\n  tokens:\n    - { name: bench, role: operator, sha256: ${sha} }\n` +
-        `rules:\n  signingKey: ${join(dir, 'signing.key')}\n  keyId: ${KEY_ID}\n` +
-        `fleet:\n  heartbeatMs: ${HEARTBEAT_MS}\n`,
-    );
-    const base = `http://127.0.0.1:${port}`;
-    const logFile = join(dir, 'controller.log');
-    const log = createWriteStream(logFile);
-    const controller = spawn(
-      process.execPath,
-      [...nodeArgs, here('../bin/rhi-controller.js'), 'run', '--config', config],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(controller);
-    controller.stdout.pipe(log);
-    controller.stderr.pipe(log);
+    const { controller, base, logFile } = await startController({
+      dir,
+      nats,
+      token: TOKEN,
+      role: 'operator',
+      heartbeatMs: HEARTBEAT_MS,
+      extraYaml: `rules:\n  signingKey: ${join(dir, 'signing.key')}\n  keyId: ${KEY_ID}\n`,
+      nodeArgs,
+      children,
+    });
     const api = async (method, path, body) => {
       const res = await fetch(`${base}${path}`, {
         method,
@@ -249,11 +235,6 @@ async function runSize(n) {
       const m = new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : 0;
     };
-    await waitFor(
-      'the controller to reach NATS',
-      async () => ((await fetch(`${base}/healthz`).catch(() => null))?.status === 200 ? true : undefined),
-      30_000,
-    );
     const upload = async (source, message) => {
       const res = await api('POST', '/api/v1/rulesets', { source, message });
       if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.text.slice(0, 300)}`);

@@ -239,6 +239,9 @@ export function blockedWhatIf(): WhatIfAnswer {
       vips: [
         {
           id: 'vol1%198.18.221.3/32',
+          table: 'vol1',
+          prefix: '198.18.221.3/32',
+          family: 'ipv4',
           inCandidate: true,
           before: 0,
           after: 2,
@@ -248,6 +251,9 @@ export function blockedWhatIf(): WhatIfAnswer {
         },
         {
           id: 'vol1%198.18.225.1/32',
+          table: 'vol1',
+          prefix: '198.18.225.1/32',
+          family: 'ipv4',
           inCandidate: true,
           before: 2,
           after: 0,
@@ -257,6 +263,9 @@ export function blockedWhatIf(): WhatIfAnswer {
         },
         {
           id: 'vol1%198.18.230.1/32',
+          table: 'vol1',
+          prefix: '198.18.230.1/32',
+          family: 'ipv4',
           inCandidate: true,
           before: 1,
           after: 1,
@@ -275,6 +284,7 @@ export function blockedWhatIf(): WhatIfAnswer {
           unknownProxies: [],
           unverifiedProxies: ['b:be_missing'],
           outsideAllowlist: [],
+          allowlistKnown: true,
         },
         {
           node: 'lb-2',
@@ -285,6 +295,7 @@ export function blockedWhatIf(): WhatIfAnswer {
           unknownProxies: ['f:fe_new'],
           unverifiedProxies: ['b:be_missing'],
           outsideAllowlist: [],
+          allowlistKnown: true,
         },
       ],
       unknown: [{ node: 'lb-3', reason: 'noHealthReport' }],

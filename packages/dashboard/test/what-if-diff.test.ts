@@ -96,6 +96,7 @@ describe('whatIfDiff', () => {
             unknownProxies: [],
             unverifiedProxies: [],
             outsideAllowlist: ['vol1%10.0.0.1/32'],
+            allowlistKnown: true,
           },
         ],
         unknown: [],
@@ -114,6 +115,7 @@ describe('whatIfDiff', () => {
           file: 'rules',
           line: 3,
           column: 1,
+          length: 1,
         },
       ],
     };
@@ -140,6 +142,9 @@ describe('whatIfDiff', () => {
         vips: [
           {
             id: 'v%1.2.3.4/32',
+            table: 'v',
+            prefix: '1.2.3.4/32',
+            family: 'ipv4',
             inCandidate: true,
             before: 1,
             after: 1,

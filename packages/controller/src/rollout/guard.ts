@@ -1,10 +1,4 @@
-import type { WhatIfResult, WhatIfUnknownReason } from './what-if.js';
-
-/** Who overrides the guard, and why (recorded in the rollout's timeline). */
-export interface GuardForce {
-  readonly by: string;
-  readonly reason: string;
-}
+import type { GuardBlocker, GuardForce, GuardVerdict, WhatIfResult } from '@rhi/contracts';
 
 /** What the guard holds a change to. */
 export interface GuardOptions {
@@ -17,38 +11,7 @@ export interface GuardOptions {
   readonly force?: GuardForce;
 }
 
-/** Something that blocks a change unless forced. */
-export type GuardBlocker =
-  | {
-      readonly kind: 'belowMinimum';
-      readonly vip: string;
-      readonly before: number;
-      readonly after: number;
-      readonly minimum: number;
-      /** The nodes that would withdraw it. */
-      readonly withdrawnBy: readonly string[];
-    }
-  /** The node's agent would reject the rule set (`RULESET_UNKNOWN_PROXIES`). */
-  | { readonly kind: 'unknownProxies'; readonly node: string; readonly proxies: readonly string[] }
-  /** Routes the node would never advertise: its allowlist forbids them. */
-  | { readonly kind: 'outsideAllowlist'; readonly node: string; readonly vips: readonly string[] };
-
-/** The guard's verdict on a what-if. */
-export interface GuardVerdict {
-  /** True when nothing blocks, or when forced. */
-  readonly allowed: boolean;
-  /** Everything that blocks (or that the force overrode), VIPs first by id, then nodes by name. */
-  readonly blockers: readonly GuardBlocker[];
-  /** The force given, to be recorded; null when not forced. */
-  readonly forced: GuardForce | null;
-  /** Worth telling, not blocking. */
-  readonly warnings: {
-    /** Targeted nodes not simulated: their part in the counts is unknown. */
-    readonly unknownNodes: readonly { readonly node: string; readonly reason: WhatIfUnknownReason }[];
-    /** Proxies not known to be missing: the node's report left some out. */
-    readonly unverifiedProxies: readonly { readonly node: string; readonly proxies: readonly string[] }[];
-  };
-}
+export type { GuardBlocker, GuardForce, GuardVerdict } from '@rhi/contracts';
 
 /** A force without a reason: refused, because the reason is what gets recorded. */
 export class GuardForceReasonMissingError extends Error {

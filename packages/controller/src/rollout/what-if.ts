@@ -1,4 +1,11 @@
-import type { HealthReport, NodeStatus } from '@rhi/contracts';
+import type {
+  HealthReport,
+  NodeStatus,
+  WhatIfNodeResult,
+  WhatIfResult,
+  WhatIfUnknownReason,
+  WhatIfVip,
+} from '@rhi/contracts';
 import { routeId } from '@rhi/contracts';
 import type { Expr, Family, RuleSet } from '@rhi/rules-dsl';
 import { evaluate, prefixContains, ruleSetRoutes } from '@rhi/rules-dsl';
@@ -29,68 +36,7 @@ export interface WhatIfNode {
   readonly reportCovers?: 'all' | 'named';
 }
 
-/** Why a targeted node was not simulated. */
-export type WhatIfUnknownReason = 'noStatus' | 'noHealthReport' | 'lost';
-
-/** What the candidate would change for one VIP, over the nodes counted (simulated and untargeted). */
-export interface WhatIfVip {
-  /** `table%prefix`. */
-  readonly id: string;
-  readonly table: string;
-  readonly prefix: string;
-  readonly family: Family;
-  /** Whether the candidate has a rule for it (false: only the nodes' current rule sets have). */
-  readonly inCandidate: boolean;
-  /** Nodes advertising it now, and with the candidate. */
-  readonly before: number;
-  readonly after: number;
-  /** Simulated nodes that would start advertising it, and those that would withdraw it, by name. */
-  readonly added: readonly string[];
-  readonly withdrawn: readonly string[];
-  /** Targeted nodes left unsimulated (no health report) whose status advertises it now: not in the counts. */
-  readonly unknownAdvertisers: number;
-}
-
-/** What the candidate would change on one simulated node. Only nodes with something to say are listed. */
-export interface WhatIfNodeResult {
-  readonly node: string;
-  readonly drained: boolean;
-  /** False when its last report says HAProxy could not be read: the agent would advertise nothing. */
-  readonly haproxyReachable: boolean;
-  /** VIP ids it would start advertising, and those it would withdraw. */
-  readonly added: readonly string[];
-  readonly withdrawn: readonly string[];
-  /** Proxies the candidate names (`b:<name>`, `f:<name>`) that its HAProxy lacks: the agent rejects it. */
-  readonly unknownProxies: readonly string[];
-  /**
-   * Proxies the candidate names that its report lacks, but which may be among those the report left out
-   * to stay small (`omitted`) or does not cover (`reportCovers: 'named'`): not known to be missing. Their
-   * health is unknown: the simulation takes them as down.
-   */
-  readonly unverifiedProxies: readonly string[];
-  /** VIP ids of the candidate outside the node's allowlist: never advertised there. */
-  readonly outsideAllowlist: readonly string[];
-  /** Whether its allowlist was given; if not, `outsideAllowlist` holds only what its status showed. */
-  readonly allowlistKnown: boolean;
-}
-
-/** The what-if of a candidate rule set over the fleet. */
-export interface WhatIfResult {
-  /** Every VIP of the candidate or advertised now, by id. */
-  readonly vips: readonly WhatIfVip[];
-  /** Simulated nodes with a change or a problem, by name. */
-  readonly nodes: readonly WhatIfNodeResult[];
-  /** Targeted nodes not simulated, by name. */
-  readonly unknown: readonly { readonly node: string; readonly reason: WhatIfUnknownReason }[];
-  readonly counts: {
-    readonly simulated: number;
-    /** Simulated nodes whose advertised routes would change. */
-    readonly changed: number;
-    readonly drained: number;
-    readonly unknown: number;
-    readonly untargeted: number;
-  };
-}
+export type { WhatIfNodeResult, WhatIfResult, WhatIfUnknownReason, WhatIfVip } from '@rhi/contracts';
 
 /** The proxies a rule set names, by side, each once, in first-seen order. */
 function namedProxies(ruleSet: RuleSet): { frontends: string[]; backends: string[] } {

@@ -1,4 +1,10 @@
-import { signRuleSet, WIRE_VERSION, type RuleSetRecord, type RuleSetTarget } from '@rhi/contracts';
+import {
+  signRuleSet,
+  WIRE_VERSION,
+  type DiagnosticView,
+  type RuleSetRecord,
+  type RuleSetTarget,
+} from '@rhi/contracts';
 import {
   countDiagnostics,
   formatDiagnostics,
@@ -12,16 +18,7 @@ import {
 /** At most this many diagnostics are listed in an answer; the rest are counted. */
 export const MAX_LISTED_DIAGNOSTICS = 200;
 
-/** One diagnostic as the API shows it: where (line and column, 1-based) and what. */
-export interface DiagnosticView {
-  readonly severity: 'error' | 'warning';
-  readonly code: string;
-  readonly message: string;
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly length: number;
-}
+export type { DiagnosticView } from '@rhi/contracts';
 
 /** A rule-set text judged for upload. */
 export type LintOutcome =

@@ -1,9 +1,15 @@
-import type { HealthReport, RuleSetRecord, RuleSetSummary, RuleSetTarget } from '@rhi/contracts';
+import type {
+  HealthReport,
+  RuleSetRecord,
+  RuleSetSummary,
+  RuleSetTarget,
+  WhatIfAnswer,
+} from '@rhi/contracts';
 import type { ParseLimits, RuleSet } from '@rhi/rules-dsl';
 import type { SigningKey } from '../config/signing-key.js';
 import type { RuleSetStore } from '../ports.js';
-import { guard, type GuardForce, type GuardVerdict } from '../rollout/guard.js';
-import { whatIf, type WhatIfResult } from '../rollout/what-if.js';
+import { guard, type GuardForce } from '../rollout/guard.js';
+import { whatIf } from '../rollout/what-if.js';
 import type { FleetView } from '../view/fleet-view.js';
 import { buildRecord, lintUpload, type DiagnosticView, type LintOutcome } from './lint-upload.js';
 import { serialFloor, whatIfNodes } from './what-if-input.js';
@@ -50,16 +56,7 @@ export interface Upload {
   readonly author: string;
 }
 
-/** A what-if's answer: what would change, and whether the guard lets a rollout of it go ahead. */
-export interface WhatIfAnswer {
-  /** The candidate: a stored serial, or null for a text not stored. */
-  readonly serial: number | null;
-  readonly hash: string | null;
-  readonly target: RuleSetTarget;
-  readonly whatIf: WhatIfResult;
-  readonly guard: GuardVerdict;
-  readonly warnings: readonly DiagnosticView[];
-}
+export type { WhatIfAnswer } from '@rhi/contracts';
 
 /**
  * Rule sets for the API: lint and store (signed, at the next serial), read the history, simulate a
