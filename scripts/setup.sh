@@ -4,7 +4,9 @@
 #      iproute2, openssl for the NATS TLS the controller makes, Debian's chromium and a font for the
 #      dashboard's browser tests);
 #   2. Node 24 LTS under .tools/ (the system Node is left alone);
-#   3. npm dependencies (npm ci, only when package-lock.json changed).
+#   3. npm dependencies (npm ci, only when package-lock.json changed);
+#   4. for the e2e fleet: Docker (Debian's docker.io, dockerd started when it does not answer) and the e2e
+#      image built from Debian's packages (scripts/setup-docker.sh).
 # Every step checks first and does nothing when already done.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$RHI_ROOT"
@@ -12,7 +14,7 @@ cd "$RHI_ROOT"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-APT_PACKAGES=(haproxy bird2 nats-server iproute2 ca-certificates openssl chromium fonts-dejavu-core)
+APT_PACKAGES=(haproxy bird2 nats-server iproute2 ca-certificates openssl chromium fonts-dejavu-core docker.io mmdebstrap)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -62,4 +64,5 @@ if ! nx run-many -t build --output-style=static >"$build_log" 2>&1; then
   exit 1
 fi
 rm -f "$build_log"
-log "setup done: node $(node --version), haproxy $(haproxy -v | head -1 | awk '{print $3}'), bird $(bird --version 2>&1 | awk '{print $3}'), nats-server $(nats-server --version | awk '{print $2}')"
+e2e_image="$(bash "$RHI_ROOT/scripts/setup-docker.sh")"
+log "setup done: node $(node --version), haproxy $(haproxy -v | head -1 | awk '{print $3}'), bird $(bird --version 2>&1 | awk '{print $3}'), nats-server $(nats-server --version | awk '{print $2}'), docker $(docker version --format '{{.Server.Version}}'), e2e image $e2e_image"
