@@ -24,3 +24,5 @@ export type {
 } from './index.js';
 // Types only (erased at build): the event shapes of the timeline (`GET /api/v1/events`) the timeline view reads.
 export type { AgentEvent, AlertEvent, NodeAnswer, OperatorAction, RolloutTimelineEvent } from './index.js';
+// Types only: the answer of a drain or undrain the detail panel sends.
+export type * from './drain-api.js';

@@ -255,6 +255,58 @@ describe('the dashboard in Chromium', () => {
     await shoot(page, 'rollout-rolled-back');
   }, 60_000);
 
+  it('drains a node from its detail past the guard, shows its answer, and undrains it', async () => {
+    expected = /status of 409/;
+    const page = await open();
+    await page.goto(url(OPERATOR));
+    await page
+      .locator('table.matrix button', { hasText: /^lb-1$/ })
+      .first()
+      .click();
+    const detail = page.locator('section[aria-label="detail"]');
+    await detail.getByRole('button', { name: 'Drain…', exact: true }).click();
+    await page.locator('dialog input[name="reason"]').fill('kernel upgrade');
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    // lb-1 and lb-2 are VIP2's only advertisers, and its minimum is 2: the guard blocks.
+    const blocked = detail.locator('[aria-label="drain blocked"]');
+    await blocked.waitFor();
+    expect(await blocked.textContent()).toContain(`BLOCKED ${id(VIP2)}: 2 -> 1 advertisers, minimum 2`);
+    expect(await detail.locator('[data-error="DRAIN_BLOCKED"]').count()).toBe(1);
+    expect(agent(1).drained).toBeNull();
+    await detail.getByRole('button', { name: 'Drain anyway', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await expect.poll(() => page.locator('dialog .field-error').textContent()).toContain('say why');
+    await page.locator('dialog input[name="force"]').fill('planned window');
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    const answer = detail.locator('[aria-label="drain answer"]');
+    await answer.waitFor({ timeout: 10_000 });
+    expect(await answer.getAttribute('data-result')).toBe('applied');
+    expect(await answer.textContent()).toContain('lb-1 drained');
+    expect(await answer.textContent()).toContain('FORCED past 1 blocker: planned window');
+    expect(agent(1).drained).toEqual({ reason: 'kernel upgrade' });
+    await detail.getByRole('button', { name: 'Undrain', exact: true }).waitFor({ timeout: 10_000 });
+    await shoot(page, 'node-drained');
+    await detail.getByRole('button', { name: 'Undrain', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await expect.poll(() => answer.textContent(), { timeout: 10_000 }).toContain('lb-1 undrained');
+    expect(agent(1).drained).toBeNull();
+    await detail.getByRole('button', { name: 'Drain…', exact: true }).waitFor({ timeout: 10_000 });
+  }, 30_000);
+
+  it('offers a viewer no drain in the node detail', async () => {
+    const page = await open();
+    await page.goto(url(VIEWER));
+    await page
+      .locator('table.matrix button', { hasText: /^lb-2$/ })
+      .first()
+      .click();
+    const detail = page.locator('section[aria-label="detail"]');
+    await detail.locator('.read-only').waitFor();
+    expect(await detail.locator('.read-only').textContent()).toContain('read only: viewer token');
+    for (const name of ['Drain…', 'Undrain', 'Drain anyway'])
+      expect(await detail.getByRole('button', { name, exact: true }).count()).toBe(0);
+  });
+
   it('shows the timeline of what happened before, with its charts, and filters it by kind', async () => {
     const page = await open();
     await page.goto(url(VIEWER, '/ui/'));

@@ -245,7 +245,17 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: (why: string 
         <${Legend} />
       </main>
       <aside class="side">
-        ${shownSelection ? html`<${DetailPanel} api=${api} selection=${shownSelection} onClose=${() => setSelection(null)} />` : null}
+        ${
+          shownSelection
+            ? html`<${DetailPanel}
+                api=${api}
+                selection=${shownSelection}
+                caller=${caller}
+                drained=${matrix?.nodes.find((n) => n.name === shownSelection.node)?.drained ?? null}
+                onClose=${() => setSelection(null)}
+              />`
+            : null
+        }
         <${AlertsPanel} alerts=${snap.alerts} onSubject=${onAlert} />
       </aside>
     </div>`;

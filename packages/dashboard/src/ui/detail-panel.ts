@@ -1,5 +1,6 @@
 import {
   MATRIX_CELLS,
+  type ApiCaller,
   type ExplanationNode,
   type HealthReport,
   type MatrixCell,
@@ -8,6 +9,7 @@ import {
 } from '@rhi/contracts/fleet';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../model/api.js';
+import { DrainControls } from './drain-controls.js';
 import { html } from './html.js';
 
 export type Selection =
@@ -152,16 +154,24 @@ function NodeFacts({ d }: { d: NodeDetail }) {
 export function DetailPanel({
   api,
   selection,
+  caller,
+  drained,
   onClose,
 }: {
   api: Api;
   selection: Selection;
+  /** Who holds the token: an operator gets the drain buttons. */
+  caller: ApiCaller | null;
+  /** The node's drain as the matrix last showed it: a change reads the detail again. */
+  drained: boolean | null;
   onClose: () => void;
 }) {
   const [detail, setDetail] = useState<NodeDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const key =
-    selection.kind === 'cell' ? `${selection.node} ${selection.vip} ${selection.letter}` : selection.node;
+  const [reread, setReread] = useState(0);
+  const key = `${
+    selection.kind === 'cell' ? `${selection.node} ${selection.vip} ${selection.letter}` : selection.node
+  } ${String(drained)} ${reread}`;
   useEffect(() => {
     let live = true;
     setError(null);
@@ -199,7 +209,14 @@ export function DetailPanel({
     ${
       detail
         ? html`<h3>Node</h3>
-            <${NodeFacts} d=${detail} />`
+            <${NodeFacts} d=${detail} />
+            <${DrainControls}
+              key=${detail.node.name}
+              api=${api}
+              node=${detail.node}
+              caller=${caller}
+              onChanged=${() => setReread((n) => n + 1)}
+            />`
         : null
     }
   </section>`;
