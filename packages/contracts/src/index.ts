@@ -39,6 +39,7 @@ export {
   WIRE_VERSION,
 } from './subjects.js';
 export { parseRouteId, routeId } from './route-id.js';
+export type { DrainApiAnswer } from './drain-api.js';
 export type {
   DiagnosticView,
   GuardBlocker,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Command, NodeAnswer, OperatorAction } from '@rhi/contracts';
+import type { Command, DrainApiAnswer, NodeAnswer, OperatorAction } from '@rhi/contracts';
 import { drainWhatIf } from '../rollout/drain-plan.js';
 import { guard, type GuardVerdict } from '../rollout/guard.js';
 import { matchesSelector, parseSelector } from '@rhi/contracts';
@@ -44,11 +44,7 @@ export interface DrainRequest {
 }
 
 /** What a drain did: the action recorded (each node's answer), and how the guard judged it. */
-export interface DrainAnswer {
-  readonly action: OperatorAction;
-  readonly guard: GuardVerdict | null;
-  readonly whatIf: WhatIfResult | null;
-}
+export type DrainAnswer = DrainApiAnswer;
 
 /** Commands sent at once to a label group. */
 const CONCURRENCY = 64;

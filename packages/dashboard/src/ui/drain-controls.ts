@@ -14,6 +14,7 @@ import type { GuardLine } from '../model/what-if-diff.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ErrorNote, failureOf, type Failure } from './error-note.js';
 import { html } from './html.js';
+import { TextField } from './text-field.js';
 
 /** What the drain buttons of one node are given. */
 export interface DrainControlsProps {
@@ -157,32 +158,24 @@ export function DrainControls(p: DrainControlsProps) {
             </p>
             ${
               asking === 'drain'
-                ? html`<label class="field"
-                    >reason (optional, kept in the timeline)
-                    <input
-                      name="reason"
-                      maxlength="1024"
-                      value=${reason}
-                      aria-invalid=${fieldErrors.reason ? 'true' : undefined}
-                      onInput=${(e: Event) => setReason((e.target as HTMLInputElement).value)}
-                    />
-                    ${fieldErrors.reason ? html`<span class="bad field-error">${fieldErrors.reason}</span>` : null}
-                  </label>`
+                ? html`<${TextField}
+                    label="reason (optional, kept in the timeline)"
+                    name="reason"
+                    value=${reason}
+                    error=${fieldErrors.reason}
+                    onInput=${setReason}
+                  />`
                 : null
             }
             ${
               asking === 'drain' && forcing
-                ? html`<label class="field"
-                    >reason to force past the guard (recorded in the timeline)
-                    <input
-                      name="force"
-                      maxlength="1024"
-                      value=${force}
-                      aria-invalid=${fieldErrors.force ? 'true' : undefined}
-                      onInput=${(e: Event) => setForce((e.target as HTMLInputElement).value)}
-                    />
-                    ${fieldErrors.force ? html`<span class="bad field-error">${fieldErrors.force}</span>` : null}
-                  </label>`
+                ? html`<${TextField}
+                    label="reason to force past the guard (recorded in the timeline)"
+                    name="force"
+                    value=${force}
+                    error=${fieldErrors.force}
+                    onInput=${setForce}
+                  />`
                 : null
             }
           </${ConfirmDialog}>`

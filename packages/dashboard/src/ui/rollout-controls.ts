@@ -12,6 +12,7 @@ import {
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ErrorNote, failureOf, type Failure } from './error-note.js';
 import { html } from './html.js';
+import { FieldError, TextField } from './text-field.js';
 
 /** What the action buttons of one rollout are given (rendered for an operator only). */
 export interface RolloutControlsProps {
@@ -128,21 +129,17 @@ export function RolloutControls(p: RolloutControlsProps) {
                           </option>`,
                       )}
                     </select>
-                    ${fieldErrors.to ? html`<span class="bad field-error">${fieldErrors.to}</span>` : null}
+                    <${FieldError} text=${fieldErrors.to} />
                   </label>`
                 : null
             }
-            <label class="field"
-              >reason (kept in the timeline)
-              <input
-                name="reason"
-                maxlength="1024"
-                value=${reason}
-                aria-invalid=${fieldErrors.reason ? 'true' : undefined}
-                onInput=${(e: Event) => setReason((e.target as HTMLInputElement).value)}
-              />
-              ${fieldErrors.reason ? html`<span class="bad field-error">${fieldErrors.reason}</span>` : null}
-            </label>
+            <${TextField}
+              label="reason (kept in the timeline)"
+              name="reason"
+              value=${reason}
+              error=${fieldErrors.reason}
+              onInput=${setReason}
+            />
           </${ConfirmDialog}>`
         : null
     }

@@ -13,6 +13,7 @@ import { blockedWhatIf, whatIfDiff, type WhatIfAnswer, type WhatIfDiff } from '.
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ErrorNote, failureOf, type Failure } from './error-note.js';
 import { html } from './html.js';
+import { FieldError, TextField } from './text-field.js';
 import { WhatIfResult } from './what-if-result.js';
 
 /** What the start form is given (rendered for an operator only). */
@@ -29,10 +30,6 @@ export interface WhatIfFormProps {
 interface Shown {
   readonly key: string;
   readonly diff: WhatIfDiff;
-}
-
-function FieldError({ text }: { text: string | undefined }) {
-  return text ? html`<span class="bad field-error">${text}</span>` : null;
 }
 
 /**
@@ -238,17 +235,13 @@ export function WhatIfForm(p: WhatIfFormProps) {
             </p>
             ${
               blocked
-                ? html`<label class="field"
-                    >the guard blocks it: reason to force past it (recorded in the timeline)
-                    <input
-                      name="force"
-                      maxlength="1024"
-                      value=${force}
-                      aria-invalid=${errors.force ? 'true' : undefined}
-                      onInput=${(e: Event) => setForce((e.target as HTMLInputElement).value)}
-                    />
-                    <${FieldError} text=${errors.force} />
-                  </label>`
+                ? html`<${TextField}
+                    label="the guard blocks it: reason to force past it (recorded in the timeline)"
+                    name="force"
+                    value=${force}
+                    error=${errors.force}
+                    onInput=${setForce}
+                  />`
                 : null
             }
           </${ConfirmDialog}>`
