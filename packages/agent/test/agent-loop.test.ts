@@ -3,7 +3,7 @@ import { format, parse } from '@rhi/rules-dsl';
 import { describe, expect, it } from 'vitest';
 import { allowlist } from '../src/core/allowlist.js';
 import type { DampingConfig } from '../src/core/damping.js';
-import { AgentLoop } from '../src/loop/agent-loop.js';
+import { AgentLoop, BIRD_LOST_RECHECK_MS } from '../src/loop/agent-loop.js';
 import { InjectorFailure } from '../src/loop/ports.js';
 import { FakeClock, FakeInjector, RecordingSink, recordingLogger, settle } from './support/fakes.js';
 
@@ -462,6 +462,28 @@ describe('agent loop', () => {
     // Nothing drifted since: no repair to tell.
     await clock.advance(30_000);
     expect(sink.events.filter((e) => e.event === 'birdDriftRepaired')).toHaveLength(1);
+  });
+
+  it('repairs BIRD within BIRD_LOST_RECHECK_MS of losing its connection, not at the next interval', async () => {
+    const { clock, injector, loop, sink } = await setup(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    loop.onHealth({ type: 'snapshot', state: health(true) });
+    await settle();
+    await clock.advance(1_000);
+    // BIRD restarted without the routes, and the agent's connection to it ended.
+    injector.held_ = [];
+    const lostAt = clock.now();
+    loop.birdConnectionLost();
+    await clock.advance(lostAt + BIRD_LOST_RECHECK_MS - 1);
+    expect(injector.heldKeys()).toEqual([]);
+    await clock.advance(lostAt + BIRD_LOST_RECHECK_MS);
+    expect(injector.heldKeys()).toEqual(['vol1%198.18.200.1/32', 'vol2%198.18.200.2/32']);
+    expect(sink.events.filter((e) => e.event === 'birdDriftRepaired')).toHaveLength(1);
+    // The interval starts again after the early check: no reconcile before it has passed.
+    const reconciles = injector.reconciles.length;
+    await clock.advance(lostAt + BIRD_LOST_RECHECK_MS + 29_999);
+    expect(injector.reconciles).toHaveLength(reconciles);
+    await clock.advance(lostAt + BIRD_LOST_RECHECK_MS + 30_000);
+    expect(injector.reconciles).toHaveLength(reconciles + 1);
   });
 
   it('does not take a failed apply carried out by the reconcile for drift', async () => {

@@ -20,7 +20,7 @@ import {
 } from '@rhi/test-support';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { AgentApp } from '../src/app/agent-app.js';
 import { parseConfig } from '../src/config/load.js';
 import type { AgentConfig } from '../src/config/schema.js';
@@ -148,7 +148,7 @@ describe('rhi-agent with real haproxy, bird2, a BGP peer and nats-server', () =>
       }),
     );
     webSocket = join(haproxy.dir, 'web.sock');
-    pair = await startBgpPair({ exports: ['vol1', 'vol2'] });
+    pair = await startBgpPair({ exports: ['vol1', 'vol2'], routeLog: true });
     bird = pair.node;
     peer = pair.router;
     nats = await retryOnPortClash(startNats);
@@ -208,6 +208,18 @@ stateDir: ${dir}
   it('withdraws a VIP when its backend dies, and brings it back after the rise, one BGP update each', async () => {
     const session = await bgpSessionId(pair);
     const before = await routerCaughtUp(pair);
+    const from = Date.now();
+    onTestFailed(async () => {
+      const log = (await pair.routerRouteLog()).filter((e) => e.at >= from - 1000);
+      const events = records.filter((r) => typeof r['time'] === 'number' && r['time'] >= from - 1000);
+      console.error('router route log', JSON.stringify(log, null, 1));
+      console.error('agent log', events.map((r) => JSON.stringify(r)).join('\n'));
+    });
+    // A failure here must not leave the backend dead for the tests after this one.
+    onTestFinished(async () => {
+      await backends.start(0);
+      await peerHas([VIP1, VIP2]);
+    });
     await backends.stop(0);
     await peerHas([VIP1]);
     // The router may see the withdraw before the agent has BIRD's reply, and logs it.

@@ -119,3 +119,24 @@ describe('BirdClient timeouts', () => {
     await expect(client.connect()).rejects.toMatchObject({ code: 'BIRD_TIMEOUT', timeoutMs: 300 });
   });
 });
+
+describe('BirdClient connection loss', () => {
+  it('tells onConnectionLost when BIRD ends an open connection, not when the client closes it', async () => {
+    const lost: Error[] = [];
+    const bird = await fakeBird();
+    cleanups.push(bird.close);
+    const client = new BirdClient({
+      socketPath: bird.path,
+      timeoutMs: 1000,
+      onConnectionLost: (e) => lost.push(e),
+    });
+    await client.connect();
+    client.close();
+    expect(lost).toEqual([]);
+    await client.connect();
+    // BIRD stops: every connection it had ends.
+    await bird.close();
+    await expect.poll(() => lost.length).toBe(1);
+    expect(lost[0]?.message).toMatch(/connection closed/);
+  });
+});

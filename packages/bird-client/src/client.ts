@@ -49,6 +49,12 @@ export interface BirdClientOptions {
   readonly logger?: Logger;
   /** Asynchronous `+` lines (log echo, undo timer messages). */
   readonly onAsync?: (text: string) => void;
+  /**
+   * An open connection ended other than by `close()`: BIRD stopped or restarted (a BIRD that comes back
+   * may hold none of the routes it had), hung past a timeout, or the socket failed. The next command
+   * reconnects.
+   */
+  readonly onConnectionLost?: (err: Error) => void;
 }
 
 interface Connection {
@@ -176,7 +182,11 @@ export class BirdClient {
 
   /** Closes the connection; a later command reconnects. */
   close(): void {
-    this.drop(new BirdConnectionError(this.options.socketPath, 'closed by the client'));
+    this.drop(
+      new BirdConnectionError(this.options.socketPath, 'closed by the client'),
+      this.connection,
+      true,
+    );
   }
 
   private configureResult(reply: BirdReply): BirdConfigureResult {
@@ -291,7 +301,7 @@ export class BirdClient {
     return connection;
   }
 
-  private drop(err: Error, which: Connection | undefined = this.connection): void {
+  private drop(err: Error, which: Connection | undefined = this.connection, byClient = false): void {
     if (!which || which.closed) return;
     which.closed = true;
     which.socket.destroy();
@@ -299,5 +309,6 @@ export class BirdClient {
     const waiter = which.waiter;
     which.waiter = undefined;
     waiter?.reject(err);
+    if (!byClient) this.options.onConnectionLost?.(err);
   }
 }

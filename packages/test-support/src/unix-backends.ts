@@ -12,6 +12,7 @@ import { join } from 'node:path';
 export interface UnixBackends {
   readonly paths: readonly string[];
   stop(index: number): Promise<void>;
+  /** Listens again on the backend's path; a backend already listening is left as it is. */
   start(index: number): Promise<void>;
   /** Stops every server and removes their directory. */
   close(): Promise<void>;
@@ -56,7 +57,7 @@ export async function startUnixBackends(count: number): Promise<UnixBackends> {
   return {
     paths,
     stop: (i) => close(at(i)[0]),
-    start: (i) => listenOn(...at(i)),
+    start: (i) => (at(i)[0].listening ? Promise.resolve() : listenOn(...at(i))),
     close: async () => {
       await Promise.all(servers.map(close));
       await rm(dir, { recursive: true, force: true });

@@ -88,8 +88,9 @@ export function buildApp(deps: AgentDeps): AgentApp {
           clock: realClock,
         });
   const metrics = new AgentMetrics();
-  const { port, clients, tables } = birdPort(config.bird, logger);
-  const loop = new AgentLoop({
+  // BIRD gone from under a connection (stopped, restarted empty): checked at once, not at the next reconcile.
+  const { port, clients, tables } = birdPort(config.bird, logger, () => loop.birdConnectionLost());
+  const loop: AgentLoop = new AgentLoop({
     injector: port,
     sink: ring ?? sink,
     clock: realClock,

@@ -113,15 +113,17 @@ class SplitInjector implements RouteInjector {
 export function birdPort(
   config: AgentConfig['bird'],
   logger: Logger,
+  onConnectionLost: () => void = () => undefined,
 ): { port: RouteInjector; clients: BirdClient[]; tables: () => Promise<TableView> } {
   const clients: BirdClient[] = [];
   const injectors: BirdRouteInjector[] = [];
   const make = (socketPath: string, includePath: string, families?: readonly ('ipv4' | 'ipv6')[]) => {
     // A hung BIRD counts as unreachable after bird.timeoutMs; configure keeps bird-client's 5 s.
-    const client = new BirdClient({ socketPath, logger, answerTimeoutMs: config.timeoutMs });
+    const options = { socketPath, logger, answerTimeoutMs: config.timeoutMs, onConnectionLost };
+    const client = new BirdClient(options);
     // Read-backs (reconcile, export checks, status) on a connection of their own: a change never waits
     // behind one in the line of the first.
-    const readClient = new BirdClient({ socketPath, logger, answerTimeoutMs: config.timeoutMs });
+    const readClient = new BirdClient(options);
     clients.push(client, readClient);
     const injector = new BirdRouteInjector({
       client,

@@ -33,6 +33,9 @@ import { InjectorFailure } from './ports.js';
 import { ExportWatch } from './export-watch.js';
 import { diffExports, exportEvents } from '../core/export-changes.js';
 
+/** After a connection to BIRD ended under the agent: how soon BIRD is checked (and repaired). */
+export const BIRD_LOST_RECHECK_MS = 250;
+
 /** Settings and ports of the loop. */
 export interface AgentLoopOptions {
   readonly injector: RouteInjector;
@@ -723,6 +726,19 @@ export class AgentLoop {
     const every = this.options.reconcileIntervalMs ?? 0;
     if (every <= 0 || this.stopped) return;
     this.cancels.reconcile = this.options.clock.at(this.options.clock.now() + every, () => {
+      void this.reconcile().finally(() => this.scheduleReconcile());
+    });
+  }
+
+  /**
+   * A connection to BIRD ended under the agent (BIRD stopped or restarted, perhaps without the routes):
+   * the next reconcile comes after `BIRD_LOST_RECHECK_MS` instead of at its interval, and the interval
+   * starts again after it.
+   */
+  birdConnectionLost(): void {
+    if (this.stopped || (this.options.reconcileIntervalMs ?? 0) <= 0) return;
+    this.cancels.reconcile?.();
+    this.cancels.reconcile = this.options.clock.at(this.options.clock.now() + BIRD_LOST_RECHECK_MS, () => {
       void this.reconcile().finally(() => this.scheduleReconcile());
     });
   }

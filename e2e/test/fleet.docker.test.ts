@@ -1,0 +1,253 @@
+import { routeId } from '@rhi/contracts';
+import { waitFor } from '@rhi/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerUnavailable, exec, sh } from './support/docker.js';
+import { NODES, RISE_MS, VIP1 } from './support/fleet/configs.js';
+import type { ScenarioResult } from './support/fleet/report.js';
+import { formatReport } from './support/fleet/report.js';
+import { Fleet } from './support/fleet/topology.js';
+import { built } from './support/processes.js';
+
+// The fleet in containers, control plane and data plane: three HAProxy nodes behind a router doing ECMP,
+// real HTTP traffic from a client behind the router, NATS and the controller. Each scenario asserts on the
+// router's kernel routing table, on the client's traffic and on the controller's view through its API, and
+// adds a row to the report printed at the end (with the measured convergence times).
+
+const unavailable = await dockerUnavailable();
+if (unavailable) console.warn(`fleet.docker.test.ts skipped: ${unavailable}`);
+if (!built) console.warn('fleet.docker.test.ts: the agent or controller is not built; nx runs ^build first');
+
+const VIP1_ID = routeId({ table: 'vol1', prefix: `${VIP1}/32` });
+const ALL_HOPS = NODES.map((n) => n.ip).sort();
+
+interface VipNode {
+  node: string;
+  state: string;
+  reason: string;
+}
+
+describe.runIf(built && !unavailable)(
+  'the fleet in containers, with real traffic through an ECMP router',
+  () => {
+    let fleet: Fleet;
+    const results: ScenarioResult[] = [];
+    let logsDir: string | null = null;
+
+    /**
+     * Runs one scenario and records its row: what it measured, and the requests the client sent and saw
+     * fail meanwhile. A failed scenario keeps every container's logs.
+     */
+    const scenario = (
+      name: string,
+      timeoutMs: number,
+      body: (measured: Record<string, number>) => Promise<void>,
+    ) =>
+      it(name, { timeout: timeoutMs }, async () => {
+        const measured: Record<string, number> = {};
+        const since = Date.now();
+        let passed = false;
+        try {
+          await body(measured);
+          passed = true;
+        } finally {
+          const counts = await fleet.counts(since).catch(() => ({ sent: -1, failed: -1 }));
+          results.push({ scenario: name, passed, measured, sent: counts.sent, failed: counts.failed });
+          if (!passed) logsDir = await fleet.keepLogs(name).then((d) => d.replace(/\/[^/]+$/, ''));
+        }
+      });
+
+    const vipNodes = async (): Promise<VipNode[]> => {
+      const { vip } = await fleet.get<{ vip: { nodes: VipNode[] } }>(
+        `/api/v1/vips/${encodeURIComponent(VIP1_ID)}`,
+      );
+      return vip.nodes;
+    };
+    const viewSays = (what: string, test: (nodes: VipNode[]) => boolean, timeoutMs?: number) =>
+      waitFor(
+        `the controller's view: ${what}`,
+        async () => {
+          const nodes = await vipNodes().catch(() => []);
+          return test(nodes) ? nodes : undefined;
+        },
+        timeoutMs,
+      );
+    const kernelHas = (hops: readonly string[], timeoutMs?: number) =>
+      waitFor(
+        `the router's kernel to route ${VIP1} via ${hops.join(', ') || 'nothing'}`,
+        async () => {
+          const got = await fleet.kernelRoute(VIP1);
+          return JSON.stringify(got) === JSON.stringify(hops) ? got : undefined;
+        },
+        timeoutMs,
+      );
+    /** The client's counts of the next `ms` of traffic, which must all have succeeded. */
+    const cleanTraffic = async (ms: number) => {
+      const since = Date.now();
+      const counts = await waitFor(`${ms} ms of traffic`, async () =>
+        Date.now() - since >= ms ? fleet.counts(since) : undefined,
+      );
+      expect(counts.errors, 'requests failed').toEqual([]);
+      expect(counts.sent).toBeGreaterThan(ms / 100);
+      return counts;
+    };
+
+    beforeAll(async () => {
+      fleet = await Fleet.start();
+    }, 180_000);
+
+    afterAll(async () => {
+      if (results.length > 0) console.log(formatReport(results, logsDir));
+      await fleet?.stop();
+      if (!logsDir) await fleet?.clean();
+    }, 60_000);
+
+    scenario(
+      '1. start: the VIP is ECMP over all three nodes, every node serves, the view says so',
+      60_000,
+      async () => {
+        await kernelHas(ALL_HOPS, 45_000);
+        await viewSays(
+          'all three advertise',
+          (nodes) => nodes.filter((n) => n.state === 'advertising').length === 3,
+        );
+        const window = await cleanTraffic(3000);
+        expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
+      },
+    );
+
+    scenario(
+      '2. every backend of lb1 fails: the route leaves the router, no request fails after',
+      60_000,
+      async (m) => {
+        const before = Date.now();
+        await fleet.setBackend('lb1', false);
+        await kernelHas([NODES[1]!.ip, NODES[2]!.ip]);
+        const [removed] = (await fleet.routerEvents(`${VIP1}/32`, before)).filter(
+          (e) => e.op === 'removed' && e.peer === 'lb1',
+        );
+        expect(removed, 'the router logged the withdraw from lb1').toBeDefined();
+        m['backend death to withdraw at the router (ms)'] = removed!.at - before;
+        const nodes = await viewSays('lb1 withdrawn, with the reason', (ns) =>
+          ns.some((n) => n.node === 'lb1' && n.state === 'withdrawn'),
+        );
+        expect(nodes.find((n) => n.node === 'lb1')?.reason).toMatch(/be_app/);
+        const window = await cleanTraffic(2000);
+        expect(Object.keys(window.byNode).sort()).toEqual(['lb2', 'lb3']);
+      },
+    );
+
+    scenario(
+      '3. lb1 recovers: the route returns after the rise time, lb1 serves again',
+      60_000,
+      async (m) => {
+        const before = Date.now();
+        await fleet.setBackend('lb1', true);
+        await kernelHas(ALL_HOPS);
+        const [added] = (await fleet.routerEvents(`${VIP1}/32`, before)).filter(
+          (e) => e.op === 'added' && e.peer === 'lb1',
+        );
+        expect(added, 'the router logged the route from lb1').toBeDefined();
+        m['backend back to route at the router (ms)'] = added!.at - before;
+        // Not before the agent's rise time (damping.rise.ms) has passed.
+        expect(added!.at - before).toBeGreaterThanOrEqual(RISE_MS);
+        await viewSays(
+          'all three advertise again',
+          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
+        );
+        const window = await cleanTraffic(3000);
+        expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
+      },
+    );
+
+    scenario(
+      '7. HAProxy reloaded on lb2 under traffic: no withdraw, no failed request',
+      60_000,
+      async (m) => {
+        const lb2 = fleet.node('lb2');
+        const workers = async () => (await sh(lb2, 'pgrep -P "$(cat /run/haproxy.pid)"')).trim().split(/\s+/);
+        const old = await workers();
+        const before = Date.now();
+        await sh(lb2, 'kill -USR2 "$(cat /run/haproxy.pid)"');
+        await waitFor('the new HAProxy worker on lb2', async () =>
+          (await workers()).some((pid) => !old.includes(pid)) ? true : undefined,
+        );
+        m['reload to new worker (ms)'] = Date.now() - before;
+        await cleanTraffic(2000);
+        const counts = await fleet.counts(before);
+        expect(counts.errors, 'requests failed during the reload').toEqual([]);
+        expect(counts.byNode['lb2'], 'lb2 served during the reload').toBeGreaterThan(0);
+        expect(await fleet.routerEvents(`${VIP1}/32`, before)).toEqual([]);
+        expect(await fleet.kernelRoute(VIP1)).toEqual(ALL_HOPS);
+      },
+    );
+
+    scenario('8a. BIRD restarted on lb2 without its routes: the agent restores them', 60_000, async (m) => {
+      const lb2 = fleet.node('lb2');
+      const before = Date.now();
+      // As after a reboot that emptied /run: BIRD comes back without the include's routes.
+      await sh(
+        lb2,
+        'pid=$(cat /run/bird.pid); kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; ' +
+          ': > /run/rhi/rhi-routes.conf; bird -c /etc/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird.pid > /dev/null 2>&1 < /dev/null',
+      );
+      await kernelHas([NODES[0]!.ip, NODES[2]!.ip]).catch(() => undefined);
+      await kernelHas(ALL_HOPS, 45_000);
+      m['BIRD restart to route back at the router (ms)'] = Date.now() - before;
+      const window = await cleanTraffic(2000);
+      expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
+    });
+
+    scenario(
+      '8b. the agent on lb2 stopped with SIGTERM: its route withdrawn first; started again: back',
+      60_000,
+      async (m) => {
+        const lb2 = fleet.node('lb2');
+        const before = Date.now();
+        await sh(
+          lb2,
+          'pid=$(cat /run/e2e/agent.pid); kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done',
+        );
+        const exited = Date.now();
+        // BIRD still runs and HAProxy still serves: the route left only because the agent withdrew it.
+        await kernelHas([NODES[0]!.ip, NODES[2]!.ip], 5_000);
+        const [removed] = (await fleet.routerEvents(`${VIP1}/32`, before)).filter(
+          (e) => e.op === 'removed' && e.peer === 'lb2',
+        );
+        expect(removed, 'the router logged the withdraw from lb2').toBeDefined();
+        expect(removed!.at).toBeLessThanOrEqual(exited);
+        m['SIGTERM to withdraw at the router (ms)'] = removed!.at - before;
+        const window = await cleanTraffic(2000);
+        expect(Object.keys(window.byNode).sort()).toEqual(['lb1', 'lb3']);
+        await sh(lb2, 'sh /e2e/start-agent.sh');
+        await kernelHas(ALL_HOPS, 30_000);
+        await viewSays(
+          'all three advertise again',
+          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
+        );
+      },
+    );
+
+    scenario(
+      '11. lb3 dies: BFD drops it at the router within 1 s, not the BGP hold time; the view marks it lost',
+      60_000,
+      async (m) => {
+        const before = Date.now();
+        await fleet.freeze('lb3');
+        await kernelHas([NODES[0]!.ip, NODES[1]!.ip], 10_000);
+        const [removed] = (await fleet.routerEvents(`${VIP1}/32`, before)).filter(
+          (e) => e.op === 'removed' && e.peer === 'lb3',
+        );
+        expect(removed, 'the router logged the loss of lb3').toBeDefined();
+        m['node death to withdraw at the router (ms)'] = removed!.at - before;
+        expect(removed!.at - before).toBeLessThan(1000);
+        expect(
+          await exec(fleet.router, ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'protocols', 'all', 'lb3']),
+        ).toMatch(/BFD session down/);
+        const window = await cleanTraffic(2000);
+        expect(Object.keys(window.byNode).sort()).toEqual(['lb1', 'lb2']);
+        await fleet.kill('lb3');
+        await viewSays('lb3 lost', (ns) => ns.some((n) => n.node === 'lb3' && n.state === 'stale'), 15_000);
+      },
+    );
+  },
+);

@@ -1,0 +1,304 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StartedTestContainer } from 'testcontainers';
+import { getContainerRuntimeClient, Wait } from 'testcontainers';
+import { controllerBin, runCommand } from '../processes.js';
+import type { FixedNetwork } from '../docker.js';
+import { createNetwork, e2eImage, exec, removeLeftovers, repoRoot, sh, StaticContainer } from '../docker.js';
+import {
+  agentConfig,
+  API_PORT,
+  CLIENT_IP,
+  CLIENT_NET,
+  clientStart,
+  CONTROLLER_IP,
+  controllerConfig,
+  controllerStart,
+  FABRIC,
+  haproxyConfig,
+  NATS_IP,
+  natsStart,
+  nodeBirdConfig,
+  nodeStart,
+  NODES,
+  ROUTER_CLIENT_IP,
+  ROUTER_FABRIC_IP,
+  routerBirdConfig,
+  routerStart,
+  RULES,
+  START_AGENT,
+} from './configs.js';
+
+const nodeDir = join(process.execPath, '..', '..');
+const assets = join(repoRoot, 'e2e', 'docker', 'fleet');
+const READY = 'rhi-e2e ready';
+
+/** The router's ECMP route to a VIP in its kernel: the next hops, sorted. */
+export type KernelRoute = readonly string[];
+
+/** What the client counted, from `since` (epoch ms). */
+export interface ClientCounts {
+  readonly sent: number;
+  readonly failed: number;
+  readonly byNode: Record<string, number>;
+  readonly errors: readonly { at: number; vip: string; node: string | null; error: string }[];
+  readonly lastFailureAt: number | null;
+}
+
+/** One line of the router's BIRD route log: `lb1.ipv4 > added|removed [...] 198.18.200.1/32 ...`. */
+export interface RouterRouteEvent {
+  readonly at: number;
+  readonly peer: string;
+  readonly op: 'added' | 'removed';
+  readonly prefix: string;
+}
+
+/**
+ * The fleet in containers on two fixed networks: NATS (JetStream, the per-node nkeys of
+ * `rhi-controller nats init`/`add-node`), the controller, three HAProxy nodes (haproxy, bird2 and the
+ * agent installed with its `packaging/install.sh`), a router BIRD peering with each over eBGP with BFD
+ * and installing ECMP routes in its kernel, and a client sending HTTP requests to the VIPs through it.
+ * The repository and this Node are mounted read-only into every container (the built agent and
+ * controller are installed from there).
+ */
+export class Fleet {
+  readonly token = randomBytes(24).toString('hex');
+  readonly api = `http://${CONTROLLER_IP}:${API_PORT}`;
+  readonly nodes = new Map<string, StartedTestContainer>();
+  router!: StartedTestContainer;
+  client!: StartedTestContainer;
+  nats!: StartedTestContainer;
+  controller!: StartedTestContainer;
+  private networks: FixedNetwork[] = [];
+  private constructor(readonly dir: string) {}
+
+  static async start(): Promise<Fleet> {
+    await removeLeftovers();
+    const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'rhi-e2e-fleet-')));
+    try {
+      await fleet.boot();
+    } catch (error) {
+      await fleet.keepLogs('start').catch(() => undefined);
+      await fleet.stop();
+      throw error;
+    }
+    return fleet;
+  }
+
+  private async boot(): Promise<void> {
+    const suffix = randomBytes(3).toString('hex');
+    const fabric = await createNetwork(`rhi-e2e-fabric-${suffix}`, FABRIC.subnet, FABRIC.gateway);
+    this.networks.push(fabric);
+    const clientNet = await createNetwork(`rhi-e2e-client-${suffix}`, CLIENT_NET.subnet, CLIENT_NET.gateway);
+    this.networks.push(clientNet);
+
+    const natsDir = join(this.dir, 'nats');
+    await runCommand(controllerBin, [
+      'nats',
+      'init',
+      '--dir',
+      natsDir,
+      '--listen',
+      '0.0.0.0:4222',
+      '--store-dir',
+      '/var/lib/nats/jetstream',
+    ]);
+    for (const node of NODES)
+      await runCommand(controllerBin, [
+        'nats',
+        'add-node',
+        node.name,
+        '--dir',
+        natsDir,
+        '--labels',
+        'site=e2e',
+      ]);
+
+    const base = (
+      attachments: ConstructorParameters<typeof StaticContainer>[1],
+      sysctls?: Record<string, string>,
+    ) =>
+      new StaticContainer(e2eImage, attachments, sysctls)
+        .withBindMounts([
+          { source: repoRoot, target: '/src', mode: 'ro' },
+          { source: nodeDir, target: '/opt/rhi-node', mode: 'ro' },
+        ])
+        .withCopyDirectoriesToContainer([{ source: assets, target: '/e2e' }])
+        .withWaitStrategy(Wait.forLogMessage(READY))
+        .withStartupTimeout(60_000);
+
+    const natsFiles = await readdir(natsDir);
+    const natsStarting = base([{ network: fabric, ip: NATS_IP }])
+      .withName(`rhi-e2e-nats-${suffix}`)
+      .withHostname('nats1')
+      .withCopyFilesToContainer(
+        natsFiles
+          .filter((f) => f.endsWith('.conf'))
+          .map((f) => ({ source: join(natsDir, f), target: `/etc/nats/${f}` })),
+      )
+      .withCommand(['sh', '-c', natsStart])
+      .start();
+
+    const routerStarting = base(
+      [
+        { network: fabric, ip: ROUTER_FABRIC_IP },
+        { network: clientNet, ip: ROUTER_CLIENT_IP },
+      ],
+      { 'net.ipv4.ip_forward': '1', 'net.ipv4.fib_multipath_hash_policy': '1' },
+    )
+      .withName(`rhi-e2e-router-${suffix}`)
+      .withHostname('router')
+      .withAddedCapabilities('NET_ADMIN')
+      .withCopyContentToContainer([{ content: routerBirdConfig(NODES), target: '/etc/bird/bird.conf' }])
+      .withCommand(['sh', '-c', routerStart])
+      .start();
+
+    const clientStarting = base([{ network: clientNet, ip: CLIENT_IP }])
+      .withName(`rhi-e2e-client-${suffix}`)
+      .withHostname('client')
+      .withAddedCapabilities('NET_ADMIN')
+      .withCommand(['sh', '-c', clientStart])
+      .start();
+
+    [this.nats, this.router, this.client] = await Promise.all([natsStarting, routerStarting, clientStarting]);
+
+    const sha = createHash('sha256').update(this.token).digest('hex');
+    const controllerStarting = base([{ network: fabric, ip: CONTROLLER_IP }])
+      .withName(`rhi-e2e-controller-${suffix}`)
+      .withHostname('controller1')
+      .withCopyContentToContainer([
+        { content: controllerConfig(sha), target: '/etc/rhi/controller.yaml' },
+        {
+          content: await readFile(join(natsDir, 'controller.nk'), 'utf8'),
+          target: '/etc/rhi/nats/controller.nk',
+          mode: 0o600,
+        },
+      ])
+      .withCommand(['sh', '-c', controllerStart])
+      .start();
+
+    const nodesStarting = NODES.map(async (node) =>
+      this.nodes.set(
+        node.name,
+        await base([{ network: fabric, ip: node.ip }])
+          .withName(`rhi-e2e-${node.name}-${suffix}`)
+          .withHostname(node.name)
+          .withAddedCapabilities('NET_ADMIN')
+          .withCopyContentToContainer([
+            { content: haproxyConfig(node), target: '/etc/haproxy/haproxy.cfg' },
+            { content: nodeBirdConfig(node), target: '/etc/bird/bird.conf' },
+            { content: agentConfig(node), target: '/etc/rhi/agent.yaml' },
+            { content: RULES, target: '/etc/rhi/rules.cfg' },
+            {
+              content: await readFile(join(natsDir, 'nodes', `${node.name}.nk`), 'utf8'),
+              target: '/etc/rhi/nats.nk',
+              mode: 0o600,
+            },
+            { content: START_AGENT, target: '/e2e/start-agent.sh' },
+          ])
+          .withCommand(['sh', '-c', nodeStart(node)])
+          .start(),
+      ),
+    );
+    [this.controller] = await Promise.all([controllerStarting, ...nodesStarting]);
+  }
+
+  node(name: string): StartedTestContainer {
+    const node = this.nodes.get(name);
+    if (!node) throw new Error(`no node ${name}`);
+    return node;
+  }
+
+  /** The router kernel's next hops for `vip`/32, sorted; empty when it has no route. */
+  async kernelRoute(vip: string): Promise<KernelRoute> {
+    const out = await exec(this.router, ['ip', '-j', 'route', 'show', `${vip}/32`]);
+    const routes = JSON.parse(out.trim() || '[]') as { gateway?: string; nexthops?: { gateway: string }[] }[];
+    return routes
+      .flatMap((r) => (r.nexthops ? r.nexthops.map((h) => h.gateway) : r.gateway ? [r.gateway] : []))
+      .sort();
+  }
+
+  /** The router's route changes for `prefix` since `since` (epoch ms), from its BIRD log. */
+  async routerEvents(prefix: string, since = 0): Promise<RouterRouteEvent[]> {
+    const log = await exec(this.router, ['cat', '/var/log/e2e/bird.log']);
+    const events: RouterRouteEvent[] = [];
+    for (const m of log.matchAll(
+      /^(\d+\.\d+) <TRACE> (\S+)\.ipv4 > (added|removed)(?: \[[^\]]*\])? (\S+)/gm,
+    )) {
+      const at = Number(m[1]) * 1000;
+      if (at >= since && m[4] === prefix)
+        events.push({ at, peer: m[2]!, op: m[3] as 'added' | 'removed', prefix: m[4]! });
+    }
+    return events;
+  }
+
+  async counts(since: number, vip?: string): Promise<ClientCounts> {
+    const query = new URLSearchParams({ since: String(since), ...(vip ? { vip } : {}) });
+    const res = await fetch(`http://${CLIENT_IP}:9000/counts?${query}`);
+    if (res.status !== 200) throw new Error(`client /counts: ${res.status}`);
+    return (await res.json()) as ClientCounts;
+  }
+
+  /** A GET on the controller's API with the operator token. */
+  async get<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.api}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /**
+   * Freezes every process of a node (cgroup freezer), as a node that hung or lost power: unlike a kill,
+   * its kernel sends no FIN or RST, so its peers learn it only from BFD or the BGP hold time.
+   */
+  async freeze(name: string): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    await client.container.getById(this.node(name).getId()).pause();
+  }
+
+  /** Kills a node's container (SIGKILL to everything in it; a frozen one too). */
+  async kill(name: string): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    await client.container.getById(this.node(name).getId()).kill();
+  }
+
+  /** Makes every backend of a node fail (or pass) its health checks. */
+  setBackend(node: string, up: boolean): Promise<string> {
+    return sh(this.node(node), up ? 'rm -f /run/e2e/backend-down' : 'touch /run/e2e/backend-down');
+  }
+
+  /** Copies every container's logs (`docker logs` and /var/log/e2e) under `<dir>/<label>/`; returns it. */
+  async keepLogs(label: string): Promise<string> {
+    const out = join(this.dir, 'logs', label.replace(/[^\w.-]+/g, '-'));
+    await mkdir(out, { recursive: true });
+    const all: [string, StartedTestContainer | undefined][] = [
+      ['nats', this.nats],
+      ['controller', this.controller],
+      ['router', this.router],
+      ['client', this.client],
+      ...[...this.nodes].map(([n, c]): [string, StartedTestContainer] => [n, c]),
+    ];
+    for (const [name, container] of all) {
+      if (!container) continue;
+      const logs = await container
+        .exec(['sh', '-c', 'for f in /var/log/e2e/*; do echo "==> $f"; cat "$f"; done'])
+        .then((r) => r.output)
+        .catch((e: unknown) => `(not readable: ${String(e)})`);
+      await writeFile(join(out, `${name}.log`), logs);
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    const containers = [this.client, this.router, this.controller, this.nats, ...this.nodes.values()];
+    await Promise.allSettled(containers.filter(Boolean).map((c) => c.stop({ timeout: 1 })));
+    for (const network of this.networks.reverse()) await network.remove().catch(() => undefined);
+    await removeLeftovers().catch(() => undefined);
+  }
+
+  /** Removes the run's directory (kept when logs were kept). */
+  async clean(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
