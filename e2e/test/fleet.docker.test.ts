@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { routeId } from '@rhi/contracts';
 import { waitFor } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +8,7 @@ import { NODES, RISE_MS, VIP1 } from './support/fleet/configs.js';
 import type { ScenarioResult } from './support/fleet/report.js';
 import { formatReport } from './support/fleet/report.js';
 import { Fleet } from './support/fleet/topology.js';
-import { built } from './support/processes.js';
+import { built, rhictlBin } from './support/processes.js';
 
 // The fleet in containers, control plane and data plane: three HAProxy nodes behind a router doing ECMP,
 // real HTTP traffic from a client behind the router, NATS and the controller. Each scenario asserts on the
@@ -80,6 +82,14 @@ describe.runIf(built && !unavailable)(
         },
         timeoutMs,
       );
+    const birdc = (command: string) => ['birdc', '-s', '/run/bird/bird.ctl', ...command.split(' ')];
+    /** The installed-from-checkout `rhictl` against the controller's API, as an operator runs it. */
+    const rhictl = async (args: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, [rhictlBin, ...args], {
+        env: { ...process.env, RHICTL_URL: fleet.api, RHICTL_TOKEN: fleet.token },
+      });
+      return stdout;
+    };
     /** The client's counts of the next `ms` of traffic, which must all have succeeded. */
     const cleanTraffic = async (ms: number) => {
       const since = Date.now();
@@ -220,6 +230,58 @@ describe.runIf(built && !unavailable)(
         expect(Object.keys(window.byNode).sort()).toEqual(['lb1', 'lb3']);
         await sh(lb2, 'sh /e2e/start-agent.sh');
         await kernelHas(ALL_HOPS, 30_000);
+        await viewSays(
+          'all three advertise again',
+          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
+        );
+      },
+    );
+
+    scenario(
+      '9. rhictl drain lb2 --wait-sessions: de-preferred, then withdrawn; traffic moves; undrain restores',
+      90_000,
+      async (m) => {
+        const lb2 = fleet.node('lb2');
+        // A session that stays open on lb2 (HAProxy's frontend counts it) until the test ends it.
+        await sh(
+          lb2,
+          `setsid /opt/rhi-node/bin/node -e "require('net').connect(80, '${VIP1}').on('close', () => process.exit()); setInterval(() => {}, 1e6)" > /dev/null 2>&1 < /dev/null & echo $! > /run/e2e/holder.pid`,
+        );
+        const before = Date.now();
+        const drained = await rhictl([
+          'drain',
+          'lb2',
+          '--reason',
+          'e2e',
+          '--wait-sessions',
+          '0',
+          '--timeout',
+          '20',
+        ]);
+        expect(drained).toContain('1/1 node(s) applied');
+        // De-preferred first: the router still holds lb2's route, with the worst MED, out of the ECMP set.
+        await kernelHas([NODES[0]!.ip, NODES[2]!.ip], 10_000);
+        m['drain to de-preferred at the router (ms)'] = Date.now() - before;
+        expect(await exec(fleet.router, birdc('show route for 198.18.200.1 protocol lb2 all'))).toMatch(
+          /BGP\.med: 4294967294/,
+        );
+        expect(await fleet.routerEvents(`${VIP1}/32`, before)).not.toContainEqual(
+          expect.objectContaining({ op: 'removed', peer: 'lb2' }),
+        );
+        // The last session ends: the route is withdrawn.
+        const ended = Date.now();
+        await sh(lb2, 'kill "$(cat /run/e2e/holder.pid)"');
+        const removed = await waitFor('the router to log the withdraw from lb2', async () =>
+          (await fleet.routerEvents(`${VIP1}/32`, before)).find(
+            (e) => e.op === 'removed' && e.peer === 'lb2',
+          ),
+        );
+        m['last session ended to withdrawn (ms)'] = removed.at - ended;
+        const window = await cleanTraffic(2000);
+        expect(Object.keys(window.byNode).sort()).toEqual(['lb1', 'lb3']);
+        await viewSays('lb2 drained', (ns) => ns.some((n) => n.node === 'lb2' && n.state !== 'advertising'));
+        expect(await rhictl(['undrain', 'lb2'])).toContain('1/1 node(s) applied');
+        await kernelHas(ALL_HOPS, 15_000);
         await viewSays(
           'all three advertise again',
           (ns) => ns.filter((n) => n.state === 'advertising').length === 3,

@@ -10,6 +10,10 @@ export const controllerBin = fileURLToPath(
   new URL('../../../packages/controller/bin/rhi-controller.js', import.meta.url),
 );
 
+export const rhictlBin = fileURLToPath(
+  new URL('../../../packages/controller/bin/rhictl.js', import.meta.url),
+);
+
 /** Whether the agent and the controller are built (nx runs `^build` before the e2e tests). */
 export const built =
   existsSync(fileURLToPath(new URL('../../../packages/agent/dist/rhi-agent.mjs', import.meta.url))) &&

@@ -661,6 +661,17 @@ describe('rollouts on a real nats-server', () => {
     const back = await rhictl(r, ['undrain', '--selector', `run=t${run}`]);
     expect(back.code).toBe(0);
     expect((await rhictl(r, ['drain'])).code).toBe(2);
+
+    // A drain that waits for sessions: the agent is told how many and how long.
+    const unbounded = await call(r, 'POST', `/api/v1/nodes/${node(1)}/drain`, { timeoutSec: 5 });
+    expect(unbounded.status).toBe(400);
+    expect(JSON.stringify(unbounded.body.error)).toContain('timeoutSec');
+    expect((await rhictl(r, ['drain', node(1), '--timeout', '3'])).code).toBe(2);
+    expect((await rhictl(r, ['drain', node(1), '--wait-sessions', 'lots'])).code).toBe(2);
+    const waiting = await rhictl(r, ['drain', node(1), '--wait-sessions', '5', '--timeout', '30']);
+    expect(waiting.code).toBe(0);
+    expect(agents[0]!.commands.at(-1)).toMatchObject({ type: 'drain', waitSessions: 5, timeoutSec: 30 });
+    expect((await rhictl(r, ['undrain', node(1)])).code).toBe(0);
   });
 
   it('is finished by another replica when the one driving it dies in the middle, no step done twice', async () => {

@@ -8,6 +8,8 @@ export interface DrainOptions {
   readonly selector?: string | undefined;
   readonly reason?: string | undefined;
   readonly force?: string | undefined;
+  readonly 'wait-sessions'?: string | undefined;
+  readonly timeout?: string | undefined;
 }
 
 /** What `rhictl drain|undrain` work with. */
@@ -30,6 +32,13 @@ export function renderAction(a: OperatorAction): string {
   ].join('\n');
 }
 
+/** A number option's value, or undefined when not given; anything but the pattern is a usage error. */
+function count(flag: string, value: string | undefined, pattern: RegExp): number | undefined {
+  if (value === undefined) return undefined;
+  if (!pattern.test(value)) throw new RhictlUsageError(`${flag} takes a number, not '${value}'`);
+  return Number(value);
+}
+
 /**
  * `rhictl drain|undrain <node> | --selector SEL`: 0 every node applied it, 1 a drain the guard refused
  * (nothing sent) or a node that rejected it or did not answer.
@@ -43,16 +52,24 @@ export async function drain(
   const [node, ...more] = args;
   if (more.length || node === '' || (node === undefined) === (o.selector === undefined))
     throw new RhictlUsageError(
-      `usage: rhictl ${action} <node> | --selector SEL${action === 'drain' ? ' [--reason R] [--force R]' : ''}`,
+      `usage: rhictl ${action} <node> | --selector SEL${action === 'drain' ? ' [--reason R] [--force R] [--wait-sessions N [--timeout S]]' : ''}`,
     );
-  if (action === 'undrain' && (o.reason !== undefined || o.force !== undefined))
-    throw new RhictlUsageError('undrain takes no --reason or --force');
+  const waiting = o['wait-sessions'] !== undefined || o.timeout !== undefined;
+  if (action === 'undrain' && (o.reason !== undefined || o.force !== undefined || waiting))
+    throw new RhictlUsageError('undrain takes no --reason, --force, --wait-sessions or --timeout');
+  if (o.timeout !== undefined && o['wait-sessions'] === undefined)
+    throw new RhictlUsageError('--timeout bounds the wait for sessions: give it with --wait-sessions N');
+  const waitSessions = count('--wait-sessions', o['wait-sessions'], /^\d+$/);
+  const timeoutSec = count('--timeout', o.timeout, /^\d+(\.\d+)?$/);
+  if (timeoutSec === 0) throw new RhictlUsageError('--timeout must be more than 0 seconds');
   const path =
     node === undefined ? `/api/v1/${action}` : `/api/v1/nodes/${encodeURIComponent(node)}/${action}`;
   const body = {
     ...(node === undefined ? { selector: o.selector } : {}),
     ...(o.reason === undefined ? {} : { reason: o.reason }),
     ...(o.force === undefined ? {} : { force: o.force }),
+    ...(waitSessions === undefined ? {} : { waitSessions }),
+    ...(timeoutSec === undefined ? {} : { timeoutSec }),
   };
   const api = await ctx.api();
   let answer: { action: OperatorAction };

@@ -71,7 +71,10 @@ Rollouts (one at a time; ID defaults to the one under way):
 
 Drains (the same minimum-advertiser guard: a drain that would leave a VIP below its minimum sends
 nothing and exits 1, unless --force with a reason, which is recorded):
-  rhictl drain <node> | --selector SEL [--reason R] [--force R]
+  rhictl drain <node> | --selector SEL [--reason R] [--force R] [--wait-sessions N [--timeout S]]
+                                       --wait-sessions: de-prefer the routes (MED and local-pref worst)
+                                       and withdraw them once HAProxy's sessions fall to N, or after S
+                                       seconds (default the agent's)
   rhictl undrain <node> | --selector SEL
                                        exit 0 when every node applied it, 1 when one rejected it or did
                                        not answer
@@ -120,6 +123,8 @@ export async function main(
         to: { type: 'string' },
         reason: { type: 'string' },
         selector: { type: 'string' },
+        'wait-sessions': { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -10,13 +10,30 @@ import { parsed } from './parse.js';
 
 const text = z.string().trim().min(1).max(1024);
 const NodeParam = z.strictObject({ name: z.string().regex(TOKEN, 'a node name') });
-const DrainBody = z.strictObject({ reason: text.optional(), force: text.optional() });
+/** A drain that waits for sessions: routes de-preferred until HAProxy's connections fall, then withdrawn. */
+const sessions = {
+  waitSessions: z.number().int().min(0).max(100_000_000).optional(),
+  timeoutSec: z.number().positive().max(86_400).optional(),
+};
+const boundedWait: [
+  (b: { waitSessions?: number | undefined; timeoutSec?: number | undefined }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (b) => b.timeoutSec === undefined || b.waitSessions !== undefined,
+  { message: 'timeoutSec bounds the wait for sessions: give it with waitSessions', path: ['timeoutSec'] },
+];
+const DrainBody = z
+  .strictObject({ reason: text.optional(), force: text.optional(), ...sessions })
+  .refine(...boundedWait);
 const UndrainBody = z.strictObject({});
-const GroupDrainBody = z.strictObject({
-  selector: z.string().max(1024),
-  reason: text.optional(),
-  force: text.optional(),
-});
+const GroupDrainBody = z
+  .strictObject({
+    selector: z.string().max(1024),
+    reason: text.optional(),
+    force: text.optional(),
+    ...sessions,
+  })
+  .refine(...boundedWait);
 const GroupUndrainBody = z.strictObject({ selector: z.string().max(1024) });
 
 const STATUS: Record<DrainServiceError['code'], number> = {
@@ -80,7 +97,12 @@ export function registerDrainRoutes(app: FastifyInstance, deps: DrainRouteDeps):
   const drain = async (
     request: FastifyRequest,
     target: DrainTarget,
-    body: { reason?: string | undefined; force?: string | undefined },
+    body: {
+      reason?: string | undefined;
+      force?: string | undefined;
+      waitSessions?: number | undefined;
+      timeoutSec?: number | undefined;
+    },
   ) => {
     const answer = await drains
       .drain({
@@ -88,6 +110,8 @@ export function registerDrainRoutes(app: FastifyInstance, deps: DrainRouteDeps):
         by: deps.caller(request).name,
         ...(body.reason === undefined ? {} : { reason: body.reason }),
         ...(body.force === undefined ? {} : { force: body.force }),
+        ...(body.waitSessions === undefined ? {} : { waitSessions: body.waitSessions }),
+        ...(body.timeoutSec === undefined ? {} : { timeoutSec: body.timeoutSec }),
       })
       .catch(mapped);
     logged(request, 'drain', target, answer.action.answers);

@@ -439,6 +439,17 @@ export function openApiDocument(version: string): object {
                       ? {
                           reason: { type: 'string', description: 'why (shown in the node status)' },
                           force: { type: 'string', description: 'go past the guard: the reason, recorded' },
+                          waitSessions: {
+                            type: 'integer',
+                            minimum: 0,
+                            description:
+                              "de-prefer the routes first (MED and local-pref worst) and withdraw them once HAProxy's frontend sessions fall to this many",
+                          },
+                          timeoutSec: {
+                            type: 'number',
+                            exclusiveMinimum: 0,
+                            description: 'with waitSessions: withdraw after this long whatever the sessions',
+                          },
                         }
                       : {}),
                   },

@@ -41,6 +41,12 @@ export interface DrainRequest {
   readonly reason?: string;
   /** Drain past the guard: the reason is recorded. */
   readonly force?: string;
+  /**
+   * De-prefer the routes first and withdraw them once HAProxy's frontend sessions fall to this many (or at
+   * `timeoutSec`, the agent's default when absent).
+   */
+  readonly waitSessions?: number;
+  readonly timeoutSec?: number;
 }
 
 /** What a drain did: the action recorded (each node's answer), and how the guard judged it. */
@@ -110,6 +116,8 @@ export class DrainService {
                 id,
                 type,
                 ...(req.reason === undefined ? {} : { reason: req.reason }),
+                ...(req.waitSessions === undefined ? {} : { waitSessions: req.waitSessions }),
+                ...(req.timeoutSec === undefined ? {} : { timeoutSec: req.timeoutSec }),
               }
             : { schema: 'rhi.v1.command', id, type };
         const ack = await commands.send(node, command);
