@@ -68,9 +68,8 @@ createServer((req, res) => {
         if (errors.length < 20) errors.push(r);
       } else byNode[r.node] = (byNode[r.node] ?? 0) + 1;
     }
-    const lastFailure = results.findLast((r) => r.error && r.at >= since && (!vip || r.vip === vip));
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ sent, failed, byNode, errors, lastFailureAt: lastFailure?.at ?? null }));
+    res.end(JSON.stringify({ sent, failed, byNode, errors }));
   } else if (req.method === 'POST' && url.pathname === '/targets') {
     let body = '';
     req.on('data', (c) => (body += c));

@@ -44,7 +44,6 @@ export interface ClientCounts {
   readonly failed: number;
   readonly byNode: Record<string, number>;
   readonly errors: readonly { at: number; vip: string; node: string | null; error: string }[];
-  readonly lastFailureAt: number | null;
 }
 
 /** One line of the router's BIRD route log: `lb1.ipv4 > added|removed [...] 198.18.200.1/32 ...`. */
@@ -234,6 +233,16 @@ export class Fleet {
     return events;
   }
 
+  /** The first `op` of `prefix` by `peer` the router logged since `since`, or undefined. */
+  async routerEvent(
+    prefix: string,
+    op: RouterRouteEvent['op'],
+    peer: string,
+    since: number,
+  ): Promise<RouterRouteEvent | undefined> {
+    return (await this.routerEvents(prefix, since)).find((e) => e.op === op && e.peer === peer);
+  }
+
   async counts(since: number, vip?: string): Promise<ClientCounts> {
     const query = new URLSearchParams({ since: String(since), ...(vip ? { vip } : {}) });
     const res = await fetch(`http://${CLIENT_IP}:9000/counts?${query}`);
@@ -268,9 +277,14 @@ export class Fleet {
     return sh(this.node(node), up ? 'rm -f /run/e2e/backend-down' : 'touch /run/e2e/backend-down');
   }
 
-  /** Copies every container's logs (`docker logs` and /var/log/e2e) under `<dir>/<label>/`; returns it. */
-  async keepLogs(label: string): Promise<string> {
-    const out = join(this.dir, 'logs', label.replace(/[^\w.-]+/g, '-'));
+  /** Where `keepLogs` puts each label's logs. */
+  get logsDir(): string {
+    return join(this.dir, 'logs');
+  }
+
+  /** Copies every container's /var/log/e2e under `<logsDir>/<label>/`. */
+  async keepLogs(label: string): Promise<void> {
+    const out = join(this.logsDir, label.replace(/[^\w.-]+/g, '-'));
     await mkdir(out, { recursive: true });
     const all: [string, StartedTestContainer | undefined][] = [
       ['nats', this.nats],
@@ -287,7 +301,6 @@ export class Fleet {
         .catch((e: unknown) => `(not readable: ${String(e)})`);
       await writeFile(join(out, `${name}.log`), logs);
     }
-    return out;
   }
 
   async stop(): Promise<void> {

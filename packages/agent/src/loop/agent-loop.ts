@@ -722,10 +722,11 @@ export class AgentLoop {
     this.refused = refused;
   }
 
-  private scheduleReconcile(): void {
-    const every = this.options.reconcileIntervalMs ?? 0;
-    if (every <= 0 || this.stopped) return;
-    this.cancels.reconcile = this.options.clock.at(this.options.clock.now() + every, () => {
+  /** The next reconcile, `after` ms from now (default: the interval); replaces one already scheduled. */
+  private scheduleReconcile(after = this.options.reconcileIntervalMs ?? 0): void {
+    if ((this.options.reconcileIntervalMs ?? 0) <= 0 || this.stopped) return;
+    this.cancels.reconcile?.();
+    this.cancels.reconcile = this.options.clock.at(this.options.clock.now() + after, () => {
       void this.reconcile().finally(() => this.scheduleReconcile());
     });
   }
@@ -736,11 +737,7 @@ export class AgentLoop {
    * starts again after it.
    */
   birdConnectionLost(): void {
-    if (this.stopped || (this.options.reconcileIntervalMs ?? 0) <= 0) return;
-    this.cancels.reconcile?.();
-    this.cancels.reconcile = this.options.clock.at(this.options.clock.now() + BIRD_LOST_RECHECK_MS, () => {
-      void this.reconcile().finally(() => this.scheduleReconcile());
-    });
+    this.scheduleReconcile(BIRD_LOST_RECHECK_MS);
   }
 
   /** Repairs drift (BIRD restarted, include edited or lost) and reads back what BIRD holds. */
