@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NodeDetail } from '@rhi/contracts';
 import { routeId } from '@rhi/contracts';
 import { waitFor } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerUnavailable, exec, sh } from './support/docker.js';
-import { NODES, RISE_MS, VIP1 } from './support/fleet/configs.js';
+import { NODES, RISE_MS, RULES, RULES_WITH_VIP2, VIP1, VIP2 } from './support/fleet/configs.js';
+import { forgedRecord, injectAssignment } from './support/fleet/inject.js';
 import type { ScenarioResult } from './support/fleet/report.js';
 import { formatReport } from './support/fleet/report.js';
 import { Fleet } from './support/fleet/topology.js';
@@ -76,23 +80,45 @@ describe.runIf(built && !unavailable)(
         },
         timeoutMs,
       );
-    const kernelHas = (hops: readonly string[], timeoutMs?: number) =>
+    const kernelHas = (hops: readonly string[], timeoutMs?: number, vip = VIP1) =>
       waitFor(
-        `the router's kernel to route ${VIP1} via ${hops.join(', ') || 'nothing'}`,
+        `the router's kernel to route ${vip} via ${hops.join(', ') || 'nothing'}`,
         async () => {
-          const got = await fleet.kernelRoute(VIP1);
+          const got = await fleet.kernelRoute(vip);
           return JSON.stringify(got) === JSON.stringify(hops) ? got : undefined;
         },
         timeoutMs,
       );
     const birdc = (command: string) => ['birdc', '-s', '/run/bird/bird.ctl', ...command.split(' ')];
-    /** The installed-from-checkout `rhictl` against the controller's API, as an operator runs it. */
-    const rhictl = async (args: string[]) => {
-      const { stdout } = await promisify(execFile)(process.execPath, [rhictlBin, ...args], {
-        env: { ...process.env, RHICTL_URL: fleet.api, RHICTL_TOKEN: fleet.token },
+    /** The built `rhictl` against the controller's API, as an operator runs it: its exit code and output. */
+    const rhictlRun = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [rhictlBin, ...args],
+          { env: { ...process.env, RHICTL_URL: fleet.api, RHICTL_TOKEN: fleet.token } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
       });
-      return stdout;
+    /** `rhictl`, which must exit 0: its stdout. */
+    const rhictl = async (args: string[]) => {
+      const run = await rhictlRun(args);
+      if (run.code !== 0) throw new Error(`rhictl ${args.join(' ')}: exit ${run.code}\n${run.stderr}`);
+      return run.stdout;
     };
+    const nodeDetails = () => Promise.all(NODES.map((n) => fleet.get<NodeDetail>(`/api/v1/nodes/${n.name}`)));
+    /** The router's route changes of both VIPs since `since`. */
+    const routerChanges = async (since: number) => [
+      ...(await fleet.routerEvents(`${VIP1}/32`, since)),
+      ...(await fleet.routerEvents(`${VIP2}/32`, since)),
+    ];
+    const rulesFile = async (name: string, text: string) => {
+      const file = join(fleet.dir, name);
+      await writeFile(file, text);
+      return file;
+    };
+    /** The serial scenario 4 rolled out. */
+    let pushed = 0;
     /** The client's counts of the next `ms` of traffic, which must all have succeeded. */
     const cleanTraffic = async (ms: number) => {
       const since = Date.now();
@@ -165,6 +191,150 @@ describe.runIf(built && !unavailable)(
         );
         const window = await cleanTraffic(3000);
         expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
+      },
+    );
+
+    scenario(
+      '4. rhictl rules push adds VIP2: the canary first, then every node; VIP2 is served by all three',
+      120_000,
+      async (m) => {
+        await fleet.setTargets([VIP1, VIP2]);
+        const soakMs = 3000;
+        const before = Date.now();
+        const run = await rhictlRun([
+          'rules',
+          'push',
+          await rulesFile('rules-vip2.cfg', RULES_WITH_VIP2),
+          '-m',
+          'e2e: add VIP2',
+          '--canary',
+          '1',
+          '--soak',
+          `${soakMs / 1000}s`,
+          '--ack-timeout',
+          '30s',
+          '--wait',
+        ]);
+        expect(run.code, run.stderr + run.stdout).toBe(0);
+        expect(run.stdout).toContain('COMPLETED');
+        pushed = Number(/as serial (\d+)/.exec(run.stderr)?.[1]);
+        expect(pushed).toBeGreaterThan(0);
+        await kernelHas(ALL_HOPS, 10_000, VIP2);
+        m['push to VIP2 on all nodes at the router (ms)'] = Date.now() - before;
+        // The canary's route first; the others only after it soaked.
+        const added = (await fleet.routerEvents(`${VIP2}/32`, before))
+          .filter((e) => e.op === 'added')
+          .sort((a, b) => a.at - b.at);
+        expect(added.map((e) => e.peer).sort()).toEqual(NODES.map((n) => n.name));
+        const gap = added[1]!.at - added[0]!.at;
+        m['canary route to the next node route (ms)'] = gap;
+        // The soak starts when the controller has the canary's ack, a few ms after its route went out.
+        expect(gap).toBeGreaterThan(soakMs - 250);
+        expect(await fleet.routerEvents(`${VIP1}/32`, before), 'VIP1 untouched').toEqual([]);
+        for (const d of await nodeDetails())
+          expect(d.ruleSet, d.node.name).toMatchObject({
+            sync: 'synced',
+            active: { serial: pushed },
+            error: null,
+          });
+        const since = Date.now();
+        await cleanTraffic(3000);
+        const vip2 = await fleet.counts(since, VIP2);
+        expect(Object.keys(vip2.byNode).sort()).toEqual(NODES.map((n) => n.name));
+      },
+    );
+
+    scenario(
+      '5. the what-if guard refuses a rule set that leaves VIP1 without advertiser; a forged one written into NATS is rejected by every agent; nothing changes',
+      120_000,
+      async (m) => {
+        const before = Date.now();
+        const lose = await rhictlRun([
+          'rules',
+          'push',
+          await rulesFile('rules-no-vip1.cfg', RULES_WITH_VIP2.replace(RULES, '')),
+          '-m',
+          'e2e: drop VIP1',
+          '--wait',
+        ]);
+        expect(lose.code).toBe(1);
+        expect(lose.stderr).toContain('nothing was changed');
+        expect(lose.stderr).toContain(VIP1);
+        const outside = await rhictlRun([
+          'rules',
+          'push',
+          await rulesFile('rules-outside.cfg', `${RULES_WITH_VIP2}198.18.201.1 = all(f:fe_web)\n`),
+          '-m',
+          'e2e: a VIP outside the allowlist',
+          '--wait',
+        ]);
+        expect(outside.code).toBe(1);
+        expect(outside.stderr).toMatch(/outsideAllowlist: lb\d forbids .*198\.18\.201\.1/);
+        // Straight into NATS, past the controller: signed by a key no agent trusts.
+        const stranger = generateKeyPairSync('ed25519');
+        const forged = forgedRecord(`198.18.200.3 = all(f:fe_web)\n`, 1000, {
+          privateKeyPem: stranger.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          keyId: 'e2e',
+        });
+        const injected = Date.now();
+        await injectAssignment(
+          fleet.natsUrl,
+          fleet.controllerSeed,
+          forged,
+          NODES.map((n) => n.name),
+        );
+        const details = await waitFor('every agent to reject the forged rule set', async () => {
+          const all = await nodeDetails();
+          return all.every((d) => d.ruleSet?.sync === 'error') ? all : undefined;
+        });
+        m['forged rule set written to rejected by all, in the view (ms)'] = Date.now() - injected;
+        for (const d of details)
+          expect(d.ruleSet, d.node.name).toMatchObject({
+            active: { serial: pushed },
+            error: { serial: 1000, code: 'RULESET_BAD_SIGNATURE' },
+          });
+        await cleanTraffic(2000);
+        expect(await routerChanges(before), 'no route moved').toEqual([]);
+        expect(await fleet.kernelRoute(VIP1)).toEqual(ALL_HOPS);
+        expect(await fleet.kernelRoute(VIP2)).toEqual(ALL_HOPS);
+        expect(await fleet.kernelRoute('198.18.200.3')).toEqual([]);
+        // The operator puts the fleet back on its rule set: a new serial of the same rules, no route moves.
+        const back = await rhictlRun(['rules', 'rollback', '--to', String(pushed), '--wait']);
+        expect(back.code, back.stderr + back.stdout).toBe(0);
+        for (const d of await nodeDetails())
+          expect(d.ruleSet, d.node.name).toMatchObject({ sync: 'synced', error: null });
+        expect(await routerChanges(before), 'no route moved').toEqual([]);
+      },
+    );
+
+    scenario(
+      '6. the whole control plane stopped: nodes still fail over on their own; restarted: the view is whole',
+      120_000,
+      async (m) => {
+        await fleet.stopControlPlane();
+        const before = Date.now();
+        await fleet.setBackend('lb1', false);
+        await kernelHas([NODES[1]!.ip, NODES[2]!.ip]);
+        const removed = await fleet.routerEvent(`${VIP1}/32`, 'removed', 'lb1', before);
+        expect(removed, 'the router logged the withdraw from lb1').toBeDefined();
+        m['backend death to withdraw, no control plane (ms)'] = removed!.at - before;
+        await cleanTraffic(2000);
+        await fleet.setBackend('lb1', true);
+        await kernelHas(ALL_HOPS);
+        await kernelHas(ALL_HOPS, undefined, VIP2);
+        const restarted = Date.now();
+        await fleet.startControlPlane();
+        await viewSays(
+          'all three advertise again, none stale',
+          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
+          60_000,
+        );
+        m['control plane start to whole view (ms)'] = Date.now() - restarted;
+        for (const d of await nodeDetails()) {
+          expect(d.stale, d.node.name).toBe(false);
+          expect(d.ruleSet, d.node.name).toMatchObject({ sync: 'synced', error: null });
+        }
+        await cleanTraffic(2000);
       },
     );
 

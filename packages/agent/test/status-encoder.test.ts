@@ -1,3 +1,4 @@
+import { NodeStatusSchema } from '@rhi/contracts';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { DesiredRoute, PlannedRoute } from '../src/core/planner.js';
@@ -88,6 +89,17 @@ function next(before: AgentSnapshot, s: Step, t: number): AgentSnapshot {
 }
 
 describe('StatusEncoder', () => {
+  test("carries the node's allowlist, a valid status, for the controller's what-if", () => {
+    const s = agentSnapshot({ routes: [], inBird: null });
+    const allowlist = ['198.18.200.0/24', '2001:db8::/64'];
+    const json = new StatusEncoder().encode({ ...identity, allowlist }, s, 0, 0);
+    const status = NodeStatusSchema.parse(JSON.parse(json));
+    expect(status.allowlist).toEqual(allowlist);
+    expect(
+      NodeStatusSchema.parse(JSON.parse(new StatusEncoder().encode(identity, s, 0, 0))),
+    ).not.toHaveProperty('allowlist');
+  });
+
   test('writes exactly what JSON.stringify(toNodeStatus()) writes, at every step of a run', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {

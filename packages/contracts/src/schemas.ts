@@ -70,6 +70,11 @@ export const NodeStatusSchema = z.strictObject({
   node: nodeName,
   labels,
   agentVersion: z.string(),
+  /**
+   * The node's prefix allowlist (`allowlist` of its config, canonical CIDRs): what the controller's
+   * what-if checks a candidate rule set against. Absent from older agents.
+   */
+  allowlist: z.array(z.string().min(1)).max(10_000).optional(),
   time: isoTime,
   /** Increases with every status the agent publishes; lets readers drop stale ones. */
   seq: z.number().int().min(0),

@@ -106,6 +106,17 @@ describe('what-if input', () => {
     expect(whatIfNodes(nodes, () => undefined, { kind: 'all' }).every((n) => n.targeted)).toBe(true);
   });
 
+  it("takes each node's allowlist from its status, unknown when an older agent's status has none", () => {
+    const nodes = [
+      { summary: summary('a'), status: status('a', { allowlist: ['198.18.200.0/24'] }) },
+      { summary: summary('b'), status: status('b') },
+    ];
+    expect(whatIfNodes(nodes, () => undefined, { kind: 'all' }).map((n) => n.allowlist)).toEqual([
+      ['198.18.200.0/24'],
+      undefined,
+    ]);
+  });
+
   it('puts the next serial above every serial a node runs', () => {
     const on = (serial: number) => ({ hash: 'a'.repeat(64), serial, source: 'controller' });
     expect(serialFloor([])).toBe(1);

@@ -92,7 +92,7 @@ ${nodes.map((n) => `protocol bgp ${n.name} from lb { neighbor ${n.ip} as ${n.asn
 export const agentConfig = (node: FleetNode): string => `node: { name: ${node.name}, labels: { site: e2e } }
 haproxy: { sockets: [/run/haproxy/admin.sock], pollIntervalMs: 100 }
 bird: { socket: /run/bird/bird.ctl, include: /run/rhi/rhi-routes.conf, config: /etc/bird/bird.conf, tables: { vol1: {} } }
-rules: { file: /etc/rhi/rules.cfg }
+rules: { file: /etc/rhi/rules.cfg, fromController: true, trustedKeys: { ${SIGNING_KEY_ID}: /etc/rhi/keys/${SIGNING_KEY_ID}.pub } }
 allowlist: [${VIP_RANGE}]
 damping: { rise: { count: 1, ms: ${RISE_MS} } }
 nats: { servers: [nats://${NATS_IP}:4222], nkeyFile: /etc/rhi/nats.nk, heartbeatMs: ${HEARTBEAT_MS} }
@@ -100,7 +100,13 @@ admin: { socket: /run/rhi/admin.sock }
 stateDir: /var/lib/rhi-agent
 `;
 
+/** The name the agents trust the controller's rule-set signing key by. */
+export const SIGNING_KEY_ID = 'e2e';
+
+/** The rules file every node starts with; the controller's rule sets take over once one is assigned. */
 export const RULES = `${VIP1} = all(f:fe_web, b:be_app)\n`;
+/** The rule set scenario 4 rolls out: the same, and a second VIP. */
+export const RULES_WITH_VIP2 = `${RULES}${VIP2} = all(f:fe_web, b:be_app)\n`;
 
 export const controllerConfig = (
   tokenSha256: string,
@@ -108,6 +114,7 @@ export const controllerConfig = (
 api:
   listen: ${CONTROLLER_IP}:${API_PORT}
   tokens: [{ name: e2e, role: operator, sha256: ${tokenSha256} }]
+rules: { signingKey: /etc/rhi/ruleset-signing.key, keyId: ${SIGNING_KEY_ID} }
 fleet: { heartbeatMs: ${HEARTBEAT_MS} }
 `;
 

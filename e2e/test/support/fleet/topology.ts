@@ -28,6 +28,7 @@ import {
   routerBirdConfig,
   routerStart,
   RULES,
+  SIGNING_KEY_ID,
   START_AGENT,
 } from './configs.js';
 
@@ -65,6 +66,10 @@ export interface RouterRouteEvent {
 export class Fleet {
   readonly token = randomBytes(24).toString('hex');
   readonly api = `http://${CONTROLLER_IP}:${API_PORT}`;
+  readonly natsUrl = `nats://${NATS_IP}:4222`;
+  /** The controller's NATS seed and rule-set signing key (PEM), for the tests that bypass it. */
+  controllerSeed = '';
+  signingKeyPem = '';
   readonly nodes = new Map<string, StartedTestContainer>();
   router!: StartedTestContainer;
   client!: StartedTestContainer;
@@ -104,6 +109,12 @@ export class Fleet {
       '--store-dir',
       '/var/lib/nats/jetstream',
     ]);
+    // The controller's rule-set signing key, made here so that the agents can be given its public half
+    // (the controller's install keeps a key it finds).
+    const signing = join(this.dir, 'ruleset-signing');
+    await runCommand(controllerBin, ['keygen', '--out', signing]);
+    const signingPub = await readFile(`${signing}.pub`, 'utf8');
+    this.signingKeyPem = await readFile(`${signing}.key`, 'utf8');
     for (const node of NODES)
       await runCommand(controllerBin, [
         'nats',
@@ -163,6 +174,7 @@ export class Fleet {
 
     [this.nats, this.router, this.client] = await Promise.all([natsStarting, routerStarting, clientStarting]);
 
+    this.controllerSeed = await readFile(join(natsDir, 'controller.nk'), 'utf8');
     const sha = createHash('sha256').update(this.token).digest('hex');
     const controllerStarting = base([{ network: fabric, ip: CONTROLLER_IP }])
       .withName(`rhi-e2e-controller-${suffix}`)
@@ -170,7 +182,13 @@ export class Fleet {
       .withCopyContentToContainer([
         { content: controllerConfig(sha), target: '/etc/rhi/controller.yaml' },
         {
-          content: await readFile(join(natsDir, 'controller.nk'), 'utf8'),
+          content: this.signingKeyPem,
+          target: '/etc/rhi/ruleset-signing.key',
+          mode: 0o600,
+        },
+        { content: signingPub, target: '/etc/rhi/ruleset-signing.pub' },
+        {
+          content: this.controllerSeed,
           target: '/etc/rhi/nats/controller.nk',
           mode: 0o600,
         },
@@ -190,6 +208,7 @@ export class Fleet {
             { content: nodeBirdConfig(node), target: '/etc/bird/bird.conf' },
             { content: agentConfig(node), target: '/etc/rhi/agent.yaml' },
             { content: RULES, target: '/etc/rhi/rules.cfg' },
+            { content: signingPub, target: `/etc/rhi/keys/${SIGNING_KEY_ID}.pub` },
             {
               content: await readFile(join(natsDir, 'nodes', `${node.name}.nk`), 'utf8'),
               target: '/etc/rhi/nats.nk',
@@ -243,6 +262,16 @@ export class Fleet {
     return (await this.routerEvents(prefix, since)).find((e) => e.op === op && e.peer === peer);
   }
 
+  /** Sets the VIPs the client sends its requests to. */
+  async setTargets(vips: readonly string[]): Promise<void> {
+    const res = await fetch(`http://${CLIENT_IP}:9000/targets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vips }),
+    });
+    if (!res.ok) throw new Error(`client /targets: ${res.status} ${await res.text()}`);
+  }
+
   async counts(since: number, vip?: string): Promise<ClientCounts> {
     const query = new URLSearchParams({ since: String(since), ...(vip ? { vip } : {}) });
     const res = await fetch(`http://${CLIENT_IP}:9000/counts?${query}`);
@@ -264,6 +293,18 @@ export class Fleet {
   async freeze(name: string): Promise<void> {
     const client = await getContainerRuntimeClient();
     await client.container.getById(this.node(name).getId()).pause();
+  }
+
+  /** Stops the NATS server and the controller (their containers, kept with their state). */
+  async stopControlPlane(): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    for (const c of [this.controller, this.nats]) await client.container.getById(c.getId()).stop({ t: 1 });
+  }
+
+  /** Starts them again (each container's start script runs again: NATS first, then the controller). */
+  async startControlPlane(): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    for (const c of [this.nats, this.controller]) await client.container.getById(c.getId()).start();
   }
 
   /** Kills a node's container (SIGKILL to everything in it; a frozen one too). */

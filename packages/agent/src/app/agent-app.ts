@@ -177,6 +177,7 @@ export class AgentApp {
       node: config.node.name,
       labels: config.node.labels,
       agentVersion: version,
+      allowlist: config.allowlist,
     });
   }
 

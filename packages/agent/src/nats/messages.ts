@@ -8,6 +8,8 @@ export interface NodeIdentity {
   readonly node: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly agentVersion: string;
+  /** Its prefix allowlist (canonical CIDRs), reported so that the controller's what-if knows it. */
+  readonly allowlist?: readonly string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -78,6 +80,7 @@ export function statusHead(
     node: id.node,
     labels: { ...id.labels },
     agentVersion: id.agentVersion,
+    ...(id.allowlist ? { allowlist: [...id.allowlist] } : {}),
     time: iso(now),
     seq,
     ruleSet: s.ruleSet

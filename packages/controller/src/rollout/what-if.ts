@@ -23,8 +23,8 @@ export interface WhatIfNode {
   /** The node is lost (its status is stale): never counted; listed `unknown` when targeted. */
   readonly lost?: boolean;
   /**
-   * The node's prefix allowlist (canonical CIDRs), when known: statuses do not carry it. Without it, only
-   * the routes its status marks `allowed: false` are known to be outside it.
+   * The node's prefix allowlist (canonical CIDRs), when known (its status carries it; an older agent's
+   * does not). Without it, only the routes its status marks `allowed: false` are known to be outside it.
    */
   readonly allowlist?: readonly string[] | undefined;
   /**

@@ -16,6 +16,7 @@ export function whatIfNodes(
     health: health(summary.name),
     targeted: selector === null || matchesSelector(selector, summary.labels),
     lost: summary.state === 'lost',
+    allowlist: status.allowlist,
     // Agents report the proxies their rules in force name, not every proxy of their HAProxy.
     reportCovers: 'named' as const,
   }));

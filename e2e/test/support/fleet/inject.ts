@@ -1,0 +1,70 @@
+import type { RuleSetRecord } from '@rhi/contracts';
+import { encodeRuleSetRecord, jetstream, ruleSetKeys, signRuleSet } from '@rhi/contracts';
+import { parse } from '@rhi/rules-dsl';
+import { Kvm } from '@nats-io/kv';
+import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
+
+/**
+ * A rule-set record as the controller stores it under `set.<serial>`, but signed by whatever key is
+ * given: what someone with write access to the rule-set bucket (and not the controller's key) can make.
+ */
+export function forgedRecord(
+  source: string,
+  serial: number,
+  signer: { readonly privateKeyPem: string; readonly keyId: string },
+): RuleSetRecord {
+  const signed = JSON.parse(
+    JSON.stringify(signRuleSet(parse(source).ruleSet, { ...signer, serial })),
+  ) as RuleSetRecord['signed'];
+  const lines = source.split('\n').filter(Boolean).length;
+  return {
+    schema: 'rhi.v1.ruleset.record',
+    serial,
+    hash: signed.hash,
+    author: 'intruder',
+    message: 'written straight into NATS',
+    createdAt: new Date().toISOString(),
+    target: { kind: 'all' },
+    rules: lines,
+    routes: lines,
+    bytes: Buffer.byteLength(source),
+    keyId: signer.keyId,
+    copyOf: null,
+    source,
+    signed,
+  };
+}
+
+/**
+ * Writes `record` into the rule-set bucket and assigns it to `nodes`, straight through NATS (as the
+ * controller's NATS user: the only one allowed to), bypassing the controller, its lint and its guard.
+ */
+export async function injectAssignment(
+  server: string,
+  nkeySeed: string,
+  record: RuleSetRecord,
+  nodes: readonly string[],
+): Promise<void> {
+  const nc = await connect({
+    servers: server,
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(nkeySeed.trim())),
+  });
+  try {
+    const kv = await new Kvm(nc).open(jetstream.ruleSetBucket);
+    await kv.put(ruleSetKeys.record(record.serial), encodeRuleSetRecord(record));
+    for (const node of nodes)
+      await kv.put(
+        ruleSetKeys.assignment(node),
+        JSON.stringify({
+          schema: 'rhi.v1.assignment',
+          node,
+          serial: record.serial,
+          hash: record.hash,
+          rollout: null,
+          assignedAt: new Date().toISOString(),
+        }),
+      );
+  } finally {
+    await nc.close();
+  }
+}
