@@ -7,7 +7,19 @@ import { routeId } from '@rhi/contracts';
 import { waitFor } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerUnavailable, exec, sh } from './support/docker.js';
-import { NODES, RISE_MS, RULES, RULES_WITH_VIP2, VIP1, VIP2 } from './support/fleet/configs.js';
+import type { RolloutRecord } from '@rhi/contracts';
+import {
+  CONTROLLERS,
+  NATS_SERVERS,
+  NODES,
+  RISE_MS,
+  RULES,
+  RULES_WITH_VIP2,
+  RULES_WITH_VIP3,
+  VIP1,
+  VIP2,
+  VIP3,
+} from './support/fleet/configs.js';
 import { forgedRecord, injectAssignment } from './support/fleet/inject.js';
 import type { ScenarioResult } from './support/fleet/report.js';
 import { formatReport } from './support/fleet/report.js';
@@ -91,12 +103,12 @@ describe.runIf(built && !unavailable)(
       );
     const birdc = (command: string) => ['birdc', '-s', '/run/bird/bird.ctl', ...command.split(' ')];
     /** The built `rhictl` against the controller's API, as an operator runs it: its exit code and output. */
-    const rhictlRun = (args: string[]) =>
+    const rhictlRun = (args: string[], api = fleet.api) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
           [rhictlBin, ...args],
-          { env: { ...process.env, RHICTL_URL: fleet.api, RHICTL_TOKEN: fleet.token } },
+          { env: { ...process.env, RHICTL_URL: api, RHICTL_TOKEN: fleet.token } },
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );
       });
@@ -142,12 +154,14 @@ describe.runIf(built && !unavailable)(
 
     scenario(
       '1. start: the VIP is ECMP over all three nodes, every node serves, the view says so',
-      60_000,
+      120_000,
       async () => {
         await kernelHas(ALL_HOPS, 45_000);
+        // The NATS cluster elects its JetStream leaders and the replicas make their streams first.
         await viewSays(
           'all three advertise',
           (nodes) => nodes.filter((n) => n.state === 'advertising').length === 3,
+          60_000,
         );
         const window = await cleanTraffic(3000);
         expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
@@ -198,7 +212,6 @@ describe.runIf(built && !unavailable)(
       '4. rhictl rules push adds VIP2: the canary first, then every node; VIP2 is served by all three',
       120_000,
       async (m) => {
-        await fleet.setTargets([VIP1, VIP2]);
         const soakMs = 3000;
         const before = Date.now();
         const run = await rhictlRun([
@@ -237,6 +250,7 @@ describe.runIf(built && !unavailable)(
             active: { serial: pushed },
             error: null,
           });
+        await fleet.setTargets([VIP1, VIP2]);
         const since = Date.now();
         await cleanTraffic(3000);
         const vip2 = await fleet.counts(since, VIP2);
@@ -449,6 +463,133 @@ describe.runIf(built && !unavailable)(
           'all three advertise again',
           (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
         );
+      },
+    );
+
+    scenario(
+      '10. the controller replica driving a rollout killed mid-rollout: the other finishes it',
+      120_000,
+      async (m) => {
+        const started = await rhictl([
+          'rules',
+          'push',
+          await rulesFile('rules-vip3.cfg', RULES_WITH_VIP3),
+          '-m',
+          'e2e: add VIP3',
+          '--canary',
+          '1',
+          '--soak',
+          '5s',
+          '--json',
+        ]);
+        const id = (JSON.parse(started) as { rollout: RolloutRecord }).rollout.id;
+        const rollout = (replica?: number) =>
+          replica === undefined
+            ? fleet.get<{ rollout: RolloutRecord }>(`/api/v1/rollouts/${id}`).then((r) => r.rollout)
+            : fleet
+                .getFrom(replica, `/api/v1/rollouts/${id}`)
+                .then((r) => (r.body as { rollout: RolloutRecord }).rollout);
+        // The canary applied and soaking: the replica driving it is killed.
+        const soaking = await waitFor('the canary to soak', async () => {
+          const r = await rollout();
+          return r.steps[0]!.soakUntil !== null && r.owner ? r : undefined;
+        });
+        const owner = CONTROLLERS.findIndex((c) => soaking.owner!.startsWith(`${c.name}-`));
+        expect(owner, `the owner ${soaking.owner} is a replica`).toBeGreaterThanOrEqual(0);
+        const other = 1 - owner;
+        const killed = Date.now();
+        await fleet.kill(CONTROLLERS[owner]!.name);
+        const done = await waitFor(
+          'the other replica to finish the rollout',
+          async () => {
+            const r = await rollout(other).catch(() => undefined);
+            return r?.status === 'completed' ? r : undefined;
+          },
+          60_000,
+        );
+        m['replica killed to rollout completed (ms)'] = Date.now() - killed;
+        expect(done.owner, 'driven by the other replica').toMatch(
+          new RegExp(`^${CONTROLLERS[other]!.name}-`),
+        );
+        await kernelHas(ALL_HOPS, 15_000, VIP3);
+        await fleet.setTargets([VIP1, VIP2, VIP3]);
+        const since = Date.now();
+        await cleanTraffic(2000);
+        expect(Object.keys((await fleet.counts(since, VIP3)).byNode).sort()).toEqual(
+          NODES.map((n) => n.name),
+        );
+        await fleet.startContainers([CONTROLLERS[owner]!.name]);
+        await waitFor(
+          'the killed replica to answer again',
+          async () =>
+            (await fleet.getFrom(owner, '/healthz').catch(() => ({ status: 0 }))).status === 200
+              ? true
+              : undefined,
+          60_000,
+        );
+      },
+    );
+
+    scenario(
+      '12. one NATS server killed: nothing noticeable; two: agents go on, quorum lost reported; all back: whole',
+      150_000,
+      async (m) => {
+        const [, n2, n3] = NATS_SERVERS.map((s) => s.name) as [string, string, string];
+        await fleet.kill(n3);
+        await cleanTraffic(2000);
+        // One down: a backend's failure still reaches the router and the view.
+        let before = Date.now();
+        await fleet.setBackend('lb1', false);
+        await kernelHas([NODES[1]!.ip, NODES[2]!.ip]);
+        await viewSays(
+          'lb1 withdrawn, one NATS server down',
+          (ns) => ns.some((n) => n.node === 'lb1' && n.state === 'withdrawn'),
+          30_000,
+        );
+        m['one server down: backend death to the view (ms)'] = Date.now() - before;
+        await fleet.setBackend('lb1', true);
+        await kernelHas(ALL_HOPS);
+        await viewSays(
+          'all three advertise',
+          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
+          30_000,
+        );
+        // Two down: the agents go on on their own, the controller says the quorum is lost.
+        await fleet.kill(n2);
+        before = Date.now();
+        await waitFor(
+          'the controller to report the NATS quorum lost',
+          async () => {
+            const h = await fleet.getFrom(0, '/healthz').catch(() => undefined);
+            return h && h.status === 503 && JSON.stringify(h.body).includes('quorum') ? h : undefined;
+          },
+          60_000,
+        );
+        m['two servers down to quorum lost reported (ms)'] = Date.now() - before;
+        before = Date.now();
+        await fleet.setBackend('lb2', false);
+        await kernelHas([NODES[0]!.ip, NODES[2]!.ip]);
+        const removed = await fleet.routerEvent(`${VIP1}/32`, 'removed', 'lb2', before);
+        expect(removed, 'the router logged the withdraw from lb2').toBeDefined();
+        m['no quorum: backend death to withdraw at the router (ms)'] = removed!.at - before;
+        await fleet.setBackend('lb2', true);
+        await kernelHas(ALL_HOPS);
+        // All back: whole again, no one doing anything.
+        const back = Date.now();
+        await fleet.startContainers([n2, n3]);
+        await waitFor(
+          'the controller healthy again',
+          async () =>
+            (await fleet.getFrom(0, '/healthz').catch(() => undefined))?.status === 200 ? true : undefined,
+          90_000,
+        );
+        await viewSays(
+          'all three advertise',
+          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
+          60_000,
+        );
+        m['servers back to healthy view (ms)'] = Date.now() - back;
+        await cleanTraffic(2000);
       },
     );
 

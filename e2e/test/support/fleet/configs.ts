@@ -6,13 +6,26 @@ export const CLIENT_NET = { subnet: '198.18.20.0/24', gateway: '198.18.20.1' } a
 export const ROUTER_FABRIC_IP = '198.18.10.2';
 export const ROUTER_CLIENT_IP = '198.18.20.2';
 export const CLIENT_IP = '198.18.20.10';
-export const NATS_IP = '198.18.10.5';
-export const CONTROLLER_IP = '198.18.10.6';
+/** The NATS JetStream cluster: three servers, each stream on all three (R3). */
+export const NATS_SERVERS = [
+  { name: 'n1', ip: '198.18.10.5' },
+  { name: 'n2', ip: '198.18.10.7' },
+  { name: 'n3', ip: '198.18.10.8' },
+] as const;
+const NATS_URLS = NATS_SERVERS.map((s) => `nats://${s.ip}:4222`).join(', ');
+/** Two controller replicas: the one holding the lease drives rollouts, either answers the API. */
+export const CONTROLLERS = [
+  { name: 'controller1', ip: '198.18.10.6' },
+  { name: 'controller2', ip: '198.18.10.9' },
+] as const;
 export const API_PORT = 9190;
+/** The replicas' lease: a dead holder is replaced within it. */
+export const LEASE_TTL_MS = 3000;
 /** The VIPs every node can serve (HAProxy binds them `transparent`, the node routes them to `lo`). */
 export const VIP_RANGE = '198.18.200.0/24';
 export const VIP1 = '198.18.200.1';
 export const VIP2 = '198.18.200.2';
+export const VIP3 = '198.18.200.3';
 /** BFD: 100 ms × 3, so a dead node leaves the router in about 0.3 s; BGP's hold time is far longer. */
 export const BFD = 'min rx interval 100 ms; min tx interval 100 ms; multiplier 3;';
 export const HOLD_TIME_S = 90;
@@ -42,6 +55,7 @@ defaults
 frontend fe_web
     bind ${VIP1}:80 transparent
     bind ${VIP2}:80 transparent
+    bind ${VIP3}:80 transparent
     http-response set-header X-Node ${node.name}
     default_backend be_app
 backend be_app
@@ -95,7 +109,7 @@ bird: { socket: /run/bird/bird.ctl, include: /run/rhi/rhi-routes.conf, config: /
 rules: { file: /etc/rhi/rules.cfg, fromController: true, trustedKeys: { ${SIGNING_KEY_ID}: /etc/rhi/keys/${SIGNING_KEY_ID}.pub } }
 allowlist: [${VIP_RANGE}]
 damping: { rise: { count: 1, ms: ${RISE_MS} } }
-nats: { servers: [nats://${NATS_IP}:4222], nkeyFile: /etc/rhi/nats.nk, heartbeatMs: ${HEARTBEAT_MS} }
+nats: { servers: [${NATS_URLS}], nkeyFile: /etc/rhi/nats.nk, heartbeatMs: ${HEARTBEAT_MS} }
 admin: { socket: /run/rhi/admin.sock }
 stateDir: /var/lib/rhi-agent
 `;
@@ -107,15 +121,18 @@ export const SIGNING_KEY_ID = 'e2e';
 export const RULES = `${VIP1} = all(f:fe_web, b:be_app)\n`;
 /** The rule set scenario 4 rolls out: the same, and a second VIP. */
 export const RULES_WITH_VIP2 = `${RULES}${VIP2} = all(f:fe_web, b:be_app)\n`;
+/** The rule set scenario 10 rolls out: a third VIP. */
+export const RULES_WITH_VIP3 = `${RULES_WITH_VIP2}${VIP3} = all(f:fe_web, b:be_app)\n`;
 
 export const controllerConfig = (
+  ip: string,
   tokenSha256: string,
-): string => `nats: { servers: [nats://${NATS_IP}:4222], nkeyFile: /etc/rhi/nats/controller.nk }
+): string => `nats: { servers: [${NATS_URLS}], nkeyFile: /etc/rhi/nats/controller.nk, replicas: 3 }
 api:
-  listen: ${CONTROLLER_IP}:${API_PORT}
+  listen: ${ip}:${API_PORT}
   tokens: [{ name: e2e, role: operator, sha256: ${tokenSha256} }]
 rules: { signingKey: /etc/rhi/ruleset-signing.key, keyId: ${SIGNING_KEY_ID} }
-fleet: { heartbeatMs: ${HEARTBEAT_MS} }
+fleet: { heartbeatMs: ${HEARTBEAT_MS}, leaseTtlMs: ${LEASE_TTL_MS} }
 `;
 
 /** A node's start: its VIPs to lo, the way back to the client, the agent installed as a user installs it. */

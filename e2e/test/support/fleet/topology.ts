@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
@@ -13,12 +13,12 @@ import {
   CLIENT_IP,
   CLIENT_NET,
   clientStart,
-  CONTROLLER_IP,
   controllerConfig,
+  CONTROLLERS,
   controllerStart,
   FABRIC,
   haproxyConfig,
-  NATS_IP,
+  NATS_SERVERS,
   natsStart,
   nodeBirdConfig,
   nodeStart,
@@ -56,8 +56,8 @@ export interface RouterRouteEvent {
 }
 
 /**
- * The fleet in containers on two fixed networks: NATS (JetStream, the per-node nkeys of
- * `rhi-controller nats init`/`add-node`), the controller, three HAProxy nodes (haproxy, bird2 and the
+ * The fleet in containers on two fixed networks: a NATS JetStream cluster of three servers (the configs
+ * and per-node nkeys of `rhi-controller nats init --cluster`/`add-node`), two controller replicas, three HAProxy nodes (haproxy, bird2 and the
  * agent installed with its `packaging/install.sh`), a router BIRD peering with each over eBGP with BFD
  * and installing ECMP routes in its kernel, and a client sending HTTP requests to the VIPs through it.
  * The repository and this Node are mounted read-only into every container (the built agent and
@@ -65,16 +65,18 @@ export interface RouterRouteEvent {
  */
 export class Fleet {
   readonly token = randomBytes(24).toString('hex');
-  readonly api = `http://${CONTROLLER_IP}:${API_PORT}`;
-  readonly natsUrl = `nats://${NATS_IP}:4222`;
+  /** Each replica's API, in the order of {@link CONTROLLERS}. */
+  readonly apis = CONTROLLERS.map((c) => `http://${c.ip}:${API_PORT}`);
+  readonly natsUrl = `nats://${NATS_SERVERS[0].ip}:4222`;
   /** The controller's NATS seed and rule-set signing key (PEM), for the tests that bypass it. */
   controllerSeed = '';
   signingKeyPem = '';
   readonly nodes = new Map<string, StartedTestContainer>();
   router!: StartedTestContainer;
   client!: StartedTestContainer;
-  nats!: StartedTestContainer;
-  controller!: StartedTestContainer;
+  /** The NATS servers and the controller replicas, by name (`n1`, `controller1`, ...). */
+  readonly natsServers = new Map<string, StartedTestContainer>();
+  readonly controllers = new Map<string, StartedTestContainer>();
   private networks: FixedNetwork[] = [];
   private constructor(readonly dir: string) {}
 
@@ -104,10 +106,10 @@ export class Fleet {
       'init',
       '--dir',
       natsDir,
-      '--listen',
-      '0.0.0.0:4222',
       '--store-dir',
       '/var/lib/nats/jetstream',
+      '--cluster',
+      NATS_SERVERS.map((s) => `${s.name}=${s.ip}:4222/${s.ip}:6222`).join(','),
     ]);
     // The controller's rule-set signing key, made here so that the agents can be given its public half
     // (the controller's install keeps a key it finds).
@@ -139,17 +141,23 @@ export class Fleet {
         .withWaitStrategy(Wait.forLogMessage(READY))
         .withStartupTimeout(60_000);
 
-    const natsFiles = await readdir(natsDir);
-    const natsStarting = base([{ network: fabric, ip: NATS_IP }])
-      .withName(`rhi-e2e-nats-${suffix}`)
-      .withHostname('nats1')
-      .withCopyFilesToContainer(
-        natsFiles
-          .filter((f) => f.endsWith('.conf'))
-          .map((f) => ({ source: join(natsDir, f), target: `/etc/nats/${f}` })),
-      )
-      .withCommand(['sh', '-c', natsStart])
-      .start();
+    const natsStarting = NATS_SERVERS.map(async (server) =>
+      this.natsServers.set(
+        server.name,
+        await base([{ network: fabric, ip: server.ip }])
+          .withName(`rhi-e2e-nats-${server.name}-${suffix}`)
+          .withHostname(server.name)
+          .withCopyFilesToContainer([
+            {
+              source: join(natsDir, `nats-server.${server.name}.conf`),
+              target: '/etc/nats/nats-server.conf',
+            },
+            { source: join(natsDir, 'auth.conf'), target: '/etc/nats/auth.conf' },
+          ])
+          .withCommand(['sh', '-c', natsStart])
+          .start(),
+      ),
+    );
 
     const routerStarting = base(
       [
@@ -172,29 +180,34 @@ export class Fleet {
       .withCommand(['sh', '-c', clientStart])
       .start();
 
-    [this.nats, this.router, this.client] = await Promise.all([natsStarting, routerStarting, clientStarting]);
+    [this.router, this.client] = await Promise.all([routerStarting, clientStarting, ...natsStarting]);
 
     this.controllerSeed = await readFile(join(natsDir, 'controller.nk'), 'utf8');
     const sha = createHash('sha256').update(this.token).digest('hex');
-    const controllerStarting = base([{ network: fabric, ip: CONTROLLER_IP }])
-      .withName(`rhi-e2e-controller-${suffix}`)
-      .withHostname('controller1')
-      .withCopyContentToContainer([
-        { content: controllerConfig(sha), target: '/etc/rhi/controller.yaml' },
-        {
-          content: this.signingKeyPem,
-          target: '/etc/rhi/ruleset-signing.key',
-          mode: 0o600,
-        },
-        { content: signingPub, target: '/etc/rhi/ruleset-signing.pub' },
-        {
-          content: this.controllerSeed,
-          target: '/etc/rhi/nats/controller.nk',
-          mode: 0o600,
-        },
-      ])
-      .withCommand(['sh', '-c', controllerStart])
-      .start();
+    const controllersStarting = CONTROLLERS.map(async (replica) =>
+      this.controllers.set(
+        replica.name,
+        await base([{ network: fabric, ip: replica.ip }])
+          .withName(`rhi-e2e-${replica.name}-${suffix}`)
+          .withHostname(replica.name)
+          .withCopyContentToContainer([
+            { content: controllerConfig(replica.ip, sha), target: '/etc/rhi/controller.yaml' },
+            {
+              content: this.signingKeyPem,
+              target: '/etc/rhi/ruleset-signing.key',
+              mode: 0o600,
+            },
+            { content: signingPub, target: '/etc/rhi/ruleset-signing.pub' },
+            {
+              content: this.controllerSeed,
+              target: '/etc/rhi/nats/controller.nk',
+              mode: 0o600,
+            },
+          ])
+          .withCommand(['sh', '-c', controllerStart])
+          .start(),
+      ),
+    );
 
     const nodesStarting = NODES.map(async (node) =>
       this.nodes.set(
@@ -220,7 +233,7 @@ export class Fleet {
           .start(),
       ),
     );
-    [this.controller] = await Promise.all([controllerStarting, ...nodesStarting]);
+    await Promise.all([...controllersStarting, ...nodesStarting]);
   }
 
   node(name: string): StartedTestContainer {
@@ -279,11 +292,39 @@ export class Fleet {
     return (await res.json()) as ClientCounts;
   }
 
-  /** A GET on the controller's API with the operator token. */
+  /** The first replica's API: where `rhictl` points unless a scenario says otherwise. */
+  get api(): string {
+    return this.apis[0]!;
+  }
+
+  /**
+   * A GET on the controller's API with the operator token, from the first replica that answers 200 (as
+   * behind a load balancer); the last error when none does.
+   */
   async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.api}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
-    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+    let last: unknown;
+    for (const api of this.apis) {
+      try {
+        const res = await fetch(`${api}${path}`, {
+          headers: { authorization: `Bearer ${this.token}` },
+          signal: AbortSignal.timeout(2000),
+        });
+        if (res.status === 200) return (await res.json()) as T;
+        last = new Error(`GET ${api}${path}: ${res.status} ${await res.text()}`);
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+
+  /** A GET on one replica's API that answers whatever the status: the status and the JSON body. */
+  async getFrom(replica: number, path: string): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.apis[replica]}${path}`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(2000),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
   }
 
   /**
@@ -295,22 +336,44 @@ export class Fleet {
     await client.container.getById(this.node(name).getId()).pause();
   }
 
-  /** Stops the NATS server and the controller (their containers, kept with their state). */
-  async stopControlPlane(): Promise<void> {
-    const client = await getContainerRuntimeClient();
-    for (const c of [this.controller, this.nats]) await client.container.getById(c.getId()).stop({ t: 1 });
+  /** The control plane's containers, NATS servers first. */
+  private controlPlane(): StartedTestContainer[] {
+    return [...this.natsServers.values(), ...this.controllers.values()];
   }
 
-  /** Starts them again (each container's start script runs again: NATS first, then the controller). */
+  private container(name: string): StartedTestContainer {
+    const c = this.nodes.get(name) ?? this.natsServers.get(name) ?? this.controllers.get(name);
+    if (!c) throw new Error(`no container ${name}`);
+    return c;
+  }
+
+  /** Stops containers (SIGTERM, then SIGKILL after 1 s), kept with their state for a start. */
+  async stopContainers(names: readonly string[]): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    await Promise.all(names.map((n) => client.container.getById(this.container(n).getId()).stop({ t: 1 })));
+  }
+
+  /** Starts stopped containers again: each one's start script runs again. */
+  async startContainers(names: readonly string[]): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    await Promise.all(names.map((n) => client.container.getById(this.container(n).getId()).start()));
+  }
+
+  /** Stops every NATS server and controller replica. */
+  stopControlPlane(): Promise<void> {
+    return this.stopContainers([...this.controllers.keys(), ...this.natsServers.keys()]);
+  }
+
+  /** Starts them again, NATS first. */
   async startControlPlane(): Promise<void> {
-    const client = await getContainerRuntimeClient();
-    for (const c of [this.nats, this.controller]) await client.container.getById(c.getId()).start();
+    await this.startContainers([...this.natsServers.keys()]);
+    await this.startContainers([...this.controllers.keys()]);
   }
 
-  /** Kills a node's container (SIGKILL to everything in it; a frozen one too). */
+  /** Kills a container (SIGKILL to everything in it; a frozen one too): a node, server or replica. */
   async kill(name: string): Promise<void> {
     const client = await getContainerRuntimeClient();
-    await client.container.getById(this.node(name).getId()).kill();
+    await client.container.getById(this.container(name).getId()).kill();
   }
 
   /** Makes every backend of a node fail (or pass) its health checks. */
@@ -328,8 +391,7 @@ export class Fleet {
     const out = join(this.logsDir, label.replace(/[^\w.-]+/g, '-'));
     await mkdir(out, { recursive: true });
     const all: [string, StartedTestContainer | undefined][] = [
-      ['nats', this.nats],
-      ['controller', this.controller],
+      ...[...this.natsServers, ...this.controllers],
       ['router', this.router],
       ['client', this.client],
       ...[...this.nodes].map(([n, c]): [string, StartedTestContainer] => [n, c]),
@@ -345,7 +407,7 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
-    const containers = [this.client, this.router, this.controller, this.nats, ...this.nodes.values()];
+    const containers = [this.client, this.router, ...this.controlPlane(), ...this.nodes.values()];
     await Promise.allSettled(containers.filter(Boolean).map((c) => c.stop({ timeout: 1 })));
     for (const network of this.networks.reverse()) await network.remove().catch(() => undefined);
     await removeLeftovers().catch(() => undefined);
