@@ -101,6 +101,16 @@ describe.runIf(built && !unavailable)(
         },
         timeoutMs,
       );
+    /** Fails every backend of `node` until its route leaves the router: ms from the failure to the withdraw. */
+    const backendDeathToWithdraw = async (node: string) => {
+      const before = Date.now();
+      await fleet.setBackend(node, false);
+      await kernelHas(NODES.filter((n) => n.name !== node).map((n) => n.ip));
+      const removed = await fleet.routerEvent(`${VIP1}/32`, 'removed', node, before);
+      expect(removed, `the router logged the withdraw from ${node}`).toBeDefined();
+      return removed!.at - before;
+    };
+    const allAdvertise = (nodes: VipNode[]) => nodes.filter((n) => n.state === 'advertising').length === 3;
     const birdc = (command: string) => ['birdc', '-s', '/run/bird/bird.ctl', ...command.split(' ')];
     /** The built `rhictl` against the controller's API, as an operator runs it: its exit code and output. */
     const rhictlRun = (args: string[], api = fleet.api) =>
@@ -158,11 +168,7 @@ describe.runIf(built && !unavailable)(
       async () => {
         await kernelHas(ALL_HOPS, 45_000);
         // The NATS cluster elects its JetStream leaders and the replicas make their streams first.
-        await viewSays(
-          'all three advertise',
-          (nodes) => nodes.filter((n) => n.state === 'advertising').length === 3,
-          60_000,
-        );
+        await viewSays('all three advertise', allAdvertise, 60_000);
         const window = await cleanTraffic(3000);
         expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
       },
@@ -172,12 +178,7 @@ describe.runIf(built && !unavailable)(
       '2. every backend of lb1 fails: the route leaves the router, no request fails after',
       60_000,
       async (m) => {
-        const before = Date.now();
-        await fleet.setBackend('lb1', false);
-        await kernelHas([NODES[1]!.ip, NODES[2]!.ip]);
-        const removed = await fleet.routerEvent(`${VIP1}/32`, 'removed', 'lb1', before);
-        expect(removed, 'the router logged the withdraw from lb1').toBeDefined();
-        m['backend death to withdraw at the router (ms)'] = removed!.at - before;
+        m['backend death to withdraw at the router (ms)'] = await backendDeathToWithdraw('lb1');
         const nodes = await viewSays('lb1 withdrawn, with the reason', (ns) =>
           ns.some((n) => n.node === 'lb1' && n.state === 'withdrawn'),
         );
@@ -199,10 +200,7 @@ describe.runIf(built && !unavailable)(
         m['backend back to route at the router (ms)'] = added!.at - before;
         // Not before the agent's rise time (damping.rise.ms) has passed.
         expect(added!.at - before).toBeGreaterThanOrEqual(RISE_MS);
-        await viewSays(
-          'all three advertise again',
-          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
-        );
+        await viewSays('all three advertise again', allAdvertise);
         const window = await cleanTraffic(3000);
         expect(Object.keys(window.byNode).sort()).toEqual(NODES.map((n) => n.name));
       },
@@ -326,23 +324,14 @@ describe.runIf(built && !unavailable)(
       120_000,
       async (m) => {
         await fleet.stopControlPlane();
-        const before = Date.now();
-        await fleet.setBackend('lb1', false);
-        await kernelHas([NODES[1]!.ip, NODES[2]!.ip]);
-        const removed = await fleet.routerEvent(`${VIP1}/32`, 'removed', 'lb1', before);
-        expect(removed, 'the router logged the withdraw from lb1').toBeDefined();
-        m['backend death to withdraw, no control plane (ms)'] = removed!.at - before;
+        m['backend death to withdraw, no control plane (ms)'] = await backendDeathToWithdraw('lb1');
         await cleanTraffic(2000);
         await fleet.setBackend('lb1', true);
         await kernelHas(ALL_HOPS);
         await kernelHas(ALL_HOPS, undefined, VIP2);
         const restarted = Date.now();
         await fleet.startControlPlane();
-        await viewSays(
-          'all three advertise again, none stale',
-          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
-          60_000,
-        );
+        await viewSays('all three advertise again, none stale', allAdvertise, 60_000);
         m['control plane start to whole view (ms)'] = Date.now() - restarted;
         for (const d of await nodeDetails()) {
           expect(d.stale, d.node.name).toBe(false);
@@ -411,10 +400,7 @@ describe.runIf(built && !unavailable)(
         expect(Object.keys(window.byNode).sort()).toEqual(['lb1', 'lb3']);
         await sh(lb2, 'sh /e2e/start-agent.sh');
         await kernelHas(ALL_HOPS, 30_000);
-        await viewSays(
-          'all three advertise again',
-          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
-        );
+        await viewSays('all three advertise again', allAdvertise);
       },
     );
 
@@ -459,10 +445,7 @@ describe.runIf(built && !unavailable)(
         await viewSays('lb2 drained', (ns) => ns.some((n) => n.node === 'lb2' && n.state !== 'advertising'));
         expect(await rhictl(['undrain', 'lb2'])).toContain('1/1 node(s) applied');
         await kernelHas(ALL_HOPS, 15_000);
-        await viewSays(
-          'all three advertise again',
-          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
-        );
+        await viewSays('all three advertise again', allAdvertise);
       },
     );
 
@@ -549,11 +532,7 @@ describe.runIf(built && !unavailable)(
         m['one server down: backend death to the view (ms)'] = Date.now() - before;
         await fleet.setBackend('lb1', true);
         await kernelHas(ALL_HOPS);
-        await viewSays(
-          'all three advertise',
-          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
-          30_000,
-        );
+        await viewSays('all three advertise', allAdvertise, 30_000);
         // Two down: the agents go on on their own, the controller says the quorum is lost.
         await fleet.kill(n2);
         before = Date.now();
@@ -566,12 +545,7 @@ describe.runIf(built && !unavailable)(
           60_000,
         );
         m['two servers down to quorum lost reported (ms)'] = Date.now() - before;
-        before = Date.now();
-        await fleet.setBackend('lb2', false);
-        await kernelHas([NODES[0]!.ip, NODES[2]!.ip]);
-        const removed = await fleet.routerEvent(`${VIP1}/32`, 'removed', 'lb2', before);
-        expect(removed, 'the router logged the withdraw from lb2').toBeDefined();
-        m['no quorum: backend death to withdraw at the router (ms)'] = removed!.at - before;
+        m['no quorum: backend death to withdraw at the router (ms)'] = await backendDeathToWithdraw('lb2');
         await fleet.setBackend('lb2', true);
         await kernelHas(ALL_HOPS);
         // All back: whole again, no one doing anything.
@@ -583,11 +557,7 @@ describe.runIf(built && !unavailable)(
             (await fleet.getFrom(0, '/healthz').catch(() => undefined))?.status === 200 ? true : undefined,
           90_000,
         );
-        await viewSays(
-          'all three advertise',
-          (ns) => ns.filter((n) => n.state === 'advertising').length === 3,
-          60_000,
-        );
+        await viewSays('all three advertise', allAdvertise, 60_000);
         m['servers back to healthy view (ms)'] = Date.now() - back;
         await cleanTraffic(2000);
       },

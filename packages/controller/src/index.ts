@@ -18,3 +18,4 @@ export {
   type AlertKind,
   type AlertOptions,
 } from './fleet/alerts.js';
+export { buildRecord, lintUpload, type LintOutcome, type RecordMeta } from './rulesets/lint-upload.js';

@@ -1,38 +1,28 @@
 import type { RuleSetRecord } from '@rhi/contracts';
-import { encodeRuleSetRecord, jetstream, ruleSetKeys, signRuleSet } from '@rhi/contracts';
-import { parse } from '@rhi/rules-dsl';
+import { encodeRuleSetRecord, jetstream, ruleSetKeys } from '@rhi/contracts';
+import { buildRecord, lintUpload } from '@rhi/controller';
 import { Kvm } from '@nats-io/kv';
 import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
 
 /**
- * A rule-set record as the controller stores it under `set.<serial>`, but signed by whatever key is
- * given: what someone with write access to the rule-set bucket (and not the controller's key) can make.
+ * A rule-set record made as the controller makes the ones it stores under `set.<serial>`, but signed by
+ * whatever key is given: what someone with write access to the rule-set bucket (and not the controller's
+ * key) can make.
  */
 export function forgedRecord(
   source: string,
   serial: number,
   signer: { readonly privateKeyPem: string; readonly keyId: string },
 ): RuleSetRecord {
-  const signed = JSON.parse(
-    JSON.stringify(signRuleSet(parse(source).ruleSet, { ...signer, serial })),
-  ) as RuleSetRecord['signed'];
-  const lines = source.split('\n').filter(Boolean).length;
-  return {
-    schema: 'rhi.v1.ruleset.record',
-    serial,
-    hash: signed.hash,
+  const lint = lintUpload(source, 'forged.cfg');
+  if (!lint.ok) throw new Error(lint.message);
+  const meta = {
+    source,
     author: 'intruder',
     message: 'written straight into NATS',
-    createdAt: new Date().toISOString(),
-    target: { kind: 'all' },
-    rules: lines,
-    routes: lines,
-    bytes: Buffer.byteLength(source),
-    keyId: signer.keyId,
-    copyOf: null,
-    source,
-    signed,
+    target: { kind: 'all' } as const,
   };
+  return buildRecord(lint, meta, serial, signer, new Date());
 }
 
 /**
