@@ -37,7 +37,7 @@ describe.runIf(built)('the agent across HAProxy reloads', () => {
       // Every kill and start of be_flip's server became exactly one change at the peer, each after
       // HAProxy's verdict.
       expect(result.flips).toBeGreaterThan(0);
-      expect(result.decisionMs).toHaveLength(result.flips);
+      expect(result.decisionMs, result.flipTimeline.join('\n')).toHaveLength(result.flips);
       expect(result.agentWarnings).toEqual({});
     },
     120_000,

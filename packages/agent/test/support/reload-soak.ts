@@ -58,6 +58,8 @@ export interface SoakResult {
   readonly decisionMs: readonly number[];
   /** The agent's log records at warn and above, by event. */
   readonly agentWarnings: Readonly<Record<string, number>>;
+  /** be_flip's story, in order (epoch ms): flips, HAProxy's verdicts, reloads, the peer's changes. */
+  readonly flipTimeline: readonly string[];
 }
 
 // Rules on more than 50 proxies make the agent read every proxy in one `show stat` (haproxy-client
@@ -224,8 +226,10 @@ stateDir: ${dir}
     );
     let flips = 0;
     let flipAlive = true;
+    const story: { at: number; what: string }[] = [];
     const flipTo = async (alive: boolean) => {
       const from = log.events.length;
+      story.push({ at: Date.now(), what: `flip ${alive ? 'start' : 'stop'}` });
       if (alive) await backends!.start(2);
       else await backends!.stop(2);
       flipAlive = alive;
@@ -250,8 +254,10 @@ stateDir: ${dir}
         await sleep(between(options.gapMs));
         const viaMasterCli = options.style === 'master-worker' && i % 2 === 1;
         await inTurn(async () => {
+          story.push({ at: Date.now(), what: 'reload' });
           const pid = await haproxy!.reload({ viaMasterCli });
           workers.add(pid);
+          story.push({ at: Date.now(), what: `worker ${pid} up` });
           await firstChecks(haproxy!, pid);
         });
         if ((i + 1) % 20 === 0) progress(`${options.style}: ${i + 1}/${options.reloads} reloads`);
@@ -260,12 +266,27 @@ stateDir: ${dir}
       running = false;
       await Promise.allSettled([flipper, ...clients]);
     }
-    if (!flipAlive) await inTurn(() => flipTo(true));
+    if (!flipAlive) {
+      // The last flip killed the server: its withdraw must reach the peer before the server comes back,
+      // or the end check below could pass on the route not yet withdrawn and close the window between
+      // the withdraw and the announce (one change counted, two flips made).
+      await waitFor("the peer to withdraw be_flip's VIP", async () =>
+        (await pair!.routerRoutes()).includes(FLIP) ? undefined : true,
+      );
+      await inTurn(() => flipTo(true));
+    }
+    await peerHoldsAll();
+    // A change the agent was still making when the peer first looked whole falls inside the window too.
+    await sleep(1000);
     await peerHoldsAll();
     const endedAt = Date.now();
     const seconds = (endedAt - startedAt) / 1000;
 
-    const routeLog = (await pair.routerRouteLog()).filter((e) => e.at >= startedAt && e.at <= endedAt);
+    // The peer's log, once it has caught up with its table: its last word on be_flip's VIP is the announce.
+    const routeLog = await waitFor("the peer's route log to end on be_flip's VIP announced", async () => {
+      const entries = (await pair!.routerRouteLog()).filter((e) => e.at >= startedAt && e.at <= endedAt);
+      return entries.filter((e) => e.prefix === FLIP).at(-1)?.op === 'removed' ? undefined : entries;
+    });
     const falseWithdraws = routeLog.filter((e) => STEADY.includes(e.prefix) && e.op === 'removed');
     const unexplained = routeLog.filter((e) => STEADY.includes(e.prefix) && e.op === 'added');
     const verdicts = log.events.flatMap(({ event, at }) => {
@@ -281,6 +302,13 @@ stateDir: ${dir}
       else decisionMs.push(entry.at - verdict.at);
       since = entry.at;
     }
+    story.push(
+      ...verdicts.map((v) => ({ at: v.at, what: `HAProxy: be_flip ${v.up ? 'up' : 'down'}` })),
+      ...routeLog.filter((e) => e.prefix === FLIP).map((e) => ({ at: e.at, what: `peer: ${e.op}` })),
+    );
+    const flipTimeline = story
+      .sort((a, b) => a.at - b.at)
+      .map(({ at, what }) => `${(at - startedAt).toFixed(1)} ${what}`);
     const agentWarnings: Record<string, number> = {};
     for (const line of output().split('\n')) {
       if (!line.startsWith('{')) continue;
@@ -301,6 +329,7 @@ stateDir: ${dir}
       flips,
       decisionMs,
       agentWarnings,
+      flipTimeline,
     };
   } finally {
     if (agent) await options.stopAgent(agent);
