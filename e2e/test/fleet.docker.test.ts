@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import type { NodeDetail } from '@rhi/contracts';
 import { routeId } from '@rhi/contracts';
 import { waitFor } from '@rhi/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerUnavailable, exec, sh } from './support/docker.js';
+import { cancellable, dockerUnavailable, exec, sh } from './support/docker.js';
 import type { RolloutRecord } from '@rhi/contracts';
 import {
   CONTROLLERS,
@@ -24,7 +23,7 @@ import { forgedRecord, injectAssignment } from './support/fleet/inject.js';
 import type { ScenarioResult } from './support/fleet/report.js';
 import { formatReport } from './support/fleet/report.js';
 import { Fleet } from './support/fleet/topology.js';
-import { built, rhictlBin } from './support/processes.js';
+import { built } from './support/processes.js';
 
 // The fleet in containers, control plane and data plane: three HAProxy nodes behind a router doing ECMP,
 // real HTTP traffic from a client behind the router, NATS and the controller. Each scenario asserts on the
@@ -60,12 +59,12 @@ describe.runIf(built && !unavailable)(
       timeoutMs: number,
       body: (measured: Record<string, number>) => Promise<void>,
     ) =>
-      it(name, { timeout: timeoutMs }, async () => {
+      it(name, { timeout: timeoutMs }, async ({ signal }) => {
         const measured: Record<string, number> = {};
         const since = Date.now();
         let passed = false;
         try {
-          await body(measured);
+          await cancellable(signal, () => body(measured));
           passed = true;
         } finally {
           const counts = await fleet.counts(since).catch(() => ({ sent: -1, failed: -1 }));
@@ -93,14 +92,7 @@ describe.runIf(built && !unavailable)(
         timeoutMs,
       );
     const kernelHas = (hops: readonly string[], timeoutMs?: number, vip = VIP1) =>
-      waitFor(
-        `the router's kernel to route ${vip} via ${hops.join(', ') || 'nothing'}`,
-        async () => {
-          const got = await fleet.kernelRoute(vip);
-          return JSON.stringify(got) === JSON.stringify(hops) ? got : undefined;
-        },
-        timeoutMs,
-      );
+      fleet.waitForRoute(vip, hops, timeoutMs);
     /** Fails every backend of `node` until its route leaves the router: ms from the failure to the withdraw. */
     const backendDeathToWithdraw = async (node: string) => {
       const before = Date.now();
@@ -112,16 +104,7 @@ describe.runIf(built && !unavailable)(
     };
     const allAdvertise = (nodes: VipNode[]) => nodes.filter((n) => n.state === 'advertising').length === 3;
     const birdc = (command: string) => ['birdc', '-s', '/run/bird/bird.ctl', ...command.split(' ')];
-    /** The built `rhictl` against the controller's API, as an operator runs it: its exit code and output. */
-    const rhictlRun = (args: string[], api = fleet.api) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [rhictlBin, ...args],
-          { env: { ...process.env, RHICTL_URL: api, RHICTL_TOKEN: fleet.token } },
-          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    const rhictlRun = (args: string[], api = fleet.api) => fleet.rhictl(args, api);
     /** `rhictl`, which must exit 0: its stdout. */
     const rhictl = async (args: string[]) => {
       const run = await rhictlRun(args);

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -6,6 +7,7 @@ import { promisify } from 'node:util';
 import type { Network } from 'dockerode';
 import type { StartedTestContainer } from 'testcontainers';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
+import { GiveUp } from '@rhi/test-support';
 
 // No image registry here: testcontainers' reaper and host-finding helper images cannot be pulled. The
 // harness cleans up by label instead (here after a run, scripts/setup-docker.sh after a crash).
@@ -103,8 +105,26 @@ export class StaticContainer extends GenericContainer {
   }
 }
 
+const scenarioSignal = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `body` so that, once `signal` aborts (vitest's on a timeout), every fleet action it makes from then
+ * on throws `GiveUp` (which `waitFor` does not retry): a timed-out scenario stops touching the containers
+ * instead of running on into the next one. The signal follows the body's own async calls only.
+ */
+export function cancellable<T>(signal: AbortSignal, body: () => Promise<T>): Promise<T> {
+  return scenarioSignal.run(signal, body);
+}
+
+/** Throws `GiveUp` when the calling scenario's signal has aborted. */
+export function throwIfCancelled(): void {
+  const signal = scenarioSignal.getStore();
+  if (signal?.aborted) throw new GiveUp(`the scenario was cancelled (${String(signal.reason)})`);
+}
+
 /** Runs a command in the container; rejects with its output unless it exits 0. */
 export async function exec(container: StartedTestContainer, command: string[]): Promise<string> {
+  throwIfCancelled();
   const { exitCode, output } = await container.exec(command);
   if (exitCode !== 0)
     throw new Error(`${container.getName()}: ${command.join(' ')} exited ${exitCode}:\n${output}`);

@@ -3,6 +3,7 @@ import { encodeRuleSetRecord, jetstream, ruleSetKeys } from '@rhi/contracts';
 import { buildRecord, lintUpload } from '@rhi/controller';
 import { Kvm } from '@nats-io/kv';
 import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
+import { throwIfCancelled } from '../docker.js';
 
 /**
  * A rule-set record made as the controller makes the ones it stores under `set.<serial>`, but signed by
@@ -35,6 +36,7 @@ export async function injectAssignment(
   record: RuleSetRecord,
   nodes: readonly string[],
 ): Promise<void> {
+  throwIfCancelled();
   const nc = await connect({
     servers: server,
     authenticator: nkeyAuthenticator(new TextEncoder().encode(nkeySeed.trim())),

@@ -4,9 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { getContainerRuntimeClient, Wait } from 'testcontainers';
-import { controllerBin, runCommand } from '../processes.js';
+import { execFile } from 'node:child_process';
+import { waitFor } from '@rhi/test-support';
+import { controllerBin, rhictlBin, runCommand } from '../processes.js';
 import type { FixedNetwork } from '../docker.js';
-import { createNetwork, e2eImage, exec, removeLeftovers, repoRoot, sh, StaticContainer } from '../docker.js';
+import {
+  createNetwork,
+  e2eImage,
+  exec,
+  removeLeftovers,
+  repoRoot,
+  sh,
+  StaticContainer,
+  throwIfCancelled,
+} from '../docker.js';
 import {
   agentConfig,
   API_PORT,
@@ -80,11 +91,12 @@ export class Fleet {
   private networks: FixedNetwork[] = [];
   private constructor(readonly dir: string) {}
 
-  static async start(): Promise<Fleet> {
+  /** Starts the fleet (removing what an earlier run left); `progress` hears each stage as it begins. */
+  static async start(progress: (stage: string) => void = () => undefined): Promise<Fleet> {
     await removeLeftovers();
     const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'rhi-e2e-fleet-')));
     try {
-      await fleet.boot();
+      await fleet.boot(progress);
     } catch (error) {
       await fleet.keepLogs('start').catch(() => undefined);
       await fleet.stop();
@@ -93,7 +105,8 @@ export class Fleet {
     return fleet;
   }
 
-  private async boot(): Promise<void> {
+  private async boot(progress: (stage: string) => void): Promise<void> {
+    progress('networks: the fabric (nodes, router, NATS, controllers) and the client side');
     const suffix = randomBytes(3).toString('hex');
     const fabric = await createNetwork(`rhi-e2e-fabric-${suffix}`, FABRIC.subnet, FABRIC.gateway);
     this.networks.push(fabric);
@@ -101,6 +114,9 @@ export class Fleet {
     this.networks.push(clientNet);
 
     const natsDir = join(this.dir, 'nats');
+    progress(
+      'rhi-controller nats init --cluster: NATS configs, per-node nkeys; keygen: the rule-set signing key',
+    );
     await runCommand(controllerBin, [
       'nats',
       'init',
@@ -141,6 +157,7 @@ export class Fleet {
         .withWaitStrategy(Wait.forLogMessage(READY))
         .withStartupTimeout(60_000);
 
+    progress(`containers: ${NATS_SERVERS.length} NATS servers, the router (BIRD, ECMP, BFD), the client`);
     const natsStarting = NATS_SERVERS.map(async (server) =>
       this.natsServers.set(
         server.name,
@@ -183,6 +200,9 @@ export class Fleet {
     [this.router, this.client] = await Promise.all([routerStarting, clientStarting, ...natsStarting]);
 
     this.controllerSeed = await readFile(join(natsDir, 'controller.nk'), 'utf8');
+    progress(
+      `containers: ${CONTROLLERS.length} controller replicas, ${NODES.length} nodes (HAProxy, BIRD, rhi-agent installed by packaging/install.sh)`,
+    );
     const sha = createHash('sha256').update(this.token).digest('hex');
     const controllersStarting = CONTROLLERS.map(async (replica) =>
       this.controllers.set(
@@ -275,8 +295,39 @@ export class Fleet {
     return (await this.routerEvents(prefix, since)).find((e) => e.op === op && e.peer === peer);
   }
 
+  /** Waits until the router's kernel routes `vip` via exactly `hops` (sorted; none: no route). */
+  waitForRoute(vip: string, hops: readonly string[], timeoutMs?: number): Promise<KernelRoute> {
+    return waitFor(
+      `the router's kernel to route ${vip} via ${hops.join(', ') || 'nothing'}`,
+      async () => {
+        const got = await this.kernelRoute(vip);
+        return JSON.stringify(got) === JSON.stringify(hops) ? got : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** The built `rhictl` against a replica's API (the first by default), as an operator runs it. */
+  rhictl(args: readonly string[], api = this.api): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      try {
+        throwIfCancelled();
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
+      execFile(
+        process.execPath,
+        [rhictlBin, ...args],
+        { env: { ...process.env, RHICTL_URL: api, RHICTL_TOKEN: this.token } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
   /** Sets the VIPs the client sends its requests to. */
   async setTargets(vips: readonly string[]): Promise<void> {
+    throwIfCancelled();
     const res = await fetch(`http://${CLIENT_IP}:9000/targets`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -302,6 +353,7 @@ export class Fleet {
    * behind a load balancer); the last error when none does.
    */
   async get<T>(path: string): Promise<T> {
+    throwIfCancelled();
     let last: unknown;
     for (const api of this.apis) {
       try {
@@ -320,6 +372,7 @@ export class Fleet {
 
   /** A GET on one replica's API that answers whatever the status: the status and the JSON body. */
   async getFrom(replica: number, path: string): Promise<{ status: number; body: unknown }> {
+    throwIfCancelled();
     const res = await fetch(`${this.apis[replica]}${path}`, {
       headers: { authorization: `Bearer ${this.token}` },
       signal: AbortSignal.timeout(2000),
@@ -332,6 +385,7 @@ export class Fleet {
    * its kernel sends no FIN or RST, so its peers learn it only from BFD or the BGP hold time.
    */
   async freeze(name: string): Promise<void> {
+    throwIfCancelled();
     const client = await getContainerRuntimeClient();
     await client.container.getById(this.node(name).getId()).pause();
   }
@@ -349,12 +403,14 @@ export class Fleet {
 
   /** Stops containers (SIGTERM, then SIGKILL after 1 s), kept with their state for a start. */
   async stopContainers(names: readonly string[]): Promise<void> {
+    throwIfCancelled();
     const client = await getContainerRuntimeClient();
     await Promise.all(names.map((n) => client.container.getById(this.container(n).getId()).stop({ t: 1 })));
   }
 
   /** Starts stopped containers again: each one's start script runs again. */
   async startContainers(names: readonly string[]): Promise<void> {
+    throwIfCancelled();
     const client = await getContainerRuntimeClient();
     await Promise.all(names.map((n) => client.container.getById(this.container(n).getId()).start()));
   }
@@ -372,6 +428,7 @@ export class Fleet {
 
   /** Kills a container (SIGKILL to everything in it; a frozen one too): a node, server or replica. */
   async kill(name: string): Promise<void> {
+    throwIfCancelled();
     const client = await getContainerRuntimeClient();
     await client.container.getById(this.container(name).getId()).kill();
   }
